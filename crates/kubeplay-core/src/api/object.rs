@@ -1,0 +1,152 @@
+//! The objects the simulated API server holds: typed k8s-openapi structs for the kinds that
+//! controllers act on, and a JSON body for the kinds that are only stored.
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::Value;
+
+use super::kinds::{self, KindInfo};
+
+/// Identifies an object: kind, namespace ("" when cluster-scoped) and name. Ordered, so that
+/// listing the store is the API server's (and etcd's) alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectKey {
+    pub fn new(kind: &'static str, namespace: &str, name: &str) -> ObjectKey {
+        ObjectKey { kind, namespace: namespace.to_string(), name: name.to_string() }
+    }
+}
+
+/// A kind that is accepted and stored but not acted on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stored {
+    pub info: &'static KindInfo,
+    pub api_version: String,
+    pub metadata: ObjectMeta,
+    /// Every top-level field but apiVersion, kind and metadata.
+    pub body: serde_json::Map<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object {
+    Namespace(Namespace),
+    Node(Node),
+    Pod(Pod),
+    Service(Service),
+    Event(Event),
+    Deployment(Deployment),
+    ReplicaSet(ReplicaSet),
+    Stored(Stored),
+}
+
+macro_rules! each_typed {
+    ($obj:expr, $x:ident => $body:expr) => {
+        match $obj {
+            Object::Namespace($x) => $body,
+            Object::Node($x) => $body,
+            Object::Pod($x) => $body,
+            Object::Service($x) => $body,
+            Object::Event($x) => $body,
+            Object::Deployment($x) => $body,
+            Object::ReplicaSet($x) => $body,
+            Object::Stored($x) => $body,
+        }
+    };
+}
+
+impl Object {
+    pub fn meta(&self) -> &ObjectMeta {
+        each_typed!(self, o => &o.metadata)
+    }
+
+    pub fn meta_mut(&mut self) -> &mut ObjectMeta {
+        each_typed!(self, o => &mut o.metadata)
+    }
+
+    pub fn info(&self) -> &'static KindInfo {
+        match self {
+            Object::Namespace(_) => kinds::kind("Namespace"),
+            Object::Node(_) => kinds::kind("Node"),
+            Object::Pod(_) => kinds::kind("Pod"),
+            Object::Service(_) => kinds::kind("Service"),
+            Object::Event(_) => kinds::kind("Event"),
+            Object::Deployment(_) => kinds::kind("Deployment"),
+            Object::ReplicaSet(_) => kinds::kind("ReplicaSet"),
+            Object::Stored(s) => s.info,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.meta().name.as_deref().unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.meta().namespace.as_deref().unwrap_or("")
+    }
+
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey::new(self.info().kind, self.namespace(), self.name())
+    }
+
+    pub fn api_version(&self) -> String {
+        match self {
+            Object::Stored(s) => s.api_version.clone(),
+            other => other.info().api_version(),
+        }
+    }
+
+    /// The object as the API server would return it (`kubectl get -o json`).
+    pub fn to_json(&self) -> Value {
+        let mut value = match self {
+            Object::Stored(s) => {
+                let mut map = s.body.clone();
+                map.insert("metadata".into(), serde_json::to_value(&s.metadata).unwrap_or(Value::Null));
+                Value::Object(map)
+            }
+            Object::Namespace(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Node(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Pod(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Service(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Event(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Deployment(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::ReplicaSet(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+        };
+        if let Value::Object(map) = &mut value {
+            map.insert("apiVersion".into(), Value::String(self.api_version()));
+            map.insert("kind".into(), Value::String(self.info().kind.to_string()));
+        }
+        value
+    }
+}
+
+/// Typed views, so controllers can say `store.get(&key).and_then(Object::as_pod)`.
+macro_rules! accessors {
+    ($($variant:ident, $ty:ty, $as:ident, $as_mut:ident;)*) => {
+        impl Object {
+            $(
+                pub fn $as(&self) -> Option<&$ty> {
+                    match self { Object::$variant(o) => Some(o), _ => None }
+                }
+                pub fn $as_mut(&mut self) -> Option<&mut $ty> {
+                    match self { Object::$variant(o) => Some(o), _ => None }
+                }
+            )*
+        }
+    };
+}
+
+accessors! {
+    Pod, Pod, as_pod, as_pod_mut;
+    Node, Node, as_node, as_node_mut;
+    Service, Service, as_service, as_service_mut;
+    Deployment, Deployment, as_deployment, as_deployment_mut;
+    ReplicaSet, ReplicaSet, as_replica_set, as_replica_set_mut;
+    Event, Event, as_event, as_event_mut;
+    Namespace, Namespace, as_namespace, as_namespace_mut;
+}

@@ -1,0 +1,434 @@
+//! The Deployment controller (`pkg/controller/deployment`): one ReplicaSet per Pod template,
+//! named `<deployment>-<pod-template-hash>`, moved between templates by the rolling-update
+//! (or Recreate) arithmetic, with status and conditions as kubectl reads them.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::api::pod_util::controlled_by;
+use crate::api::{Object, ObjectKey};
+use crate::cluster::{from_time, Cluster};
+use crate::events::NewEvent;
+use crate::rng::{fnv1a32, safe_encode};
+use crate::time::SimDuration;
+
+const HASH_LABEL: &str = "pod-template-hash";
+const REVISION: &str = "deployment.kubernetes.io/revision";
+const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
+const MAX_REPLICAS: &str = "deployment.kubernetes.io/max-replicas";
+
+/// `controller.ComputeHash`: FNV-32a of the template (and collision count), written with
+/// `SafeEncodeString`. Kubernetes hashes a Go deep-print of the struct; we hash its JSON, so
+/// the characters differ from a real cluster's but the shape and stability are the same.
+pub fn pod_template_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
+    let mut bytes = serde_json::to_vec(template).unwrap_or_default();
+    if let Some(c) = collision_count {
+        bytes.extend_from_slice(&c.to_le_bytes());
+    }
+    safe_encode(&fnv1a32(&bytes).to_string())
+}
+
+pub fn reconcile(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> {
+    let d = cluster.get(key)?.as_deployment()?.clone();
+    if d.metadata.deletion_timestamp.is_some() {
+        return None;
+    }
+    let mut sync = Sync { d, key: key.clone() };
+    let (new_rs, old) = sync.replica_sets(cluster);
+    if sync.d.spec.paused != Some(true) {
+        let recreate = sync.strategy_type() == "Recreate";
+        let new_rs = match new_rs {
+            Some(rs) => rs,
+            None => {
+                let replicas = if recreate { 0 } else { sync.new_rs_replicas(None, &old) };
+                sync.create_new_rs(cluster, &old, replicas)
+            }
+        };
+        let scaled = if recreate {
+            sync.recreate(cluster, &new_rs, &old)
+        } else {
+            sync.rolling(cluster, &new_rs, &old)
+        };
+        if !scaled {
+            sync.cleanup(cluster, &old);
+        }
+    }
+    sync.status(cluster);
+    None
+}
+
+struct Sync {
+    d: Deployment,
+    key: ObjectKey,
+}
+
+impl Sync {
+    fn replicas(&self) -> i32 {
+        self.d.spec.replicas.unwrap_or(1)
+    }
+
+    fn strategy_type(&self) -> &str {
+        self.d.spec.strategy.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("RollingUpdate")
+    }
+
+    /// (maxSurge, maxUnavailable) resolved against replicas: surge rounds up, unavailable
+    /// down, and both 0 forces unavailable to 1 (`ResolveFenceposts`).
+    fn fenceposts(&self) -> (i32, i32) {
+        let ru = self.d.spec.strategy.as_ref().and_then(|s| s.rolling_update.as_ref());
+        let replicas = self.replicas();
+        let surge = scaled(ru.and_then(|r| r.max_surge.as_ref()), replicas, true);
+        let unavailable = scaled(ru.and_then(|r| r.max_unavailable.as_ref()), replicas, false);
+        if surge == 0 && unavailable == 0 {
+            (0, 1)
+        } else {
+            (surge, unavailable)
+        }
+    }
+
+    /// The new ReplicaSet (template equal to ours, ignoring the hash label) and the old ones,
+    /// oldest first.
+    fn replica_sets(&self, cluster: &Cluster) -> (Option<ReplicaSet>, Vec<ReplicaSet>) {
+        let uid = self.d.metadata.uid.clone().unwrap_or_default();
+        let mut owned: Vec<ReplicaSet> = cluster
+            .store
+            .list("ReplicaSet", Some(&self.key.namespace))
+            .filter_map(Object::as_replica_set)
+            .filter(|rs| controlled_by(&rs.metadata, &uid))
+            .cloned()
+            .collect();
+        owned.sort_by_key(|rs| (rs.metadata.creation_timestamp.as_ref().map(from_time), rs.metadata.name.clone()));
+        let position = owned.iter().position(|rs| same_template(rs, &self.d.spec.template));
+        let new_rs = position.map(|i| owned.remove(i));
+        (new_rs, owned)
+    }
+
+    /// `NewRSNewReplicas` for RollingUpdate.
+    fn new_rs_replicas(&self, new_rs: Option<&ReplicaSet>, old: &[ReplicaSet]) -> i32 {
+        let (surge, _) = self.fenceposts();
+        let new_count = new_rs.map_or(0, rs_replicas);
+        let current: i32 = old.iter().map(rs_replicas).sum::<i32>() + new_count;
+        let max_total = self.replicas() + surge;
+        if current >= max_total {
+            return new_count;
+        }
+        new_count + (max_total - current).min(self.replicas() - new_count)
+    }
+
+    fn create_new_rs(&mut self, cluster: &mut Cluster, old: &[ReplicaSet], replicas: i32) -> ReplicaSet {
+        let collision = self.d.status.as_ref().and_then(|s| s.collision_count);
+        let hash = pod_template_hash(&self.d.spec.template, collision);
+        let mut template = self.d.spec.template.clone();
+        let template_meta = template.metadata.get_or_insert_with(ObjectMeta::default);
+        template_meta.labels.get_or_insert_with(BTreeMap::new).insert(HASH_LABEL.into(), hash.clone());
+        let mut selector = self.d.spec.selector.clone();
+        selector.match_labels.get_or_insert_with(BTreeMap::new).insert(HASH_LABEL.into(), hash.clone());
+        let revision = old.iter().filter_map(revision).max().unwrap_or(0) + 1;
+        let (surge, _) = self.fenceposts();
+        let mut annotations = self.d.metadata.annotations.clone().unwrap_or_default();
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+        annotations.remove(REVISION);
+        annotations.insert(DESIRED.into(), self.replicas().to_string());
+        annotations.insert(MAX_REPLICAS.into(), (self.replicas() + surge).to_string());
+        annotations.insert(REVISION.into(), revision.to_string());
+        let name = format!("{}-{hash}", self.key.name);
+        let rs = ReplicaSet {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(self.key.namespace.clone()),
+                labels: template.metadata.as_ref().and_then(|m| m.labels.clone()),
+                annotations: Some(annotations),
+                owner_references: Some(vec![OwnerReference {
+                    api_version: "apps/v1".into(),
+                    kind: "Deployment".into(),
+                    name: self.key.name.clone(),
+                    uid: self.d.metadata.uid.clone().unwrap_or_default(),
+                    controller: Some(true),
+                    block_owner_deletion: Some(true),
+                }]),
+                ..Default::default()
+            },
+            spec: ReplicaSetSpec {
+                replicas: Some(replicas),
+                min_ready_seconds: self.d.spec.min_ready_seconds,
+                selector,
+                template: Some(template),
+            },
+            status: None,
+        };
+        let created = cluster.create(Object::ReplicaSet(rs));
+        if replicas > 0 {
+            self.event(cluster, format!("Scaled up replica set {name} from 0 to {replicas}"));
+        }
+        let mut d = self.d.clone();
+        d.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(REVISION.into(), revision.to_string());
+        cluster.update(Object::Deployment(d.clone()));
+        self.d = cluster.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
+        created.as_replica_set().cloned().unwrap_or_default()
+    }
+
+    fn rolling(&self, cluster: &mut Cluster, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
+        // reconcileNewReplicaSet
+        let replicas = self.replicas();
+        let new_count = rs_replicas(new_rs);
+        if new_count > replicas {
+            return self.scale(cluster, new_rs, replicas);
+        }
+        if new_count < replicas {
+            let target = self.new_rs_replicas(Some(new_rs), old);
+            if target != new_count {
+                return self.scale(cluster, new_rs, target);
+            }
+        }
+        self.reconcile_old(cluster, new_rs, old)
+    }
+
+    /// `reconcileOldReplicaSets`: first drop old Pods that are not available, then scale old
+    /// ReplicaSets down as far as `minAvailable` allows.
+    fn reconcile_old(&self, cluster: &mut Cluster, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
+        let old_count: i32 = old.iter().map(rs_replicas).sum();
+        if old_count == 0 {
+            return false;
+        }
+        let all_count = old_count + rs_replicas(new_rs);
+        let (_, max_unavailable) = self.fenceposts();
+        let min_available = self.replicas() - max_unavailable;
+        let new_unavailable = rs_replicas(new_rs) - available(new_rs);
+        let max_scaled_down = all_count - min_available - new_unavailable;
+        if max_scaled_down <= 0 {
+            return false;
+        }
+        let mut scaled_down = 0;
+        let mut old: Vec<ReplicaSet> = old.to_vec();
+        for rs in &mut old {
+            let unhealthy = rs_replicas(rs) - available(rs);
+            if rs_replicas(rs) == 0 || unhealthy <= 0 || scaled_down >= max_scaled_down {
+                continue;
+            }
+            let n = unhealthy.min(max_scaled_down - scaled_down);
+            let target = rs_replicas(rs) - n;
+            self.scale(cluster, rs, target);
+            rs.spec.replicas = Some(target);
+            scaled_down += n;
+        }
+        let available_all: i32 = old.iter().map(available).sum::<i32>() + available(new_rs);
+        let mut budget = (available_all - min_available).max(0);
+        for rs in &old {
+            if budget == 0 {
+                break;
+            }
+            let n = rs_replicas(rs).min(budget);
+            if n > 0 {
+                self.scale(cluster, rs, rs_replicas(rs) - n);
+                budget -= n;
+                scaled_down += n;
+            }
+        }
+        scaled_down > 0
+    }
+
+    /// Recreate: old ReplicaSets to 0, wait until none of their Pods runs, then the new one up.
+    fn recreate(&self, cluster: &mut Cluster, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
+        let mut scaled = false;
+        for rs in old.iter().filter(|rs| rs_replicas(rs) > 0) {
+            scaled |= self.scale(cluster, rs, 0);
+        }
+        if scaled {
+            return true;
+        }
+        let old_uids: Vec<String> = old.iter().filter_map(|rs| rs.metadata.uid.clone()).collect();
+        let old_running = cluster.store.list("Pod", Some(&self.key.namespace)).filter_map(Object::as_pod).any(|p| {
+            let phase = crate::api::pod_util::phase(p);
+            old_uids.iter().any(|uid| controlled_by(&p.metadata, uid)) && phase != "Succeeded" && phase != "Failed"
+        });
+        if old_running {
+            return false;
+        }
+        if rs_replicas(new_rs) != self.replicas() {
+            return self.scale(cluster, new_rs, self.replicas());
+        }
+        false
+    }
+
+    fn scale(&self, cluster: &mut Cluster, rs: &ReplicaSet, to: i32) -> bool {
+        let from = rs_replicas(rs);
+        let key = ObjectKey::new("ReplicaSet", &self.key.namespace, rs.metadata.name.as_deref().unwrap_or(""));
+        let Some(mut current) = cluster.get(&key).and_then(Object::as_replica_set).cloned() else { return false };
+        let (surge, _) = self.fenceposts();
+        let annotations = current.metadata.annotations.get_or_insert_with(BTreeMap::new);
+        annotations.insert(DESIRED.into(), self.replicas().to_string());
+        annotations.insert(MAX_REPLICAS.into(), (self.replicas() + surge).to_string());
+        if from == to {
+            cluster.update(Object::ReplicaSet(current));
+            return false;
+        }
+        current.spec.replicas = Some(to);
+        cluster.update(Object::ReplicaSet(current));
+        let direction = if to > from { "up" } else { "down" };
+        let name = rs.metadata.name.clone().unwrap_or_default();
+        self.event(cluster, format!("Scaled {direction} replica set {name} from {from} to {to}"));
+        true
+    }
+
+    /// Deletes old, empty ReplicaSets beyond `revisionHistoryLimit`, oldest first.
+    fn cleanup(&self, cluster: &mut Cluster, old: &[ReplicaSet]) {
+        let limit = self.d.spec.revision_history_limit.unwrap_or(10).max(0) as usize;
+        let empty: Vec<&ReplicaSet> = old
+            .iter()
+            .filter(|rs| rs_replicas(rs) == 0 && rs.status.as_ref().is_none_or(|s| s.replicas == 0))
+            .collect();
+        if empty.len() > limit {
+            for rs in &empty[..empty.len() - limit] {
+                cluster.delete(&ObjectKey::new("ReplicaSet", &self.key.namespace, rs.metadata.name.as_deref().unwrap_or("")));
+            }
+        }
+    }
+
+    fn status(&self, cluster: &mut Cluster) {
+        let Some(mut d) = cluster.get(&self.key).and_then(Object::as_deployment).cloned() else { return };
+        let (new_rs, old) = self.replica_sets(cluster);
+        let all: Vec<&ReplicaSet> = new_rs.iter().chain(old.iter()).collect();
+        let sum = |f: &dyn Fn(&ReplicaSet) -> i32| all.iter().map(|rs| f(rs)).sum::<i32>();
+        let replicas = sum(&|rs| rs.status.as_ref().map_or(0, |s| s.replicas));
+        let ready = sum(&|rs| rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0));
+        let available_total = sum(&available);
+        let updated = new_rs.as_ref().and_then(|rs| rs.status.as_ref()).map_or(0, |s| s.replicas);
+        let (_, max_unavailable) = self.fenceposts();
+        let desired = self.replicas();
+        let previous = d.status.clone().unwrap_or_default();
+        let new_name = new_rs.as_ref().and_then(|rs| rs.metadata.name.clone()).unwrap_or_default();
+        let complete = updated == desired && replicas == desired && available_total == desired;
+        let is_available = available_total >= desired - max_unavailable;
+        let had_progressing = condition(&previous, "Progressing").cloned();
+        let (p_reason, p_message) = if complete {
+            ("NewReplicaSetAvailable", format!("ReplicaSet \"{new_name}\" has successfully progressed."))
+        } else if had_progressing.is_none() {
+            ("NewReplicaSetCreated", format!("Created new replica set \"{new_name}\""))
+        } else {
+            ("ReplicaSetUpdated", format!("ReplicaSet \"{new_name}\" is progressing."))
+        };
+        let now = cluster.timestamp();
+        let available_cond = if is_available {
+            ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+        } else {
+            ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+        };
+        let conditions = vec![
+            set_condition(condition(&previous, "Available"), "Available", available_cond.0, available_cond.1, available_cond.2.to_string(), &now),
+            set_condition(had_progressing.as_ref(), "Progressing", "True", p_reason, p_message, &now),
+        ];
+        let unavailable = (desired - available_total).max(0);
+        d.status = Some(DeploymentStatus {
+            observed_generation: d.metadata.generation,
+            replicas: Some(replicas).filter(|r| *r > 0),
+            updated_replicas: Some(updated).filter(|r| *r > 0),
+            ready_replicas: Some(ready).filter(|r| *r > 0),
+            available_replicas: Some(available_total).filter(|r| *r > 0),
+            unavailable_replicas: Some(unavailable).filter(|r| *r > 0),
+            conditions: Some(conditions),
+            collision_count: previous.collision_count,
+            terminating_replicas: None,
+        });
+        cluster.update(Object::Deployment(d));
+    }
+
+    fn event(&self, cluster: &mut Cluster, message: String) {
+        cluster.event(NewEvent {
+            involved: &Object::Deployment(self.d.clone()),
+            warning: false,
+            reason: "ScalingReplicaSet",
+            message,
+            component: "deployment-controller",
+            host: None,
+            field_path: None,
+        });
+    }
+}
+
+fn condition<'a>(status: &'a DeploymentStatus, type_: &str) -> Option<&'a DeploymentCondition> {
+    status.conditions.iter().flatten().find(|c| c.type_.as_deref() == Some(type_))
+}
+
+/// A condition whose transition time moves only when its status does, and whose update time
+/// moves when anything about it does.
+fn set_condition(
+    previous: Option<&DeploymentCondition>,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    now: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+) -> DeploymentCondition {
+    let same_status = previous.is_some_and(|p| p.status.as_deref() == Some(status));
+    let same_all = same_status && previous.is_some_and(|p| p.reason.as_deref() == Some(reason) && p.message.as_deref() == Some(message.as_str()));
+    DeploymentCondition {
+        type_: Some(type_.into()),
+        status: Some(status.into()),
+        reason: Some(reason.into()),
+        message: Some(message),
+        last_transition_time: if same_status { previous.and_then(|p| p.last_transition_time.clone()) } else { Some(now.clone()) },
+        last_update_time: if same_all { previous.and_then(|p| p.last_update_time.clone()) } else { Some(now.clone()) },
+    }
+}
+
+fn same_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
+    let Some(mut t) = rs.spec.template.clone() else { return false };
+    if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+        labels.remove(HASH_LABEL);
+    }
+    let normalize = |t: &PodTemplateSpec| serde_json::to_value(t).unwrap_or_default();
+    normalize(&t) == normalize(template)
+}
+
+fn rs_replicas(rs: &ReplicaSet) -> i32 {
+    rs.spec.replicas.unwrap_or(1)
+}
+
+fn available(rs: &ReplicaSet) -> i32 {
+    rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0)
+}
+
+fn revision(rs: &ReplicaSet) -> Option<i64> {
+    rs.metadata.annotations.as_ref()?.get(REVISION)?.parse().ok()
+}
+
+/// `GetScaledValueFromIntOrPercent`.
+fn scaled(v: Option<&IntOrString>, total: i32, round_up: bool) -> i32 {
+    match v {
+        None => 0,
+        Some(IntOrString::Int(i)) => *i,
+        Some(IntOrString::String(s)) => {
+            let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(0);
+            let product = pct * i64::from(total);
+            let value = if round_up { (product + 99) / 100 } else { product / 100 };
+            value as i32
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fenceposts_match_the_reference_table() {
+        let cases = [(1, 1, 0), (2, 1, 0), (3, 1, 0), (4, 1, 1), (5, 2, 1), (10, 3, 2)];
+        for (replicas, surge, unavailable) in cases {
+            let pct = IntOrString::String("25%".into());
+            assert_eq!(scaled(Some(&pct), replicas, true), surge, "surge for {replicas}");
+            assert_eq!(scaled(Some(&pct), replicas, false), unavailable, "unavailable for {replicas}");
+        }
+    }
+
+    #[test]
+    fn template_hash_is_stable_and_uses_the_safe_alphabet() {
+        let t = PodTemplateSpec::default();
+        let a = pod_template_hash(&t, None);
+        assert_eq!(a, pod_template_hash(&t, None));
+        assert_ne!(a, pod_template_hash(&t, Some(1)));
+        assert!(a.chars().all(|c| "456789bcdf".contains(c)), "{a}");
+    }
+}

@@ -1,0 +1,297 @@
+//! Manifests → objects + diagnostics. Never fails and never panics: every problem becomes a
+//! [`Diagnostic`] with file, line and column, and the documents that are fine still come out.
+
+pub mod decode;
+pub mod validate;
+pub mod yaml;
+
+use serde_json::Value;
+
+use crate::api::kinds::{self, KindInfo, Support};
+use crate::api::{Object, Stored};
+use crate::diag::{Diagnostic, Position, Severity};
+use decode::{decode_strict, did_you_mean, display_path, DecodeError, UnknownField};
+use yaml::{Path, Seg, SpanIndex};
+
+/// An object that parsed and validated, with where it came from.
+#[derive(Clone, Debug)]
+pub struct ParsedObject {
+    pub object: Object,
+    pub file: String,
+    pub position: Position,
+}
+
+/// A document that cannot be applied, with the error kubectl would print for it.
+#[derive(Clone, Debug)]
+pub struct Rejected {
+    pub file: String,
+    pub position: Position,
+    pub kubectl_error: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    pub objects: Vec<ParsedObject>,
+    pub rejected: Vec<Rejected>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses one file: multi-document YAML or JSON, `kind: List` expanded.
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let mut out = Parsed::default();
+    for doc in yaml::split_documents(text) {
+        let ctx = DocContext { file, first_line: doc.first_line, spans: SpanIndex::build(&doc.text) };
+        match yaml::to_json(&doc.text) {
+            Err(e) => {
+                let position = ctx.shift(e.position);
+                let message = format!("error converting YAML to JSON: {}", ctx.reline(&e.message, position));
+                out.rejected.push(Rejected {
+                    file: file.to_string(),
+                    position,
+                    kubectl_error: format!("error: error parsing {file}: {message}"),
+                });
+                out.diagnostics.push(ctx.diag(position, Severity::Error, message));
+            }
+            Ok(Value::Null) => {}
+            Ok(value) => ctx.document(value, Vec::new(), &mut out),
+        }
+    }
+    out
+}
+
+struct DocContext<'a> {
+    file: &'a str,
+    first_line: u32,
+    spans: SpanIndex,
+}
+
+impl DocContext<'_> {
+    /// Document-relative position → file position.
+    fn shift(&self, p: Position) -> Position {
+        Position { line: p.line + self.first_line - 1, column: p.column }
+    }
+
+    /// Rewrites "yaml: line N:" to the file's line number.
+    fn reline(&self, message: &str, p: Position) -> String {
+        match message.split_once(": ").and_then(|(_, rest)| rest.split_once(": ")) {
+            Some((_, rest)) if message.starts_with("yaml: line ") => format!("yaml: line {}: {rest}", p.line),
+            _ => message.to_string(),
+        }
+    }
+
+    fn at(&self, path: &[Seg]) -> Position {
+        self.shift(self.spans.find(path))
+    }
+
+    fn diag(&self, position: Position, severity: Severity, message: String) -> Diagnostic {
+        Diagnostic { file: self.file.to_string(), position, severity, message }
+    }
+
+    fn reject(&self, out: &mut Parsed, path: &[Seg], message: String, kubectl_error: String) {
+        let position = self.at(path);
+        out.diagnostics.push(self.diag(position, Severity::Error, message));
+        out.rejected.push(Rejected { file: self.file.to_string(), position, kubectl_error });
+    }
+
+    /// One object (or a `List` of them) at `base` within the document.
+    fn document(&self, value: Value, base: Path, out: &mut Parsed) {
+        let Value::Object(map) = &value else {
+            let msg = format!("Object 'Kind' is missing in '{value}'");
+            self.reject(out, &base, msg.clone(), format!("error: unable to decode {:?}: {msg}", self.file));
+            return;
+        };
+        let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+        if api_version.is_empty() || kind.is_empty() {
+            let mut missing = Vec::new();
+            if api_version.is_empty() {
+                missing.push("apiVersion not set");
+            }
+            if kind.is_empty() {
+                missing.push("kind not set");
+            }
+            let list = missing.join(", ");
+            self.reject(
+                out,
+                &base,
+                format!("error validating data: [{list}]"),
+                format!("error: error validating {:?}: error validating data: [{list}]; if you choose to ignore these errors, turn validation off with --validate=false", self.file),
+            );
+            return;
+        }
+        if kind == "List" && api_version == "v1" {
+            let items = map.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            for (i, item) in items.into_iter().enumerate() {
+                let mut p = base.clone();
+                p.extend([Seg::Key("items".into()), Seg::Index(i)]);
+                self.document(item, p, out);
+            }
+            return;
+        }
+        let name = map
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let namespace = map.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str).unwrap_or("");
+        let Some(info) = kinds::by_type(api_version, kind) else {
+            let msg = format!("no matches for kind {kind:?} in version {api_version:?}");
+            let mut kp = base.clone();
+            kp.push(Seg::Key("apiVersion".into()));
+            self.reject(
+                out,
+                &kp,
+                if kinds::by_kind(kind).is_some() { msg.clone() } else { format!("{msg} (ensure CRDs are installed first)") },
+                format!("error: resource mapping not found for name: {name:?} namespace: {namespace:?} from {:?}: {msg}\nensure CRDs are installed first", self.file),
+            );
+            return;
+        };
+        self.typed(info, api_version, &value, &name, &base, out);
+    }
+
+    fn typed(&self, info: &'static KindInfo, api_version: &str, value: &Value, name: &str, base: &Path, out: &mut Parsed) {
+        let version = api_version.rsplit('/').next().unwrap_or(api_version);
+        let cannot_handle = format!("{} in version {version:?} cannot be handled as a {}", info.kind, info.kind);
+        let verb_error = |msg: &str| format!("Error from server (BadRequest): error when creating {:?}: {cannot_handle}: {msg}", self.file);
+        let (object, unknown) = match decode_object(info, api_version, value) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                let path = e.path.clone().unwrap_or_default();
+                let field = display_path(&path);
+                let msg = if field.is_empty() { e.message.clone() } else { format!("{field}: {}", e.message) };
+                self.reject(out, &join(base, &path), format!("{cannot_handle}: {msg}"), verb_error(&msg));
+                return;
+            }
+        };
+        if !unknown.is_empty() {
+            let fields: Vec<String> = unknown.iter().map(|u| format!("unknown field {:?}", display_path(&u.path))).collect();
+            for (u, text) in unknown.iter().zip(&fields) {
+                let message = match suggestion(u) {
+                    Some(s) => format!("{text} (did you mean {s:?}?)"),
+                    None => text.clone(),
+                };
+                out.diagnostics.push(self.diag(self.at(&join(base, &u.path)), Severity::Error, message));
+            }
+            out.rejected.push(Rejected {
+                file: self.file.to_string(),
+                position: self.at(&join(base, &unknown[0].path)),
+                kubectl_error: verb_error(&format!("strict decoding error: {}", fields.join(", "))),
+            });
+            return;
+        }
+        let errors = validate::validate(&object, value);
+        if !errors.is_empty() {
+            let rendered: Vec<String> = errors.iter().map(|e| format!("{}: {}", display_path(&e.path), e.detail)).collect();
+            for (e, text) in errors.iter().zip(&rendered) {
+                out.diagnostics.push(self.diag(self.at(&join(base, &e.path)), Severity::Error, text.clone()));
+            }
+            let summary = if rendered.len() == 1 { rendered[0].clone() } else { format!("[{}]", rendered.join(", ")) };
+            out.rejected.push(Rejected {
+                file: self.file.to_string(),
+                position: self.at(base),
+                kubectl_error: format!("The {} {name:?} is invalid: {summary}", info.kind),
+            });
+            return;
+        }
+        let position = self.at(base);
+        if info.support == Support::Stored {
+            out.diagnostics.push(self.diag(
+                position,
+                Severity::Warning,
+                format!("{} {name:?} is stored, not simulated yet", info.kind),
+            ));
+        }
+        out.objects.push(ParsedObject { object, file: self.file.to_string(), position });
+    }
+}
+
+fn join(base: &[Seg], path: &[Seg]) -> Path {
+    let mut p = base.to_vec();
+    p.extend_from_slice(path);
+    p
+}
+
+fn suggestion(u: &UnknownField) -> Option<&'static str> {
+    match u.path.last() {
+        Some(Seg::Key(k)) => did_you_mean(k, u.known),
+        _ => None,
+    }
+}
+
+/// Decodes into the kind's k8s-openapi type; stored kinds are checked against their type and
+/// then kept as JSON.
+fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> Result<(Object, Vec<UnknownField>), DecodeError> {
+    use k8s_openapi::api as k;
+    macro_rules! typed {
+        ($variant:ident, $ty:ty) => {{
+            let (o, unknown) = decode_strict::<$ty>(value)?;
+            Ok((Object::$variant(o), unknown))
+        }};
+    }
+    macro_rules! stored {
+        ($ty:ty) => {{
+            let (_, unknown) = decode_strict::<$ty>(value)?;
+            unknown
+        }};
+    }
+    match info.kind {
+        "Pod" => return typed!(Pod, k::core::v1::Pod),
+        "Node" => return typed!(Node, k::core::v1::Node),
+        "Namespace" => return typed!(Namespace, k::core::v1::Namespace),
+        "Service" => return typed!(Service, k::core::v1::Service),
+        "Event" => return typed!(Event, k::core::v1::Event),
+        "Deployment" => return typed!(Deployment, k::apps::v1::Deployment),
+        "ReplicaSet" => return typed!(ReplicaSet, k::apps::v1::ReplicaSet),
+        _ => {}
+    }
+    let unknown = match info.kind {
+        "ConfigMap" => stored!(k::core::v1::ConfigMap),
+        "Secret" => stored!(k::core::v1::Secret),
+        "ServiceAccount" => stored!(k::core::v1::ServiceAccount),
+        "PersistentVolume" => stored!(k::core::v1::PersistentVolume),
+        "PersistentVolumeClaim" => stored!(k::core::v1::PersistentVolumeClaim),
+        "LimitRange" => stored!(k::core::v1::LimitRange),
+        "ResourceQuota" => stored!(k::core::v1::ResourceQuota),
+        "ReplicationController" => stored!(k::core::v1::ReplicationController),
+        "DaemonSet" => stored!(k::apps::v1::DaemonSet),
+        "StatefulSet" => stored!(k::apps::v1::StatefulSet),
+        "Job" => stored!(k::batch::v1::Job),
+        "CronJob" => stored!(k::batch::v1::CronJob),
+        "Ingress" => stored!(k::networking::v1::Ingress),
+        "NetworkPolicy" => stored!(k::networking::v1::NetworkPolicy),
+        "PodDisruptionBudget" => stored!(k::policy::v1::PodDisruptionBudget),
+        "StorageClass" => stored!(k::storage::v1::StorageClass),
+        "PriorityClass" => stored!(k::scheduling::v1::PriorityClass),
+        "Role" => stored!(k::rbac::v1::Role),
+        "RoleBinding" => stored!(k::rbac::v1::RoleBinding),
+        "ClusterRole" => stored!(k::rbac::v1::ClusterRole),
+        "ClusterRoleBinding" => stored!(k::rbac::v1::ClusterRoleBinding),
+        "HorizontalPodAutoscaler" if api_version == "autoscaling/v2" => stored!(k::autoscaling::v2::HorizontalPodAutoscaler),
+        "HorizontalPodAutoscaler" => stored!(k::autoscaling::v1::HorizontalPodAutoscaler),
+        _ => Vec::new(),
+    };
+    let Value::Object(map) = value else {
+        return Err(serde::de::Error::custom("expected an object"));
+    };
+    let mut body = map.clone();
+    body.remove("apiVersion");
+    body.remove("kind");
+    let (metadata, _) = match body.remove("metadata") {
+        Some(m) => decode_strict(&m).map_err(|mut e| {
+            e.path = Some(join(&[Seg::Key("metadata".into())], &e.path.unwrap_or_default()));
+            e
+        })?,
+        None => Default::default(),
+    };
+    Ok((Object::Stored(Stored { info, api_version: api_version.to_string(), metadata, body }), unknown))
+}
+
+#[cfg(test)]
+mod tests;

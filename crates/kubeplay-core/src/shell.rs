@@ -1,0 +1,177 @@
+//! The one command interpreter behind the CLI, the browser console and the tests:
+//! `kubectl …`, `sleep DURATION`, and playground commands (`help`). A script is commands
+//! separated by newlines or `;`; `#` starts a comment.
+
+use std::collections::BTreeMap;
+
+use crate::cluster::Cluster;
+use crate::kubectl::{self, Files, Output};
+use crate::time::SimDuration;
+
+/// A playground session: the cluster plus the files `kubectl apply -f` can name.
+pub struct Session {
+    pub cluster: Cluster,
+    /// Buffers the host registered (the editor's text in the browser).
+    pub files: BTreeMap<String, String>,
+    /// A fallback reader for names not registered (the CLI reads the file system).
+    pub reader: Option<Box<dyn Fn(&str) -> Option<String>>>,
+}
+
+struct SessionFiles<'a> {
+    files: &'a BTreeMap<String, String>,
+    reader: &'a Option<Box<dyn Fn(&str) -> Option<String>>>,
+}
+
+impl Files for SessionFiles<'_> {
+    fn read(&self, name: &str) -> Option<String> {
+        self.files.get(name).cloned().or_else(|| self.reader.as_ref().and_then(|r| r(name)))
+    }
+}
+
+pub const HELP: &str = "kubeplay commands:
+  kubectl apply -f FILE           create or update the objects in FILE
+  kubectl get KIND [NAME] [-o wide|yaml|json|name] [-n NS] [-A] [-l SELECTOR]
+  kubectl delete KIND NAME | -f FILE | -l SELECTOR
+  kubectl scale deployment NAME --replicas=N
+  sleep DURATION                  let virtual time pass (500ms, 30s, 5m, 1h)
+  help                            this text
+";
+
+impl Session {
+    pub fn new(cluster: Cluster) -> Session {
+        Session { cluster, files: BTreeMap::new(), reader: None }
+    }
+
+    /// Runs one command line.
+    pub fn exec(&mut self, line: &str) -> Output {
+        let words = match split_words(line) {
+            Ok(w) => w,
+            Err(e) => return Output::err(format!("{e}\n")),
+        };
+        let Some(program) = words.first() else { return Output::ok("") };
+        if words.iter().any(|w| w == "|" || w == ">" || w == "&&") {
+            return Output::err("kubeplay: pipes, redirection and && are not supported; run one command at a time\n");
+        }
+        match program.as_str() {
+            "kubectl" | "k" => {
+                let files = SessionFiles { files: &self.files, reader: &self.reader };
+                kubectl::run(&mut self.cluster, &files, &words[1..])
+            }
+            "sleep" => match words.get(1).and_then(|d| SimDuration::parse(d)) {
+                Some(d) if words.len() == 2 => {
+                    self.cluster.advance(d);
+                    Output::ok("")
+                }
+                _ => Output::err("sleep: usage: sleep DURATION (for example 500ms, 30s, 5m, 1h)\n"),
+            },
+            "help" => Output::ok(HELP),
+            other => Output::err(format!("{other}: command not found (try `help`)\n")),
+        }
+    }
+
+    /// Runs a script, returning the transcript: `$ command` then its output, per command.
+    pub fn run_script(&mut self, script: &str) -> String {
+        let mut transcript = String::new();
+        for command in split_script(script) {
+            transcript.push_str(&format!("$ {command}\n"));
+            transcript.push_str(&self.exec(&command).text);
+        }
+        transcript
+    }
+}
+
+/// Commands of a script: split on newlines and `;` (outside quotes), comments and blanks dropped.
+pub fn split_script(script: &str) -> Vec<String> {
+    let mut commands = Vec::new();
+    for line in script.lines() {
+        let mut current = String::new();
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (None, '#') if current.is_empty() || current.ends_with(' ') => break,
+                (None, ';') => {
+                    commands.push(std::mem::take(&mut current));
+                    continue;
+                }
+                (None, '\'' | '"') => quote = Some(c),
+                (Some(q), _) if q == c => quote = None,
+                _ => {}
+            }
+            current.push(c);
+        }
+        commands.push(current);
+    }
+    commands.into_iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect()
+}
+
+/// Shell-like word splitting with single and double quotes.
+pub fn split_words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some('"'), '\\') => {
+                if let Some(n) = chars.next() {
+                    current.push(n);
+                }
+            }
+            (Some(_), _) => current.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, '\\') => {
+                if let Some(n) = chars.next() {
+                    current.push(n);
+                    in_word = true;
+                }
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                current.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err("syntax error: unterminated quoted string".into());
+    }
+    if in_word {
+        words.push(current);
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_scripts_and_words() {
+        assert_eq!(split_script("a; b\n# c\n\nd 'x;y' # e"), vec!["a", "b", "d 'x;y'"]);
+        assert_eq!(split_words("kubectl get pods -l 'app in (a, b)'").unwrap_or_default(), vec!["kubectl", "get", "pods", "-l", "app in (a, b)"]);
+        assert!(split_words("echo 'x").is_err());
+    }
+
+    #[test]
+    fn unknown_commands_are_errors_not_panics() {
+        let mut s = Session::new(Cluster::new(1));
+        let out = s.exec("frobnicate now");
+        assert!(!out.ok);
+        assert_eq!(out.text, "frobnicate: command not found (try `help`)\n");
+        assert!(!s.exec("kubectl frob").ok);
+        assert!(!s.exec("sleep forever").ok);
+        assert!(!s.exec("kubectl get").ok);
+        assert!(!s.exec("kubectl get pods --bogus").ok);
+        assert!(s.exec("").ok);
+    }
+}
