@@ -42,6 +42,7 @@ struct Flags {
     all_namespaces: bool,
     output: Option<String>,
     selector: Option<String>,
+    field_selector: Option<String>,
     files: Vec<String>,
     replicas: Option<String>,
     all: bool,
@@ -60,7 +61,7 @@ fn parse_flags(command: &str, args: &[String]) -> Result<Flags, String> {
         };
         let takes_value = matches!(
             name.as_str(),
-            "-n" | "--namespace" | "-o" | "--output" | "-l" | "--selector" | "-f" | "--filename" | "--replicas"
+            "-n" | "--namespace" | "-o" | "--output" | "-l" | "--selector" | "-f" | "--filename" | "--replicas" | "--field-selector"
         );
         let mut value = || -> Result<String, String> {
             if let Some(v) = inline.clone() {
@@ -76,6 +77,7 @@ fn parse_flags(command: &str, args: &[String]) -> Result<Flags, String> {
                 "-o" | "--output" => f.output = Some(v),
                 "-l" | "--selector" => f.selector = Some(v),
                 "-f" | "--filename" => f.files.push(v),
+                "--field-selector" => f.field_selector = Some(v),
                 _ => f.replicas = Some(v),
             }
         } else if name == "-A" || name == "--all-namespaces" {
@@ -327,6 +329,10 @@ fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
         Ok(s) => s.unwrap_or_default(),
         Err(e) => return Output::err(format!("error: {e}\n")),
     };
+    let fields = match flags.field_selector.as_deref().map(FieldSelector::parse).transpose() {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => return Output::err(format!("{e}\n")),
+    };
     let ns = namespace(flags);
     let multi = reqs.len() > 1 || flags.positional[0].contains('/');
     let mut sections = Vec::new();
@@ -334,7 +340,11 @@ fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
     for (info, names) in &reqs {
         let scope = (info.namespaced && !flags.all_namespaces).then_some(ns.as_str());
         let objects: Vec<&Object> = if names.is_empty() {
-            cluster.store().list(info.kind, scope).filter(|o| selector.matches(o.meta().labels.as_ref())).collect()
+            cluster
+                .store()
+                .list(info.kind, scope)
+                .filter(|o| selector.matches(o.meta().labels.as_ref()) && fields.matches(o))
+                .collect()
         } else {
             let mut found = Vec::new();
             for name in names {
@@ -396,6 +406,46 @@ fn split_cells(line: &str) -> Vec<String> {
     }
     cells.push(rest.to_string());
     cells
+}
+
+/// `--field-selector`: `path=value`, `path==value`, `path!=value`, comma-separated, over the
+/// object's JSON (`metadata.name`, `status.phase`, `involvedObject.kind`, `reason`, …).
+#[derive(Default)]
+struct FieldSelector(Vec<(String, String, bool)>);
+
+impl FieldSelector {
+    fn parse(text: &str) -> Result<FieldSelector, String> {
+        let mut reqs = Vec::new();
+        for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+            let (path, value, equal) = if let Some((p, v)) = part.split_once("!=") {
+                (p, v, false)
+            } else if let Some((p, v)) = part.split_once("==") {
+                (p, v, true)
+            } else if let Some((p, v)) = part.split_once('=') {
+                (p, v, true)
+            } else {
+                return Err(format!("error: invalid selector: '{text}'; can't understand '{part}'"));
+            };
+            reqs.push((path.trim().to_string(), value.trim().to_string(), equal));
+        }
+        Ok(FieldSelector(reqs))
+    }
+
+    fn matches(&self, object: &Object) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        let json = object.to_json();
+        self.0.iter().all(|(path, value, equal)| {
+            let found = path.split('.').try_fold(&json, |v, k| v.get(k));
+            let text = match found {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (text == *value) == *equal
+        })
+    }
 }
 
 // ---- delete -----------------------------------------------------------------------------
