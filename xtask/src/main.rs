@@ -1,1 +1,140 @@
-fn main() {}
+//! `cargo xtask serve | test | bench` — project automation. Installs what is missing (saying
+//! what it does), never downloads a binary from outside the package registries.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+mod tools;
+
+const USAGE: &str = "usage: cargo xtask <serve [--release] | test | bench>
+  serve   build the playground and serve it at http://127.0.0.1:8080 (default example running)
+  test    every test: unit, scenario, property, corpus, wasm determinism, browser end-to-end
+  bench   print simulation speed figures";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => serve(args.iter().any(|a| a == "--release")),
+        Some("test") => test(),
+        Some("bench") => bench(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+pub fn say(msg: &str) {
+    eprintln!("\x1b[1mxtask:\x1b[0m {msg}");
+}
+
+/// Runs a command in the repository root, failing with its exit status.
+pub fn run(cmd: &mut Command) -> Result {
+    say(&format!("running {cmd:?}"));
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(root());
+    }
+    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
+}
+
+/// Runs a command, echoing its output while counting the test results it reports.
+fn run_counting(cmd: &mut Command, tally: &mut Tally) -> Result {
+    say(&format!("running {cmd:?}"));
+    let output = cmd
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|child| child.wait_with_output())
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    print!("{text}");
+    tally.read(&text);
+    if output.status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({})", output.status)) }
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    /// Reads cargo's `test result: ok. N passed; M failed` and node's `# pass N` / `# fail M`.
+    fn read(&mut self, text: &str) {
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                for part in rest.split(';') {
+                    let words: Vec<&str> = part.split_whitespace().collect();
+                    let n = |i: usize| words.get(i).and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
+                    match words.as_slice() {
+                        [_, _, "passed"] => self.passed += n(1),
+                        [_, "passed"] => self.passed += n(0),
+                        [_, "failed"] => self.failed += n(0),
+                        _ => {}
+                    }
+                }
+            } else if let Some(n) = line.strip_prefix("# pass ") {
+                self.passed += n.parse::<u64>().unwrap_or(0);
+            } else if let Some(n) = line.strip_prefix("# fail ") {
+                self.failed += n.parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+}
+
+fn serve(release: bool) -> Result {
+    tools::web_toolchain()?;
+    say("serving the playground at http://127.0.0.1:8080 (Ctrl+C to stop)");
+    let mut cmd = Command::new("trunk");
+    cmd.args(["serve", "--offline"]);
+    if release {
+        cmd.arg("--release");
+    }
+    run(&mut cmd)
+}
+
+fn test() -> Result {
+    tools::web_toolchain()?;
+    tools::browser()?;
+    tools::e2e_packages()?;
+    let mut tally = Tally::default();
+    run_counting(Command::new("cargo").args(["test", "--workspace", "--exclude", "kubeplay-web"]), &mut tally)?;
+    run_counting(
+        Command::new("cargo")
+            .args(["test", "-p", "kubeplay-web", "--target", "wasm32-unknown-unknown"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
+        &mut tally,
+    )?;
+    run(Command::new("trunk").args(["build", "--offline"]))?;
+    run_counting(
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+            .env("DIST", root().join("dist")),
+        &mut tally,
+    )?;
+    // The plain closing line, summed over every runner above.
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed > 0 || tally.passed == 0 {
+        return Err("tests failed or none ran".into());
+    }
+    Ok(())
+}
+
+fn bench() -> Result {
+    run(Command::new("cargo").args(["run", "--release", "--quiet", "-p", "kubeplay-cli", "--example", "bench"]))
+}

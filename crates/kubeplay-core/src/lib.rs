@@ -24,3 +24,4 @@ pub mod kubectl;
 pub mod shell;
 
 pub use shell::Session;
+pub mod scenario;

@@ -264,11 +264,11 @@ fn service_row(s: &Service, name: String, created: String, wide: bool) -> Vec<St
     r
 }
 
-fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
+/// The STATUS column of `kubectl get pods` (`printPod`): the phase, overridden by the first
+/// container's waiting or terminated reason, or `Terminating`.
+pub fn pod_status(p: &Pod) -> String {
     let status = p.status.clone().unwrap_or_default();
     let statuses = status.container_statuses.clone().unwrap_or_default();
-    let total = p.spec.as_ref().map_or(0, |s| s.containers.len());
-    let ready = statuses.iter().filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
     let mut reason = status.reason.clone().or(status.phase.clone()).unwrap_or_else(|| "Pending".into());
     for c in statuses.iter().rev() {
         let state = c.state.clone().unwrap_or_default();
@@ -285,6 +285,15 @@ fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
     if p.metadata.deletion_timestamp.is_some() {
         reason = if status.reason.as_deref() == Some("NodeLost") { "Unknown".into() } else { "Terminating".into() };
     }
+    reason
+}
+
+fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
+    let status = p.status.clone().unwrap_or_default();
+    let statuses = status.container_statuses.clone().unwrap_or_default();
+    let total = p.spec.as_ref().map_or(0, |s| s.containers.len());
+    let ready = statuses.iter().filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
+    let reason = pod_status(p);
     let restarts: i32 = statuses.iter().map(|c| c.restart_count).sum();
     let last_restart = statuses
         .iter()

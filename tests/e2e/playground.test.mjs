@@ -1,0 +1,94 @@
+// The walking skeleton, as a user sees it: the default example runs, a broken manifest is
+// pointed at, and the console answers kubectl.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { serve, launch, Playground } from './playground.page.mjs';
+
+const DIST = process.env.DIST ?? fileURLToPath(new URL('../../dist/', import.meta.url));
+let site;
+let browser;
+
+before(async () => {
+  site = await serve(DIST);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  site?.server.close();
+});
+
+async function open() {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const playground = new Playground(page);
+  await playground.open(site.url);
+  return playground;
+}
+
+test('the default example runs: three nginx Pods reach Running on worker nodes', async () => {
+  const p = await open();
+  assert.equal(await p.nodes.count(), 4);
+  const names = await p.nodes.evaluateAll((els) => els.map((e) => e.dataset.name));
+  assert.deepEqual(names, ['control-plane', 'worker-1', 'worker-2', 'worker-3']);
+  await p.page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="pod"][data-phase="Running"][data-node^="worker-"]').length === 3,
+    null,
+    { timeout: 30_000 },
+  );
+  const pods = await p.runningPodsOnWorkers().evaluateAll((els) => els.map((e) => e.dataset.name));
+  assert.equal(pods.length, 3);
+  for (const name of pods) assert.match(name, /^web-[bcdfghjklmnpqrstvwxz2456789]+-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  assert.equal(await p.page.locator('[data-testid="pod"][data-node="control-plane"]').count(), 0);
+  assert.match(await p.clock.textContent(), /^t = \d/);
+  await p.screenshot('default-example');
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
+test('a broken manifest shows a diagnostic with its line number', async () => {
+  const p = await open();
+  await p.replaceManifests([
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    '  name: web',
+    'spec:',
+    '  replica: 2',
+    '  selector:',
+    '    matchLabels: {app: web}',
+    '  template:',
+    '    metadata:',
+    '      labels: {app: web}',
+    '    spec:',
+    '      containers: [{name: web, image: nginx}]',
+  ].join('\n'));
+  await p.applyButton.click();
+  await p.diagnostics.first().waitFor();
+  const diag = p.diagnostics.first();
+  assert.equal(await diag.getAttribute('data-line'), '6');
+  assert.match(await diag.textContent(), /line 6:3: error: unknown field "spec.replica" \(did you mean "replicas"\?\)/);
+  assert.match(await p.consoleOutput.textContent(), /strict decoding error: unknown field "spec.replica"/);
+  await p.screenshot('diagnostic');
+  await p.page.close();
+});
+
+test('kubectl get pods typed in the console prints the table', async () => {
+  const p = await open();
+  await p.page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="pod"][data-phase="Running"]').length === 3,
+    null,
+    { timeout: 30_000 },
+  );
+  await p.run('kubectl get pods');
+  await p.page.waitForFunction(() => document.querySelector('[data-testid="console-output"]').textContent.includes('$ kubectl get pods\n'));
+  const text = await p.consoleOutput.textContent();
+  const table = text.split('$ kubectl get pods\n')[1];
+  const lines = table.trim().split('\n');
+  assert.match(lines[0], /^NAME +READY +STATUS +RESTARTS +AGE$/);
+  assert.equal(lines.length, 4);
+  for (const row of lines.slice(1)) assert.match(row, /^web-\S+ +1\/1 +Running +0 +\d+s$/);
+  await p.run('kubectl scale deployment web --replicas=5');
+  await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="pod"]').length === 5);
+  await p.page.close();
+});

@@ -1,0 +1,61 @@
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::state::ConsoleEntry;
+
+#[derive(Properties, PartialEq)]
+pub struct ConsoleProps {
+    pub entries: Rc<Vec<ConsoleEntry>>,
+    pub on_run: Callback<String>,
+}
+
+#[function_component(Console)]
+pub fn console(p: &ConsoleProps) -> Html {
+    let output_ref = use_node_ref();
+    {
+        let output_ref = output_ref.clone();
+        use_effect_with(p.entries.len(), move |_| {
+            if let Some(el) = output_ref.cast::<web_sys::Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
+    let on_keydown = {
+        let on_run = p.on_run.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" {
+                let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                let command = input.value();
+                if !command.trim().is_empty() {
+                    on_run.emit(command);
+                    input.set_value("");
+                }
+            }
+        })
+    };
+    html! {
+        <section class="console" aria-label="Console">
+            <h2>{ "Console" }</h2>
+            <pre class="console-output" data-testid="console-output" ref={output_ref} aria-live="polite">
+                { for p.entries.iter().map(|e| html! {
+                    <>
+                        <span class="prompt">{ format!("$ {}\n", e.command) }</span>
+                        <span class={if e.ok { "out" } else { "out error" }}>{ &e.output }</span>
+                    </>
+                }) }
+            </pre>
+            <div class="console-input">
+                <span aria-hidden="true">{ "$" }</span>
+                <input
+                    data-testid="console-input"
+                    aria-label="Command (kubectl …, sleep 10s, help)"
+                    placeholder="kubectl get pods"
+                    spellcheck="false"
+                    autocomplete="off"
+                    onkeydown={on_keydown}
+                />
+            </div>
+        </section>
+    }
+}

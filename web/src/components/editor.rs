@@ -1,0 +1,59 @@
+use std::rc::Rc;
+
+use kubeplay_core::diag::{Diagnostic, Severity};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct EditorProps {
+    pub text: AttrValue,
+    pub diagnostics: Rc<Vec<Diagnostic>>,
+    pub on_edit: Callback<String>,
+    pub on_apply: Callback<()>,
+}
+
+#[function_component(Editor)]
+pub fn editor(p: &EditorProps) -> Html {
+    let on_input = {
+        let on_edit = p.on_edit.clone();
+        Callback::from(move |e: InputEvent| {
+            let area: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
+            on_edit.emit(area.value());
+        })
+    };
+    let on_keydown = {
+        let on_apply = p.on_apply.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
+                e.prevent_default();
+                on_apply.emit(());
+            }
+        })
+    };
+    let apply = p.on_apply.reform(|_: MouseEvent| ());
+    html! {
+        <section class="editor" aria-label="Manifests">
+            <div class="pane-title">
+                <h2>{ "Manifests" }</h2>
+                <button data-testid="apply" onclick={apply} title="kubectl apply (Ctrl+Enter)">{ "Apply" }</button>
+            </div>
+            <textarea
+                data-testid="editor"
+                aria-label="Kubernetes manifests (YAML or JSON)"
+                spellcheck="false"
+                value={p.text.clone()}
+                oninput={on_input}
+                onkeydown={on_keydown}
+            />
+            <ul class="diagnostics" aria-label="Diagnostics">
+                { for p.diagnostics.iter().map(|d| {
+                    let class = match d.severity { Severity::Error => "diag error", Severity::Warning => "diag warning" };
+                    html! {
+                        <li class={class} data-testid="diagnostic" data-line={d.position.line.to_string()}>
+                            { format!("line {}:{}: {}: {}", d.position.line, d.position.column, d.severity, d.message) }
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,147 @@
+//! The playground's state and the only place the simulation is mutated: `reduce`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use kubeplay_core::diag::Diagnostic;
+use kubeplay_core::time::SimDuration;
+use kubeplay_core::{manifest, Cluster, Session};
+use yew::Reducible;
+
+use crate::view::{self, View};
+
+/// The buffer name the editor's text is known by to `kubectl apply -f`.
+pub const EDITOR_FILE: &str = "playground.yaml";
+pub const DEFAULT_EXAMPLE: &str = include_str!("../../examples/web.yaml");
+pub const DEFAULT_SEED: u64 = 1;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsoleEntry {
+    pub command: String,
+    pub output: String,
+    pub ok: bool,
+}
+
+pub struct Playground {
+    session: Rc<RefCell<Session>>,
+    pub view: Rc<View>,
+    pub editor: String,
+    pub diagnostics: Rc<Vec<Diagnostic>>,
+    pub playing: bool,
+    /// Virtual milliseconds per wall millisecond.
+    pub speed: u32,
+    pub console: Rc<Vec<ConsoleEntry>>,
+    pub seed: u64,
+}
+
+pub enum Action {
+    Edit(String),
+    Apply,
+    /// Wall-clock milliseconds since the last tick.
+    Tick(u32),
+    TogglePlay,
+    SetSpeed(u32),
+    Run(String),
+    Reset,
+}
+
+impl PartialEq for Playground {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.view, &other.view)
+            && self.editor == other.editor
+            && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
+            && self.playing == other.playing
+            && self.speed == other.speed
+            && Rc::ptr_eq(&self.console, &other.console)
+    }
+}
+
+impl Playground {
+    /// A fresh cluster with the editor's manifests applied, as `kubectl apply -f` would.
+    pub fn start(seed: u64, editor: String) -> Playground {
+        let parsed = manifest::parse(EDITOR_FILE, &editor);
+        let brings_nodes = parsed.objects.iter().any(|o| o.object.info().kind == "Node");
+        let cluster = if brings_nodes { Cluster::empty(seed) } else { Cluster::new(seed) };
+        let mut session = Session::new(cluster);
+        session.files.insert(EDITOR_FILE.into(), editor.clone());
+        let command = format!("kubectl apply -f {EDITOR_FILE}");
+        let out = session.exec(&command);
+        let view = Rc::new(view::build(&session.cluster));
+        Playground {
+            session: Rc::new(RefCell::new(session)),
+            view,
+            editor,
+            diagnostics: Rc::new(parsed.diagnostics),
+            playing: true,
+            speed: 1,
+            console: Rc::new(vec![ConsoleEntry { command, output: out.text, ok: out.ok }]),
+            seed,
+        }
+    }
+
+    fn with(self: &Rc<Self>, f: impl FnOnce(&mut Playground)) -> Rc<Self> {
+        let mut next = Playground {
+            session: self.session.clone(),
+            view: self.view.clone(),
+            editor: self.editor.clone(),
+            diagnostics: self.diagnostics.clone(),
+            playing: self.playing,
+            speed: self.speed,
+            console: self.console.clone(),
+            seed: self.seed,
+        };
+        f(&mut next);
+        Rc::new(next)
+    }
+
+    fn refresh(&mut self) {
+        self.view = Rc::new(view::build(&self.session.borrow().cluster));
+    }
+
+    fn run(&mut self, command: &str) {
+        let out = self.session.borrow_mut().exec(command);
+        let mut console = (*self.console).clone();
+        console.push(ConsoleEntry { command: command.to_string(), output: out.text, ok: out.ok });
+        if console.len() > 200 {
+            console.drain(..console.len() - 200);
+        }
+        self.console = Rc::new(console);
+        self.refresh();
+    }
+}
+
+impl Reducible for Playground {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        match action {
+            Action::Edit(text) => self.with(|p| {
+                p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &text).diagnostics);
+                p.editor = text;
+            }),
+            Action::Apply => self.with(|p| {
+                p.session.borrow_mut().files.insert(EDITOR_FILE.into(), p.editor.clone());
+                p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics);
+                p.run(&format!("kubectl apply -f {EDITOR_FILE}"));
+            }),
+            Action::Tick(wall_ms) => {
+                if !self.playing {
+                    return self; // Same Rc: yew skips the re-render.
+                }
+                let before = self.session.borrow().cluster.now();
+                let d = SimDuration(u64::from(wall_ms) * u64::from(self.speed));
+                self.session.borrow_mut().cluster.advance(d);
+                // Re-render when a displayed second changes or work happened.
+                let now = self.session.borrow().cluster.now();
+                if now.ms() / 100 == before.ms() / 100 {
+                    return self;
+                }
+                self.with(Playground::refresh)
+            }
+            Action::TogglePlay => self.with(|p| p.playing = !p.playing),
+            Action::SetSpeed(s) => self.with(|p| p.speed = s.clamp(1, 100)),
+            Action::Run(command) => self.with(|p| p.run(command.trim())),
+            Action::Reset => Rc::new(Playground::start(self.seed, self.editor.clone())),
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Same seed + same inputs ⇒ identical results, natively and in wasm: every scenario page is
+//! replayed here, compiled to wasm32 and run by wasm-bindgen-test-runner, and must produce the
+//! transcripts the native scenario test checks.
+#![cfg(target_arch = "wasm32")]
+
+use kubeplay_core::scenario::Scenario;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+macro_rules! pages {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../tests/scenarios/", $name)))),*]
+    };
+}
+
+const PAGES: &[(&str, &str)] = pages![
+    "deployment_starts_pods.md",
+    "invalid_manifests_are_rejected.md",
+    "kubectl_basics.md",
+    "rolling_update.md",
+    "unschedulable_pods_stay_pending.md",
+];
+
+#[wasm_bindgen_test]
+fn scenarios_replay_identically_in_wasm() {
+    for (name, page) in PAGES {
+        let scenario = Scenario::parse(page);
+        assert_eq!(scenario.replay(), scenario.expected(), "{name} differs in wasm");
+    }
+}

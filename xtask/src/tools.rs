@@ -1,0 +1,82 @@
+//! Installs the tools the web build and browser tests need, each from its own registry:
+//! rustup's wasm32 target, crates.io's Trunk and wasm-bindgen-cli (at exactly the version in
+//! Cargo.lock), Debian's Chromium, npm's playwright-core.
+
+use std::process::Command;
+
+use crate::{root, run, say, Result};
+
+const TRUNK_VERSION: &str = "0.21.14";
+
+fn output(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn web_toolchain() -> Result {
+    let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        say("installing the wasm32-unknown-unknown target");
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    let trunk = output("trunk", &["--version"]).unwrap_or_default();
+    if !trunk.contains(TRUNK_VERSION) {
+        say(&format!("installing trunk {TRUNK_VERSION} (takes about ten minutes on two cores)"));
+        run(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+    }
+    let wanted = wasm_bindgen_version()?;
+    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if !have.split_whitespace().any(|w| w == wanted) {
+        say(&format!("installing wasm-bindgen-cli {wanted} (the version in Cargo.lock)"));
+        // Not --locked: the registry mirror lacks one of its locked dependencies.
+        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
+    }
+    Ok(())
+}
+
+/// The `wasm-bindgen` version Cargo.lock pins.
+fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+fn is_root() -> bool {
+    output("id", &["-u"]).is_some_and(|u| u.trim() == "0")
+}
+
+pub fn browser() -> Result {
+    let have = |p: &str| std::path::Path::new(p).exists();
+    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    let install = "apt-get update && apt-get install -y chromium chromium-driver";
+    if !is_root() || output("which", &["apt-get"]).is_none() {
+        return Err(format!("Chromium is needed for the browser tests; run as root: {install}"));
+    }
+    say("installing Debian's chromium and chromium-driver");
+    run(Command::new("apt-get").arg("update"))?;
+    run(Command::new("apt-get").args(["install", "-y", "chromium", "chromium-driver"]))
+}
+
+pub fn e2e_packages() -> Result {
+    if output("node", &["--version"]).is_none() || output("npm", &["--version"]).is_none() {
+        return Err("Node.js and npm are needed for the browser tests (apt-get install -y nodejs npm)".into());
+    }
+    let dir = root().join("tests/e2e");
+    if dir.join("node_modules/playwright-core/package.json").exists() {
+        return Ok(());
+    }
+    say("installing playwright-core from npm (it drives Debian's chromium; no browser download)");
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+}
