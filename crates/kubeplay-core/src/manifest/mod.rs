@@ -59,7 +59,10 @@ pub fn parse(file: &str, text: &str) -> Parsed {
                 out.diagnostics.push(ctx.diag(position, Severity::Error, message));
             }
             Ok(Value::Null) => {}
-            Ok(value) => ctx.document(value, Vec::new(), &mut out),
+            Ok(mut value) => {
+                yaml::apply_yaml11(&mut value, &ctx.spans);
+                ctx.document(value, Vec::new(), &mut out)
+            }
         }
     }
     out
@@ -148,7 +151,13 @@ impl DocContext<'_> {
             self.reject(
                 out,
                 &kp,
-                if kinds::by_kind(kind).is_some() { msg.clone() } else { format!("{msg} (ensure CRDs are installed first)") },
+                if api_version.starts_with("kustomize.config.k8s.io/") {
+                    format!("{msg}: this is a kustomization file, which `kubectl apply -k DIR` reads (kubeplay does not model -k yet)")
+                } else if kinds::by_kind(kind).is_some() {
+                    msg.clone()
+                } else {
+                    format!("{msg} (ensure CRDs are installed first)")
+                },
                 format!("error: resource mapping not found for name: {name:?} namespace: {namespace:?} from {:?}: {msg}\nensure CRDs are installed first", self.file),
             );
             return;

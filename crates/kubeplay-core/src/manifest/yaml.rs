@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use crate::diag::Position;
 
@@ -128,6 +128,9 @@ fn key_string(key: serde_yaml::Value) -> String {
 #[derive(Debug, Default)]
 pub struct SpanIndex {
     positions: BTreeMap<Path, Position>,
+    /// Plain scalars that YAML 1.1 (go-yaml, which Kubernetes uses) reads as octal integers
+    /// but YAML 1.2 reads as strings: `defaultMode: 0755` is 493 to the API server.
+    pub octal_ints: Vec<(Path, i64)>,
 }
 
 enum Frame {
@@ -150,7 +153,14 @@ impl SpanIndex {
                 column: span.start.col() as u32 + 1,
             };
             match event {
-                Event::Scalar(text, ..) => {
+                Event::Scalar(text, style, ..) => {
+                    if style == ScalarStyle::Plain {
+                        if let Some(n) = yaml11_octal(&text) {
+                            if let Some(path) = index.value_path(&stack) {
+                                index.octal_ints.push((path, n));
+                            }
+                        }
+                    }
                     index.node(&mut stack, pos, Some(text.as_ref()));
                 }
                 Event::Alias(_) => index.node(&mut stack, pos, None),
@@ -170,6 +180,23 @@ impl SpanIndex {
             }
         }
         index
+    }
+
+    /// The path the next node takes if it is a value (not a mapping key).
+    fn value_path(&self, stack: &[Frame]) -> Option<Path> {
+        match stack.last()? {
+            Frame::Map { path, key: Some(k) } => {
+                let mut p = path.clone();
+                p.push(Seg::Key(k.clone()));
+                Some(p)
+            }
+            Frame::Seq { path, next } => {
+                let mut p = path.clone();
+                p.push(Seg::Index(*next));
+                Some(p)
+            }
+            _ => None,
+        }
     }
 
     /// A scalar or alias node: a key (remember it) or a value (record its path).
@@ -233,6 +260,36 @@ impl SpanIndex {
     }
 }
 
+/// `0755` → 493: YAML 1.1's octal integers (a leading 0 and octal digits only).
+fn yaml11_octal(text: &str) -> Option<i64> {
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(d) => (-1, d),
+        None => (1, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let rest = digits.strip_prefix('0')?;
+    if rest.is_empty() || !rest.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    i64::from_str_radix(rest, 8).ok().map(|n| sign * n)
+}
+
+/// Rewrites the values YAML 1.1 reads differently (see [`SpanIndex::octal_ints`]).
+pub fn apply_yaml11(value: &mut serde_json::Value, index: &SpanIndex) {
+    for (path, n) in &index.octal_ints {
+        let mut target = Some(&mut *value);
+        for seg in path {
+            target = match (target, seg) {
+                (Some(serde_json::Value::Object(m)), Seg::Key(k)) => m.get_mut(k),
+                (Some(serde_json::Value::Array(a)), Seg::Index(i)) => a.get_mut(*i),
+                _ => None,
+            };
+        }
+        if let Some(v @ serde_json::Value::String(_)) = target {
+            *v = serde_json::Value::from(*n);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +330,14 @@ mod tests {
         let err = to_json("a: 1\nb: c: d\n").expect_err("invalid yaml");
         assert_eq!(err.position.line, 2);
         assert!(err.message.starts_with("yaml: line 2: mapping values are not allowed"), "{}", err.message);
+    }
+
+    #[test]
+    fn yaml11_octal_modes_become_numbers() {
+        let doc = "mode: 0755\nquoted: \"0755\"\nlist: [0644, 0999, 08]\n";
+        let mut v = to_json(doc).expect("valid");
+        apply_yaml11(&mut v, &SpanIndex::build(doc));
+        assert_eq!(v, serde_json::json!({"mode": 493, "quoted": "0755", "list": [420, "0999", "08"]}));
     }
 
     #[test]
