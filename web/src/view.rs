@@ -98,7 +98,7 @@ pub fn build(cluster: &Cluster) -> View {
             ))
         })
         .collect();
-    events.sort_by(|a, b| b.0.cmp(&a.0));
+    events.sort_by_key(|e| std::cmp::Reverse(e.0));
     View {
         time_ms: cluster.now().ms(),
         unscheduled: pods.iter().filter(|p| p.node.is_none()).cloned().collect(),

@@ -53,7 +53,7 @@ fn every_corpus_manifest_loads() {
             }
         }
         // Every rejected document has an error diagnostic; nothing is silently dropped.
-        assert_eq!(parsed.rejected.len() > 0, parsed.has_errors(), "{name}");
+        assert_eq!(!parsed.rejected.is_empty(), parsed.has_errors(), "{name}");
         objects += parsed.objects.len();
         rejected += parsed.rejected.len();
         session.files.insert(name.clone(), text);

@@ -8,18 +8,21 @@ use crate::cluster::Cluster;
 use crate::kubectl::{self, Files, Output};
 use crate::time::SimDuration;
 
+/// Reads a file the host did not register (the CLI's file system).
+pub type FileReader = Box<dyn Fn(&str) -> Option<String>>;
+
 /// A playground session: the cluster plus the files `kubectl apply -f` can name.
 pub struct Session {
     pub cluster: Cluster,
     /// Buffers the host registered (the editor's text in the browser).
     pub files: BTreeMap<String, String>,
     /// A fallback reader for names not registered (the CLI reads the file system).
-    pub reader: Option<Box<dyn Fn(&str) -> Option<String>>>,
+    pub reader: Option<FileReader>,
 }
 
 struct SessionFiles<'a> {
     files: &'a BTreeMap<String, String>,
-    reader: &'a Option<Box<dyn Fn(&str) -> Option<String>>>,
+    reader: &'a Option<FileReader>,
 }
 
 impl Files for SessionFiles<'_> {

@@ -38,7 +38,7 @@ pub fn reconcile(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> 
     } else if active.len() > want {
         let n = (active.len() - want).min(BURST_REPLICAS);
         let mut ranked = active.clone();
-        ranked.sort_by(|a, b| deletion_rank(a).cmp(&deletion_rank(b)));
+        ranked.sort_by_key(|p| deletion_rank(p));
         for victim in ranked.into_iter().take(n) {
             let name = victim.metadata.name.clone().unwrap_or_default();
             cluster.delete(&ObjectKey::new("Pod", &key.namespace, &name));

@@ -255,7 +255,7 @@ fn validate_service(svc: &Service, errs: &mut Vec<FieldError>) {
         }
         if let Some(np) = port.node_port {
             if ty == "ClusterIP" {
-                errs.push(FieldError { path: at("nodePort"), detail: format!("Forbidden: may not be used when `type` is 'ClusterIP'") });
+                errs.push(FieldError { path: at("nodePort"), detail: "Forbidden: may not be used when `type` is 'ClusterIP'".into() });
             } else if !(30000..=32767).contains(&np) {
                 errs.push(FieldError::invalid(at("nodePort"), &np.to_string(), "provided port is not in the valid range. The range of valid ports is 30000-32767"));
             }

@@ -205,16 +205,16 @@ impl SpanIndex {
             None => {
                 self.positions.entry(Vec::new()).or_insert(pos);
             }
-            Some(Frame::Map { path, key }) => match key.take() {
-                None => {
+            Some(Frame::Map { path, key }) => {
+                // A value consumes the pending key; a key becomes the pending one.
+                if key.take().is_none() {
                     let name = scalar.unwrap_or("*").to_string();
                     let mut p = path.clone();
                     p.push(Seg::Key(name.clone()));
                     self.positions.insert(p, pos);
                     *key = Some(name);
                 }
-                Some(_) => {}
-            },
+            }
             Some(Frame::Seq { path, next }) => {
                 let mut p = path.clone();
                 p.push(Seg::Index(*next));
