@@ -156,7 +156,7 @@ mod tests {
             };
             allocate_service(&mut c, &mut spec);
             let ip = spec.cluster_ip.as_deref().and_then(parse_ip).expect("ip");
-            assert!(ip >= SERVICE_BASE + SERVICE_STATIC_BAND && ip < SERVICE_BASE + SERVICE_SIZE);
+            assert!((SERVICE_BASE + SERVICE_STATIC_BAND..SERVICE_BASE + SERVICE_SIZE).contains(&ip));
             let port = spec.ports.as_ref().and_then(|p| p[0].node_port).expect("port");
             assert!((NODE_PORT_MIN + NODE_PORT_STATIC_BAND..=NODE_PORT_MAX).contains(&port));
         }

@@ -94,6 +94,8 @@ fn check_invariants(seed: u64, session: &Session) {
 }
 
 #[test]
+// Tests may read the environment; the core library may not (clippy.toml).
+#[allow(clippy::disallowed_methods)]
 fn random_workloads_keep_invariants_and_replay_exactly() {
     let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
     for seed in 0..seeds {
