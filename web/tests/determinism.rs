@@ -16,6 +16,7 @@ const PAGES: &[(&str, &str)] = pages![
     "deployment_starts_pods.md",
     "invalid_manifests_are_rejected.md",
     "kubectl_basics.md",
+    "owners_replace_and_cascade.md",
     "rolling_update.md",
     "unschedulable_pods_stay_pending.md",
 ];

@@ -220,7 +220,11 @@ impl Cluster {
             _ => {}
         }
         if change.kind == ChangeKind::Deleted {
-            self.enqueue(Controller::GarbageCollector, key);
+            let uid = change.object.meta().uid.clone().unwrap_or_default();
+            let dependents: Vec<ObjectKey> = self.store.dependents(&uid).map(Object::key).collect();
+            for dependent in dependents {
+                self.enqueue(Controller::GarbageCollector, dependent);
+            }
         }
     }
 

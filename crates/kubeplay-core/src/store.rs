@@ -1,7 +1,7 @@
 //! The simulated API server's storage: objects in key order, one resourceVersion counter, and
 //! a log of changes that the host turns into controller work (a watch, in Kubernetes terms).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::{Object, ObjectKey};
 
@@ -25,6 +25,10 @@ pub struct Store {
     objects: BTreeMap<ObjectKey, Object>,
     resource_version: u64,
     changes: Vec<Change>,
+    /// Owner uid → objects whose ownerReferences name it (the garbage collector's graph).
+    dependents: BTreeMap<String, BTreeSet<ObjectKey>>,
+    /// Node name → Pods bound to it (`spec.nodeName`), as the scheduler's cache keeps them.
+    pods_by_node: BTreeMap<String, BTreeSet<ObjectKey>>,
 }
 
 impl Store {
@@ -39,6 +43,35 @@ impl Store {
             .range(start..)
             .take_while(move |(k, _)| k.kind == kind && namespace.is_none_or(|ns| k.namespace == ns))
             .map(|(_, o)| o)
+    }
+
+    /// Objects with an ownerReference to `owner_uid`, in key order.
+    pub fn dependents<'a>(&'a self, owner_uid: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.dependents.get(owner_uid).into_iter().flatten().filter_map(|k| self.objects.get(k))
+    }
+
+    /// Pods bound to `node`, in key order.
+    pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.pods_by_node.get(node).into_iter().flatten().filter_map(|k| self.objects.get(k))
+    }
+
+    fn index(&mut self, key: &ObjectKey, object: &Object, add: bool) {
+        fn update(map: &mut BTreeMap<String, BTreeSet<ObjectKey>>, k: String, key: &ObjectKey, add: bool) {
+            if add {
+                map.entry(k).or_default().insert(key.clone());
+            } else if let Some(set) = map.get_mut(&k) {
+                set.remove(key);
+                if set.is_empty() {
+                    map.remove(&k);
+                }
+            }
+        }
+        for owner in object.meta().owner_references.iter().flatten() {
+            update(&mut self.dependents, owner.uid.clone(), key, add);
+        }
+        if let Some(node) = object.as_pod().and_then(|p| p.spec.as_ref()?.node_name.clone()) {
+            update(&mut self.pods_by_node, node, key, add);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -69,11 +102,16 @@ impl Store {
         self.resource_version += 1;
         object.meta_mut().resource_version = Some(self.resource_version.to_string());
         self.changes.push(Change { key: key.clone(), kind, object: object.clone() });
+        if let Some(prev) = self.objects.get(&key).cloned() {
+            self.index(&key, &prev, false);
+        }
+        self.index(&key, &object, true);
         self.objects.insert(key, object);
     }
 
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
         let removed = self.objects.remove(key)?;
+        self.index(key, &removed, false);
         self.resource_version += 1;
         self.changes.push(Change { key: key.clone(), kind: ChangeKind::Deleted, object: removed.clone() });
         Some(removed)
@@ -108,6 +146,31 @@ mod tests {
         assert_eq!(s.resource_version(), 2);
         let kinds: Vec<ChangeKind> = s.drain_changes().iter().map(|c| c.kind).collect();
         assert_eq!(kinds, vec![ChangeKind::Added, ChangeKind::Modified]);
+    }
+
+    #[test]
+    fn indexes_dependents_and_pods_by_node() {
+        let mut s = Store::default();
+        let mut p = pod("default", "a");
+        if let Object::Pod(pod) = &mut p {
+            pod.metadata.owner_references = Some(vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+                uid: "rs-uid".into(),
+                ..Default::default()
+            }]);
+            pod.spec = Some(k8s_openapi::api::core::v1::PodSpec { node_name: Some("n1".into()), ..Default::default() });
+        }
+        s.put(p.clone());
+        assert_eq!(s.dependents("rs-uid").count(), 1);
+        assert_eq!(s.pods_on("n1").count(), 1);
+        if let Object::Pod(pod) = &mut p {
+            pod.spec = Some(k8s_openapi::api::core::v1::PodSpec { node_name: Some("n2".into()), ..Default::default() });
+        }
+        s.put(p.clone());
+        assert_eq!(s.pods_on("n1").count(), 0);
+        assert_eq!(s.pods_on("n2").count(), 1);
+        s.remove(&p.key());
+        assert_eq!(s.dependents("rs-uid").count(), 0);
+        assert_eq!(s.pods_on("n2").count(), 0);
     }
 
     #[test]

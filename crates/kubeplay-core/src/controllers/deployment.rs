@@ -95,7 +95,7 @@ impl Sync {
         let uid = self.d.metadata.uid.clone().unwrap_or_default();
         let mut owned: Vec<ReplicaSet> = cluster
             .store
-            .list("ReplicaSet", Some(&self.key.namespace))
+            .dependents(&uid)
             .filter_map(Object::as_replica_set)
             .filter(|rs| controlled_by(&rs.metadata, &uid))
             .cloned()
@@ -240,9 +240,11 @@ impl Sync {
             return true;
         }
         let old_uids: Vec<String> = old.iter().filter_map(|rs| rs.metadata.uid.clone()).collect();
-        let old_running = cluster.store.list("Pod", Some(&self.key.namespace)).filter_map(Object::as_pod).any(|p| {
-            let phase = crate::api::pod_util::phase(p);
-            old_uids.iter().any(|uid| controlled_by(&p.metadata, uid)) && phase != "Succeeded" && phase != "Failed"
+        let old_running = old_uids.iter().any(|uid| {
+            cluster.store.dependents(uid).filter_map(Object::as_pod).any(|p| {
+                let phase = crate::api::pod_util::phase(p);
+                controlled_by(&p.metadata, uid) && phase != "Succeeded" && phase != "Failed"
+            })
         });
         if old_running {
             return false;

@@ -23,7 +23,7 @@ pub fn reconcile(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> 
     let uid = rs.metadata.uid.clone().unwrap_or_default();
     let owned: Vec<Pod> = cluster
         .store
-        .list("Pod", Some(&key.namespace))
+        .dependents(&uid)
         .filter_map(Object::as_pod)
         .filter(|p| pod_util::controlled_by(&p.metadata, &uid))
         .cloned()

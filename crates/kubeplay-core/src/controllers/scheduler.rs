@@ -303,9 +303,9 @@ pub fn used_on(cluster: &Cluster, node: &str) -> (Resources, usize) {
 fn used_with(cluster: &Cluster, node: &str, non_zero: bool) -> (Resources, usize) {
     let mut total = Resources::default();
     let mut n = 0;
-    for pod in cluster.store.list("Pod", None).filter_map(Object::as_pod) {
+    for pod in cluster.store.pods_on(node).filter_map(Object::as_pod) {
         let phase = pod_util::phase(pod);
-        if pod_util::node_name(pod) == Some(node) && phase != "Succeeded" && phase != "Failed" {
+        if phase != "Succeeded" && phase != "Failed" {
             let r = requests(pod, non_zero);
             total.milli_cpu += r.milli_cpu;
             total.memory += r.memory;
