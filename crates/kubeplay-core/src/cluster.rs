@@ -35,6 +35,8 @@ pub struct Cluster {
     pub(crate) images: BTreeMap<String, BTreeSet<String>>,
     processed: u64,
     livelocked: bool,
+    /// The event recorder's aggregation index (see `events.rs`).
+    pub(crate) event_keys: BTreeMap<crate::events::CorrelationKey, ObjectKey>,
 }
 
 /// Bound on work items at one instant before we call it a livelock (a bug, reported loudly).
@@ -59,6 +61,7 @@ impl Cluster {
             images: BTreeMap::new(),
             processed: 0,
             livelocked: false,
+            event_keys: BTreeMap::new(),
         };
         crate::bootstrap::control_plane(&mut cluster);
         cluster

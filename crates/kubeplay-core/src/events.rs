@@ -41,18 +41,15 @@ pub(crate) fn record(cluster: &mut Cluster, e: NewEvent<'_>) {
     };
     let type_ = if e.warning { "Warning" } else { "Normal" };
     let now = cluster.now;
+    // Events about an object are its dependents in the store's index only by uid, so look
+    // them up through the correlator's own key instead of scanning every Event.
+    let correlation = (involved.uid.clone().unwrap_or_default(), involved.field_path.clone(), e.reason.to_string(), e.message.clone(), type_);
     let existing = cluster
-        .store
-        .list("Event", Some(&namespace))
-        .filter_map(Object::as_event)
-        .find(|ev| {
-            ev.involved_object.uid == involved.uid
-                && ev.involved_object.field_path == involved.field_path
-                && ev.reason.as_deref() == Some(e.reason)
-                && ev.message.as_deref() == Some(e.message.as_str())
-                && ev.type_.as_deref() == Some(type_)
-                && ev.last_timestamp.as_ref().is_some_and(|t| now.since(from_time(t)) < AGGREGATION_WINDOW)
-        })
+        .event_keys
+        .get(&correlation)
+        .and_then(|key| cluster.store.get(key))
+        .and_then(Object::as_event)
+        .filter(|ev| ev.last_timestamp.as_ref().is_some_and(|t| now.since(from_time(t)) < AGGREGATION_WINDOW))
         .cloned();
     let event = match existing {
         Some(mut ev) => {
@@ -81,5 +78,10 @@ pub(crate) fn record(cluster: &mut Cluster, e: NewEvent<'_>) {
             ..Default::default()
         },
     };
-    cluster.store.put(Object::Event(event));
+    let event = Object::Event(event);
+    cluster.event_keys.insert(correlation, event.key());
+    cluster.store.put(event);
 }
+
+/// What the EventCorrelator compares: involved object uid, field path, reason, message, type.
+pub(crate) type CorrelationKey = (String, Option<String>, String, String, &'static str);

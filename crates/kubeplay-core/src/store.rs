@@ -55,25 +55,6 @@ impl Store {
         self.pods_by_node.get(node).into_iter().flatten().filter_map(|k| self.objects.get(k))
     }
 
-    fn index(&mut self, key: &ObjectKey, object: &Object, add: bool) {
-        fn update(map: &mut BTreeMap<String, BTreeSet<ObjectKey>>, k: String, key: &ObjectKey, add: bool) {
-            if add {
-                map.entry(k).or_default().insert(key.clone());
-            } else if let Some(set) = map.get_mut(&k) {
-                set.remove(key);
-                if set.is_empty() {
-                    map.remove(&k);
-                }
-            }
-        }
-        for owner in object.meta().owner_references.iter().flatten() {
-            update(&mut self.dependents, owner.uid.clone(), key, add);
-        }
-        if let Some(node) = object.as_pod().and_then(|p| p.spec.as_ref()?.node_name.clone()) {
-            update(&mut self.pods_by_node, node, key, add);
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.objects.len()
     }
@@ -102,16 +83,16 @@ impl Store {
         self.resource_version += 1;
         object.meta_mut().resource_version = Some(self.resource_version.to_string());
         self.changes.push(Change { key: key.clone(), kind, object: object.clone() });
-        if let Some(prev) = self.objects.get(&key).cloned() {
-            self.index(&key, &prev, false);
+        if let Some(prev) = self.objects.get(&key) {
+            index(&mut self.dependents, &mut self.pods_by_node, &key, prev, false);
         }
-        self.index(&key, &object, true);
+        index(&mut self.dependents, &mut self.pods_by_node, &key, &object, true);
         self.objects.insert(key, object);
     }
 
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
         let removed = self.objects.remove(key)?;
-        self.index(key, &removed, false);
+        index(&mut self.dependents, &mut self.pods_by_node, key, &removed, false);
         self.resource_version += 1;
         self.changes.push(Change { key: key.clone(), kind: ChangeKind::Deleted, object: removed.clone() });
         Some(removed)
@@ -119,6 +100,32 @@ impl Store {
 
     pub fn drain_changes(&mut self) -> Vec<Change> {
         std::mem::take(&mut self.changes)
+    }
+}
+
+/// Adds `object` to (or removes it from) the owner and node indexes.
+fn index(
+    dependents: &mut BTreeMap<String, BTreeSet<ObjectKey>>,
+    pods_by_node: &mut BTreeMap<String, BTreeSet<ObjectKey>>,
+    key: &ObjectKey,
+    object: &Object,
+    add: bool,
+) {
+    fn update(map: &mut BTreeMap<String, BTreeSet<ObjectKey>>, k: &str, key: &ObjectKey, add: bool) {
+        if add {
+            map.entry(k.to_string()).or_default().insert(key.clone());
+        } else if let Some(set) = map.get_mut(k) {
+            set.remove(key);
+            if set.is_empty() {
+                map.remove(k);
+            }
+        }
+    }
+    for owner in object.meta().owner_references.iter().flatten() {
+        update(dependents, &owner.uid, key, add);
+    }
+    if let Some(node) = object.as_pod().and_then(|p| p.spec.as_ref()?.node_name.as_deref()) {
+        update(pods_by_node, node, key, add);
     }
 }
 

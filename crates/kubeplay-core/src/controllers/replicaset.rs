@@ -21,39 +21,38 @@ pub fn reconcile(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> 
         return None;
     }
     let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let owned: Vec<Pod> = cluster
-        .store
-        .dependents(&uid)
-        .filter_map(Object::as_pod)
-        .filter(|p| pod_util::controlled_by(&p.metadata, &uid))
-        .cloned()
-        .collect();
-    let active: Vec<&Pod> = owned.iter().filter(|p| is_active(p)).collect();
     let want = rs.spec.replicas.unwrap_or(1).max(0) as usize;
-    if active.len() < want {
-        let n = (want - active.len()).min(BURST_REPLICAS);
-        for _ in 0..n {
-            create_pod(cluster, &rs);
+    // Read the owned Pods by reference (a ReplicaSet may own thousands), decide, then write.
+    let (n_active, victims) = {
+        let mut active: Vec<&Pod> = cluster
+            .store
+            .dependents(&uid)
+            .filter_map(Object::as_pod)
+            .filter(|p| pod_util::controlled_by(&p.metadata, &uid) && is_active(p))
+            .collect();
+        let surplus = active.len().saturating_sub(want).min(BURST_REPLICAS);
+        if surplus > 0 {
+            active.sort_by_cached_key(|p| deletion_rank(p));
         }
-    } else if active.len() > want {
-        let n = (active.len() - want).min(BURST_REPLICAS);
-        let mut ranked = active.clone();
-        ranked.sort_by_key(|p| deletion_rank(p));
-        for victim in ranked.into_iter().take(n) {
-            let name = victim.metadata.name.clone().unwrap_or_default();
-            cluster.delete(&ObjectKey::new("Pod", &key.namespace, &name));
-            cluster.event(NewEvent {
-                involved: &Object::ReplicaSet(rs.clone()),
-                warning: false,
-                reason: "SuccessfulDelete",
-                message: format!("Deleted pod: {name}"),
-                component: "replicaset-controller",
-                host: None,
-                field_path: None,
-            });
-        }
+        let victims: Vec<String> = active.iter().take(surplus).filter_map(|p| p.metadata.name.clone()).collect();
+        (active.len(), victims)
+    };
+    for _ in 0..want.saturating_sub(n_active).min(BURST_REPLICAS) {
+        create_pod(cluster, &rs);
     }
-    update_status(cluster, &rs, &owned)
+    for name in victims {
+        cluster.delete(&ObjectKey::new("Pod", &key.namespace, &name));
+        cluster.event(NewEvent {
+            involved: &Object::ReplicaSet(rs.clone()),
+            warning: false,
+            reason: "SuccessfulDelete",
+            message: format!("Deleted pod: {name}"),
+            component: "replicaset-controller",
+            host: None,
+            field_path: None,
+        });
+    }
+    update_status(cluster, key)
 }
 
 /// Most deletable first (`controller.ActivePods` ordering): unscheduled, then Pending, then
@@ -108,28 +107,32 @@ fn create_pod(cluster: &mut Cluster, rs: &ReplicaSet) {
     });
 }
 
-fn update_status(cluster: &mut Cluster, rs: &ReplicaSet, owned: &[Pod]) -> Option<SimDuration> {
+fn update_status(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> {
+    let mut rs = cluster.get(key)?.as_replica_set()?.clone();
+    let uid = rs.metadata.uid.clone().unwrap_or_default();
     let selector = Selector::from_label_selector(&rs.spec.selector).unwrap_or_default();
     let min_ready = rs.spec.min_ready_seconds.unwrap_or(0);
     let now = cluster.now;
-    let active: Vec<&Pod> = owned.iter().filter(|p| is_active(p)).collect();
-    let count = |f: &dyn Fn(&Pod) -> bool| active.iter().filter(|p| f(p)).count() as i32;
-    let status = ReplicaSetStatus {
-        replicas: active.len() as i32,
-        fully_labeled_replicas: Some(count(&|p| selector.matches(p.metadata.labels.as_ref()))),
-        ready_replicas: Some(count(&|p| is_ready(p))),
-        available_replicas: Some(count(&|p| is_available(p, min_ready, now))),
+    let (mut replicas, mut labeled, mut ready, mut available) = (0, 0, 0, 0);
+    for p in cluster.store.dependents(&uid).filter_map(Object::as_pod) {
+        if !pod_util::controlled_by(&p.metadata, &uid) || !is_active(p) {
+            continue;
+        }
+        replicas += 1;
+        labeled += i32::from(selector.matches(p.metadata.labels.as_ref()));
+        ready += i32::from(is_ready(p));
+        available += i32::from(is_available(p, min_ready, now));
+    }
+    rs.status = Some(ReplicaSetStatus {
+        replicas,
+        fully_labeled_replicas: Some(labeled),
+        ready_replicas: Some(ready),
+        available_replicas: Some(available),
         terminating_replicas: None,
         observed_generation: rs.metadata.generation,
         conditions: None,
-    };
-    // Pods that are ready but not yet available become available later: look again then.
-    let waiting = status.ready_replicas != status.available_replicas;
-    let Some(Object::ReplicaSet(current)) = cluster.get(&ObjectKey::new("ReplicaSet", rs.metadata.namespace.as_deref().unwrap_or(""), rs.metadata.name.as_deref().unwrap_or(""))).cloned() else {
-        return None;
-    };
-    let mut updated = current;
-    updated.status = Some(status);
-    cluster.update(Object::ReplicaSet(updated));
-    waiting.then(|| SimDuration::from_secs(1))
+    });
+    cluster.update(Object::ReplicaSet(rs));
+    // Pods that are ready but not yet available (minReadySeconds) become available later.
+    (ready != available).then(|| SimDuration::from_secs(1))
 }

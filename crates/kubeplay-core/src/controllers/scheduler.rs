@@ -57,7 +57,8 @@ pub fn reconcile(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> 
         unschedulable(cluster, pod, message);
         return Some(UNSCHEDULABLE_RETRY);
     }
-    let scores: Vec<i64> = feasible.iter().map(|n| score(cluster, &pod, n, &feasible)).collect();
+    let max_taint_raw = feasible.iter().map(|n| untolerated_prefer_no_schedule(&pod, n)).max().unwrap_or(0);
+    let scores: Vec<i64> = feasible.iter().map(|n| score(cluster, &pod, n, max_taint_raw)).collect();
     let best = scores.iter().copied().max().unwrap_or(0);
     let winners: Vec<&Node> = feasible.iter().zip(&scores).filter(|(_, s)| **s == best).map(|(n, _)| *n).collect();
     let chosen = winners[cluster.rng.scheduler.pick_index(winners.len())];
@@ -154,9 +155,11 @@ pub fn fit_error(n_nodes: usize, rejected: &[Rejection]) -> String {
 
 /// Runs the filter plugins in the default profile's order; the first that fails decides.
 pub fn filter(cluster: &Cluster, pod: &Pod, node: &Node) -> Result<(), Rejection> {
-    let spec = pod.spec.clone().unwrap_or_default();
-    let node_spec = node.spec.clone().unwrap_or_default();
-    let tolerations = spec.tolerations.clone().unwrap_or_default();
+    let default_spec = k8s_openapi::api::core::v1::PodSpec::default();
+    let spec = pod.spec.as_ref().unwrap_or(&default_spec);
+    let default_node_spec = k8s_openapi::api::core::v1::NodeSpec::default();
+    let node_spec = node.spec.as_ref().unwrap_or(&default_node_spec);
+    let tolerations = spec.tolerations.as_deref().unwrap_or_default();
     let unresolvable = |reason: &str| Err(Rejection { reasons: vec![reason.to_string()], resolvable: false });
     // NodeUnschedulable
     if node_spec.unschedulable == Some(true) {
@@ -271,11 +274,11 @@ fn allocatable(node: &Node) -> (Resources, (), usize) {
 /// Effective requests: the sum over app containers, or the largest init container if larger.
 /// With `non_zero`, empty requests count as the scheduler's scoring defaults.
 pub fn requests(pod: &Pod, non_zero: bool) -> Resources {
-    let spec = pod.spec.clone().unwrap_or_default();
+    let Some(spec) = pod.spec.as_ref() else { return Resources::default() };
     let one = |c: &k8s_openapi::api::core::v1::Container| {
-        let req = c.resources.as_ref().and_then(|r| r.requests.clone()).unwrap_or_default();
-        let cpu = req.get("cpu").and_then(|q| quantity::cpu_millis(&q.0));
-        let mem = req.get("memory").and_then(|q| quantity::bytes(&q.0));
+        let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
+        let cpu = req.and_then(|r| r.get("cpu")).and_then(|q| quantity::cpu_millis(&q.0));
+        let mem = req.and_then(|r| r.get("memory")).and_then(|q| quantity::bytes(&q.0));
         Resources {
             milli_cpu: cpu.unwrap_or(if non_zero { DEFAULT_MILLI_CPU } else { 0 }),
             memory: mem.unwrap_or(if non_zero { DEFAULT_MEMORY } else { 0 }),
@@ -316,7 +319,7 @@ fn used_with(cluster: &Cluster, node: &str, non_zero: bool) -> (Resources, usize
 }
 
 /// Σ weight × normalized score over the default profile's scoring plugins we model.
-fn score(cluster: &Cluster, pod: &Pod, node: &Node, feasible: &[&Node]) -> i64 {
+fn score(cluster: &Cluster, pod: &Pod, node: &Node, max_taint_raw: i64) -> i64 {
     let (alloc, _, _) = allocatable(node);
     let name = node.metadata.name.as_deref().unwrap_or("");
     let (used_nz, _) = used_with(cluster, name, true);
@@ -335,15 +338,22 @@ fn score(cluster: &Cluster, pod: &Pod, node: &Node, feasible: &[&Node]) -> i64 {
         let f_mem = frac(used.memory + want.memory, alloc.memory);
         ((1.0 - (f_cpu - f_mem).abs() / 2.0) * 100.0) as i64
     };
-    let taint_raw = |n: &Node| {
-        let tolerations = pod.spec.as_ref().and_then(|s| s.tolerations.clone()).unwrap_or_default();
-        n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default().iter()
-            .filter(|t| t.effect == "PreferNoSchedule" && !tolerations.iter().any(|tol| tolerates(tol, t)))
-            .count() as i64
+    let taint_score = if max_taint_raw == 0 {
+        100
+    } else {
+        100 - untolerated_prefer_no_schedule(pod, node) * 100 / max_taint_raw
     };
-    let max_raw = feasible.iter().map(|n| taint_raw(n)).max().unwrap_or(0);
-    let taint_score = if max_raw == 0 { 100 } else { 100 - taint_raw(node) * 100 / max_raw };
     3 * taint_score + least_allocated + balanced
+}
+
+/// TaintToleration's raw score: `PreferNoSchedule` taints the Pod does not tolerate.
+fn untolerated_prefer_no_schedule(pod: &Pod, node: &Node) -> i64 {
+    let tolerations = pod.spec.as_ref().and_then(|s| s.tolerations.as_deref()).unwrap_or_default();
+    let taints = node.spec.as_ref().and_then(|s| s.taints.as_deref()).unwrap_or_default();
+    taints
+        .iter()
+        .filter(|t| t.effect == "PreferNoSchedule" && !tolerations.iter().any(|tol| tolerates(tol, t)))
+        .count() as i64
 }
 
 #[cfg(test)]
