@@ -69,6 +69,12 @@ test('a broken manifest shows a diagnostic with its line number', async () => {
   assert.equal(await diag.getAttribute('data-line'), '6');
   assert.match(await diag.textContent(), /line 6:3: error: unknown field "spec.replica" \(did you mean "replicas"\?\)/);
   assert.match(await p.consoleOutput.textContent(), /strict decoding error: unknown field "spec.replica"/);
+  // Clicking the diagnostic puts the cursor at line 6, column 3.
+  await diag.click();
+  const cursor = await p.editor.evaluate((el) => [el.selectionStart, document.activeElement === el]);
+  const text = await p.editor.inputValue();
+  const expected = text.split('\n').slice(0, 5).join('\n').length + 1 + 2;
+  assert.deepEqual(cursor, [expected, true]);
   await p.screenshot('diagnostic');
   await p.page.close();
 });
@@ -88,7 +94,38 @@ test('kubectl get pods typed in the console prints the table', async () => {
   assert.match(lines[0], /^NAME +READY +STATUS +RESTARTS +AGE$/);
   assert.equal(lines.length, 4);
   for (const row of lines.slice(1)) assert.match(row, /^web-\S+ +1\/1 +Running +0 +\d+s$/);
+  // ArrowUp recalls the previous command.
+  await p.consoleInput.press('ArrowUp');
+  assert.equal(await p.consoleInput.inputValue(), 'kubectl get pods');
+  await p.consoleInput.fill('');
   await p.run('kubectl scale deployment web --replicas=5');
   await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="pod"]').length === 5);
+  await p.page.close();
+});
+
+test('Ctrl+Enter applies the editor; Pause stops the clock and Play resumes it', async () => {
+  const p = await open();
+  await p.replaceManifests([
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    '  name: solo',
+    'spec:',
+    '  containers:',
+    '  - name: c',
+    '    image: busybox:1.36',
+    '    command: ["sleep", "3600"]',
+  ].join('\n'));
+  await p.editor.press('Control+Enter');
+  await p.page.locator('[data-testid="pod"][data-name="solo"]').waitFor();
+  assert.match(await p.consoleOutput.textContent(), /pod\/solo created/);
+
+  await p.page.getByTestId('play-pause').click();
+  const paused = await p.clock.textContent();
+  await p.page.waitForTimeout(600);
+  assert.equal(await p.clock.textContent(), paused, 'the clock must not move while paused');
+  await p.page.getByTestId('speed').selectOption('10');
+  await p.page.getByTestId('play-pause').click();
+  await p.page.waitForFunction((before) => document.querySelector('[data-testid="clock"]').textContent !== before, paused);
   await p.page.close();
 });

@@ -21,16 +21,31 @@ pub fn console(p: &ConsoleProps) -> Html {
             }
         });
     }
+    // How far back in the command history ArrowUp has gone (0 = the line being typed).
+    let back = use_mut_ref(|| 0usize);
     let on_keydown = {
         let on_run = p.on_run.clone();
+        let entries = p.entries.clone();
         Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" {
-                let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-                let command = input.value();
-                if !command.trim().is_empty() {
-                    on_run.emit(command);
-                    input.set_value("");
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let mut back = back.borrow_mut();
+            match e.key().as_str() {
+                "Enter" => {
+                    let command = input.value();
+                    if !command.trim().is_empty() {
+                        on_run.emit(command);
+                        input.set_value("");
+                    }
+                    *back = 0;
                 }
+                "ArrowUp" | "ArrowDown" => {
+                    e.prevent_default();
+                    let n = entries.len();
+                    *back = if e.key() == "ArrowUp" { (*back + 1).min(n) } else { back.saturating_sub(1) };
+                    let text = if *back == 0 { String::new() } else { entries[n - *back].command.clone() };
+                    input.set_value(&text);
+                }
+                _ => {}
             }
         })
     };

@@ -11,8 +11,33 @@ pub struct EditorProps {
     pub on_apply: Callback<()>,
 }
 
+/// Character offset of a 1-based line and column in `text`.
+fn offset_of(text: &str, line: u32, column: u32) -> u32 {
+    let before: usize = text.split_inclusive('\n').take(line.saturating_sub(1) as usize).map(|l| l.chars().count()).sum();
+    (before + column.saturating_sub(1) as usize) as u32
+}
+
 #[function_component(Editor)]
 pub fn editor(p: &EditorProps) -> Html {
+    let area_ref = use_node_ref();
+    // Clicking a diagnostic puts the cursor on the line it points at.
+    let jump = {
+        let area_ref = area_ref.clone();
+        let text = p.text.clone();
+        move |line: u32, column: u32| {
+            let area_ref = area_ref.clone();
+            let text = text.clone();
+            Callback::from(move |_: MouseEvent| {
+                if let Some(area) = area_ref.cast::<web_sys::HtmlTextAreaElement>() {
+                    let at = offset_of(&text, line, column);
+                    let _ = area.focus();
+                    let _ = area.set_selection_range(at, at);
+                    let line_height = 19;
+                    area.set_scroll_top(((line as i32) - 5).max(0) * line_height);
+                }
+            })
+        }
+    };
     let on_input = {
         let on_edit = p.on_edit.clone();
         Callback::from(move |e: InputEvent| {
@@ -37,6 +62,7 @@ pub fn editor(p: &EditorProps) -> Html {
                 <button data-testid="apply" onclick={apply} title="kubectl apply (Ctrl+Enter)">{ "Apply" }</button>
             </div>
             <textarea
+                ref={area_ref}
                 data-testid="editor"
                 aria-label="Kubernetes manifests (YAML or JSON)"
                 spellcheck="false"
@@ -48,7 +74,13 @@ pub fn editor(p: &EditorProps) -> Html {
                 { for p.diagnostics.iter().map(|d| {
                     let class = match d.severity { Severity::Error => "diag error", Severity::Warning => "diag warning" };
                     html! {
-                        <li class={class} data-testid="diagnostic" data-line={d.position.line.to_string()}>
+                        <li
+                            class={class}
+                            data-testid="diagnostic"
+                            data-line={d.position.line.to_string()}
+                            onclick={jump(d.position.line, d.position.column)}
+                            title="Show this line"
+                        >
                             { format!("line {}:{}: {}: {}", d.position.line, d.position.column, d.severity, d.message) }
                         </li>
                     }
@@ -57,3 +89,4 @@ pub fn editor(p: &EditorProps) -> Html {
         </section>
     }
 }
+
