@@ -51,7 +51,7 @@ pub fn build(cluster: &Cluster) -> View {
                 name: o.name().to_string(),
                 namespace: o.namespace().to_string(),
                 phase: pod_util::phase(p).to_string(),
-                status: kubeplay_core::kubectl::get::pod_status(p),
+                status: kubeplay_core::kubectl::columns::pod_status(p),
                 node: pod_util::node_name(p).map(str::to_string),
             })
         })

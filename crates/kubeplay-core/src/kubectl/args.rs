@@ -1,0 +1,127 @@
+//! kubectl's command line: flags, resource arguments (`pods`, `deploy/web`, `pods,svc`) and
+//! the namespace they default to.
+
+use super::Output;
+use crate::api::kinds::{self, KindInfo};
+use crate::api::ObjectKey;
+use crate::cluster::Cluster;
+
+/// Parsed flags common to the commands we model.
+#[derive(Debug, Default)]
+pub(super) struct Flags {
+    pub(super) positional: Vec<String>,
+    pub(super) namespace: Option<String>,
+    pub(super) all_namespaces: bool,
+    pub(super) output: Option<String>,
+    pub(super) selector: Option<String>,
+    pub(super) field_selector: Option<String>,
+    pub(super) files: Vec<String>,
+    pub(super) replicas: Option<String>,
+    pub(super) all: bool,
+    pub(super) wait: bool,
+}
+
+pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, String> {
+    let mut f = Flags { wait: true, ..Default::default() };
+    let mut i = 0;
+    let usage = |flag: &str| format!("error: unknown flag: {flag}\nSee 'kubectl {command} --help' for usage.");
+    while i < args.len() {
+        let arg = &args[i];
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with('-') => (n.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let takes_value = matches!(
+            name.as_str(),
+            "-n" | "--namespace" | "-o" | "--output" | "-l" | "--selector" | "-f" | "--filename" | "--replicas" | "--field-selector"
+        );
+        let mut value = || -> Result<String, String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            i += 1;
+            args.get(i).cloned().ok_or_else(|| format!("error: flag needs an argument: {name}"))
+        };
+        if takes_value {
+            let v = value()?;
+            match name.as_str() {
+                "-n" | "--namespace" => f.namespace = Some(v),
+                "-o" | "--output" => f.output = Some(v),
+                "-l" | "--selector" => f.selector = Some(v),
+                "-f" | "--filename" => f.files.push(v),
+                "--field-selector" => f.field_selector = Some(v),
+                _ => f.replicas = Some(v),
+            }
+        } else if name == "-A" || name == "--all-namespaces" {
+            f.all_namespaces = true;
+        } else if name == "--all" {
+            f.all = true;
+        } else if name == "--wait" {
+            f.wait = inline.as_deref() != Some("false");
+        } else if let Some(short) = name.strip_prefix('-').filter(|s| !s.starts_with('-') && s.len() > 1) {
+            // -owide, -nkube-system
+            let (flag, rest) = short.split_at(1);
+            match flag {
+                "o" => f.output = Some(rest.to_string()),
+                "n" => f.namespace = Some(rest.to_string()),
+                "l" => f.selector = Some(rest.to_string()),
+                "f" => f.files.push(rest.to_string()),
+                _ => return Err(format!("error: unknown shorthand flag: '{flag}' in {arg}\nSee 'kubectl {command} --help' for usage.")),
+            }
+        } else if name.starts_with('-') && name.len() > 1 {
+            return Err(usage(&name));
+        } else {
+            f.positional.push(arg.clone());
+        }
+        i += 1;
+    }
+    Ok(f)
+}
+
+pub(super) fn namespace(flags: &Flags) -> String {
+    flags.namespace.clone().unwrap_or_else(|| "default".into())
+}
+
+pub(super) fn namespace_exists(cluster: &Cluster, ns: &str) -> bool {
+    cluster.get(&ObjectKey::new("Namespace", "", ns)).is_some()
+}
+
+
+/// `kubectl get all`: the workload kinds it lists, in kubectl's order.
+pub(super) const ALL: [&str; 8] = ["Pod", "Service", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet", "Job", "CronJob"];
+
+pub(super) fn resolve(arg: &str) -> Result<&'static KindInfo, Output> {
+    kinds::by_resource(arg).ok_or_else(|| Output::err(format!("error: the server doesn't have a resource type \"{arg}\"\n")))
+}
+
+/// Splits `TYPE[,TYPE] [NAME…]` and `TYPE/NAME …` into (kind, names) requests.
+pub(super) fn requests(positional: &[String]) -> Result<Vec<(&'static KindInfo, Vec<String>)>, Output> {
+    let Some(first) = positional.first() else {
+        return Err(Output::err("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples\n"));
+    };
+    if first.contains('/') {
+        let mut out: Vec<(&'static KindInfo, Vec<String>)> = Vec::new();
+        for p in positional {
+            let Some((ty, name)) = p.split_once('/') else {
+                return Err(Output::err("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'\n"));
+            };
+            let info = resolve(ty)?;
+            match out.iter_mut().find(|(i, _)| *i == info) {
+                Some((_, names)) => names.push(name.to_string()),
+                None => out.push((info, vec![name.to_string()])),
+            }
+        }
+        return Ok(out);
+    }
+    let names: Vec<String> = positional[1..].to_vec();
+    let mut out = Vec::new();
+    for ty in first.split(',') {
+        if ty == "all" {
+            out.extend(ALL.iter().map(|k| (kinds::kind(k), names.clone())));
+        } else {
+            out.push((resolve(ty)?, names.clone()));
+        }
+    }
+    Ok(out)
+}
+

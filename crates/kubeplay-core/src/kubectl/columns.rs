@@ -1,0 +1,315 @@
+//! The columns of `kubectl get`: the server-side table printers' columns for the kinds we model
+//! (`pkg/printers/internalversion/printers.go`), plus `-o wide|yaml|json|name`.
+
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
+
+use super::printers;
+use crate::api::kinds::KindInfo;
+use crate::api::Object;
+use crate::cluster::{from_time, Cluster};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Wide,
+    Yaml,
+    Json,
+    Name,
+}
+
+pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: Format, all_namespaces: bool, single: bool) -> String {
+    match format {
+        Format::Name => objects.iter().map(|o| format!("{}/{}\n", info.qualified_singular(), o.name())).collect(),
+        Format::Json | Format::Yaml => {
+            let value = if single && objects.len() == 1 {
+                objects[0].to_json()
+            } else {
+                serde_json::json!({
+                    "apiVersion": "v1",
+                    "items": objects.iter().map(|o| o.to_json()).collect::<Vec<_>>(),
+                    "kind": "List",
+                    "metadata": {"resourceVersion": ""},
+                })
+            };
+            if format == Format::Json { printers::json(&value) } else { printers::yaml(&value) }
+        }
+        Format::Table | Format::Wide => {
+            let wide = format == Format::Wide;
+            let mut rows = vec![header(info.kind, wide)];
+            for o in objects {
+                rows.push(row(cluster, o, wide));
+            }
+            if all_namespaces && info.namespaced {
+                rows[0].insert(0, "NAMESPACE".into());
+                for (row, o) in rows.iter_mut().skip(1).zip(objects) {
+                    row.insert(0, o.namespace().to_string());
+                }
+            }
+            printers::table(&rows)
+        }
+    }
+}
+
+fn header(kind: &str, wide: bool) -> Vec<String> {
+    let (base, extra): (&[&str], &[&str]) = match kind {
+        "Pod" => (&["NAME", "READY", "STATUS", "RESTARTS", "AGE"], &["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]),
+        "Deployment" => (&["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
+        "ReplicaSet" => (&["NAME", "DESIRED", "CURRENT", "READY", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
+        "Service" => (&["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], &["SELECTOR"]),
+        "Node" => (
+            &["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
+            &["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"],
+        ),
+        "Namespace" => (&["NAME", "STATUS", "AGE"], &[]),
+        "Event" => (&["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], &[]),
+        "ConfigMap" => (&["NAME", "DATA", "AGE"], &[]),
+        "Secret" => (&["NAME", "TYPE", "DATA", "AGE"], &[]),
+        _ => (&["NAME", "AGE"], &[]),
+    };
+    let mut h: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    if wide {
+        h.extend(extra.iter().map(|s| s.to_string()));
+    }
+    h
+}
+
+fn age(cluster: &Cluster, t: Option<&Time>) -> String {
+    match t {
+        Some(t) => cluster.now().since(from_time(t)).human(),
+        None => "<unknown>".into(),
+    }
+}
+
+fn none_if_empty(s: String) -> String {
+    if s.is_empty() { "<none>".into() } else { s }
+}
+
+fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
+    let name = o.name().to_string();
+    let created = age(cluster, o.meta().creation_timestamp.as_ref());
+    match o {
+        Object::Pod(p) => pod_row(cluster, p, wide),
+        Object::Deployment(d) => {
+            let st = d.status.clone().unwrap_or_default();
+            let spec = &d.spec;
+            let mut r = vec![
+                name,
+                format!("{}/{}", st.ready_replicas.unwrap_or(0), spec.replicas.unwrap_or(1)),
+                st.updated_replicas.unwrap_or(0).to_string(),
+                st.available_replicas.unwrap_or(0).to_string(),
+                created,
+            ];
+            if wide {
+                r.extend(containers_images(spec.template.spec.as_ref()));
+                r.push(selector_string(&spec.selector));
+            }
+            r
+        }
+        Object::ReplicaSet(rs) => {
+            let st = rs.status.clone().unwrap_or_default();
+            let mut r = vec![
+                name,
+                rs.spec.replicas.unwrap_or(1).to_string(),
+                st.replicas.to_string(),
+                st.ready_replicas.unwrap_or(0).to_string(),
+                created,
+            ];
+            if wide {
+                r.extend(containers_images(rs.spec.template.as_ref().and_then(|t| t.spec.as_ref())));
+                r.push(selector_string(&rs.spec.selector));
+            }
+            r
+        }
+        Object::Service(s) => service_row(s, name, created, wide),
+        Object::Node(n) => {
+            let ready = n
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+                .map(|c| match c.status.as_str() {
+                    "True" => "Ready",
+                    "False" => "NotReady",
+                    _ => "Unknown",
+                })
+                .unwrap_or("Unknown");
+            let status = if n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
+                format!("{ready},SchedulingDisabled")
+            } else {
+                ready.to_string()
+            };
+            let roles: Vec<&str> = n
+                .metadata
+                .labels
+                .iter()
+                .flatten()
+                .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
+                .collect();
+            let info = n.status.as_ref().and_then(|s| s.node_info.clone()).unwrap_or_default();
+            let mut r = vec![name, status, none_if_empty(roles.join(",")), created, info.kubelet_version.clone()];
+            if wide {
+                let addr = |t: &str| {
+                    n.status.as_ref().and_then(|s| s.addresses.as_ref()).and_then(|a| a.iter().find(|x| x.type_ == t)).map(|x| x.address.clone())
+                };
+                r.push(addr("InternalIP").unwrap_or_else(|| "<none>".into()));
+                r.push(addr("ExternalIP").unwrap_or_else(|| "<none>".into()));
+                r.push(info.os_image);
+                r.push(info.kernel_version);
+                r.push(info.container_runtime_version);
+            }
+            r
+        }
+        Object::Namespace(ns) => {
+            let phase = ns.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
+            vec![name, phase, created]
+        }
+        Object::Event(e) => {
+            let last = e.last_timestamp.as_ref().or(e.first_timestamp.as_ref());
+            let obj = &e.involved_object;
+            vec![
+                age(cluster, last),
+                e.type_.clone().unwrap_or_default(),
+                e.reason.clone().unwrap_or_default(),
+                format!("{}/{}", obj.kind.as_deref().unwrap_or("").to_ascii_lowercase(), obj.name.as_deref().unwrap_or("")),
+                e.message.clone().unwrap_or_default().trim().to_string(),
+            ]
+        }
+        Object::Stored(s) => match s.info.kind {
+            "ConfigMap" => {
+                let n = ["data", "binaryData"].iter().filter_map(|k| s.body.get(*k)?.as_object().map(|m| m.len())).sum::<usize>();
+                vec![name, n.to_string(), created]
+            }
+            "Secret" => {
+                let ty = s.body.get("type").and_then(|t| t.as_str()).unwrap_or("Opaque").to_string();
+                let n = ["data", "stringData"].iter().filter_map(|k| s.body.get(*k)?.as_object().map(|m| m.len())).sum::<usize>();
+                vec![name, ty, n.to_string(), created]
+            }
+            _ => vec![name, created],
+        },
+    }
+}
+
+fn containers_images(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> [String; 2] {
+    let containers = spec.map(|s| s.containers.clone()).unwrap_or_default();
+    [
+        containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","),
+        containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(","),
+    ]
+}
+
+/// `metav1.FormatLabelSelector`: requirements sorted by key.
+pub fn selector_string(sel: &LabelSelector) -> String {
+    let mut parts: Vec<(String, String)> = sel.match_labels.iter().flatten().map(|(k, v)| (k.clone(), format!("{k}={v}"))).collect();
+    for e in sel.match_expressions.iter().flatten() {
+        let values = e.values.clone().unwrap_or_default().join(",");
+        let text = match e.operator.as_str() {
+            "In" => format!("{} in ({values})", e.key),
+            "NotIn" => format!("{} notin ({values})", e.key),
+            "Exists" => e.key.clone(),
+            "DoesNotExist" => format!("!{}", e.key),
+            other => format!("{} {other}", e.key),
+        };
+        parts.push((e.key.clone(), text));
+    }
+    parts.sort();
+    let s: Vec<String> = parts.into_iter().map(|(_, t)| t).collect();
+    if s.is_empty() { "<none>".into() } else { s.join(",") }
+}
+
+fn service_row(s: &Service, name: String, created: String, wide: bool) -> Vec<String> {
+    let spec = s.spec.clone().unwrap_or_default();
+    let ty = spec.type_.clone().unwrap_or_else(|| "ClusterIP".into());
+    let cluster_ip = match ty.as_str() {
+        "ExternalName" => "<none>".to_string(),
+        _ => spec.cluster_ip.clone().unwrap_or_else(|| "<none>".into()),
+    };
+    let mut external: Vec<String> = Vec::new();
+    match ty.as_str() {
+        "ExternalName" => external.push(spec.external_name.clone().unwrap_or_default()),
+        "LoadBalancer" => {
+            let ingress = s.status.as_ref().and_then(|st| st.load_balancer.as_ref()).and_then(|lb| lb.ingress.clone()).unwrap_or_default();
+            external.extend(ingress.iter().filter_map(|i| i.ip.clone().or_else(|| i.hostname.clone())));
+            external.extend(spec.external_ips.clone().unwrap_or_default());
+            if external.is_empty() {
+                external.push("<pending>".into());
+            }
+        }
+        _ => external.extend(spec.external_ips.clone().unwrap_or_default()),
+    }
+    let ports: Vec<String> = spec
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| {
+            let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+            match p.node_port {
+                Some(np) => format!("{}:{np}/{proto}", p.port),
+                None => format!("{}/{proto}", p.port),
+            }
+        })
+        .collect();
+    let mut r = vec![
+        name,
+        ty,
+        cluster_ip,
+        none_if_empty(external.join(",")),
+        if ports.is_empty() { "<none>".into() } else { ports.join(",") },
+        created,
+    ];
+    if wide {
+        let sel: Vec<String> = spec.selector.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+        r.push(none_if_empty(sel.join(",")));
+    }
+    r
+}
+
+/// The STATUS column of `kubectl get pods` (`printPod`): the phase, overridden by the first
+/// container's waiting or terminated reason, or `Terminating`.
+pub fn pod_status(p: &Pod) -> String {
+    let status = p.status.clone().unwrap_or_default();
+    let statuses = status.container_statuses.clone().unwrap_or_default();
+    let mut reason = status.reason.clone().or(status.phase.clone()).unwrap_or_else(|| "Pending".into());
+    for c in statuses.iter().rev() {
+        let state = c.state.clone().unwrap_or_default();
+        if let Some(r) = state.waiting.and_then(|w| w.reason).filter(|r| !r.is_empty()) {
+            reason = r;
+        } else if let Some(t) = state.terminated {
+            reason = match t.reason {
+                Some(r) if !r.is_empty() => r,
+                _ if t.signal.unwrap_or(0) != 0 => format!("Signal:{}", t.signal.unwrap_or(0)),
+                _ => format!("ExitCode:{}", t.exit_code),
+            };
+        }
+    }
+    if p.metadata.deletion_timestamp.is_some() {
+        reason = if status.reason.as_deref() == Some("NodeLost") { "Unknown".into() } else { "Terminating".into() };
+    }
+    reason
+}
+
+fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
+    let status = p.status.clone().unwrap_or_default();
+    let statuses = status.container_statuses.clone().unwrap_or_default();
+    let total = p.spec.as_ref().map_or(0, |s| s.containers.len());
+    let ready = statuses.iter().filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
+    let reason = pod_status(p);
+    let restarts: i32 = statuses.iter().map(|c| c.restart_count).sum();
+    let last_restart = statuses
+        .iter()
+        .filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
+        .max_by_key(|t| from_time(t));
+    let restarts = match last_restart {
+        Some(t) if restarts > 0 => format!("{restarts} ({} ago)", age(cluster, Some(t))),
+        _ => restarts.to_string(),
+    };
+    let name = p.metadata.name.clone().unwrap_or_default();
+    let mut r = vec![name, format!("{ready}/{total}"), reason, restarts, age(cluster, p.metadata.creation_timestamp.as_ref())];
+    if wide {
+        r.push(status.pod_ip.clone().unwrap_or_else(|| "<none>".into()));
+        r.push(p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_else(|| "<none>".into()));
+        r.push(status.nominated_node_name.clone().unwrap_or_else(|| "<none>".into()));
+        r.push("<none>".into());
+    }
+    r
+}
