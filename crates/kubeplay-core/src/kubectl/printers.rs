@@ -82,12 +82,16 @@ fn write_value_after_key(out: &mut String, v: &Value, level: usize) {
             out.push('\n');
             write_seq(out, items, level);
         }
-        Value::String(s) if s.contains('\n') => {
-            out.push(' ');
-            out.push_str(&literal(s, level + 2));
-        }
+        other => write_scalar(out, other, level),
+    }
+}
+
+/// A scalar after `key:` or `-`: a block literal when it spans lines, else one line.
+fn write_scalar(out: &mut String, v: &Value, level: usize) {
+    out.push(' ');
+    match v {
+        Value::String(s) if s.contains('\n') => out.push_str(&literal(s, level + 2)),
         other => {
-            out.push(' ');
             out.push_str(&scalar(other));
             out.push('\n');
         }
@@ -118,15 +122,7 @@ fn write_seq(out: &mut String, items: &[Value], level: usize) {
                 out.push('\n');
                 write_seq(out, inner, level + 2);
             }
-            Value::String(s) if s.contains('\n') => {
-                out.push(' ');
-                out.push_str(&literal(s, level + 2));
-            }
-            other => {
-                out.push(' ');
-                out.push_str(&scalar(other));
-                out.push('\n');
-            }
+            other => write_scalar(out, other, level),
         }
     }
 }
