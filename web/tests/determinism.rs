@@ -13,11 +13,14 @@ macro_rules! pages {
 }
 
 const PAGES: &[(&str, &str)] = pages![
+    "bring_your_own_nodes.md",
     "deployment_starts_pods.md",
     "invalid_manifests_are_rejected.md",
     "kubectl_basics.md",
     "owners_replace_and_cascade.md",
+    "recreate_strategy.md",
     "rolling_update.md",
+    "services_get_addresses.md",
     "unschedulable_pods_stay_pending.md",
 ];
 

@@ -215,7 +215,16 @@ impl Cluster {
             }
             "Pod" => {
                 if let Some(owner) = owner.filter(|o| o.kind == "ReplicaSet") {
-                    self.enqueue(Controller::ReplicaSet, ObjectKey::new("ReplicaSet", &key.namespace, &owner.name));
+                    let rs_key = ObjectKey::new("ReplicaSet", &key.namespace, &owner.name);
+                    // The Deployment controller watches Pod deletions too: a Recreate rollout
+                    // waits for the last old Pod to be gone.
+                    if change.kind == ChangeKind::Deleted {
+                        let deployment = self.store.get(&rs_key).and_then(controller_owner).filter(|o| o.kind == "Deployment");
+                        if let Some(d) = deployment.map(|d| ObjectKey::new("Deployment", &key.namespace, &d.name)) {
+                            self.enqueue(Controller::Deployment, d);
+                        }
+                    }
+                    self.enqueue(Controller::ReplicaSet, rs_key);
                 }
                 self.route_pod(change);
             }
