@@ -23,19 +23,24 @@ fn random_script(seed: u64) -> (Vec<(String, String)>, Vec<String>) {
             format!("\n        resources:\n          requests:\n            cpu: \"{cpu}\"")
         };
         let name = format!("app{d}");
-        files.push((
-            format!("{name}.yaml"),
-            format!(
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.27{resources}\n"
-            ),
-        ));
-        commands.push(format!("kubectl apply -f {name}.yaml"));
+        let strategy = if rng.chance(1, 3) { "\n  strategy:\n    type: Recreate" } else { "" };
+        // Two versions of each Deployment, so that scripts roll between them.
+        for (version, image) in [("v1", "nginx:1.26"), ("v2", "nginx:1.27")] {
+            files.push((
+                format!("{name}-{version}.yaml"),
+                format!(
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}{strategy}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: c\n        image: {image}{resources}\n"
+                ),
+            ));
+        }
+        commands.push(format!("kubectl apply -f {name}-v1.yaml"));
     }
     for _ in 0..rng.range_inclusive(3, 12) {
         let target = format!("app{}", rng.below(n_deployments));
-        match rng.below(4) {
+        match rng.below(5) {
             0 => commands.push(format!("kubectl scale deployment {target} --replicas={}", rng.range_inclusive(0, 10))),
             1 => commands.push(format!("kubectl delete pods -l app={target} --wait=false")),
+            2 => commands.push(format!("kubectl apply -f {target}-v{}.yaml", rng.range_inclusive(1, 2))),
             _ => commands.push(format!("sleep {}ms", rng.range_inclusive(1, 20_000))),
         }
     }
@@ -51,7 +56,8 @@ fn run(seed: u64) -> (Session, String) {
     (session, transcript)
 }
 
-fn check_invariants(seed: u64, session: &Session) {
+/// Checks the invariants; true if the cluster was quiet enough to check convergence too.
+fn check_invariants(seed: u64, session: &Session) -> bool {
     let cluster = &session.cluster;
     assert!(!cluster.livelocked(), "seed {seed}: livelock");
     // No node is over-committed.
@@ -75,22 +81,32 @@ fn check_invariants(seed: u64, session: &Session) {
     versions.sort_unstable();
     versions.dedup();
     assert_eq!(versions.len(), n, "seed {seed}: duplicate resourceVersion");
-    // After three quiet minutes every Deployment has exactly its replicas, every scheduled Pod
-    // is Running and Ready, and every unscheduled one says why.
-    for d in cluster.store().list("Deployment", None).filter_map(Object::as_deployment) {
-        let want = d.spec.replicas.unwrap_or(1);
-        let status = d.status.clone().unwrap_or_default();
-        assert_eq!(status.replicas.unwrap_or(0), want, "seed {seed}: {:?} status.replicas", d.metadata.name);
-    }
+    // After three quiet minutes every scheduled Pod is Running and Ready, and every unscheduled
+    // one says why.
+    let mut all_scheduled = true;
     for pod in cluster.store().list("Pod", None).filter_map(Object::as_pod) {
         if pod_util::node_name(pod).is_some() {
             assert_eq!(pod_util::phase(pod), "Running", "seed {seed}: {:?}", pod.metadata.name);
             assert!(pod_util::is_ready(pod), "seed {seed}");
         } else {
+            all_scheduled = false;
             let cond = pod_util::condition(pod, "PodScheduled").expect("unscheduled pods say why");
             assert_eq!(cond.reason.as_deref(), Some("Unschedulable"), "seed {seed}");
         }
     }
+    // A rollout that waits for capacity stalls, as it does in Kubernetes. When nothing waits,
+    // every Deployment has exactly its replicas, all on the current template.
+    if !all_scheduled {
+        return false;
+    }
+    for d in cluster.store().list("Deployment", None).filter_map(Object::as_deployment) {
+        let want = d.spec.replicas.unwrap_or(1);
+        let status = d.status.clone().unwrap_or_default();
+        assert_eq!(status.replicas.unwrap_or(0), want, "seed {seed}: {:?} status.replicas", d.metadata.name);
+        // The rollout finished: every Pod runs the current template.
+        assert_eq!(status.updated_replicas.unwrap_or(0), want, "seed {seed}: {:?} updatedReplicas", d.metadata.name);
+    }
+    true
 }
 
 #[test]
@@ -98,12 +114,14 @@ fn check_invariants(seed: u64, session: &Session) {
 #[allow(clippy::disallowed_methods)]
 fn random_workloads_keep_invariants_and_replay_exactly() {
     let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
+    let mut converged = 0;
     for seed in 0..seeds {
         let (session, transcript) = run(seed);
-        check_invariants(seed, &session);
+        converged += u64::from(check_invariants(seed, &session));
         let (_, again) = run(seed);
         assert_eq!(transcript, again, "seed {seed}: same seed, different transcript");
     }
+    assert!(converged * 2 > seeds, "only {converged} of {seeds} seeds reached a checkable steady state");
 }
 
 #[test]
@@ -112,3 +130,4 @@ fn different_seeds_give_different_names() {
     let (_, b) = run(2);
     assert_ne!(a, b);
 }
+
