@@ -20,8 +20,15 @@ pub(super) fn apply(cluster: &mut Cluster, files: &dyn Files, flags: &Flags, cre
         };
         let parsed = manifest::parse(name, &text);
         for po in parsed.objects {
+            let info = po.object.info();
+            // The API server's warnings reach kubectl as `Warning:` lines; ours says what
+            // kubeplay does not simulate, so nobody mistakes "created" for "running".
+            let notice = (!info.is_simulated()).then(|| format!("Warning: kubeplay: {} {:?} is stored, not simulated yet\n", info.kind, po.object.name()));
             match apply_one(cluster, po.object, flags, create_only, name) {
-                Ok(line) => out.push_str(&line),
+                Ok(line) => {
+                    out.push_str(&notice.unwrap_or_default());
+                    out.push_str(&line);
+                }
                 Err(e) => errors.push_str(&e),
             }
         }
