@@ -31,6 +31,10 @@ impl Files for SessionFiles<'_> {
     }
 }
 
+/// One `sleep` may pass at most a week: time passes event by event, and a page must not
+/// freeze on `sleep 100000h`.
+const MAX_SLEEP: SimDuration = SimDuration(7 * 24 * 3_600_000);
+
 pub const HELP: &str = "kubeplay commands:
   kubectl apply -f FILE           create or update the objects in FILE
   kubectl get KIND [NAME] [-o wide|yaml|json|name] [-n NS] [-A] [-l SELECTOR]
@@ -61,6 +65,9 @@ impl Session {
                 kubectl::run(&mut self.cluster, &files, &words[1..])
             }
             "sleep" => match words.get(1).and_then(|d| SimDuration::parse(d)) {
+                Some(d) if words.len() == 2 && d > MAX_SLEEP => {
+                    Output::err("sleep: at most 168h (a week of virtual time) at a time\n")
+                }
                 Some(d) if words.len() == 2 => {
                     self.cluster.advance(d);
                     Output::ok("")
@@ -173,6 +180,8 @@ mod tests {
         assert_eq!(out.text, "frobnicate: command not found (try `help`)\n");
         assert!(!s.exec("kubectl frob").ok);
         assert!(!s.exec("sleep forever").ok);
+        assert!(!s.exec("sleep 200h").ok);
+        assert!(s.exec("sleep 168h").ok);
         assert!(!s.exec("kubectl get").ok);
         assert!(!s.exec("kubectl get pods --bogus").ok);
         assert!(s.exec("").ok);
