@@ -62,6 +62,14 @@ export class Playground {
     await this.editor.fill(text);
   }
 
+  /** Replaces the editor's text in one input event, as a paste does. */
+  async paste(text) {
+    await this.editor.evaluate((el, t) => {
+      el.value = t;
+      el.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertFromPaste' }));
+    }, text);
+  }
+
   async run(command) {
     await this.consoleInput.fill(command);
     await this.consoleInput.press('Enter');

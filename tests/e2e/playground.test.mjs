@@ -129,3 +129,25 @@ test('Ctrl+Enter applies the editor; Pause stops the clock and Play resumes it',
   await p.page.waitForFunction((before) => document.querySelector('[data-testid="clock"]').textContent !== before, paused);
   await p.page.close();
 });
+
+test('a real multi-document bundle (microservices-demo, 35 documents) applies and runs without page errors', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const corpus = process.env.KUBEPLAY_CORPUS ?? fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+  const bundle = await readFile(`${corpus}/microservices-demo/release/kubernetes-manifests.yaml`, 'utf8');
+  const p = await open();
+  await p.page.getByTestId('speed').selectOption('10');
+  await p.paste(bundle);
+  await p.applyButton.click();
+  // The default example's 3 Pods and one Pod for each of the bundle's 12 Deployments.
+  await p.page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="pod"][data-phase="Running"]').length === 15,
+    null,
+    { timeout: 30_000 },
+  );
+  const warnings = await p.page.locator('[data-testid="diagnostic"]').allTextContents();
+  assert.equal(warnings.length, 11, 'one "stored, not simulated yet" notice per ServiceAccount');
+  for (const w of warnings) assert.match(w, /warning: ServiceAccount "\S+" is stored, not simulated yet/);
+  assert.deepEqual(p.errors, []);
+  await p.screenshot('microservices-demo');
+  await p.page.close();
+});
