@@ -63,8 +63,10 @@ test('a broken manifest shows a diagnostic with its line number', async () => {
     '    spec:',
     '      containers: [{name: web, image: nginx}]',
   ].join('\n'));
-  await p.applyButton.click();
+  // Diagnostics appear once typing pauses, before anything is applied.
   await p.diagnostics.first().waitFor();
+  assert.doesNotMatch(await p.consoleOutput.textContent(), /strict decoding error/);
+  await p.applyButton.click();
   const diag = p.diagnostics.first();
   assert.equal(await diag.getAttribute('data-line'), '6');
   assert.match(await diag.textContent(), /line 6:3: error: unknown field "spec.replica" \(did you mean "replicas"\?\)/);

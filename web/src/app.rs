@@ -54,6 +54,7 @@ pub fn app() -> Html {
                     text={AttrValue::from(state.editor.clone())}
                     diagnostics={Rc::clone(&state.diagnostics)}
                     on_edit={cb(Action::Edit)}
+                    on_check={act(|| Action::Check)}
                     on_apply={act(|| Action::Apply)}
                 />
                 <ClusterView view={Rc::clone(&state.view)} />

@@ -35,7 +35,10 @@ pub struct Playground {
 }
 
 pub enum Action {
+    /// The editor's text changed (every keystroke: cheap).
     Edit(String),
+    /// Re-check the editor's text for diagnostics (debounced by the editor).
+    Check,
     Apply,
     /// Wall-clock milliseconds since the last tick.
     Tick(u32),
@@ -115,10 +118,8 @@ impl Reducible for Playground {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         match action {
-            Action::Edit(text) => self.with(|p| {
-                p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &text).diagnostics);
-                p.editor = text;
-            }),
+            Action::Edit(text) => self.with(|p| p.editor = text),
+            Action::Check => self.with(|p| p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics)),
             Action::Apply => self.with(|p| {
                 p.session.borrow_mut().files.insert(EDITOR_FILE.into(), p.editor.clone());
                 p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics);

@@ -8,8 +8,13 @@ pub struct EditorProps {
     pub text: AttrValue,
     pub diagnostics: Rc<Vec<Diagnostic>>,
     pub on_edit: Callback<String>,
+    /// Asks for fresh diagnostics; called once typing pauses.
+    pub on_check: Callback<()>,
     pub on_apply: Callback<()>,
 }
+
+/// How long typing must pause before the manifests are re-checked.
+const CHECK_DELAY_MS: u32 = 300;
 
 /// Character offset of a 1-based line and column in `text`.
 fn offset_of(text: &str, line: u32, column: u32) -> u32 {
@@ -38,11 +43,16 @@ pub fn editor(p: &EditorProps) -> Html {
             })
         }
     };
+    let pending_check = use_mut_ref(|| None::<gloo_timers::callback::Timeout>);
     let on_input = {
         let on_edit = p.on_edit.clone();
+        let on_check = p.on_check.clone();
         Callback::from(move |e: InputEvent| {
             let area: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
             on_edit.emit(area.value());
+            let on_check = on_check.clone();
+            // Replacing the Timeout drops (cancels) the previous one.
+            *pending_check.borrow_mut() = Some(gloo_timers::callback::Timeout::new(CHECK_DELAY_MS, move || on_check.emit(())));
         })
     };
     let on_keydown = {
