@@ -18,6 +18,7 @@ const PAGES: &[(&str, &str)] = pages![
     "invalid_manifests_are_rejected.md",
     "kubectl_basics.md",
     "owners_replace_and_cascade.md",
+    "pod_updates.md",
     "recreate_strategy.md",
     "rolling_update.md",
     "services_get_addresses.md",

@@ -263,16 +263,23 @@ fn start(cluster: &mut Cluster, mut pod: Pod, work: &KubeletWork, i: usize) {
     let repo = image.split(':').next().unwrap_or("");
     let digest = format!("{:016x}{:016x}{:016x}{:016x}", fnv1a64(image.as_bytes()), fnv1a64(repo.as_bytes()), fnv1a64(&[1]), fnv1a64(image.as_bytes()).rotate_left(7));
     if let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) {
+        // A container that ran before is a restart.
+        if cs.container_id.is_some() {
+            cs.restart_count += 1;
+        }
         cs.state = Some(ContainerState { running: Some(ContainerStateRunning { started_at: Some(now) }), ..Default::default() });
         cs.ready = true;
         cs.started = Some(true);
         cs.container_id = Some(container_id);
         cs.image_id = format!("{repo}@sha256:{digest}");
     }
-    let n = container_names(&pod).len();
-    if i + 1 < n {
+    // Containers start one after another: go on with the next one not yet running.
+    let next = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|cs| {
+        cs.iter().enumerate().skip(i + 1).find(|(_, c)| c.state.as_ref().is_none_or(|s| s.running.is_none())).map(|(j, _)| j)
+    });
+    if let Some(j) = next {
         cluster.update(Object::Pod(pod));
-        cluster.kubelet_after(&work.pod, &work.uid, Step::Pull(i + 1), SimDuration(1));
+        cluster.kubelet_after(&work.pod, &work.uid, Step::Pull(j), SimDuration(1));
         return;
     }
     if let Some(status) = pod.status.as_mut() {
@@ -287,6 +294,54 @@ fn start(cluster: &mut Cluster, mut pod: Pod, work: &KubeletWork, i: usize) {
         }
     }
     cluster.update(Object::Pod(pod));
+}
+
+/// A changed container image (the one Pod update the API allows) restarts that container:
+/// the kubelet kills it, pulls the new image and starts it again; RESTARTS goes up.
+pub(crate) fn restart_containers(cluster: &mut Cluster, key: &ObjectKey, indices: &[usize]) {
+    let Some(mut pod) = cluster.get(key).and_then(Object::as_pod).cloned() else { return };
+    let admitted = pod.status.as_ref().is_some_and(|s| s.host_ip.is_some());
+    let Some(&first) = indices.iter().min() else { return };
+    if !admitted || pod.metadata.deletion_timestamp.is_some() {
+        return; // Not started yet: the kubelet will simply use the new image.
+    }
+    let now = cluster.timestamp();
+    let specs = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
+    for &i in indices {
+        let Some(spec) = specs.get(i) else { continue };
+        let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) else { continue };
+        let started_at = cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone());
+        cs.last_state = Some(ContainerState {
+            terminated: Some(ContainerStateTerminated {
+                exit_code: 0,
+                reason: Some("Completed".into()),
+                started_at,
+                finished_at: Some(now.clone()),
+                container_id: cs.container_id.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        cs.state = Some(ContainerState {
+            waiting: Some(ContainerStateWaiting { reason: Some("ContainerCreating".into()), message: None }),
+            ..Default::default()
+        });
+        cs.ready = false;
+        cs.started = Some(false);
+        cs.image = qualified_image(spec.image.as_deref().unwrap_or(""));
+    }
+    let msg = not_ready_message(&pod);
+    set_condition(&mut pod, condition(cluster, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
+    set_condition(&mut pod, condition(cluster, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
+    cluster.update(Object::Pod(pod.clone()));
+    for &i in indices {
+        if let Some(spec) = specs.get(i) {
+            container_event(cluster, &pod, &spec.name, false, "Killing", format!("Container {} definition changed, will be restarted", spec.name));
+        }
+    }
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let stop = SimDuration(cluster.rng.kubelet.range_inclusive(100, 600));
+    cluster.kubelet_after(key, &uid, Step::Pull(first), stop);
 }
 
 /// Graceful deletion: stamp `deletionTimestamp`, tell the containers to stop, and remove the

@@ -84,8 +84,12 @@ fn apply_one(cluster: &mut Cluster, mut object: Object, flags: &Flags, create_on
             if previous.as_deref() == Some(last_applied.as_str()) {
                 return Ok(format!("{label} unchanged\n"));
             }
-            let merged = merge_applied(cluster, existing, object, last_applied);
+            let (merged, restarts) = merge_applied(cluster, existing, object, last_applied)?;
+            let pod_key = merged.key();
             cluster.update(merged);
+            if !restarts.is_empty() {
+                crate::kubelet::restart_containers(cluster, &pod_key, &restarts);
+            }
             Ok(format!("{label} configured\n"))
         }
     }
@@ -108,11 +112,18 @@ fn last_applied_configuration(object: &Object) -> String {
 }
 
 /// Applies a changed manifest over the live object: the new spec (defaulted), labels and
-/// annotations replace the old; status, uid and timestamps stay. (kubectl does a three-way
-/// strategic merge; replacing the spec is the same for fields the manifest sets.)
-fn merge_applied(cluster: &mut Cluster, existing: Object, mut desired: Object, last_applied: String) -> Object {
+/// annotations replace the old; status, uid, timestamps and allocated addresses stay.
+/// (kubectl does a three-way strategic merge; replacing the spec is the same for fields the
+/// manifest sets.) Pods accept only image changes, which restart those containers.
+fn merge_applied(cluster: &mut Cluster, existing: Object, mut desired: Object, last_applied: String) -> Result<(Object, Vec<usize>), String> {
+    if let (Object::Service(old), Object::Service(new)) = (&existing, &mut desired) {
+        keep_allocations(old, new);
+    }
     crate::defaults::apply(cluster, &mut desired);
     let old_meta = existing.meta().clone();
+    let labels = desired.meta().labels.clone();
+    let mut annotations = desired.meta().annotations.clone().unwrap_or_default();
+    let mut restarts = Vec::new();
     let mut merged = match (existing, desired) {
         (Object::Deployment(mut old), Object::Deployment(new)) => {
             old.spec = new.spec;
@@ -122,24 +133,69 @@ fn merge_applied(cluster: &mut Cluster, existing: Object, mut desired: Object, l
             old.spec = new.spec;
             Object::ReplicaSet(old)
         }
-        (Object::Service(mut old), Object::Service(mut new)) => {
-            // Allocated addresses survive an apply that does not set them.
-            if let (Some(o), Some(n)) = (old.spec.as_ref(), new.spec.as_mut()) {
-                n.cluster_ip = o.cluster_ip.clone();
-                n.cluster_ips = o.cluster_ips.clone();
-            }
+        (Object::Service(mut old), Object::Service(new)) => {
             old.spec = new.spec;
             Object::Service(old)
         }
-        (Object::Pod(old), Object::Pod(_)) => Object::Pod(old),
-        (_, other) => other,
+        (Object::Pod(mut old), Object::Pod(new)) => {
+            restarts = pod_update(&mut old, new)?;
+            Object::Pod(old)
+        }
+        (_, mut other) => {
+            other.meta_mut().generation = old_meta.generation;
+            other
+        }
     };
     let meta = merged.meta_mut();
-    meta.uid = old_meta.uid;
+    meta.uid = old_meta.uid.clone();
     meta.creation_timestamp = old_meta.creation_timestamp;
-    let mut annotations = meta.annotations.take().unwrap_or_default();
+    meta.labels = labels;
     annotations.insert(LAST_APPLIED.into(), last_applied);
     meta.annotations = Some(annotations);
-    merged
+    Ok((merged, restarts))
+}
+
+/// A Service keeps its ClusterIP and node ports across applies that do not set them.
+fn keep_allocations(old: &k8s_openapi::api::core::v1::Service, new: &mut k8s_openapi::api::core::v1::Service) {
+    let (Some(o), Some(n)) = (old.spec.as_ref(), new.spec.as_mut()) else { return };
+    if n.cluster_ip.is_none() && n.type_.as_deref() != Some("ExternalName") {
+        n.cluster_ip = o.cluster_ip.clone();
+        n.cluster_ips = o.cluster_ips.clone();
+    }
+    for port in n.ports.iter_mut().flatten() {
+        if port.node_port.is_none() {
+            port.node_port = o.ports.iter().flatten().find(|p| p.port == port.port && p.name == port.name).and_then(|p| p.node_port);
+        }
+    }
+}
+
+const POD_UPDATE_FORBIDDEN: &str = "spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+/// `ValidatePodUpdate`: only container images may change (of what we model). Returns the
+/// containers whose image changed.
+fn pod_update(old: &mut k8s_openapi::api::core::v1::Pod, new: k8s_openapi::api::core::v1::Pod) -> Result<Vec<usize>, String> {
+    let name = old.metadata.name.clone().unwrap_or_default();
+    let (Some(old_spec), Some(mut new_spec)) = (old.spec.clone(), new.spec) else { return Ok(Vec::new()) };
+    new_spec.node_name = old_spec.node_name.clone();
+    let mut changed = Vec::new();
+    if new_spec.containers.len() == old_spec.containers.len() {
+        for (i, (n, o)) in new_spec.containers.iter_mut().zip(&old_spec.containers).enumerate() {
+            if n.image != o.image {
+                changed.push((i, n.image.clone()));
+                n.image = o.image.clone();
+                n.image_pull_policy = o.image_pull_policy.clone();
+            }
+        }
+    }
+    if new_spec != old_spec {
+        return Err(format!("The Pod {name:?} is invalid: {POD_UPDATE_FORBIDDEN}\n"));
+    }
+    let spec = old.spec.get_or_insert_with(Default::default);
+    for (i, image) in &changed {
+        if let Some(c) = spec.containers.get_mut(*i) {
+            c.image = image.clone();
+        }
+    }
+    Ok(changed.into_iter().map(|(i, _)| i).collect())
 }
 
