@@ -25,6 +25,8 @@ pub fn apply(cluster: &mut Cluster, object: &mut Object) {
             let spec = pod.spec.get_or_insert_with(Default::default);
             pod_spec(spec);
             pod_admission(spec);
+            let suffix = cluster.rng.names.name_suffix(5);
+            service_account_token(spec, &suffix);
             let qos = qos_class(spec);
             let status = pod.status.get_or_insert_with(PodStatus::default);
             status.phase = Some("Pending".into());
@@ -148,6 +150,66 @@ fn pod_admission(spec: &mut PodSpec) {
             });
         }
     }
+}
+
+const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The ServiceAccount admission plugin mounts an API token into every container, through a
+/// projected volume named `kube-api-access-<5 chars>`, unless automounting is switched off.
+fn service_account_token(spec: &mut PodSpec, suffix: &str) {
+    use k8s_openapi::api::core::v1::{
+        ConfigMapProjection, DownwardAPIProjection, DownwardAPIVolumeFile, KeyToPath, ObjectFieldSelector, ProjectedVolumeSource,
+        ServiceAccountTokenProjection, Volume, VolumeMount, VolumeProjection,
+    };
+    if spec.automount_service_account_token == Some(false) {
+        return;
+    }
+    let name = format!("kube-api-access-{suffix}");
+    let mut mounted = false;
+    for c in &mut spec.containers {
+        let mounts = c.volume_mounts.get_or_insert_with(Vec::new);
+        if mounts.iter().any(|m| m.mount_path == TOKEN_MOUNT_PATH) {
+            continue;
+        }
+        mounts.push(VolumeMount { mount_path: TOKEN_MOUNT_PATH.into(), name: name.clone(), read_only: Some(true), ..Default::default() });
+        mounted = true;
+    }
+    if !mounted {
+        return;
+    }
+    let projected = ProjectedVolumeSource {
+        default_mode: Some(420),
+        default_user: None,
+        sources: Some(vec![
+            VolumeProjection {
+                service_account_token: Some(ServiceAccountTokenProjection {
+                    expiration_seconds: Some(3607),
+                    path: "token".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            VolumeProjection {
+                config_map: Some(ConfigMapProjection {
+                    name: "kube-root-ca.crt".into(),
+                    items: Some(vec![KeyToPath { key: "ca.crt".into(), path: "ca.crt".into(), ..Default::default() }]),
+                    optional: None,
+                }),
+                ..Default::default()
+            },
+            VolumeProjection {
+                downward_api: Some(DownwardAPIProjection {
+                    items: Some(vec![DownwardAPIVolumeFile {
+                        field_ref: Some(ObjectFieldSelector { api_version: Some("v1".into()), field_path: "metadata.namespace".into() }),
+                        path: "namespace".into(),
+                        ..Default::default()
+                    }]),
+                }),
+                ..Default::default()
+            },
+        ]),
+    };
+    spec.volumes.get_or_insert_with(Vec::new).push(Volume { name, projected: Some(projected), ..Default::default() });
 }
 
 /// Guaranteed when every container has equal cpu and memory requests and limits; BestEffort

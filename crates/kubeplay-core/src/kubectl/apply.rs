@@ -169,6 +169,21 @@ fn keep_allocations(old: &k8s_openapi::api::core::v1::Service, new: &mut k8s_ope
     }
 }
 
+/// A Pod spec without the ServiceAccount token volume admission added (its name is random,
+/// so the re-defaulted manifest always differs there).
+fn without_token(mut spec: k8s_openapi::api::core::v1::PodSpec) -> k8s_openapi::api::core::v1::PodSpec {
+    let is_token = |name: &str| name.starts_with("kube-api-access-");
+    if let Some(volumes) = spec.volumes.as_mut() {
+        volumes.retain(|v| !is_token(&v.name));
+    }
+    for c in &mut spec.containers {
+        if let Some(mounts) = c.volume_mounts.as_mut() {
+            mounts.retain(|m| !is_token(&m.name));
+        }
+    }
+    spec
+}
+
 const POD_UPDATE_FORBIDDEN: &str = "spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
 
 /// `ValidatePodUpdate`: only container images may change (of what we model). Returns the
@@ -187,7 +202,7 @@ fn pod_update(old: &mut k8s_openapi::api::core::v1::Pod, new: k8s_openapi::api::
             }
         }
     }
-    if new_spec != old_spec {
+    if without_token(new_spec) != without_token(old_spec.clone()) {
         return Err(format!("The Pod {name:?} is invalid: {POD_UPDATE_FORBIDDEN}\n"));
     }
     let spec = old.spec.get_or_insert_with(Default::default);
