@@ -96,7 +96,18 @@ test('kubectl get pods typed in the console prints the table', async () => {
   assert.match(lines[0], /^NAME +READY +STATUS +RESTARTS +AGE$/);
   assert.equal(lines.length, 4);
   for (const row of lines.slice(1)) assert.match(row, /^web-\S+ +1\/1 +Running +0 +\d+s$/);
-  // ArrowUp recalls the previous command.
+  // Clicking a Pod describes it in the console.
+  const first = p.runningPodsOnWorkers().first();
+  const name = await first.getAttribute('data-name');
+  await first.click();
+  await p.page.waitForFunction((n) => document.querySelector('[data-testid="console-output"]').textContent.includes(`$ kubectl describe pod ${n} -n default`), name);
+  const described = (await p.consoleOutput.textContent()).split(`$ kubectl describe pod ${name} -n default\n`)[1];
+  assert.match(described, new RegExp(`^Name: +${name}\n`));
+  assert.match(described, /\nControlled By: +ReplicaSet\/web-\S+\n/);
+  assert.match(described, /\n {2}Normal {2}Started {4}\S+ +kubelet +Started container nginx\n/);
+  // ArrowUp recalls the previous command (the describe just run).
+  await p.consoleInput.press('ArrowUp');
+  assert.equal(await p.consoleInput.inputValue(), `kubectl describe pod ${name} -n default`);
   await p.consoleInput.press('ArrowUp');
   assert.equal(await p.consoleInput.inputValue(), 'kubectl get pods');
   await p.consoleInput.fill('');

@@ -57,7 +57,7 @@ pub fn app() -> Html {
                     on_check={act(|| Action::Check)}
                     on_apply={act(|| Action::Apply)}
                 />
-                <ClusterView view={Rc::clone(&state.view)} />
+                <ClusterView view={Rc::clone(&state.view)} on_command={cb(Action::Run)} />
             </main>
             <section class="bottom">
                 <EventsPanel view={Rc::clone(&state.view)} />

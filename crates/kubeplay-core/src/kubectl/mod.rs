@@ -5,9 +5,11 @@ mod apply;
 mod args;
 pub mod columns;
 mod delete;
+mod describe;
 mod get;
 pub mod printers;
 mod scale;
+mod tabwriter;
 
 use crate::cluster::Cluster;
 
@@ -44,6 +46,7 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     };
     match command.as_str() {
         "apply" | "create" => apply::apply(cluster, files, &flags, command == "create"),
+        "describe" => describe::describe(cluster, &flags),
         "get" => get::get(cluster, &flags),
         "delete" => delete::delete(cluster, files, &flags),
         "scale" => scale::scale(cluster, &flags),
@@ -52,7 +55,7 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
             v = crate::bootstrap::KUBERNETES_VERSION
         )),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create -f, get, delete, scale, version\n"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create -f, get, describe, delete, scale, version\n"
         )),
     }
 }
