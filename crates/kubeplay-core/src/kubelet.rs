@@ -310,18 +310,7 @@ pub(crate) fn restart_containers(cluster: &mut Cluster, key: &ObjectKey, indices
     for &i in indices {
         let Some(spec) = specs.get(i) else { continue };
         let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) else { continue };
-        let started_at = cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone());
-        cs.last_state = Some(ContainerState {
-            terminated: Some(ContainerStateTerminated {
-                exit_code: 0,
-                reason: Some("Completed".into()),
-                started_at,
-                finished_at: Some(now.clone()),
-                container_id: cs.container_id.clone(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        cs.last_state = Some(exited(cs, &now));
         cs.state = Some(ContainerState {
             waiting: Some(ContainerStateWaiting { reason: Some("ContainerCreating".into()), message: None }),
             ..Default::default()
@@ -388,20 +377,26 @@ fn ignores_sigterm(c: &k8s_openapi::api::core::v1::Container) -> bool {
     words.iter().any(|w| w.contains("sleep") || w.contains("while true") || w.as_str() == "sh" || w.as_str() == "/bin/sh")
 }
 
+/// The state of a running container that exited cleanly after SIGTERM.
+fn exited(cs: &ContainerStatus, now: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> ContainerState {
+    let started_at = cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone());
+    ContainerState {
+        terminated: Some(ContainerStateTerminated {
+            exit_code: 0,
+            reason: Some("Completed".into()),
+            started_at,
+            finished_at: Some(now.clone()),
+            container_id: cs.container_id.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 fn stopped(cluster: &mut Cluster, mut pod: Pod, key: &ObjectKey) {
     let now = cluster.timestamp();
     for cs in pod.status.iter_mut().flat_map(|s| s.container_statuses.iter_mut().flatten()) {
-        let started_at = cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone());
-        cs.state = Some(ContainerState {
-            terminated: Some(ContainerStateTerminated {
-                exit_code: 0,
-                reason: Some("Completed".into()),
-                started_at,
-                finished_at: Some(now.clone()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        cs.state = Some(exited(cs, &now));
         cs.ready = false;
         cs.started = Some(false);
     }
