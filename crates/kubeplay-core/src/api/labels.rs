@@ -99,8 +99,11 @@ fn split_top_level(text: &str) -> Vec<&str> {
 }
 
 fn parse_requirement(part: &str) -> Result<Requirement, String> {
-    let bad = || format!("unable to parse requirement: found '{part}', expected: key")
-        .replace("found '", "<nil>: found '");
+    // The selector lexer's complaint about the token after the key.
+    let bad = || {
+        let found = part.split_whitespace().nth(1).unwrap_or(part);
+        format!("unable to parse requirement: found '{found}', expected: in, notin, =, ==, !=, gt, lt")
+    };
     if let Some(key) = part.strip_prefix('!') {
         return Ok(Requirement::DoesNotExist(key.trim().to_string()));
     }
@@ -154,6 +157,9 @@ mod tests {
         assert!(sel("!legacy"));
         assert!(!sel("legacy"));
         assert!(sel(""));
-        assert!(Selector::parse("app web").is_err());
+        assert_eq!(
+            Selector::parse("app web"),
+            Err("unable to parse requirement: found 'web', expected: in, notin, =, ==, !=, gt, lt".to_string())
+        );
     }
 }
