@@ -18,6 +18,7 @@ pub(super) struct Flags {
     pub(super) files: Vec<String>,
     pub(super) replicas: Option<String>,
     pub(super) all: bool,
+    pub(super) show_labels: bool,
     pub(super) wait: bool,
 }
 
@@ -56,6 +57,8 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
             f.all_namespaces = true;
         } else if name == "--all" {
             f.all = true;
+        } else if name == "--show-labels" {
+            f.show_labels = true;
         } else if name == "--wait" {
             f.wait = inline.as_deref() != Some("false");
         } else if let Some(short) = name.strip_prefix('-').filter(|s| !s.starts_with('-') && s.len() > 1) {

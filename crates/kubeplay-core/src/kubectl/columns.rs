@@ -18,7 +18,21 @@ pub enum Format {
     Name,
 }
 
-pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: Format, all_namespaces: bool, single: bool) -> String {
+/// How `kubectl get` was asked to print.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// `-A`: a NAMESPACE column first.
+    pub all_namespaces: bool,
+    /// `--show-labels`: a LABELS column last.
+    pub show_labels: bool,
+    /// One object was named: `-o yaml|json` prints it bare rather than in a List.
+    pub single: bool,
+    /// Several kinds are listed: names print as `kind/name`.
+    pub kind_prefix: bool,
+}
+
+pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: Format, opts: Options) -> String {
+    let Options { all_namespaces, show_labels, single, kind_prefix } = opts;
     match format {
         Format::Name => objects.iter().map(|o| format!("{}/{}\n", info.qualified_singular(), o.name())).collect(),
         Format::Json | Format::Yaml => {
@@ -38,7 +52,18 @@ pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: F
             let wide = format == Format::Wide;
             let mut rows = vec![header(info.kind, wide)];
             for o in objects {
-                rows.push(row(cluster, o, wide));
+                let mut r = row(cluster, o, wide);
+                if kind_prefix && info.kind != "Event" {
+                    r[0] = format!("{}/{}", info.qualified_singular(), r[0]);
+                }
+                rows.push(r);
+            }
+            if show_labels {
+                rows[0].push("LABELS".into());
+                for (row, o) in rows.iter_mut().skip(1).zip(objects) {
+                    let labels: Vec<String> = o.meta().labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+                    row.push(none_if_empty(labels.join(",")));
+                }
             }
             if all_namespaces && info.namespaced {
                 rows[0].insert(0, "NAMESPACE".into());

@@ -2,8 +2,7 @@
 //! [`super::columns`].
 
 use super::args::{namespace, requests, Flags};
-use super::{columns, printers, Output};
-use crate::api::kinds::KindInfo;
+use super::{columns, Output};
 use crate::api::labels::Selector;
 use crate::api::{Object, ObjectKey};
 use crate::cluster::Cluster;
@@ -58,11 +57,8 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
             continue;
         }
         let single = names.len() == 1 && reqs.len() == 1;
-        let mut text = columns::render(cluster, info, &objects, format, flags.all_namespaces, single);
-        if multi && matches!(format, columns::Format::Table | columns::Format::Wide) {
-            text = prefix_names(&text, info, flags.all_namespaces && info.namespaced);
-        }
-        sections.push(text);
+        let opts = columns::Options { all_namespaces: flags.all_namespaces, show_labels: flags.show_labels, single, kind_prefix: multi };
+        sections.push(columns::render(cluster, info, &objects, format, opts));
     }
     let mut text = sections.join(if matches!(format, columns::Format::Table | columns::Format::Wide) { "\n" } else { "" });
     if sections.is_empty() && errors.is_empty() {
@@ -75,36 +71,6 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
     let ok = errors.is_empty();
     text.push_str(&errors);
     Output { text, ok }
-}
-
-/// In multi-kind listings kubectl writes names as `kind/name` and re-aligns the table.
-fn prefix_names(table: &str, info: &KindInfo, namespaced_column: bool) -> String {
-    let col = usize::from(namespaced_column);
-    let rows: Vec<Vec<String>> = table
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut cells: Vec<String> = split_cells(line);
-            if i > 0 && cells.len() > col {
-                cells[col] = format!("{}/{}", info.qualified_singular(), cells[col]);
-            }
-            cells
-        })
-        .collect();
-    printers::table(&rows)
-}
-
-/// Splits a rendered table line back into cells (cells are separated by 3+ spaces, and
-/// never contain such runs themselves except in the last column).
-fn split_cells(line: &str) -> Vec<String> {
-    let mut cells = Vec::new();
-    let mut rest = line;
-    while let Some(pos) = rest.find("   ") {
-        cells.push(rest[..pos].to_string());
-        rest = rest[pos..].trim_start_matches(' ');
-    }
-    cells.push(rest.to_string());
-    cells
 }
 
 /// `--field-selector`: `path=value`, `path==value`, `path!=value`, comma-separated, over the
