@@ -310,7 +310,7 @@ impl Cluster {
     /// server does, a change to the spec bumps `metadata.generation`.
     pub fn update(&mut self, mut object: Object) {
         if let Some(old) = self.store.get(&object.key()) {
-            if spec_of(old) != spec_of(&object) {
+            if spec_changed(old, &object) {
                 let generation = old.meta().generation.unwrap_or(1) + 1;
                 object.meta_mut().generation = Some(generation);
             }
@@ -340,18 +340,18 @@ pub(crate) fn to_time(t: SimTime) -> Time {
     Time(k8s_openapi::jiff::Timestamp::from_millisecond(unix_ms - unix_ms % 1000).unwrap_or_default())
 }
 
-/// Virtual time of an API timestamp.
-pub(crate) fn from_time(t: &Time) -> SimTime {
+/// Virtual time of an API timestamp (the inverse of `to_time`, to the second).
+pub fn from_time(t: &Time) -> SimTime {
     let unix_ms = t.0.as_millisecond();
     SimTime((unix_ms - crate::time::EPOCH_UNIX_SECONDS * 1000).max(0) as u64)
 }
 
-/// The spec of kinds that carry a generation.
-fn spec_of(object: &Object) -> Option<serde_json::Value> {
-    match object {
-        Object::Deployment(d) => serde_json::to_value(&d.spec).ok(),
-        Object::ReplicaSet(rs) => serde_json::to_value(&rs.spec).ok(),
-        _ => None,
+/// Whether a write changes the spec of a kind whose generation tracks it.
+fn spec_changed(old: &Object, new: &Object) -> bool {
+    match (old, new) {
+        (Object::Deployment(a), Object::Deployment(b)) => a.spec != b.spec,
+        (Object::ReplicaSet(a), Object::ReplicaSet(b)) => a.spec != b.spec,
+        _ => false,
     }
 }
 

@@ -53,6 +53,25 @@ impl SimTime {
         )
     }
 
+    /// Go's `time.RFC1123Z` in UTC, as `kubectl describe` prints times:
+    /// `Thu, 01 Jan 2026 00:00:00 +0000`.
+    pub fn rfc1123z(self) -> String {
+        const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let secs = EPOCH_UNIX_SECONDS + (self.0 / 1000) as i64;
+        let days = secs.div_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let s = secs.rem_euclid(86_400);
+        format!(
+            "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} +0000",
+            WEEKDAYS[days.rem_euclid(7) as usize],
+            MONTHS[(m as usize).saturating_sub(1).min(11)],
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
+    }
+
     /// Nanoseconds since the Unix epoch (used where Kubernetes derives names from `UnixNano`).
     pub fn unix_nanos(self) -> u64 {
         (EPOCH_UNIX_SECONDS as u64) * 1_000_000_000 + self.0 * 1_000_000
@@ -282,5 +301,7 @@ mod tests {
         assert_eq!(SimTime(61_500).rfc3339(), "2026-01-01T00:01:01Z");
         assert_eq!(SimTime(86_400_000 * 59).rfc3339(), "2026-03-01T00:00:00Z");
         assert_eq!(SimTime(1_234).rfc3339_micro(), "2026-01-01T00:00:01.234000Z");
+        assert_eq!(SimTime(0).rfc1123z(), "Thu, 01 Jan 2026 00:00:00 +0000");
+        assert_eq!(SimTime(86_400_000 * 45 + 3_723_000).rfc1123z(), "Sun, 15 Feb 2026 01:02:03 +0000");
     }
 }

@@ -376,13 +376,14 @@ fn set_condition(
     }
 }
 
-fn same_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
+/// Whether a ReplicaSet runs `template` (`EqualIgnoreHash`): its own template minus the
+/// pod-template-hash label.
+pub(crate) fn same_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
     let Some(mut t) = rs.spec.template.clone() else { return false };
     if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
         labels.remove(HASH_LABEL);
     }
-    let normalize = |t: &PodTemplateSpec| serde_json::to_value(t).unwrap_or_default();
-    normalize(&t) == normalize(template)
+    t == *template
 }
 
 fn rs_replicas(rs: &ReplicaSet) -> i32 {

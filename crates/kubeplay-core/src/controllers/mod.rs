@@ -12,6 +12,7 @@ use crate::queue::Controller;
 use crate::time::SimDuration;
 
 pub use deployment::pod_template_hash;
+pub(crate) use deployment::same_template;
 
 /// Runs one reconcile; `Some(d)` asks to be called again after `d`.
 pub fn reconcile(cluster: &mut Cluster, controller: Controller, key: &ObjectKey) -> Option<SimDuration> {

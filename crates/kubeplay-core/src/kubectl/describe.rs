@@ -52,18 +52,8 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
     Output { text, ok }
 }
 
-/// `time.RFC1123Z`: `Thu, 01 Jan 2026 00:00:00 +0000`.
 fn rfc1123z(t: &Time) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let rfc = from_time(t).rfc3339(); // 2026-01-01T00:00:00Z
-    let secs = crate::time::EPOCH_UNIX_SECONDS + (from_time(t).ms() / 1000) as i64;
-    let weekday = DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize];
-    let (date, clock) = rfc.trim_end_matches('Z').split_once('T').unwrap_or(("", ""));
-    let mut parts = date.split('-');
-    let (y, m, d) = (parts.next().unwrap_or(""), parts.next().unwrap_or("1"), parts.next().unwrap_or(""));
-    let month = MONTHS[m.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
-    format!("{weekday}, {d} {month} {y} {clock} +0000")
+    from_time(t).rfc1123z()
 }
 
 fn since(cluster: &Cluster, t: Option<&Time>) -> String {
@@ -468,21 +458,16 @@ fn deployment(cluster: &Cluster, d: &Deployment) -> String {
         }
     }
     let uid = d.metadata.uid.clone().unwrap_or_default();
-    let hash = d.spec.template.clone();
     let mut old = Vec::new();
     let mut new = Vec::new();
     for rs in cluster.store().dependents(&uid).filter_map(Object::as_replica_set) {
-        let mut t = rs.spec.template.clone().unwrap_or_default();
-        if let Some(l) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
-            l.remove("pod-template-hash");
-        }
         let line = format!(
             "{} ({}/{} replicas created)",
             rs.metadata.name.as_deref().unwrap_or(""),
             rs.status.as_ref().map_or(0, |s| s.replicas),
             rs.spec.replicas.unwrap_or(1)
         );
-        if serde_json::to_value(&t).ok() == serde_json::to_value(&hash).ok() {
+        if crate::controllers::same_template(rs, &d.spec.template) {
             new.push(line);
         } else if rs.spec.replicas.unwrap_or(1) > 0 {
             old.push(line);
@@ -493,17 +478,4 @@ fn deployment(cluster: &Cluster, d: &Deployment) -> String {
     w.write(&format!("NewReplicaSet:\t{}\n", list(new)));
     events(cluster, &mut w, d.metadata.uid.as_deref());
     w.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc1123z_dates() {
-        let t = crate::cluster::to_time(crate::time::SimTime(0));
-        assert_eq!(rfc1123z(&t), "Thu, 01 Jan 2026 00:00:00 +0000");
-        let t = crate::cluster::to_time(crate::time::SimTime(86_400_000 * 45 + 3_723_000));
-        assert_eq!(rfc1123z(&t), "Sun, 15 Feb 2026 01:02:03 +0000");
-    }
 }
