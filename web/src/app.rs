@@ -40,7 +40,7 @@ pub fn app() -> Html {
             <header class="topbar">
                 <h1>{ "kubeplay" }</h1>
                 <Controls
-                    time_ms={state.view.time_ms}
+                    time_ms={state.time_ms}
                     playing={state.playing}
                     speed={state.speed}
                     seed={state.seed}

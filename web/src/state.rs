@@ -25,6 +25,9 @@ pub struct ConsoleEntry {
 pub struct Playground {
     session: Rc<RefCell<Session>>,
     pub view: Rc<View>,
+    /// Virtual time shown on the clock; moves every tick, while `view` is rebuilt only when
+    /// the cluster changed or a displayed age (whole seconds) did.
+    pub time_ms: u64,
     pub editor: String,
     pub diagnostics: Rc<Vec<Diagnostic>>,
     pub playing: bool,
@@ -51,6 +54,7 @@ pub enum Action {
 impl PartialEq for Playground {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.view, &other.view)
+            && self.time_ms == other.time_ms
             && self.editor == other.editor
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
             && self.playing == other.playing
@@ -70,9 +74,11 @@ impl Playground {
         let command = format!("kubectl apply -f {EDITOR_FILE}");
         let out = session.exec(&command);
         let view = Rc::new(view::build(&session.cluster));
+        let time_ms = session.cluster.now().ms();
         Playground {
             session: Rc::new(RefCell::new(session)),
             view,
+            time_ms,
             editor,
             diagnostics: Rc::new(parsed.diagnostics),
             playing: true,
@@ -86,6 +92,7 @@ impl Playground {
         let mut next = Playground {
             session: self.session.clone(),
             view: self.view.clone(),
+            time_ms: self.time_ms,
             editor: self.editor.clone(),
             diagnostics: self.diagnostics.clone(),
             playing: self.playing,
@@ -98,7 +105,9 @@ impl Playground {
     }
 
     fn refresh(&mut self) {
-        self.view = Rc::new(view::build(&self.session.borrow().cluster));
+        let session = self.session.borrow();
+        self.view = Rc::new(view::build(&session.cluster));
+        self.time_ms = session.cluster.now().ms();
     }
 
     fn run(&mut self, command: &str) {
@@ -129,15 +138,23 @@ impl Reducible for Playground {
                 if !self.playing {
                     return self; // Same Rc: yew skips the re-render.
                 }
-                let before = self.session.borrow().cluster.now();
+                let (before, processed_before) = {
+                    let cluster = &self.session.borrow().cluster;
+                    (cluster.now(), cluster.processed())
+                };
                 let d = SimDuration(u64::from(wall_ms) * u64::from(self.speed));
                 self.session.borrow_mut().cluster.advance(d);
-                // Re-render when a displayed second changes or work happened.
-                let now = self.session.borrow().cluster.now();
-                if now.ms() / 100 == before.ms() / 100 {
-                    return self;
+                let (now, processed) = {
+                    let cluster = &self.session.borrow().cluster;
+                    (cluster.now(), cluster.processed())
+                };
+                if processed != processed_before || now.ms() / 1000 != before.ms() / 1000 {
+                    self.with(Playground::refresh)
+                } else if now.ms() / 100 != before.ms() / 100 {
+                    self.with(|p| p.time_ms = now.ms()) // Only the clock moved.
+                } else {
+                    self
                 }
-                self.with(Playground::refresh)
             }
             Action::TogglePlay => self.with(|p| p.playing = !p.playing),
             Action::SetSpeed(s) => self.with(|p| p.speed = s.clamp(1, 100)),

@@ -35,7 +35,6 @@ pub struct EventView {
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct View {
-    pub time_ms: u64,
     pub nodes: Vec<NodeView>,
     pub unscheduled: Vec<PodView>,
     pub events: Vec<EventView>,
@@ -76,16 +75,16 @@ pub fn build(cluster: &Cluster) -> View {
             })
         })
         .collect();
-    let mut events: Vec<(u64, EventView)> = store
+    let mut events: Vec<(kubeplay_core::time::SimTime, EventView)> = store
         .list("Event", None)
         .filter_map(|o| {
             let e = o.as_event()?;
             let last = e.last_timestamp.as_ref()?;
-            let at = (last.0.as_millisecond() - kubeplay_core::time::EPOCH_UNIX_SECONDS * 1000).max(0) as u64;
+            let at = kubeplay_core::cluster::from_time(last);
             Some((
                 at,
                 EventView {
-                    age: cluster.now().since(kubeplay_core::time::SimTime(at)).human(),
+                    age: cluster.now().since(at).human(),
                     type_: e.type_.clone().unwrap_or_default(),
                     reason: e.reason.clone().unwrap_or_default(),
                     object: format!(
@@ -100,7 +99,6 @@ pub fn build(cluster: &Cluster) -> View {
         .collect();
     events.sort_by_key(|e| std::cmp::Reverse(e.0));
     View {
-        time_ms: cluster.now().ms(),
         unscheduled: pods.iter().filter(|p| p.node.is_none()).cloned().collect(),
         nodes,
         events: events.into_iter().take(40).map(|(_, e)| e).collect(),
