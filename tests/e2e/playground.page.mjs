@@ -54,6 +54,23 @@ export class Playground {
     await this.nodes.first().waitFor();
   }
 
+  /** Waits until exactly `count` Pod chips match `filter` (attribute selectors). */
+  async waitForPods(count, filter = '', timeout = 30_000) {
+    await this.page.waitForFunction(
+      ([f, n]) => document.querySelectorAll(`[data-testid="pod"]${f}`).length === n,
+      [filter, count],
+      { timeout },
+    );
+  }
+
+  /** Waits until the console has printed `text`. */
+  async waitForConsole(text) {
+    await this.page.waitForFunction(
+      (t) => document.querySelector('[data-testid="console-output"]').textContent.includes(t),
+      text,
+    );
+  }
+
   runningPodsOnWorkers() {
     return this.page.locator('[data-testid="pod"][data-phase="Running"][data-node^="worker-"]');
   }

@@ -31,11 +31,7 @@ test('the default example runs: three nginx Pods reach Running on worker nodes',
   assert.equal(await p.nodes.count(), 4);
   const names = await p.nodes.evaluateAll((els) => els.map((e) => e.dataset.name));
   assert.deepEqual(names, ['control-plane', 'worker-1', 'worker-2', 'worker-3']);
-  await p.page.waitForFunction(
-    () => document.querySelectorAll('[data-testid="pod"][data-phase="Running"][data-node^="worker-"]').length === 3,
-    null,
-    { timeout: 30_000 },
-  );
+  await p.waitForPods(3, '[data-phase="Running"][data-node^="worker-"]');
   const pods = await p.runningPodsOnWorkers().evaluateAll((els) => els.map((e) => e.dataset.name));
   assert.equal(pods.length, 3);
   for (const name of pods) assert.match(name, /^web-[bcdfghjklmnpqrstvwxz2456789]+-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
@@ -83,13 +79,9 @@ test('a broken manifest shows a diagnostic with its line number', async () => {
 
 test('kubectl get pods typed in the console prints the table', async () => {
   const p = await open();
-  await p.page.waitForFunction(
-    () => document.querySelectorAll('[data-testid="pod"][data-phase="Running"]').length === 3,
-    null,
-    { timeout: 30_000 },
-  );
+  await p.waitForPods(3, '[data-phase="Running"]');
   await p.run('kubectl get pods');
-  await p.page.waitForFunction(() => document.querySelector('[data-testid="console-output"]').textContent.includes('$ kubectl get pods\n'));
+  await p.waitForConsole('$ kubectl get pods\n');
   const text = await p.consoleOutput.textContent();
   const table = text.split('$ kubectl get pods\n')[1];
   const lines = table.trim().split('\n');
@@ -100,7 +92,7 @@ test('kubectl get pods typed in the console prints the table', async () => {
   const first = p.runningPodsOnWorkers().first();
   const name = await first.getAttribute('data-name');
   await first.click();
-  await p.page.waitForFunction((n) => document.querySelector('[data-testid="console-output"]').textContent.includes(`$ kubectl describe pod ${n} -n default`), name);
+  await p.waitForConsole(`$ kubectl describe pod ${name} -n default`);
   const described = (await p.consoleOutput.textContent()).split(`$ kubectl describe pod ${name} -n default\n`)[1];
   assert.match(described, new RegExp(`^Name: +${name}\n`));
   assert.match(described, /\nControlled By: +ReplicaSet\/web-\S+\n/);
@@ -112,7 +104,7 @@ test('kubectl get pods typed in the console prints the table', async () => {
   assert.equal(await p.consoleInput.inputValue(), 'kubectl get pods');
   await p.consoleInput.fill('');
   await p.run('kubectl scale deployment web --replicas=5');
-  await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="pod"]').length === 5);
+  await p.waitForPods(5);
   await p.page.close();
 });
 
@@ -152,11 +144,7 @@ test('a real multi-document bundle (microservices-demo, 35 documents) applies an
   await p.paste(bundle);
   await p.applyButton.click();
   // The default example's 3 Pods and one Pod for each of the bundle's 12 Deployments.
-  await p.page.waitForFunction(
-    () => document.querySelectorAll('[data-testid="pod"][data-phase="Running"]').length === 15,
-    null,
-    { timeout: 30_000 },
-  );
+  await p.waitForPods(15, '[data-phase="Running"]');
   const warnings = await p.page.locator('[data-testid="diagnostic"]').allTextContents();
   assert.equal(warnings.length, 11, 'one "stored, not simulated yet" notice per ServiceAccount');
   for (const w of warnings) assert.match(w, /warning: ServiceAccount "\S+" is stored, not simulated yet/);
