@@ -67,8 +67,7 @@ impl Playground {
     /// A fresh cluster with the editor's manifests applied, as `kubectl apply -f` would.
     pub fn start(seed: u64, editor: String) -> Playground {
         let parsed = manifest::parse(EDITOR_FILE, &editor);
-        let brings_nodes = parsed.objects.iter().any(|o| o.object.info().kind == "Node");
-        let cluster = if brings_nodes { Cluster::empty(seed) } else { Cluster::new(seed) };
+        let cluster = Cluster::for_manifests(seed, [(EDITOR_FILE, editor.as_str())]);
         let mut session = Session::new(cluster);
         session.files.insert(EDITOR_FILE.into(), editor.clone());
         let command = format!("kubectl apply -f {EDITOR_FILE}");

@@ -80,7 +80,7 @@ pub fn build(cluster: &Cluster) -> View {
         .filter_map(|o| {
             let e = o.as_event()?;
             let last = e.last_timestamp.as_ref()?;
-            let at = kubeplay_core::cluster::from_time(last);
+            let at = kubeplay_core::time::from_time(last);
             Some((
                 at,
                 EventView {

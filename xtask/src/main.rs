@@ -48,7 +48,11 @@ pub fn run(cmd: &mut Command) -> Result {
         cmd.current_dir(root());
     }
     let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed ({status})"))
+    }
 }
 
 /// Runs a command, echoing its output while counting the test results it reports.
@@ -63,7 +67,11 @@ fn run_counting(cmd: &mut Command, tally: &mut Tally) -> Result {
     let text = String::from_utf8_lossy(&output.stdout);
     print!("{text}");
     tally.read(&text);
-    if output.status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({})", output.status)) }
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed ({})", output.status))
+    }
 }
 
 #[derive(Default)]
@@ -124,12 +132,7 @@ fn test() -> Result {
         &mut tally,
     )?;
     run(Command::new("trunk").args(["build", "--offline"]))?;
-    run_counting(
-        Command::new("node")
-            .args(["--test", "--test-concurrency=1", "tests/e2e/"])
-            .env("DIST", root().join("dist")),
-        &mut tally,
-    )?;
+    run_counting(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]).env("DIST", root().join("dist")), &mut tally)?;
     // The plain closing line, summed over every runner above.
     println!("{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed > 0 || tally.passed == 0 {

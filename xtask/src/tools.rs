@@ -75,8 +75,5 @@ pub fn e2e_packages() -> Result {
         return Ok(());
     }
     say("installing playwright-core from npm (it drives Debian's chromium; no browser download)");
-    run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
 }

@@ -12,15 +12,13 @@ fn deployment(name: &str, replicas: u32) -> String {
 }
 
 fn nodes(n: usize) -> String {
-    (0..n)
-        .map(|i| format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: node-{i}\n---\n"))
-        .collect()
+    (0..n).map(|i| format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: node-{i}\n---\n")).collect()
 }
 
 /// Applies `files` to a cluster and runs `virtual_time`; prints wall time and work done.
-fn case(label: &str, brings_nodes: bool, files: &[(&str, String)], script: &str) {
+fn case(label: &str, files: &[(&str, String)], script: &str) {
     let started = Instant::now();
-    let cluster = if brings_nodes { Cluster::empty(1) } else { Cluster::new(1) };
+    let cluster = Cluster::for_manifests(1, files.iter().map(|(name, text)| (*name, text.as_str())));
     let mut session = Session::new(cluster);
     for (name, text) in files {
         session.files.insert((*name).to_string(), text.clone());
@@ -42,12 +40,12 @@ fn case(label: &str, brings_nodes: bool, files: &[(&str, String)], script: &str)
 
 fn main() {
     println!("kubeplay-core benchmark (release build, one thread)");
-    case("default example, 1h virtual", false, &[("web.yaml", deployment("web", 3))], "sleep 1h");
-    case("3 deployments x 30 replicas, scale cycles", false, &[
-        ("a.yaml", deployment("a", 30)),
-        ("b.yaml", deployment("b", 30)),
-        ("c.yaml", deployment("c", 30)),
-    ], "sleep 1m; kubectl scale deployment a --replicas=5; sleep 1m; kubectl scale deployment a --replicas=60; sleep 5m");
-    case("50 nodes, 500 pods", true, &[("nodes.yaml", nodes(50)), ("big.yaml", deployment("big", 500))], "sleep 5m");
-    case("100 nodes, 1000 pods", true, &[("nodes.yaml", nodes(100)), ("big.yaml", deployment("big", 1000))], "sleep 5m");
+    case("default example, 1h virtual", &[("web.yaml", deployment("web", 3))], "sleep 1h");
+    case(
+        "3 deployments x 30 replicas, scale cycles",
+        &[("a.yaml", deployment("a", 30)), ("b.yaml", deployment("b", 30)), ("c.yaml", deployment("c", 30))],
+        "sleep 1m; kubectl scale deployment a --replicas=5; sleep 1m; kubectl scale deployment a --replicas=60; sleep 5m",
+    );
+    case("50 nodes, 500 pods", &[("nodes.yaml", nodes(50)), ("big.yaml", deployment("big", 500))], "sleep 5m");
+    case("100 nodes, 1000 pods", &[("nodes.yaml", nodes(100)), ("big.yaml", deployment("big", 1000))], "sleep 5m");
 }

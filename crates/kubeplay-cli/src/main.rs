@@ -75,15 +75,16 @@ fn run(args: &[String]) -> ExitCode {
         failed |= manifest::parse(name, text).has_errors();
     }
     print!("{}", session.run_script(&script));
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The default nodes unless the files bring Nodes of their own.
 fn cluster_for(seed: u64, sources: &[(String, String)]) -> Cluster {
-    let brings_nodes = sources
-        .iter()
-        .any(|(name, text)| manifest::parse(name, text).objects.iter().any(|o| o.object.info().kind == "Node"));
-    if brings_nodes { Cluster::empty(seed) } else { Cluster::new(seed) }
+    Cluster::for_manifests(seed, sources.iter().map(|(name, text)| (name.as_str(), text.as_str())))
 }
 
 fn check(paths: &[String]) -> ExitCode {
@@ -103,5 +104,9 @@ fn check(paths: &[String]) -> ExitCode {
         }
         errors |= parsed.has_errors();
     }
-    if errors { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

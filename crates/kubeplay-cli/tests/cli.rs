@@ -51,7 +51,10 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn check_prints_one_line_per_diagnostic() {
-    let file = temp_file("check.yaml", &format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n", POD.replace("  name: hello", "  name: Hello")));
+    let file = temp_file(
+        "check.yaml",
+        &format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n", POD.replace("  name: hello", "  name: Hello")),
+    );
     let (code, out) = kubeplay(&["check", &file]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();

@@ -15,7 +15,9 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn manifests(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for path in entries {
@@ -44,10 +46,9 @@ fn every_corpus_manifest_loads() {
         }
         for o in &parsed.objects {
             if !o.object.info().is_simulated() {
-                let notice = parsed
-                    .diagnostics
-                    .iter()
-                    .any(|d| d.severity == Severity::Warning && d.message.contains("stored, not simulated yet") && d.position == o.position);
+                let notice = parsed.diagnostics.iter().any(|d| {
+                    d.severity == Severity::Warning && d.message.contains("stored, not simulated yet") && d.position == o.position
+                });
                 assert!(notice, "{name}: {} has no 'not simulated' notice", o.object.key().name);
                 stored += 1;
             }

@@ -43,10 +43,6 @@ impl fmt::Display for Severity {
 impl fmt::Display for Diagnostic {
     /// `FILE:LINE:COL: error|warning: MESSAGE`, the format compilers and `kubeplay check` use.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.file, self.position.line, self.position.column, self.severity, self.message
-        )
+        write!(f, "{}:{}:{}: {}: {}", self.file, self.position.line, self.position.column, self.severity, self.message)
     }
 }

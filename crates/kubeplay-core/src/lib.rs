@@ -2,26 +2,32 @@
 //!
 //! Invariants (see ARCHITECTURE.md): no browser crates, no wall clock, no OS randomness, no
 //! output that depends on hash-map order; parsing never fails; cluster failures are state and
-//! Events, never Rust errors.
+//! Events, never Rust errors. Layers, lowest first — each imports only those before it:
+//! foundations (`time`, `rng`, `diag`) → `api`, `manifest` → `apiserver` → `runtime` →
+//! components (`controllers`, `scheduler`, `kubelet`) → `sim` → `bootstrap`, `kubectl`,
+//! `shell`, `scenario`.
 
-pub mod api;
 pub mod diag;
-pub mod manifest;
 pub mod rng;
 pub mod time;
-pub mod bootstrap;
-pub mod cluster;
-pub mod controllers;
-pub mod defaults;
-pub mod events;
-pub mod kubelet;
-pub mod network;
-pub mod queue;
-pub mod store;
 
-pub use cluster::Cluster;
+pub mod api;
+pub mod manifest;
+
+pub mod apiserver;
+
+pub mod runtime;
+
+pub mod controllers;
+pub mod kubelet;
+pub mod scheduler;
+
+pub mod sim;
+
+pub mod bootstrap;
 pub mod kubectl;
+pub mod scenario;
 pub mod shell;
 
 pub use shell::Session;
-pub mod scenario;
+pub use sim::Cluster;

@@ -67,9 +67,7 @@ impl SimRng {
 
     /// `n` characters from [`NAME_ALPHABET`], as `utilrand.String(n)` draws them.
     pub fn name_suffix(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(NAME_ALPHABET[self.pick_index(NAME_ALPHABET.len())]))
-            .collect()
+        (0..n).map(|_| char::from(NAME_ALPHABET[self.pick_index(NAME_ALPHABET.len())])).collect()
     }
 
     /// A version-4 UUID string, as the API server gives `metadata.uid`.
@@ -80,15 +78,7 @@ impl SimRng {
         let h = hex.as_bytes();
         let s = |r: std::ops::Range<usize>| String::from_utf8_lossy(&h[r]).into_owned();
         let variant = ["8", "9", "a", "b"][(b >> 62) as usize];
-        format!(
-            "{}-{}-4{}-{}{}-{}",
-            s(0..8),
-            s(8..12),
-            s(13..16),
-            variant,
-            s(17..20),
-            s(20..32)
-        )
+        format!("{}-{}-4{}-{}{}-{}", s(0..8), s(8..12), s(13..16), variant, s(17..20), s(20..32))
     }
 }
 
@@ -102,9 +92,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 /// 64-bit FNV-1a.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// 32-bit FNV-1a, as Kubernetes' `ComputeHash` uses for `pod-template-hash`.
@@ -114,9 +102,7 @@ pub fn fnv1a32(bytes: &[u8]) -> u32 {
 
 /// apimachinery's `rand.SafeEncodeString`: each byte mapped onto [`NAME_ALPHABET`].
 pub fn safe_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| char::from(NAME_ALPHABET[usize::from(b) % NAME_ALPHABET.len()]))
-        .collect()
+    s.bytes().map(|b| char::from(NAME_ALPHABET[usize::from(b) % NAME_ALPHABET.len()])).collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! ```console blocks of `$ command` lines followed by the exact expected output. Pure, so the
 //! same pages are replayed natively and in wasm.
 
-use crate::{manifest, Cluster, Session};
+use crate::{Cluster, Session};
 
 #[derive(Debug, Default)]
 pub struct Scenario {
@@ -24,7 +24,9 @@ impl Scenario {
             if let Some(seed) = trimmed.strip_prefix("Seed: ").and_then(|n| n.trim().parse().ok()) {
                 s.seed = seed;
             }
-            let Some(info) = trimmed.strip_prefix("```") else { continue };
+            let Some(info) = trimmed.strip_prefix("```") else {
+                continue;
+            };
             let start = offset;
             let mut body = String::new();
             for l in lines.by_ref() {
@@ -51,11 +53,7 @@ impl Scenario {
     /// Replays every console block's commands on one fresh cluster (default nodes unless the
     /// page's files bring Nodes) and returns the transcripts.
     pub fn replay(&self) -> Vec<String> {
-        let brings_nodes = self
-            .files
-            .iter()
-            .any(|(n, t)| manifest::parse(n, t).objects.iter().any(|o| o.object.info().kind == "Node"));
-        let cluster = if brings_nodes { Cluster::empty(self.seed) } else { Cluster::new(self.seed) };
+        let cluster = Cluster::for_manifests(self.seed, self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())));
         let mut session = Session::new(cluster);
         session.files = self.files.iter().cloned().collect();
         self.consoles

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::cluster::Cluster;
 use crate::kubectl::{self, Files, Output};
+use crate::sim::Cluster;
 use crate::time::SimDuration;
 
 /// Reads a file the host did not register (the CLI's file system).
@@ -55,7 +55,9 @@ impl Session {
             Ok(w) => w,
             Err(e) => return Output::err(format!("{e}\n")),
         };
-        let Some(program) = words.first() else { return Output::ok("") };
+        let Some(program) = words.first() else {
+            return Output::ok("");
+        };
         if words.iter().any(|w| w == "|" || w == ">" || w == "&&") {
             return Output::err("kubeplay: pipes, redirection and && are not supported; run one command at a time\n");
         }
@@ -65,9 +67,7 @@ impl Session {
                 kubectl::run(&mut self.cluster, &files, &words[1..])
             }
             "sleep" => match words.get(1).and_then(|d| SimDuration::parse(d)) {
-                Some(d) if words.len() == 2 && d > MAX_SLEEP => {
-                    Output::err("sleep: at most 168h (a week of virtual time) at a time\n")
-                }
+                Some(d) if words.len() == 2 && d > MAX_SLEEP => Output::err("sleep: at most 168h (a week of virtual time) at a time\n"),
                 Some(d) if words.len() == 2 => {
                     self.cluster.advance(d);
                     Output::ok("")
@@ -168,7 +168,10 @@ mod tests {
     #[test]
     fn splits_scripts_and_words() {
         assert_eq!(split_script("a; b\n# c\n\nd 'x;y' # e"), vec!["a", "b", "d 'x;y'"]);
-        assert_eq!(split_words("kubectl get pods -l 'app in (a, b)'").unwrap_or_default(), vec!["kubectl", "get", "pods", "-l", "app in (a, b)"]);
+        assert_eq!(
+            split_words("kubectl get pods -l 'app in (a, b)'").unwrap_or_default(),
+            vec!["kubectl", "get", "pods", "-l", "app in (a, b)"]
+        );
         assert!(split_words("echo 'x").is_err());
     }
 

@@ -15,6 +15,20 @@ pub struct SimDuration(pub u64);
 /// `creationTimestamp`s are the same on every run and every machine.
 pub const EPOCH_UNIX_SECONDS: i64 = 1_767_225_600;
 
+/// The API timestamp (`metav1.Time`, whole seconds) of a virtual instant.
+pub fn to_time(t: SimTime) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+    let unix_ms = EPOCH_UNIX_SECONDS * 1000 + t.ms() as i64;
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::from_millisecond(unix_ms - unix_ms % 1000).unwrap_or_default(),
+    )
+}
+
+/// Virtual time of an API timestamp (the inverse of `to_time`, to the second).
+pub fn from_time(t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> SimTime {
+    let unix_ms = t.0.as_millisecond();
+    SimTime((unix_ms - EPOCH_UNIX_SECONDS * 1000).max(0) as u64)
+}
+
 impl SimTime {
     pub const ZERO: SimTime = SimTime(0);
 
@@ -33,24 +47,13 @@ impl SimTime {
     /// RFC 3339 in UTC with second precision, as the API server writes `metav1.Time`.
     pub fn rfc3339(self) -> String {
         let (date, secs_of_day) = self.civil();
-        format!(
-            "{date}T{:02}:{:02}:{:02}Z",
-            secs_of_day / 3600,
-            secs_of_day / 60 % 60,
-            secs_of_day % 60
-        )
+        format!("{date}T{:02}:{:02}:{:02}Z", secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60)
     }
 
     /// RFC 3339 with microseconds, as `metav1.MicroTime` (Event `eventTime`) is written.
     pub fn rfc3339_micro(self) -> String {
         let (date, secs_of_day) = self.civil();
-        format!(
-            "{date}T{:02}:{:02}:{:02}.{:06}Z",
-            secs_of_day / 3600,
-            secs_of_day / 60 % 60,
-            secs_of_day % 60,
-            (self.0 % 1000) * 1000
-        )
+        format!("{date}T{:02}:{:02}:{:02}.{:06}Z", secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60, (self.0 % 1000) * 1000)
     }
 
     /// Go's `time.RFC1123Z` in UTC, as `kubectl describe` prints times:
@@ -122,16 +125,12 @@ impl SimDuration {
         let mut total_ms: u64 = 0;
         let mut rest = text;
         while !rest.is_empty() {
-            let num_len = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .unwrap_or(rest.len());
+            let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
             if num_len == 0 {
                 return None;
             }
             let (num, tail) = rest.split_at(num_len);
-            let unit_len = tail
-                .find(|c: char| c.is_ascii_digit() || c == '.')
-                .unwrap_or(tail.len());
+            let unit_len = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
             let (unit, tail) = tail.split_at(unit_len);
             let unit_ms: u64 = match unit {
                 "ms" => 1,

@@ -12,7 +12,10 @@ const SEEDS: &[&str] = &[
     include_str!("fixtures/k.json"),
 ];
 
-const SPECIAL: &[&str] = &[":", "-", " ", "\n", "\t", "{", "}", "[", "]", "'", "\"", "#", "&a", "*a", "!!", "|", ">", "---\n", "? ", "%", "@", "\u{feff}", "é", "0755", "<<: *a"];
+const SPECIAL: &[&str] = &[
+    ":", "-", " ", "\n", "\t", "{", "}", "[", "]", "'", "\"", "#", "&a", "*a", "!!", "|", ">", "---\n", "? ", "%", "@", "\u{feff}", "é",
+    "0755", "<<: *a",
+];
 
 fn mutate(text: &str, rng: &mut SimRng) -> String {
     let mut chars: Vec<char> = text.chars().collect();

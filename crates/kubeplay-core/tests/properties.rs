@@ -3,8 +3,8 @@
 //! `KUBEPLAY_SEEDS=N` runs more of them.
 
 use kubeplay_core::api::pod_util;
+use kubeplay_core::api::quantity;
 use kubeplay_core::api::Object;
-use kubeplay_core::controllers::scheduler;
 use kubeplay_core::rng::SimRng;
 use kubeplay_core::{Cluster, Session};
 
@@ -17,11 +17,8 @@ fn random_script(seed: u64) -> (Vec<(String, String)>, Vec<String>) {
     for d in 0..n_deployments {
         let replicas = rng.range_inclusive(0, 8);
         let cpu = ["", "100m", "500m", "1", "3"][rng.pick_index(5)];
-        let resources = if cpu.is_empty() {
-            String::new()
-        } else {
-            format!("\n        resources:\n          requests:\n            cpu: \"{cpu}\"")
-        };
+        let resources =
+            if cpu.is_empty() { String::new() } else { format!("\n        resources:\n          requests:\n            cpu: \"{cpu}\"") };
         let name = format!("app{d}");
         let strategy = if rng.chance(1, 3) { "\n  strategy:\n    type: Recreate" } else { "" };
         // Two versions of each Deployment, so that scripts roll between them.
@@ -60,14 +57,29 @@ fn run(seed: u64) -> (Session, String) {
 fn check_invariants(seed: u64, session: &Session) -> bool {
     let cluster = &session.cluster;
     assert!(!cluster.livelocked(), "seed {seed}: livelock");
-    // No node is over-committed.
+    // No node is over-committed, summed here from the Pods themselves (not the scheduler's
+    // accounting): CPU and memory requests of unfinished Pods against allocatable.
     for node in cluster.store().list("Node", None).filter_map(Object::as_node) {
         let name = node.metadata.name.as_deref().unwrap_or("");
-        let (used, _) = scheduler::used_on(cluster, name);
-        let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref()).and_then(|a| a.get("cpu")).map(|q| q.0.clone());
-        let alloc_milli = alloc.and_then(|q| kubeplay_core::api::quantity::cpu_millis(&q)).unwrap_or(0);
-        assert!(used.milli_cpu <= alloc_milli, "seed {seed}: node {name} over-committed ({} > {alloc_milli})", used.milli_cpu);
+        let alloc = |r: &str| node.status.as_ref().and_then(|s| s.allocatable.as_ref()).and_then(|a| a.get(r)).map(|q| q.0.clone());
+        let (mut cpu, mut memory) = (0i64, 0i64);
+        for pod in cluster.store().list("Pod", None).filter_map(Object::as_pod) {
+            if pod_util::node_name(pod) != Some(name) || pod_util::is_terminal(pod) {
+                continue;
+            }
+            for c in pod.spec.iter().flat_map(|s| &s.containers) {
+                let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
+                cpu += req.and_then(|r| r.get("cpu")).and_then(|q| quantity::cpu_millis(&q.0)).unwrap_or(0);
+                memory += req.and_then(|r| r.get("memory")).and_then(|q| quantity::bytes(&q.0)).unwrap_or(0);
+            }
+        }
+        let cpu_alloc = alloc("cpu").and_then(|q| quantity::cpu_millis(&q)).unwrap_or(0);
+        let mem_alloc = alloc("memory").and_then(|q| quantity::bytes(&q)).unwrap_or(0);
+        assert!(cpu <= cpu_alloc, "seed {seed}: node {name} cpu over-committed ({cpu} > {cpu_alloc})");
+        assert!(memory <= mem_alloc, "seed {seed}: node {name} memory over-committed ({memory} > {mem_alloc})");
     }
+    // Every component's incremental caches equal a recomputation from the store.
+    assert_eq!(cluster.check_caches(), Ok(()), "seed {seed}");
     // resourceVersions are unique and never ahead of the store's counter.
     let mut versions: Vec<u64> = Vec::new();
     for kind in ["Pod", "ReplicaSet", "Deployment", "Node", "Event"] {
@@ -130,4 +142,3 @@ fn different_seeds_give_different_names() {
     let (_, b) = run(2);
     assert_ne!(a, b);
 }
-

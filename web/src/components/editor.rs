@@ -99,4 +99,3 @@ pub fn editor(p: &EditorProps) -> Html {
         </section>
     }
 }
-

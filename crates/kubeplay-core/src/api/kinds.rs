@@ -128,9 +128,7 @@ kinds! {
 /// The kind named by `apiVersion` + `kind`, if the cluster serves that version.
 pub fn by_type(api_version: &str, kind: &str) -> Option<&'static KindInfo> {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    KINDS
-        .iter()
-        .find(|k| k.kind == kind && k.group == group && k.versions.contains(&version))
+    KINDS.iter().find(|k| k.kind == kind && k.group == group && k.versions.contains(&version))
 }
 
 /// The kind with this `kind` name in any group (for messages about unserved versions).
@@ -147,9 +145,7 @@ pub fn by_resource(arg: &str) -> Option<&'static KindInfo> {
         None => (lower, None),
     };
     KINDS.iter().find(|k| {
-        let name_matches = k.plural == name
-            || k.kind.to_ascii_lowercase() == name
-            || k.short_names.contains(&name.as_str());
+        let name_matches = k.plural == name || k.kind.to_ascii_lowercase() == name || k.short_names.contains(&name.as_str());
         name_matches && group.as_deref().is_none_or(|g| g == k.group)
     })
 }

@@ -57,12 +57,8 @@ impl Selector {
 
     /// A `LabelSelector` from a spec. Unknown operators yield an error message.
     pub fn from_label_selector(sel: &LabelSelector) -> Result<Selector, String> {
-        let mut reqs: Vec<Requirement> = sel
-            .match_labels
-            .iter()
-            .flatten()
-            .map(|(k, v)| Requirement::Equals(k.clone(), v.clone()))
-            .collect();
+        let mut reqs: Vec<Requirement> =
+            sel.match_labels.iter().flatten().map(|(k, v)| Requirement::Equals(k.clone(), v.clone())).collect();
         for expr in sel.match_expressions.iter().flatten() {
             let values = expr.values.clone().unwrap_or_default();
             let key = expr.key.clone();
@@ -119,17 +115,10 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
     let words: Vec<&str> = part.splitn(3, char::is_whitespace).collect();
     if words.len() == 3 && (words[1] == "in" || words[1] == "notin") {
         let list = words[2].trim();
-        let inner = list
-            .strip_prefix('(')
-            .and_then(|l| l.strip_suffix(')'))
-            .ok_or_else(bad)?;
+        let inner = list.strip_prefix('(').and_then(|l| l.strip_suffix(')')).ok_or_else(bad)?;
         let values = inner.split(',').map(|v| v.trim().to_string()).collect();
         let key = words[0].to_string();
-        return Ok(if words[1] == "in" {
-            Requirement::In(key, values)
-        } else {
-            Requirement::NotIn(key, values)
-        });
+        return Ok(if words[1] == "in" { Requirement::In(key, values) } else { Requirement::NotIn(key, values) });
     }
     if part.contains(char::is_whitespace) {
         return Err(bad());

@@ -1,9 +1,10 @@
 //! Our object model over k8s-openapi: kinds, keys, labels, quantities.
 
+pub mod image;
 pub mod kinds;
 pub mod labels;
 pub mod object;
 pub mod pod_util;
 pub mod quantity;
 
-pub use object::{Object, ObjectKey, Stored};
+pub use object::{controller_owner, controller_ref, Object, ObjectKey, Stored};

@@ -150,3 +150,21 @@ accessors! {
     Event, Event, as_event, as_event_mut;
     Namespace, Namespace, as_namespace, as_namespace_mut;
 }
+
+/// The ownerReference with `controller: true`, if any.
+pub fn controller_owner(object: &Object) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference> {
+    object.meta().owner_references.iter().flatten().find(|o| o.controller == Some(true))
+}
+
+/// An ownerReference that makes `owner` the controller of what carries it (as the workload
+/// controllers set it on what they create).
+pub fn controller_ref(owner: &Object) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+        api_version: owner.api_version(),
+        kind: owner.info().kind.to_string(),
+        name: owner.name().to_string(),
+        uid: owner.meta().uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}

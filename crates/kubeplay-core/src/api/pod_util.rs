@@ -2,13 +2,11 @@
 
 use k8s_openapi::api::core::v1::{Pod, PodCondition};
 
-use crate::cluster::from_time;
-use crate::time::{SimDuration, SimTime};
+use crate::time::{from_time, SimDuration, SimTime};
 
 /// Not terminal and not being deleted (`controller.IsPodActive`).
 pub fn is_active(pod: &Pod) -> bool {
-    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
-    phase != Some("Succeeded") && phase != Some("Failed") && pod.metadata.deletion_timestamp.is_none()
+    !is_terminal(pod) && pod.metadata.deletion_timestamp.is_none()
 }
 
 pub fn condition<'a>(pod: &'a Pod, type_: &str) -> Option<&'a PodCondition> {
@@ -21,7 +19,9 @@ pub fn is_ready(pod: &Pod) -> bool {
 
 /// Ready for at least `min_ready_seconds` (`podutil.IsPodAvailable`).
 pub fn is_available(pod: &Pod, min_ready_seconds: i32, now: SimTime) -> bool {
-    let Some(ready) = condition(pod, "Ready").filter(|c| c.status == "True") else { return false };
+    let Some(ready) = condition(pod, "Ready").filter(|c| c.status == "True") else {
+        return false;
+    };
     if min_ready_seconds <= 0 {
         return true;
     }
@@ -39,9 +39,10 @@ pub fn phase(pod: &Pod) -> &str {
 
 /// Whether `pod` is controlled by the object with `uid`.
 pub fn controlled_by(pod_meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, uid: &str) -> bool {
-    pod_meta
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.controller == Some(true) && o.uid == uid)
+    pod_meta.owner_references.iter().flatten().any(|o| o.controller == Some(true) && o.uid == uid)
+}
+
+/// Succeeded or Failed: a terminal Pod's containers will not run again.
+pub fn is_terminal(pod: &Pod) -> bool {
+    matches!(phase(pod), "Succeeded" | "Failed")
 }

@@ -4,9 +4,7 @@
 /// Millicores for a CPU quantity, bytes (or count) × 1000 for others: one fixed-point scale.
 pub fn parse_milli(text: &str) -> Option<i128> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(text.len());
     let (number, suffix) = text.split_at(split);
     let (mantissa, exponent_suffix) = match suffix.strip_prefix(['e', 'E']) {
         Some(exp) if !exp.is_empty() && exp.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+') => {

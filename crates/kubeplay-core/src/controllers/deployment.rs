@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::pod_util::controlled_by;
-use crate::api::{Object, ObjectKey};
-use crate::cluster::{from_time, Cluster};
-use crate::events::NewEvent;
+use crate::api::{controller_owner, controller_ref, Object, ObjectKey};
+use crate::apiserver::{ApiServer, Change, ChangeKind, NewEvent};
 use crate::rng::{fnv1a32, safe_encode};
-use crate::time::SimDuration;
+use crate::runtime::{Action, Component, Ctx, Watches};
+use crate::time::from_time;
 
 const HASH_LABEL: &str = "pod-template-hash";
 const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -32,43 +32,77 @@ pub fn pod_template_hash(template: &PodTemplateSpec, collision_count: Option<i32
     safe_encode(&fnv1a32(&bytes).to_string())
 }
 
-pub fn reconcile(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> {
-    let d = cluster.get(key)?.as_deployment()?.clone();
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeploymentController;
+
+impl Component for DeploymentController {
+    fn name(&self) -> &'static str {
+        "deployment-controller"
+    }
+
+    fn watches(&self) -> Watches {
+        // Pod deletions too: a Recreate rollout waits for the last old Pod to be gone.
+        Watches::reconciles("Deployment").owns("ReplicaSet").watches("Pod", deployment_of_deleted_pod)
+    }
+
+    fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
+        reconcile(ctx, key);
+        Action::AwaitChange
+    }
+
+    fn clone_box(&self) -> Box<dyn Component> {
+        Box::new(*self)
+    }
+}
+
+/// A deleted Pod maps to the Deployment that controls its ReplicaSet.
+fn deployment_of_deleted_pod(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
+    if change.kind != ChangeKind::Deleted {
+        return;
+    }
+    let Some(rs) = controller_owner(&change.object).filter(|o| o.kind == "ReplicaSet") else {
+        return;
+    };
+    let rs_key = ObjectKey::new("ReplicaSet", &change.key.namespace, &rs.name);
+    if let Some(d) = api.get(&rs_key).and_then(controller_owner).filter(|o| o.kind == "Deployment") {
+        out.push(ObjectKey::new("Deployment", &change.key.namespace, &d.name));
+    }
+}
+
+fn reconcile(ctx: &mut Ctx<'_>, key: &ObjectKey) -> Option<()> {
+    let d = ctx.api.get(key)?.as_deployment()?.clone();
     if d.metadata.deletion_timestamp.is_some() {
         return None;
     }
-    let mut sync = Sync { d, key: key.clone() };
-    let (new_rs, old) = sync.replica_sets(cluster);
+    let mut sync = DeploymentSync { d, key: key.clone() };
+    let (new_rs, old) = sync.replica_sets(ctx.api);
     if sync.d.spec.paused != Some(true) {
         let recreate = sync.strategy_type() == "Recreate";
         let new_rs = match new_rs {
             Some(rs) => rs,
             None => {
                 let replicas = if recreate { 0 } else { sync.new_rs_replicas(None, &old) };
-                sync.create_new_rs(cluster, &old, replicas)
+                sync.create_new_rs(ctx, &old, replicas)
             }
         };
-        let scaled = if recreate {
-            sync.recreate(cluster, &new_rs, &old)
-        } else {
-            sync.rolling(cluster, &new_rs, &old)
-        };
+        let scaled = if recreate { sync.recreate(ctx, &new_rs, &old) } else { sync.rolling(ctx, &new_rs, &old) };
         if !scaled {
-            sync.cleanup(cluster, &old);
+            sync.cleanup(ctx, &old);
         }
     }
-    sync.status(cluster);
+    sync.status(ctx);
     None
 }
 
-struct Sync {
+/// One sync of one Deployment (`syncDeployment`).
+struct DeploymentSync {
     d: Deployment,
     key: ObjectKey,
 }
 
-impl Sync {
-    fn replicas(&self) -> i32 {
-        self.d.spec.replicas.unwrap_or(1)
+impl DeploymentSync {
+    fn replicas(&self) -> i64 {
+        i64::from(self.d.spec.replicas.unwrap_or(1))
     }
 
     fn strategy_type(&self) -> &str {
@@ -77,7 +111,7 @@ impl Sync {
 
     /// (maxSurge, maxUnavailable) resolved against replicas: surge rounds up, unavailable
     /// down, and both 0 forces unavailable to 1 (`ResolveFenceposts`).
-    fn fenceposts(&self) -> (i32, i32) {
+    fn fenceposts(&self) -> (i64, i64) {
         let ru = self.d.spec.strategy.as_ref().and_then(|s| s.rolling_update.as_ref());
         let replicas = self.replicas();
         let surge = scaled(ru.and_then(|r| r.max_surge.as_ref()), replicas, true);
@@ -91,10 +125,10 @@ impl Sync {
 
     /// The new ReplicaSet (template equal to ours, ignoring the hash label) and the old ones,
     /// oldest first.
-    fn replica_sets(&self, cluster: &Cluster) -> (Option<ReplicaSet>, Vec<ReplicaSet>) {
+    fn replica_sets(&self, api: &ApiServer) -> (Option<ReplicaSet>, Vec<ReplicaSet>) {
         let uid = self.d.metadata.uid.clone().unwrap_or_default();
-        let mut owned: Vec<ReplicaSet> = cluster
-            .store
+        let mut owned: Vec<ReplicaSet> = api
+            .store()
             .dependents(&uid)
             .filter_map(Object::as_replica_set)
             .filter(|rs| controlled_by(&rs.metadata, &uid))
@@ -107,10 +141,10 @@ impl Sync {
     }
 
     /// `NewRSNewReplicas` for RollingUpdate.
-    fn new_rs_replicas(&self, new_rs: Option<&ReplicaSet>, old: &[ReplicaSet]) -> i32 {
+    fn new_rs_replicas(&self, new_rs: Option<&ReplicaSet>, old: &[ReplicaSet]) -> i64 {
         let (surge, _) = self.fenceposts();
         let new_count = new_rs.map_or(0, rs_replicas);
-        let current: i32 = old.iter().map(rs_replicas).sum::<i32>() + new_count;
+        let current: i64 = old.iter().map(rs_replicas).sum::<i64>() + new_count;
         let max_total = self.replicas() + surge;
         if current >= max_total {
             return new_count;
@@ -118,7 +152,7 @@ impl Sync {
         new_count + (max_total - current).min(self.replicas() - new_count)
     }
 
-    fn create_new_rs(&mut self, cluster: &mut Cluster, old: &[ReplicaSet], replicas: i32) -> ReplicaSet {
+    fn create_new_rs(&mut self, ctx: &mut Ctx<'_>, old: &[ReplicaSet], replicas: i64) -> ReplicaSet {
         let collision = self.d.status.as_ref().and_then(|s| s.collision_count);
         let hash = pod_template_hash(&self.d.spec.template, collision);
         let mut template = self.d.spec.template.clone();
@@ -141,55 +175,49 @@ impl Sync {
                 namespace: Some(self.key.namespace.clone()),
                 labels: template.metadata.as_ref().and_then(|m| m.labels.clone()),
                 annotations: Some(annotations),
-                owner_references: Some(vec![OwnerReference {
-                    api_version: "apps/v1".into(),
-                    kind: "Deployment".into(),
-                    name: self.key.name.clone(),
-                    uid: self.d.metadata.uid.clone().unwrap_or_default(),
-                    controller: Some(true),
-                    block_owner_deletion: Some(true),
-                }]),
+                owner_references: Some(vec![controller_ref(&Object::Deployment(self.d.clone()))]),
                 ..Default::default()
             },
             spec: ReplicaSetSpec {
-                replicas: Some(replicas),
+                replicas: Some(int32(replicas)),
                 min_ready_seconds: self.d.spec.min_ready_seconds,
                 selector,
                 template: Some(template),
             },
             status: None,
         };
-        let created = cluster.create(Object::ReplicaSet(rs));
+        // Creating a ReplicaSet fails only at a name collision, which the hash rules out.
+        let created = ctx.api.create(Object::ReplicaSet(rs.clone())).unwrap_or_else(|_| std::rc::Rc::new(Object::ReplicaSet(rs)));
         if replicas > 0 {
-            self.event(cluster, format!("Scaled up replica set {name} from 0 to {replicas}"));
+            self.event(ctx, format!("Scaled up replica set {name} from 0 to {replicas}"));
         }
         let mut d = self.d.clone();
         d.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(REVISION.into(), revision.to_string());
-        cluster.update(Object::Deployment(d.clone()));
-        self.d = cluster.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
+        ctx.api.update(Object::Deployment(d.clone()));
+        self.d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
         created.as_replica_set().cloned().unwrap_or_default()
     }
 
-    fn rolling(&self, cluster: &mut Cluster, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
+    fn rolling(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
         // reconcileNewReplicaSet
         let replicas = self.replicas();
         let new_count = rs_replicas(new_rs);
         if new_count > replicas {
-            return self.scale(cluster, new_rs, replicas);
+            return self.scale(ctx, new_rs, replicas);
         }
         if new_count < replicas {
             let target = self.new_rs_replicas(Some(new_rs), old);
             if target != new_count {
-                return self.scale(cluster, new_rs, target);
+                return self.scale(ctx, new_rs, target);
             }
         }
-        self.reconcile_old(cluster, new_rs, old)
+        self.reconcile_old(ctx, new_rs, old)
     }
 
     /// `reconcileOldReplicaSets`: first drop old Pods that are not available, then scale old
     /// ReplicaSets down as far as `minAvailable` allows.
-    fn reconcile_old(&self, cluster: &mut Cluster, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
-        let old_count: i32 = old.iter().map(rs_replicas).sum();
+    fn reconcile_old(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
+        let old_count: i64 = old.iter().map(rs_replicas).sum();
         if old_count == 0 {
             return false;
         }
@@ -210,11 +238,11 @@ impl Sync {
             }
             let n = unhealthy.min(max_scaled_down - scaled_down);
             let target = rs_replicas(rs) - n;
-            self.scale(cluster, rs, target);
-            rs.spec.replicas = Some(target);
+            self.scale(ctx, rs, target);
+            rs.spec.replicas = Some(int32(target));
             scaled_down += n;
         }
-        let available_all: i32 = old.iter().map(available).sum::<i32>() + available(new_rs);
+        let available_all: i64 = old.iter().map(available).sum::<i64>() + available(new_rs);
         let mut budget = (available_all - min_available).max(0);
         for rs in &old {
             if budget == 0 {
@@ -222,7 +250,7 @@ impl Sync {
             }
             let n = rs_replicas(rs).min(budget);
             if n > 0 {
-                self.scale(cluster, rs, rs_replicas(rs) - n);
+                self.scale(ctx, rs, rs_replicas(rs) - n);
                 budget -= n;
                 scaled_down += n;
             }
@@ -231,17 +259,17 @@ impl Sync {
     }
 
     /// Recreate: old ReplicaSets to 0, wait until none of their Pods runs, then the new one up.
-    fn recreate(&self, cluster: &mut Cluster, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
+    fn recreate(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
         let mut scaled = false;
         for rs in old.iter().filter(|rs| rs_replicas(rs) > 0) {
-            scaled |= self.scale(cluster, rs, 0);
+            scaled |= self.scale(ctx, rs, 0);
         }
         if scaled {
             return true;
         }
         let old_uids: Vec<String> = old.iter().filter_map(|rs| rs.metadata.uid.clone()).collect();
         let old_running = old_uids.iter().any(|uid| {
-            cluster.store.dependents(uid).filter_map(Object::as_pod).any(|p| {
+            ctx.api.store().dependents(uid).filter_map(Object::as_pod).any(|p| {
                 let phase = crate::api::pod_util::phase(p);
                 controlled_by(&p.metadata, uid) && phase != "Succeeded" && phase != "Failed"
             })
@@ -250,54 +278,56 @@ impl Sync {
             return false;
         }
         if rs_replicas(new_rs) != self.replicas() {
-            return self.scale(cluster, new_rs, self.replicas());
+            return self.scale(ctx, new_rs, self.replicas());
         }
         false
     }
 
-    fn scale(&self, cluster: &mut Cluster, rs: &ReplicaSet, to: i32) -> bool {
+    fn scale(&self, ctx: &mut Ctx<'_>, rs: &ReplicaSet, to: i64) -> bool {
         let from = rs_replicas(rs);
         let key = ObjectKey::new("ReplicaSet", &self.key.namespace, rs.metadata.name.as_deref().unwrap_or(""));
-        let Some(mut current) = cluster.get(&key).and_then(Object::as_replica_set).cloned() else { return false };
+        let Some(mut current) = ctx.api.get(&key).and_then(Object::as_replica_set).cloned() else {
+            return false;
+        };
         let (surge, _) = self.fenceposts();
         let annotations = current.metadata.annotations.get_or_insert_with(BTreeMap::new);
         annotations.insert(DESIRED.into(), self.replicas().to_string());
         annotations.insert(MAX_REPLICAS.into(), (self.replicas() + surge).to_string());
         if from == to {
-            cluster.update(Object::ReplicaSet(current));
+            ctx.api.update(Object::ReplicaSet(current));
             return false;
         }
-        current.spec.replicas = Some(to);
-        cluster.update(Object::ReplicaSet(current));
+        current.spec.replicas = Some(int32(to));
+        ctx.api.update(Object::ReplicaSet(current));
         let direction = if to > from { "up" } else { "down" };
         let name = rs.metadata.name.clone().unwrap_or_default();
-        self.event(cluster, format!("Scaled {direction} replica set {name} from {from} to {to}"));
+        self.event(ctx, format!("Scaled {direction} replica set {name} from {from} to {to}"));
         true
     }
 
     /// Deletes old, empty ReplicaSets beyond `revisionHistoryLimit`, oldest first.
-    fn cleanup(&self, cluster: &mut Cluster, old: &[ReplicaSet]) {
+    fn cleanup(&self, ctx: &mut Ctx<'_>, old: &[ReplicaSet]) {
         let limit = self.d.spec.revision_history_limit.unwrap_or(10).max(0) as usize;
-        let empty: Vec<&ReplicaSet> = old
-            .iter()
-            .filter(|rs| rs_replicas(rs) == 0 && rs.status.as_ref().is_none_or(|s| s.replicas == 0))
-            .collect();
+        let empty: Vec<&ReplicaSet> =
+            old.iter().filter(|rs| rs_replicas(rs) == 0 && rs.status.as_ref().is_none_or(|s| s.replicas == 0)).collect();
         if empty.len() > limit {
             for rs in &empty[..empty.len() - limit] {
-                cluster.delete(&ObjectKey::new("ReplicaSet", &self.key.namespace, rs.metadata.name.as_deref().unwrap_or("")));
+                ctx.api.delete(&ObjectKey::new("ReplicaSet", &self.key.namespace, rs.metadata.name.as_deref().unwrap_or("")));
             }
         }
     }
 
-    fn status(&self, cluster: &mut Cluster) {
-        let Some(mut d) = cluster.get(&self.key).and_then(Object::as_deployment).cloned() else { return };
-        let (new_rs, old) = self.replica_sets(cluster);
+    fn status(&self, ctx: &mut Ctx<'_>) {
+        let Some(mut d) = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned() else {
+            return;
+        };
+        let (new_rs, old) = self.replica_sets(ctx.api);
         let all: Vec<&ReplicaSet> = new_rs.iter().chain(old.iter()).collect();
-        let sum = |f: &dyn Fn(&ReplicaSet) -> i32| all.iter().map(|rs| f(rs)).sum::<i32>();
-        let replicas = sum(&|rs| rs.status.as_ref().map_or(0, |s| s.replicas));
-        let ready = sum(&|rs| rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0));
+        let sum = |f: &dyn Fn(&ReplicaSet) -> i64| all.iter().map(|rs| f(rs)).sum::<i64>();
+        let replicas = sum(&|rs| i64::from(rs.status.as_ref().map_or(0, |s| s.replicas)));
+        let ready = sum(&|rs| i64::from(rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0)));
         let available_total = sum(&available);
-        let updated = new_rs.as_ref().and_then(|rs| rs.status.as_ref()).map_or(0, |s| s.replicas);
+        let updated = new_rs.as_ref().and_then(|rs| rs.status.as_ref()).map_or(0, |s| i64::from(s.replicas));
         let (_, max_unavailable) = self.fenceposts();
         let desired = self.replicas();
         let previous = d.status.clone().unwrap_or_default();
@@ -312,41 +342,41 @@ impl Sync {
         } else {
             ("ReplicaSetUpdated", format!("ReplicaSet \"{new_name}\" is progressing."))
         };
-        let now = cluster.timestamp();
+        let now = ctx.api.timestamp();
         let available_cond = if is_available {
             ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
         } else {
             ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
         };
         let conditions = vec![
-            set_condition(condition(&previous, "Available"), "Available", available_cond.0, available_cond.1, available_cond.2.to_string(), &now),
+            set_condition(
+                condition(&previous, "Available"),
+                "Available",
+                available_cond.0,
+                available_cond.1,
+                available_cond.2.to_string(),
+                &now,
+            ),
             set_condition(had_progressing.as_ref(), "Progressing", "True", p_reason, p_message, &now),
         ];
         let unavailable = (desired - available_total).max(0);
         d.status = Some(DeploymentStatus {
             observed_generation: d.metadata.generation,
-            replicas: Some(replicas).filter(|r| *r > 0),
-            updated_replicas: Some(updated).filter(|r| *r > 0),
-            ready_replicas: Some(ready).filter(|r| *r > 0),
-            available_replicas: Some(available_total).filter(|r| *r > 0),
-            unavailable_replicas: Some(unavailable).filter(|r| *r > 0),
+            replicas: Some(int32(replicas)).filter(|r| *r > 0),
+            updated_replicas: Some(int32(updated)).filter(|r| *r > 0),
+            ready_replicas: Some(int32(ready)).filter(|r| *r > 0),
+            available_replicas: Some(int32(available_total)).filter(|r| *r > 0),
+            unavailable_replicas: Some(int32(unavailable)).filter(|r| *r > 0),
             conditions: Some(conditions),
             collision_count: previous.collision_count,
             terminating_replicas: None,
         });
-        cluster.update(Object::Deployment(d));
+        ctx.api.update(Object::Deployment(d));
     }
 
-    fn event(&self, cluster: &mut Cluster, message: String) {
-        cluster.event(NewEvent {
-            involved: &Object::Deployment(self.d.clone()),
-            warning: false,
-            reason: "ScalingReplicaSet",
-            message,
-            component: "deployment-controller",
-            host: None,
-            field_path: None,
-        });
+    fn event(&self, ctx: &mut Ctx<'_>, message: String) {
+        let d = Object::Deployment(self.d.clone());
+        ctx.api.record(NewEvent::normal("deployment-controller", &d, "ScalingReplicaSet", message));
     }
 }
 
@@ -365,7 +395,8 @@ fn set_condition(
     now: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
 ) -> DeploymentCondition {
     let same_status = previous.is_some_and(|p| p.status.as_deref() == Some(status));
-    let same_all = same_status && previous.is_some_and(|p| p.reason.as_deref() == Some(reason) && p.message.as_deref() == Some(message.as_str()));
+    let same_all =
+        same_status && previous.is_some_and(|p| p.reason.as_deref() == Some(reason) && p.message.as_deref() == Some(message.as_str()));
     DeploymentCondition {
         type_: Some(type_.into()),
         status: Some(status.into()),
@@ -378,20 +409,27 @@ fn set_condition(
 
 /// Whether a ReplicaSet runs `template` (`EqualIgnoreHash`): its own template minus the
 /// pod-template-hash label.
-pub(crate) fn same_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
-    let Some(mut t) = rs.spec.template.clone() else { return false };
+pub fn same_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
+    let Some(mut t) = rs.spec.template.clone() else {
+        return false;
+    };
     if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
         labels.remove(HASH_LABEL);
     }
     t == *template
 }
 
-fn rs_replicas(rs: &ReplicaSet) -> i32 {
-    rs.spec.replicas.unwrap_or(1)
+/// A count computed in i64 (no overflow near `replicas: 2147483647`) written back to an int32 field.
+fn int32(v: i64) -> i32 {
+    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
-fn available(rs: &ReplicaSet) -> i32 {
-    rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0)
+fn rs_replicas(rs: &ReplicaSet) -> i64 {
+    i64::from(rs.spec.replicas.unwrap_or(1))
+}
+
+fn available(rs: &ReplicaSet) -> i64 {
+    i64::from(rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0))
 }
 
 fn revision(rs: &ReplicaSet) -> Option<i64> {
@@ -399,15 +437,18 @@ fn revision(rs: &ReplicaSet) -> Option<i64> {
 }
 
 /// `GetScaledValueFromIntOrPercent`.
-fn scaled(v: Option<&IntOrString>, total: i32, round_up: bool) -> i32 {
+fn scaled(v: Option<&IntOrString>, total: i64, round_up: bool) -> i64 {
     match v {
         None => 0,
-        Some(IntOrString::Int(i)) => *i,
+        Some(IntOrString::Int(i)) => i64::from(*i),
         Some(IntOrString::String(s)) => {
             let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(0);
-            let product = pct * i64::from(total);
-            let value = if round_up { (product + 99) / 100 } else { product / 100 };
-            value as i32
+            let product = pct.saturating_mul(total);
+            if round_up {
+                (product + 99) / 100
+            } else {
+                product / 100
+            }
         }
     }
 }

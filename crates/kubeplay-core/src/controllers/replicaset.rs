@@ -1,58 +1,281 @@
 //! The ReplicaSet controller (`pkg/controller/replicaset`): keep `spec.replicas` active Pods,
-//! creating from the template or deleting the most deletable, and report status.
+//! creating from the template in slow-start batches or deleting the most deletable, and
+//! report status. As upstream, it keeps expectations (what it created or deleted and has not
+//! yet seen in its watch) and, for speed, counts each ReplicaSet's Pods as their watch events
+//! arrive, so a sync reads its Pods only when it must choose which to delete.
+
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::labels::Selector;
 use crate::api::pod_util::{self, is_active, is_available, is_ready};
-use crate::api::{Object, ObjectKey};
-use crate::cluster::{from_time, Cluster};
-use crate::events::NewEvent;
-use crate::time::SimDuration;
+use crate::api::{controller_owner, controller_ref, Object, ObjectKey};
+use crate::apiserver::{ApiServer, Change, ChangeKind, NewEvent};
+use crate::rng::SimRng;
+use crate::runtime::{Action, Component, Ctx, Requests, Watches};
+use crate::time::{from_time, SimDuration, SimTime};
 
 /// `burstReplicas`: at most this many creates or deletes per sync.
-const BURST_REPLICAS: usize = 500;
+const BURST_REPLICAS: i64 = 500;
+/// `SlowStartInitialBatchSize`.
+const SLOW_START_INITIAL_BATCH: i64 = 1;
+/// `ExpectationsTimeout`: expectations older than this no longer block a sync.
+const EXPECTATIONS_TIMEOUT: SimDuration = SimDuration(5 * 60 * 1000);
+/// How soon a ReplicaSet that could not create its Pods tries again.
+const FAILED_CREATE_RETRY: SimDuration = SimDuration(30 * 1000);
+const COMPONENT: &str = "replicaset-controller";
 
-pub fn reconcile(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> {
-    let rs = cluster.get(key)?.as_replica_set()?.clone();
-    if rs.metadata.deletion_timestamp.is_some() {
-        return None;
+/// Active Pods a ReplicaSet controls, counted from watch events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PodCounts {
+    pub active: i64,
+    pub ready: i64,
+    pub labeled: i64,
+}
+
+/// Creations and deletions issued and not yet observed (`ControllerExpectations`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Expectations {
+    adds: i64,
+    dels: i64,
+    set_at: SimTime,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReplicaSetController {
+    /// ReplicaSet uid → counts of the active Pods it controls.
+    counts: BTreeMap<String, PodCounts>,
+    expectations: BTreeMap<ObjectKey, Expectations>,
+}
+
+impl Component for ReplicaSetController {
+    fn name(&self) -> &'static str {
+        COMPONENT
     }
-    let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let want = rs.spec.replicas.unwrap_or(1).max(0) as usize;
-    // Read the owned Pods by reference (a ReplicaSet may own thousands), decide, then write.
-    let (n_active, victims) = {
-        let mut active: Vec<&Pod> = cluster
-            .store
-            .dependents(&uid)
-            .filter_map(Object::as_pod)
-            .filter(|p| pod_util::controlled_by(&p.metadata, &uid) && is_active(p))
-            .collect();
-        let surplus = active.len().saturating_sub(want).min(BURST_REPLICAS);
-        if surplus > 0 {
-            active.sort_by_cached_key(|p| deletion_rank(p));
+
+    fn watches(&self) -> Watches {
+        Watches::reconciles("ReplicaSet").owns("Pod").observes("Pod").observes("ReplicaSet")
+    }
+
+    fn observe(&mut self, api: &ApiServer, _rng: &mut SimRng, change: &Change, _requests: &mut Requests) {
+        match &*change.object {
+            Object::Pod(pod) => self.observe_pod(api, change, pod),
+            Object::ReplicaSet(rs) => {
+                let uid = rs.metadata.uid.clone().unwrap_or_default();
+                if change.kind == ChangeKind::Deleted {
+                    self.counts.remove(&uid);
+                    self.expectations.remove(&change.key);
+                } else if change.old.as_deref().and_then(Object::as_replica_set).is_none_or(|old| old.spec.selector != rs.spec.selector) {
+                    self.counts.insert(uid.clone(), recount(api, rs, &uid));
+                }
+            }
+            _ => {}
         }
-        let victims: Vec<String> = active.iter().take(surplus).filter_map(|p| p.metadata.name.clone()).collect();
-        (active.len(), victims)
-    };
-    for _ in 0..want.saturating_sub(n_active).min(BURST_REPLICAS) {
-        create_pod(cluster, &rs);
     }
-    for name in victims {
-        cluster.delete(&ObjectKey::new("Pod", &key.namespace, &name));
-        cluster.event(NewEvent {
-            involved: &Object::ReplicaSet(rs.clone()),
-            warning: false,
-            reason: "SuccessfulDelete",
-            message: format!("Deleted pod: {name}"),
-            component: "replicaset-controller",
-            host: None,
-            field_path: None,
+
+    fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
+        self.sync(ctx, key)
+    }
+
+    fn check_cache(&self, api: &ApiServer) -> Result<(), String> {
+        for rs in api.store().list("ReplicaSet", None).filter_map(Object::as_replica_set) {
+            let uid = rs.metadata.uid.clone().unwrap_or_default();
+            let kept = self.counts.get(&uid).copied().unwrap_or_default();
+            let fresh = recount(api, rs, &uid);
+            if kept != fresh {
+                return Err(format!("ReplicaSet {:?}: counted {kept:?}, store has {fresh:?}", rs.metadata.name));
+            }
+        }
+        Ok(())
+    }
+
+    fn clone_box(&self) -> Box<dyn Component> {
+        Box::new(self.clone())
+    }
+}
+
+/// What one Pod adds to its controller's counts.
+fn contribution(pod: &Pod, selector: Option<&Selector>) -> PodCounts {
+    if !is_active(pod) {
+        return PodCounts::default();
+    }
+    PodCounts {
+        active: 1,
+        ready: i64::from(is_ready(pod)),
+        labeled: i64::from(selector.is_some_and(|s| s.matches(pod.metadata.labels.as_ref()))),
+    }
+}
+
+fn recount(api: &ApiServer, rs: &ReplicaSet, uid: &str) -> PodCounts {
+    let selector = Selector::from_label_selector(&rs.spec.selector).ok();
+    let mut total = PodCounts::default();
+    for pod in api.store().dependents(uid).filter_map(Object::as_pod).filter(|p| pod_util::controlled_by(&p.metadata, uid)) {
+        let c = contribution(pod, selector.as_ref());
+        total.active += c.active;
+        total.ready += c.ready;
+        total.labeled += c.labeled;
+    }
+    total
+}
+
+impl ReplicaSetController {
+    fn observe_pod(&mut self, api: &ApiServer, change: &Change, pod: &Pod) {
+        let Some(owner) = controller_owner(&change.object).filter(|o| o.kind == "ReplicaSet") else {
+            return;
+        };
+        let rs_key = ObjectKey::new("ReplicaSet", &change.key.namespace, &owner.name);
+        let rs = api.get(&rs_key).and_then(Object::as_replica_set).filter(|rs| rs.metadata.uid.as_deref() == Some(&owner.uid));
+        let selector = rs.and_then(|rs| Selector::from_label_selector(&rs.spec.selector).ok());
+        let old = change.old.as_deref().and_then(Object::as_pod);
+        let counts = self.counts.entry(owner.uid.clone()).or_default();
+        let mut apply = |p: &Pod, sign: i64| {
+            let c = contribution(p, selector.as_ref());
+            counts.active += sign * c.active;
+            counts.ready += sign * c.ready;
+            counts.labeled += sign * c.labeled;
+        };
+        if let Some(old) = old {
+            apply(old, -1);
+        }
+        match change.kind {
+            ChangeKind::Deleted => apply(pod, -1),
+            _ => apply(pod, 1),
+        }
+        // Expectations: a new Pod is a creation observed; a Pod that starts terminating, or
+        // goes without having terminated, is a deletion observed.
+        let Some(exp) = self.expectations.get_mut(&rs_key) else {
+            return;
+        };
+        let was_terminating = old.is_some_and(|o| o.metadata.deletion_timestamp.is_some());
+        match change.kind {
+            ChangeKind::Added => exp.adds -= 1,
+            ChangeKind::Modified if pod.metadata.deletion_timestamp.is_some() && !was_terminating => exp.dels -= 1,
+            ChangeKind::Deleted if pod.metadata.deletion_timestamp.is_none() => exp.dels -= 1,
+            _ => {}
+        }
+    }
+
+    fn satisfied(&self, key: &ObjectKey, now: SimTime) -> bool {
+        self.expectations.get(key).is_none_or(|e| (e.adds <= 0 && e.dels <= 0) || now.since(e.set_at) > EXPECTATIONS_TIMEOUT)
+    }
+
+    fn sync(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
+        let Some(rs) = ctx.api.get_rc(key) else {
+            self.expectations.remove(key);
+            return Action::AwaitChange;
+        };
+        let Some(rs) = rs.as_replica_set() else {
+            return Action::AwaitChange;
+        };
+        if rs.metadata.deletion_timestamp.is_some() {
+            return Action::AwaitChange;
+        }
+        let uid = rs.metadata.uid.clone().unwrap_or_default();
+        let mut retry = None;
+        if self.satisfied(key, ctx.now()) {
+            let want = i64::from(rs.spec.replicas.unwrap_or(1).max(0));
+            let active = self.counts.get(&uid).map_or(0, |c| c.active);
+            let diff = active - want;
+            if diff < 0 {
+                retry = self.create_pods(ctx, key, rs, (-diff).min(BURST_REPLICAS));
+            } else if diff > 0 {
+                self.delete_pods(ctx, key, rs, &uid, diff.min(BURST_REPLICAS));
+            }
+        }
+        let ready_not_available = self.update_status(ctx, key);
+        // Pods that are ready but not yet available (minReadySeconds) become available later.
+        match (retry, ready_not_available) {
+            (Some(r), _) => Action::RequeueAfter(r),
+            (None, true) => Action::RequeueAfter(SimDuration::from_secs(1)),
+            (None, false) => Action::AwaitChange,
+        }
+    }
+
+    /// Creates `n` Pods in batches of 1, 2, 4, … (`slowStartBatch`), stopping at the first
+    /// error. Returns when to try again if some could not be created.
+    fn create_pods(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, rs: &ReplicaSet, n: i64) -> Option<SimDuration> {
+        let now = ctx.now();
+        self.expectations.insert(key.clone(), Expectations { adds: n, dels: 0, set_at: now });
+        let owner = Object::ReplicaSet(rs.clone());
+        let mut remaining = n;
+        let mut batch = SLOW_START_INITIAL_BATCH.min(n);
+        while batch > 0 {
+            let mut failure = None;
+            for _ in 0..batch {
+                match ctx.api.create(pod_from_template(rs, &owner)) {
+                    Ok(pod) => {
+                        let message = format!("Created pod: {}", pod.name());
+                        ctx.api.record(NewEvent::normal(COMPONENT, &owner, "SuccessfulCreate", message));
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+            remaining -= batch;
+            if let Some(error) = failure {
+                // Creations that failed or were skipped will never be observed.
+                if let Some(exp) = self.expectations.get_mut(key) {
+                    exp.adds = 0;
+                }
+                ctx.api.record(NewEvent::warning(COMPONENT, &owner, "FailedCreate", format!("Error creating: {error}")));
+                return Some(FAILED_CREATE_RETRY);
+            }
+            batch = (2 * batch).min(remaining);
+        }
+        None
+    }
+
+    fn delete_pods(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, rs: &ReplicaSet, uid: &str, n: i64) {
+        let victims: Vec<String> = {
+            let mut active: Vec<&Pod> = ctx
+                .api
+                .store()
+                .dependents(uid)
+                .filter_map(Object::as_pod)
+                .filter(|p| pod_util::controlled_by(&p.metadata, uid) && is_active(p))
+                .collect();
+            active.sort_by_cached_key(|p| deletion_rank(p));
+            active.iter().take(n as usize).filter_map(|p| p.metadata.name.clone()).collect()
+        };
+        let now = ctx.now();
+        self.expectations.insert(key.clone(), Expectations { adds: 0, dels: victims.len() as i64, set_at: now });
+        let owner = Object::ReplicaSet(rs.clone());
+        for name in victims {
+            ctx.api.delete(&ObjectKey::new("Pod", &key.namespace, &name));
+            ctx.api.record(NewEvent::normal(COMPONENT, &owner, "SuccessfulDelete", format!("Deleted pod: {name}")));
+        }
+    }
+
+    /// Writes status from the counts; true when some ready Pods are not yet available.
+    fn update_status(&self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> bool {
+        let Some(mut rs) = ctx.api.get(key).and_then(Object::as_replica_set).cloned() else {
+            return false;
+        };
+        let uid = rs.metadata.uid.clone().unwrap_or_default();
+        let counts = self.counts.get(&uid).copied().unwrap_or_default();
+        let min_ready = rs.spec.min_ready_seconds.unwrap_or(0);
+        let available = if min_ready <= 0 {
+            counts.ready
+        } else {
+            let now = ctx.now();
+            let pods = ctx.api.store().dependents(&uid).filter_map(Object::as_pod);
+            pods.filter(|p| pod_util::controlled_by(&p.metadata, &uid) && is_active(p) && is_available(p, min_ready, now)).count() as i64
+        };
+        let int32 = |v: i64| v.clamp(0, i64::from(i32::MAX)) as i32;
+        rs.status = Some(ReplicaSetStatus {
+            replicas: int32(counts.active),
+            fully_labeled_replicas: Some(int32(counts.labeled)),
+            ready_replicas: Some(int32(counts.ready)),
+            available_replicas: Some(int32(available)),
+            terminating_replicas: None,
+            observed_generation: rs.metadata.generation,
+            conditions: None,
         });
+        ctx.api.update(Object::ReplicaSet(rs));
+        counts.ready != available
     }
-    update_status(cluster, key)
 }
 
 /// Most deletable first (`controller.ActivePods` ordering): unscheduled, then Pending, then
@@ -65,74 +288,91 @@ fn deletion_rank(pod: &Pod) -> (u8, u8, u8, std::cmp::Reverse<u64>, std::cmp::Re
         _ => 2,
     };
     let ready = u8::from(is_ready(pod));
-    let ready_since = pod_util::condition(pod, "Ready")
-        .and_then(|c| c.last_transition_time.as_ref())
-        .map_or(0, |t| from_time(t).ms());
+    let ready_since = pod_util::condition(pod, "Ready").and_then(|c| c.last_transition_time.as_ref()).map_or(0, |t| from_time(t).ms());
     let created = pod.metadata.creation_timestamp.as_ref().map_or(0, |t| from_time(t).ms());
     (unassigned, phase, ready, std::cmp::Reverse(ready_since), std::cmp::Reverse(created))
 }
 
-fn create_pod(cluster: &mut Cluster, rs: &ReplicaSet) {
+fn pod_from_template(rs: &ReplicaSet, owner: &Object) -> Object {
     let rs_name = rs.metadata.name.clone().unwrap_or_default();
     let template = rs.spec.template.clone().unwrap_or_default();
     let template_meta = template.metadata.unwrap_or_default();
-    let pod = Pod {
+    Object::Pod(Pod {
         metadata: ObjectMeta {
             generate_name: Some(format!("{rs_name}-")),
             namespace: rs.metadata.namespace.clone(),
             labels: template_meta.labels,
             annotations: template_meta.annotations,
-            owner_references: Some(vec![OwnerReference {
-                api_version: "apps/v1".into(),
-                kind: "ReplicaSet".into(),
-                name: rs_name,
-                uid: rs.metadata.uid.clone().unwrap_or_default(),
-                controller: Some(true),
-                block_owner_deletion: Some(true),
-            }]),
+            owner_references: Some(vec![controller_ref(owner)]),
             ..Default::default()
         },
         spec: template.spec,
         status: None,
-    };
-    let created = cluster.create(Object::Pod(pod));
-    cluster.event(NewEvent {
-        involved: &Object::ReplicaSet(rs.clone()),
-        warning: false,
-        reason: "SuccessfulCreate",
-        message: format!("Created pod: {}", created.name()),
-        component: "replicaset-controller",
-        host: None,
-        field_path: None,
-    });
+    })
 }
 
-fn update_status(cluster: &mut Cluster, key: &ObjectKey) -> Option<SimDuration> {
-    let mut rs = cluster.get(key)?.as_replica_set()?.clone();
-    let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let selector = Selector::from_label_selector(&rs.spec.selector).unwrap_or_default();
-    let min_ready = rs.spec.min_ready_seconds.unwrap_or(0);
-    let now = cluster.now;
-    let (mut replicas, mut labeled, mut ready, mut available) = (0, 0, 0, 0);
-    for p in cluster.store.dependents(&uid).filter_map(Object::as_pod) {
-        if !pod_util::controlled_by(&p.metadata, &uid) || !is_active(p) {
-            continue;
-        }
-        replicas += 1;
-        labeled += i32::from(selector.matches(p.metadata.labels.as_ref()));
-        ready += i32::from(is_ready(p));
-        available += i32::from(is_available(p, min_ready, now));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(replicas: i32) -> (ApiServer, ObjectKey) {
+        let mut api = ApiServer::new(7);
+        let yaml = format!(
+            "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: nginx}}]}}\n"
+        );
+        let parsed = crate::manifest::parse("rs.yaml", &yaml);
+        let key = api.create(parsed.objects[0].object.clone()).expect("rs").key();
+        (api, key)
     }
-    rs.status = Some(ReplicaSetStatus {
-        replicas,
-        fully_labeled_replicas: Some(labeled),
-        ready_replicas: Some(ready),
-        available_replicas: Some(available),
-        terminating_replicas: None,
-        observed_generation: rs.metadata.generation,
-        conditions: None,
-    });
-    cluster.update(Object::ReplicaSet(rs));
-    // Pods that are ready but not yet available (minReadySeconds) become available later.
-    (ready != available).then(|| SimDuration::from_secs(1))
+
+    /// Delivers the API server's changes to the controller, as the host would.
+    fn deliver(c: &mut ReplicaSetController, api: &mut ApiServer) {
+        let mut rng = SimRng::stream(1, "test");
+        for change in api.drain_changes() {
+            c.observe(api, &mut rng, &change, &mut Requests::default());
+        }
+    }
+
+    #[test]
+    fn creates_in_slow_start_batches_and_waits_for_its_expectations() {
+        let (mut api, key) = setup(5);
+        let mut c = ReplicaSetController::default();
+        deliver(&mut c, &mut api);
+        let mut rng = SimRng::stream(1, "test");
+        c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
+        assert_eq!(api.store().count("Pod"), 5);
+        // Before the watch delivers the new Pods, a second sync must not create more.
+        c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
+        assert_eq!(api.store().count("Pod"), 5, "expectations hold the second sync back");
+        deliver(&mut c, &mut api);
+        c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
+        assert_eq!(api.store().count("Pod"), 5);
+        assert_eq!(c.check_cache(&api), Ok(()));
+        let status = api.get(&key).and_then(Object::as_replica_set).and_then(|rs| rs.status.clone()).expect("status");
+        assert_eq!((status.replicas, status.fully_labeled_replicas, status.ready_replicas), (5, Some(5), Some(0)));
+    }
+
+    #[test]
+    fn scales_down_the_most_deletable_first() {
+        let (mut api, key) = setup(3);
+        let mut c = ReplicaSetController::default();
+        let mut rng = SimRng::stream(1, "test");
+        deliver(&mut c, &mut api);
+        c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
+        deliver(&mut c, &mut api);
+        // Bind one Pod: the two unscheduled ones go first.
+        let bound = api.store().list("Pod", None).next().map(Object::key).expect("a pod");
+        let mut pod = api.get(&bound).and_then(Object::as_pod).cloned().expect("pod");
+        pod.spec.get_or_insert_with(Default::default).node_name = Some("n1".into());
+        api.update(Object::Pod(pod));
+        let mut rs = api.get(&key).and_then(Object::as_replica_set).cloned().expect("rs");
+        rs.spec.replicas = Some(1);
+        api.update(Object::ReplicaSet(rs));
+        deliver(&mut c, &mut api);
+        c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
+        deliver(&mut c, &mut api);
+        let left: Vec<ObjectKey> = api.store().list("Pod", None).map(Object::key).collect();
+        assert_eq!(left, vec![bound]);
+        assert_eq!(c.check_cache(&api), Ok(()));
+    }
 }

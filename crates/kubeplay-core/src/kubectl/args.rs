@@ -4,7 +4,7 @@
 use super::Output;
 use crate::api::kinds::{self, KindInfo};
 use crate::api::ObjectKey;
-use crate::cluster::Cluster;
+use crate::sim::Cluster;
 
 /// Parsed flags common to the commands we model.
 #[derive(Debug, Default)]
@@ -89,7 +89,6 @@ pub(super) fn namespace_exists(cluster: &Cluster, ns: &str) -> bool {
     cluster.get(&ObjectKey::new("Namespace", "", ns)).is_some()
 }
 
-
 /// `kubectl get all`: the workload kinds it lists, in kubectl's order.
 pub(super) const ALL: [&str; 8] = ["Pod", "Service", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet", "Job", "CronJob"];
 
@@ -127,4 +126,3 @@ pub(super) fn requests(positional: &[String]) -> Result<Vec<(&'static KindInfo, 
     }
     Ok(out)
 }
-

@@ -7,7 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
 use super::printers;
 use crate::api::kinds::KindInfo;
 use crate::api::Object;
-use crate::cluster::{from_time, Cluster};
+use crate::sim::Cluster;
+use crate::time::from_time;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -46,7 +47,11 @@ pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: F
                     "metadata": {"resourceVersion": ""},
                 })
             };
-            if format == Format::Json { printers::json(&value) } else { printers::yaml(&value) }
+            if format == Format::Json {
+                printers::json(&value)
+            } else {
+                printers::yaml(&value)
+            }
         }
         Format::Table | Format::Wide => {
             let wide = format == Format::Wide;
@@ -107,7 +112,11 @@ fn age(cluster: &Cluster, t: Option<&Time>) -> String {
 }
 
 fn none_if_empty(s: String) -> String {
-    if s.is_empty() { "<none>".into() } else { s }
+    if s.is_empty() {
+        "<none>".into()
+    } else {
+        s
+    }
 }
 
 fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
@@ -164,18 +173,17 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
             } else {
                 ready.to_string()
             };
-            let roles: Vec<&str> = n
-                .metadata
-                .labels
-                .iter()
-                .flatten()
-                .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
-                .collect();
+            let roles: Vec<&str> =
+                n.metadata.labels.iter().flatten().filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/")).collect();
             let info = n.status.as_ref().and_then(|s| s.node_info.clone()).unwrap_or_default();
             let mut r = vec![name, status, none_if_empty(roles.join(",")), created, info.kubelet_version.clone()];
             if wide {
                 let addr = |t: &str| {
-                    n.status.as_ref().and_then(|s| s.addresses.as_ref()).and_then(|a| a.iter().find(|x| x.type_ == t)).map(|x| x.address.clone())
+                    n.status
+                        .as_ref()
+                        .and_then(|s| s.addresses.as_ref())
+                        .and_then(|a| a.iter().find(|x| x.type_ == t))
+                        .map(|x| x.address.clone())
                 };
                 r.push(addr("InternalIP").unwrap_or_else(|| "<none>".into()));
                 r.push(addr("ExternalIP").unwrap_or_else(|| "<none>".into()));
@@ -239,7 +247,11 @@ pub fn selector_string(sel: &LabelSelector) -> String {
     }
     parts.sort();
     let s: Vec<String> = parts.into_iter().map(|(_, t)| t).collect();
-    if s.is_empty() { "<none>".into() } else { s.join(",") }
+    if s.is_empty() {
+        "<none>".into()
+    } else {
+        s.join(",")
+    }
 }
 
 fn service_row(s: &Service, name: String, created: String, wide: bool) -> Vec<String> {
@@ -320,10 +332,8 @@ fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
     let ready = statuses.iter().filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
     let reason = pod_status(p);
     let restarts: i32 = statuses.iter().map(|c| c.restart_count).sum();
-    let last_restart = statuses
-        .iter()
-        .filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
-        .max_by_key(|t| from_time(t));
+    let last_restart =
+        statuses.iter().filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref()).max_by_key(|t| from_time(t));
     let restarts = match last_restart {
         Some(t) if restarts > 0 => format!("{restarts} ({} ago)", age(cluster, Some(t))),
         _ => restarts.to_string(),

@@ -6,8 +6,8 @@ use super::{Files, Output};
 use crate::api::kinds::KindInfo;
 use crate::api::labels::Selector;
 use crate::api::{Object, ObjectKey};
-use crate::cluster::Cluster;
 use crate::manifest;
+use crate::sim::Cluster;
 use crate::time::SimDuration;
 
 pub(super) fn delete(cluster: &mut Cluster, files: &dyn Files, flags: &Flags) -> Output {
@@ -75,4 +75,3 @@ pub(super) fn delete(cluster: &mut Cluster, files: &dyn Files, flags: &Flags) ->
     out.push_str(&errors);
     Output { text: out, ok }
 }
-

@@ -13,8 +13,10 @@ use super::args::{namespace, requests, Flags};
 use super::columns::selector_string;
 use super::tabwriter::TabWriter;
 use super::Output;
+use crate::api::controller_owner;
 use crate::api::{Object, ObjectKey};
-use crate::cluster::{controller_owner, from_time, Cluster};
+use crate::sim::Cluster;
+use crate::time::from_time;
 
 pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
     cluster.settle();
@@ -81,11 +83,8 @@ fn labels(w: &mut TabWriter, title: &str, labels: Option<&BTreeMap<String, Strin
 /// Annotations minus kubectl's own last-applied configuration, values cut at 200 characters.
 fn annotations(w: &mut TabWriter, title: &str, annotations: Option<&BTreeMap<String, String>>) {
     w.write(&format!("{title}:\t"));
-    let shown: Vec<(&String, &String)> = annotations
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.as_str() != "kubectl.kubernetes.io/last-applied-configuration")
-        .collect();
+    let shown: Vec<(&String, &String)> =
+        annotations.into_iter().flatten().filter(|(k, _)| k.as_str() != "kubectl.kubernetes.io/last-applied-configuration").collect();
     if shown.is_empty() {
         w.write("<none>\n");
         return;
@@ -298,12 +297,8 @@ fn volumes(w: &mut TabWriter, volumes: &[Volume], space: &str) {
 
 /// The object's Events, oldest `lastTimestamp` first, aligned on their own.
 fn events(cluster: &Cluster, w: &mut TabWriter, uid: Option<&str>) {
-    let mut list: Vec<&Event> = cluster
-        .store()
-        .list("Event", None)
-        .filter_map(Object::as_event)
-        .filter(|e| e.involved_object.uid.as_deref() == uid)
-        .collect();
+    let mut list: Vec<&Event> =
+        cluster.store().list("Event", None).filter_map(Object::as_event).filter(|e| e.involved_object.uid.as_deref() == uid).collect();
     if list.is_empty() {
         w.write("Events:\t<none>\n");
         return;
@@ -473,7 +468,13 @@ fn deployment(cluster: &Cluster, d: &Deployment) -> String {
             old.push(line);
         }
     }
-    let list = |v: Vec<String>| if v.is_empty() { "<none>".to_string() } else { v.join(", ") };
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            "<none>".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
     w.write(&format!("OldReplicaSets:\t{}\n", list(old)));
     w.write(&format!("NewReplicaSet:\t{}\n", list(new)));
     events(cluster, &mut w, d.metadata.uid.as_deref());

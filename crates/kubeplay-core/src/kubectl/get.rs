@@ -5,7 +5,7 @@ use super::args::{namespace, requests, Flags};
 use super::{columns, Output};
 use crate::api::labels::Selector;
 use crate::api::{Object, ObjectKey};
-use crate::cluster::Cluster;
+use crate::sim::Cluster;
 
 pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
     cluster.settle();
@@ -16,7 +16,9 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
         Some("json") => columns::Format::Json,
         Some("name") => columns::Format::Name,
         Some(other) => {
-            return Output::err(format!("error: unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,wide,yaml\n"))
+            return Output::err(format!(
+                "error: unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,wide,yaml\n"
+            ))
         }
     };
     let reqs = match requests(&flags.positional) {
@@ -38,11 +40,7 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
     for (info, names) in &reqs {
         let scope = (info.namespaced && !flags.all_namespaces).then_some(ns.as_str());
         let objects: Vec<&Object> = if names.is_empty() {
-            cluster
-                .store()
-                .list(info.kind, scope)
-                .filter(|o| selector.matches(o.meta().labels.as_ref()) && fields.matches(o))
-                .collect()
+            cluster.store().list(info.kind, scope).filter(|o| selector.matches(o.meta().labels.as_ref()) && fields.matches(o)).collect()
         } else {
             let mut found = Vec::new();
             for name in names {
@@ -112,4 +110,3 @@ impl FieldSelector {
         })
     }
 }
-

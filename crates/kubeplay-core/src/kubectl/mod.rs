@@ -11,7 +11,7 @@ pub mod printers;
 mod scale;
 mod tabwriter;
 
-use crate::cluster::Cluster;
+use crate::sim::Cluster;
 
 /// What a command printed and whether it succeeded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -37,10 +37,7 @@ pub fn json(value: &Value) -> String {
     if value.serialize(&mut ser).is_err() {
         return String::from("{}\n");
     }
-    let text = String::from_utf8_lossy(&buf)
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026");
+    let text = String::from_utf8_lossy(&buf).replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
     format!("{text}\n")
 }
 
@@ -178,8 +175,8 @@ fn string(s: &str, _level: usize) -> String {
 
 fn resolves_to_non_string(s: &str) -> bool {
     const WORDS: [&str; 22] = [
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on",
-        "On", "ON", "off", "Off", "OFF",
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON",
+        "off", "Off", "OFF",
     ];
     if WORDS.contains(&s) || ["null", "Null", "NULL", "~", ".inf", ".Inf", "-.inf", ".nan", ".NaN"].contains(&s) {
         return true;
@@ -210,8 +207,7 @@ fn is_number(s: &str) -> bool {
         !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
     });
     // Base-60 (`1:20`) also resolves to a number in YAML 1.1.
-    let sexagesimal = body.contains(':')
-        && body.split(':').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    let sexagesimal = body.contains(':') && body.split(':').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
     (mantissa_ok && exp_ok) || sexagesimal
 }
 

@@ -3,14 +3,16 @@
 use super::args::{namespace, requests, Flags};
 use super::Output;
 use crate::api::{Object, ObjectKey};
-use crate::cluster::Cluster;
+use crate::sim::Cluster;
 
 pub(super) fn scale(cluster: &mut Cluster, flags: &Flags) -> Output {
     let Some(replicas) = flags.replicas.as_deref() else {
         return Output::err("error: required flag(s) \"replicas\" not set\n");
     };
     let Ok(replicas) = replicas.parse::<i32>() else {
-        return Output::err(format!("error: invalid argument \"{replicas}\" for \"--replicas\" flag: strconv.ParseInt: parsing \"{replicas}\": invalid syntax\n"));
+        return Output::err(format!(
+            "error: invalid argument \"{replicas}\" for \"--replicas\" flag: strconv.ParseInt: parsing \"{replicas}\": invalid syntax\n"
+        ));
     };
     if replicas < 0 {
         return Output::err("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n");
@@ -38,7 +40,10 @@ pub(super) fn scale(cluster: &mut Cluster, flags: &Flags) -> Output {
                     Some(Object::ReplicaSet(rs))
                 }
                 Some(_) => {
-                    errors.push_str(&format!("error: cannot scale {} \"{name}\": kubeplay scales deployments and replicasets\n", info.qualified_plural()));
+                    errors.push_str(&format!(
+                        "error: cannot scale {} \"{name}\": kubeplay scales deployments and replicasets\n",
+                        info.qualified_plural()
+                    ));
                     None
                 }
                 None => {

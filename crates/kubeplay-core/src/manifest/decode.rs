@@ -173,11 +173,7 @@ impl<'de> de::Deserializer<'de> for Probe<'de> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -233,7 +229,9 @@ impl<'a> MapAccess<'a> for MapProbe<'_, 'a> {
     type Error = DecodeError;
 
     fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, DecodeError> {
-        let Some((key, value)) = self.iter.next() else { return Ok(None) };
+        let Some((key, value)) = self.iter.next() else {
+            return Ok(None);
+        };
         if let Some(known) = self.known {
             if !known.contains(&key.as_str()) {
                 let mut path = self.parent.path.clone();
@@ -242,8 +240,7 @@ impl<'a> MapAccess<'a> for MapProbe<'_, 'a> {
             }
         }
         self.pending = Some((key, value));
-        let key_de: de::value::BorrowedStrDeserializer<'a, DecodeError> =
-            de::value::BorrowedStrDeserializer::new(key.as_str());
+        let key_de: de::value::BorrowedStrDeserializer<'a, DecodeError> = de::value::BorrowedStrDeserializer::new(key.as_str());
         seed.deserialize(key_de).map(Some)
     }
 

@@ -83,7 +83,9 @@ impl DocContext<'_> {
     /// Rewrites "yaml: line N:" to the file's line number.
     fn reline(&self, message: &str, p: Position) -> String {
         match message.split_once(": ").and_then(|(_, rest)| rest.split_once(": ")) {
-            Some((_, rest)) if message.starts_with("yaml: line ") => format!("yaml: line {}: {rest}", p.line),
+            Some((_, rest)) if message.starts_with("yaml: line ") => {
+                format!("yaml: line {}: {rest}", p.line)
+            }
             _ => message.to_string(),
         }
     }
@@ -137,12 +139,7 @@ impl DocContext<'_> {
             }
             return;
         }
-        let name = map
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let name = map.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
         let namespace = map.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str).unwrap_or("");
         let Some(info) = kinds::by_type(api_version, kind) else {
             let msg = format!("no matches for kind {kind:?} in version {api_version:?}");
@@ -211,11 +208,7 @@ impl DocContext<'_> {
         }
         let position = self.at(base);
         if info.support == Support::Stored {
-            out.diagnostics.push(self.diag(
-                position,
-                Severity::Warning,
-                format!("{} {name:?} is stored, not simulated yet", info.kind),
-            ));
+            out.diagnostics.push(self.diag(position, Severity::Warning, format!("{} {name:?} is stored, not simulated yet", info.kind)));
         }
         out.objects.push(ParsedObject { object, file: self.file.to_string(), position });
     }
@@ -282,7 +275,9 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "RoleBinding" => stored!(k::rbac::v1::RoleBinding),
         "ClusterRole" => stored!(k::rbac::v1::ClusterRole),
         "ClusterRoleBinding" => stored!(k::rbac::v1::ClusterRoleBinding),
-        "HorizontalPodAutoscaler" if api_version == "autoscaling/v2" => stored!(k::autoscaling::v2::HorizontalPodAutoscaler),
+        "HorizontalPodAutoscaler" if api_version == "autoscaling/v2" => {
+            stored!(k::autoscaling::v2::HorizontalPodAutoscaler)
+        }
         "HorizontalPodAutoscaler" => stored!(k::autoscaling::v1::HorizontalPodAutoscaler),
         _ => Vec::new(),
     };

@@ -36,10 +36,7 @@ fn unknown_field_is_positioned_with_did_you_mean() {
     let text = DEPLOYMENT.replace("  replicas: 3", "  replica: 3");
     let parsed = parse("web.yaml", &text);
     assert!(parsed.objects.is_empty());
-    assert_eq!(
-        messages("web.yaml", &text),
-        vec![r#"web.yaml:6:3: error: unknown field "spec.replica" (did you mean "replicas"?)"#]
-    );
+    assert_eq!(messages("web.yaml", &text), vec![r#"web.yaml:6:3: error: unknown field "spec.replica" (did you mean "replicas"?)"#]);
     assert_eq!(
         parsed.rejected[0].kubectl_error,
         r#"Error from server (BadRequest): error when creating "web.yaml": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica""#
@@ -113,15 +110,14 @@ fn json_and_lists_are_accepted() {
     ]}"#;
     let parsed = parse("list.json", json);
     assert_eq!(parsed.objects.len(), 1);
-    assert_eq!(
-        messages("list.json", json),
-        vec!["list.json:3:130: error: unknown field \"spec.containers[0].bogus\""]
-    );
+    assert_eq!(messages("list.json", json), vec!["list.json:3:130: error: unknown field \"spec.containers[0].bogus\""]);
 }
 
 #[test]
 fn garbage_never_panics() {
-    for text in ["", "---", "- a\n- b", "42", "{", "apiVersion: v1\nkind: Pod\nspec: 3", "kind: [", "\t\t", "apiVersion: v1\nkind: List\nitems: 5"] {
+    for text in
+        ["", "---", "- a\n- b", "42", "{", "apiVersion: v1\nkind: Pod\nspec: 3", "kind: [", "\t\t", "apiVersion: v1\nkind: List\nitems: 5"]
+    {
         let _ = parse("g.yaml", text);
     }
 }

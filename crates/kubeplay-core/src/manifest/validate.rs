@@ -32,10 +32,7 @@ impl FieldError {
 
     fn unsupported(path: Path, value: &str, supported: &[&str]) -> FieldError {
         let list: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
-        FieldError {
-            path,
-            detail: format!("Unsupported value: {value:?}: supported values: {}", list.join(", ")),
-        }
+        FieldError { path, detail: format!("Unsupported value: {value:?}: supported values: {}", list.join(", ")) }
     }
 }
 
@@ -121,10 +118,9 @@ fn pointer<'a>(raw: &'a serde_json::Value, p: &[&str]) -> Option<&'a serde_json:
 
 fn validate_meta(meta: &ObjectMeta, namespaced: bool, rule: fn(&str) -> bool, msg: &str, errs: &mut Vec<FieldError>) {
     match meta.name.as_deref() {
-        None | Some("") if meta.generate_name.is_none() => errs.push(FieldError::required_because(
-            path(&["metadata", "name"]),
-            "name or generateName is required",
-        )),
+        None | Some("") if meta.generate_name.is_none() => {
+            errs.push(FieldError::required_because(path(&["metadata", "name"]), "name or generateName is required"))
+        }
         Some(name) if !name.is_empty() && !rule(name) => {
             errs.push(FieldError::invalid(path(&["metadata", "name"]), &format!("{name:?}"), msg));
         }
@@ -154,8 +150,7 @@ fn workload(
     }
     let labels = template.and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref());
     if let (true, Some(sel)) = (has_selector, selector) {
-        let empty = sel.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
-            && sel.match_expressions.as_ref().is_none_or(Vec::is_empty);
+        let empty = sel.match_labels.as_ref().is_none_or(BTreeMap::is_empty) && sel.match_expressions.as_ref().is_none_or(Vec::is_empty);
         if empty {
             errs.push(FieldError::invalid(path(&["spec", "selector"]), "{}", "empty selector is invalid for deployment"));
         } else {
@@ -178,11 +173,7 @@ fn workload(
 
 /// Go's `%#v` of a `map[string]string`, as the API server prints invalid label maps.
 fn go_map(labels: Option<&BTreeMap<String, String>>) -> String {
-    let entries: Vec<String> = labels
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k:?}:{v:?}"))
-        .collect();
+    let entries: Vec<String> = labels.into_iter().flatten().map(|(k, v)| format!("{k:?}:{v:?}")).collect();
     if labels.is_none() {
         return "map[string]string(nil)".into();
     }
@@ -230,7 +221,9 @@ fn validate_pod_spec(spec: &PodSpec, base: &Path, errs: &mut Vec<FieldError>) {
 }
 
 fn validate_service(svc: &Service, errs: &mut Vec<FieldError>) {
-    let Some(spec) = svc.spec.as_ref() else { return };
+    let Some(spec) = svc.spec.as_ref() else {
+        return;
+    };
     let ty = spec.type_.as_deref().unwrap_or("ClusterIP");
     if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(&ty) {
         errs.push(FieldError::unsupported(path(&["spec", "type"]), ty, &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]));
@@ -257,7 +250,11 @@ fn validate_service(svc: &Service, errs: &mut Vec<FieldError>) {
             if ty == "ClusterIP" {
                 errs.push(FieldError { path: at("nodePort"), detail: "Forbidden: may not be used when `type` is 'ClusterIP'".into() });
             } else if !(30000..=32767).contains(&np) {
-                errs.push(FieldError::invalid(at("nodePort"), &np.to_string(), "provided port is not in the valid range. The range of valid ports is 30000-32767"));
+                errs.push(FieldError::invalid(
+                    at("nodePort"),
+                    &np.to_string(),
+                    "provided port is not in the valid range. The range of valid ports is 30000-32767",
+                ));
             }
         }
         if let Some(proto) = port.protocol.as_deref() {

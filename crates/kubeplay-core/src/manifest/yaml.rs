@@ -35,9 +35,7 @@ pub fn split_documents(text: &str) -> Vec<DocumentText> {
     let mut first_line = 1u32;
     for (idx, line) in text.split('\n').enumerate() {
         let line_no = idx as u32 + 1;
-        let is_separator = line
-            .strip_prefix("---")
-            .is_some_and(|rest| rest.trim().is_empty());
+        let is_separator = line.strip_prefix("---").is_some_and(|rest| rest.trim().is_empty());
         if is_separator {
             push_document(&mut docs, std::mem::take(&mut current), first_line);
             first_line = line_no + 1;
@@ -70,10 +68,8 @@ pub struct SyntaxError {
 /// Parses one document into JSON, the form the API server works on.
 pub fn to_json(doc: &str) -> Result<serde_json::Value, SyntaxError> {
     let mut value: serde_yaml::Value = serde_yaml::from_str(doc).map_err(|e| {
-        let position = e
-            .location()
-            .map(|l| Position { line: l.line() as u32, column: l.column() as u32 })
-            .unwrap_or(Position { line: 1, column: 1 });
+        let position =
+            e.location().map(|l| Position { line: l.line() as u32, column: l.column() as u32 }).unwrap_or(Position { line: 1, column: 1 });
         let text = e.to_string();
         // serde_yaml appends " at line L column C"; we carry the position separately and word
         // the message as the API machinery does ("yaml: line 5: mapping values are not…").
@@ -97,18 +93,12 @@ fn yaml_to_json(value: serde_yaml::Value) -> serde_json::Value {
             } else if let Some(u) = n.as_u64() {
                 J::from(u)
             } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(J::Null, J::Number)
+                n.as_f64().and_then(serde_json::Number::from_f64).map_or(J::Null, J::Number)
             }
         }
         Y::String(s) => J::String(s),
         Y::Sequence(items) => J::Array(items.into_iter().map(yaml_to_json).collect()),
-        Y::Mapping(map) => J::Object(
-            map.into_iter()
-                .map(|(k, v)| (key_string(k), yaml_to_json(v)))
-                .collect(),
-        ),
+        Y::Mapping(map) => J::Object(map.into_iter().map(|(k, v)| (key_string(k), yaml_to_json(v))).collect()),
         Y::Tagged(tagged) => yaml_to_json(tagged.value),
     }
 }
@@ -134,8 +124,14 @@ pub struct SpanIndex {
 }
 
 enum Frame {
-    Map { path: Path, key: Option<String> },
-    Seq { path: Path, next: usize },
+    Map {
+        path: Path,
+        key: Option<String>,
+    },
+    Seq {
+        path: Path,
+        next: usize,
+    },
     /// A complex (non-scalar) mapping key: nothing inside is addressable.
     Ignored,
 }
@@ -148,10 +144,7 @@ impl SpanIndex {
         let mut stack: Vec<Frame> = Vec::new();
         for item in Parser::new_from_str(doc) {
             let Ok((event, span)) = item else { break };
-            let pos = Position {
-                line: span.start.line() as u32,
-                column: span.start.col() as u32 + 1,
-            };
+            let pos = Position { line: span.start.line() as u32, column: span.start.col() as u32 + 1 };
             match event {
                 Event::Scalar(text, style, ..) => {
                     if style == ScalarStyle::Plain {
@@ -253,10 +246,7 @@ impl SpanIndex {
 
     /// The position of `path`, or of its longest prefix that has one.
     pub fn find(&self, path: &[Seg]) -> Position {
-        (0..=path.len())
-            .rev()
-            .find_map(|n| self.positions.get(&path[..n]).copied())
-            .unwrap_or(Position { line: 1, column: 1 })
+        (0..=path.len()).rev().find_map(|n| self.positions.get(&path[..n]).copied()).unwrap_or(Position { line: 1, column: 1 })
     }
 }
 
@@ -313,14 +303,8 @@ mod tests {
         let idx = SpanIndex::build(doc);
         let p = |path: Vec<Seg>| idx.find(&path);
         assert_eq!(p(vec![key("kind")]), Position { line: 2, column: 1 });
-        assert_eq!(
-            p(vec![key("spec"), key("containers"), Seg::Index(0), key("image")]),
-            Position { line: 6, column: 5 }
-        );
-        assert_eq!(
-            p(vec![key("spec"), key("containers"), Seg::Index(1), key("image")]),
-            Position { line: 7, column: 15 }
-        );
+        assert_eq!(p(vec![key("spec"), key("containers"), Seg::Index(0), key("image")]), Position { line: 6, column: 5 });
+        assert_eq!(p(vec![key("spec"), key("containers"), Seg::Index(1), key("image")]), Position { line: 7, column: 15 });
         // A path that does not exist points at its deepest existing ancestor.
         assert_eq!(p(vec![key("spec"), key("nope")]), Position { line: 3, column: 1 });
     }

@@ -1,5 +1,7 @@
-//! API defaulting, as `k8s.io/kubernetes/pkg/apis/*/v1/defaults.go` and the default admission
-//! plugins apply it, so that `kubectl get -o yaml` shows what a real cluster would.
+//! Per-kind API-server strategies: defaulting as `k8s.io/kubernetes/pkg/apis/*/v1/defaults.go`
+//! and the default admission plugins apply it (so `kubectl get -o yaml` shows what a real
+//! cluster would), what registration fills in for a Node, which writes bump
+//! `metadata.generation`, and the rules for updating an object from a client's manifest.
 
 use std::collections::BTreeMap;
 
@@ -7,16 +9,22 @@ use k8s_openapi::api::apps::v1::{DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodStatus, ServiceSpec, Toleration};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use k8s_openapi::api::core::v1::{Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Pod, Service};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use super::ApiServer;
+use crate::api::image::image_tag;
 use crate::api::Object;
-use crate::cluster::Cluster;
-use crate::network;
+
+/// The version every simulated component reports.
+pub const KUBERNETES_VERSION: &str = "v1.37.0";
 
 /// Kinds whose `metadata.generation` tracks spec changes.
 pub fn has_generation(object: &Object) -> bool {
     matches!(object, Object::Deployment(_) | Object::ReplicaSet(_) | Object::Stored(_) | Object::Pod(_))
 }
 
-pub fn apply(cluster: &mut Cluster, object: &mut Object) {
+pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
     if object.info().namespaced && object.meta().namespace.as_deref().is_none_or(str::is_empty) {
         object.meta_mut().namespace = Some("default".into());
     }
@@ -25,7 +33,7 @@ pub fn apply(cluster: &mut Cluster, object: &mut Object) {
             let spec = pod.spec.get_or_insert_with(Default::default);
             pod_spec(spec);
             pod_admission(spec);
-            let suffix = cluster.rng.names.name_suffix(5);
+            let suffix = api.names.name_suffix(5);
             service_account_token(spec, &suffix);
             let qos = qos_class(spec);
             let status = pod.status.get_or_insert_with(PodStatus::default);
@@ -57,7 +65,7 @@ pub fn apply(cluster: &mut Cluster, object: &mut Object) {
         Object::Service(svc) => {
             let spec = svc.spec.get_or_insert_with(ServiceSpec::default);
             service_spec(spec);
-            network::allocate_service(cluster, spec);
+            api.allocations.allocate_service(&mut api.network, spec);
             svc.status.get_or_insert_with(|| k8s_openapi::api::core::v1::ServiceStatus {
                 load_balancer: Some(Default::default()),
                 ..Default::default()
@@ -65,19 +73,12 @@ pub fn apply(cluster: &mut Cluster, object: &mut Object) {
         }
         Object::Namespace(ns) => {
             let name = ns.metadata.name.clone().unwrap_or_default();
-            ns.metadata
-                .labels
-                .get_or_insert_with(BTreeMap::new)
-                .insert("kubernetes.io/metadata.name".into(), name);
-            ns.spec.get_or_insert_with(|| k8s_openapi::api::core::v1::NamespaceSpec {
-                finalizers: Some(vec!["kubernetes".into()]),
-            });
-            ns.status.get_or_insert_with(|| k8s_openapi::api::core::v1::NamespaceStatus {
-                phase: Some("Active".into()),
-                ..Default::default()
-            });
+            ns.metadata.labels.get_or_insert_with(BTreeMap::new).insert("kubernetes.io/metadata.name".into(), name);
+            ns.spec.get_or_insert_with(|| k8s_openapi::api::core::v1::NamespaceSpec { finalizers: Some(vec!["kubernetes".into()]) });
+            ns.status
+                .get_or_insert_with(|| k8s_openapi::api::core::v1::NamespaceStatus { phase: Some("Active".into()), ..Default::default() });
         }
-        Object::Node(node) => crate::bootstrap::node_defaults(cluster, node),
+        Object::Node(node) => node_registration(api, node),
         Object::Event(_) | Object::Stored(_) => {}
     }
 }
@@ -99,9 +100,8 @@ pub fn pod_spec(spec: &mut PodSpec) {
 
 fn container(c: &mut Container) {
     let image = c.image.clone().unwrap_or_default();
-    c.image_pull_policy.get_or_insert_with(|| {
-        if image_tag(&image).is_none_or(|t| t == "latest") { "Always" } else { "IfNotPresent" }.into()
-    });
+    c.image_pull_policy
+        .get_or_insert_with(|| if image_tag(&image).is_none_or(|t| t == "latest") { "Always" } else { "IfNotPresent" }.into());
     c.termination_message_path.get_or_insert_with(|| "/dev/termination-log".into());
     c.termination_message_policy.get_or_insert_with(|| "File".into());
     c.resources.get_or_insert_with(Default::default);
@@ -119,15 +119,6 @@ fn container(c: &mut Container) {
     }
 }
 
-/// The tag of an image reference (`nginx:1.27` → `1.27`), ignoring registry ports and digests.
-pub fn image_tag(image: &str) -> Option<&str> {
-    if image.contains('@') {
-        return Some("@digest");
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    last.split_once(':').map(|(_, t)| t)
-}
-
 /// What admission adds to every Pod: the default ServiceAccount, priority, service links and
 /// the DefaultTolerationSeconds tolerations.
 fn pod_admission(spec: &mut PodSpec) {
@@ -137,9 +128,7 @@ fn pod_admission(spec: &mut PodSpec) {
     spec.preemption_policy.get_or_insert_with(|| "PreemptLowerPriority".into());
     let tolerations = spec.tolerations.get_or_insert_with(Vec::new);
     for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
-        let tolerated = tolerations
-            .iter()
-            .any(|t| t.key.as_deref() == Some(key) && t.effect.as_deref().is_none_or(|e| e == "NoExecute"));
+        let tolerated = tolerations.iter().any(|t| t.key.as_deref() == Some(key) && t.effect.as_deref().is_none_or(|e| e == "NoExecute"));
         if !tolerated {
             tolerations.push(Toleration {
                 key: Some(key.into()),
@@ -259,16 +248,188 @@ fn service_spec(spec: &mut ServiceSpec) {
     }
 }
 
+/// Fills what the kubelet reports about itself when it registers: labels, podCIDR, capacity,
+/// conditions, addresses and system info. What the manifest gave is kept.
+fn node_registration(api: &mut ApiServer, node: &mut Node) {
+    let name = node.metadata.name.clone().unwrap_or_default();
+    let labels = node.metadata.labels.get_or_insert_with(BTreeMap::new);
+    for (k, v) in [
+        ("beta.kubernetes.io/arch", "amd64"),
+        ("beta.kubernetes.io/os", "linux"),
+        ("kubernetes.io/arch", "amd64"),
+        ("kubernetes.io/hostname", name.as_str()),
+        ("kubernetes.io/os", "linux"),
+    ] {
+        labels.entry(k.to_string()).or_insert_with(|| v.to_string());
+    }
+    let spec = node.spec.get_or_insert_with(NodeSpec::default);
+    if let Some(cidr) = api.allocations.node_pod_cidr(&name) {
+        spec.pod_cidr.get_or_insert_with(|| cidr.clone());
+        spec.pod_cidrs.get_or_insert_with(|| vec![cidr]);
+    }
+    let ip = api.allocations.node_ip(&name);
+    let now = api.timestamp();
+    let status = node.status.get_or_insert_with(NodeStatus::default);
+    let capacity = status.capacity.get_or_insert_with(BTreeMap::new);
+    for (k, v) in [("cpu", "4"), ("ephemeral-storage", "100Gi"), ("hugepages-2Mi", "0"), ("memory", "8Gi"), ("pods", "110")] {
+        capacity.entry(k.to_string()).or_insert_with(|| Quantity(v.to_string()));
+    }
+    let capacity = capacity.clone();
+    status.allocatable.get_or_insert(capacity);
+    status.addresses.get_or_insert_with(|| {
+        vec![NodeAddress { type_: "InternalIP".into(), address: ip }, NodeAddress { type_: "Hostname".into(), address: name.clone() }]
+    });
+    status.conditions.get_or_insert_with(|| {
+        [
+            ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+        ]
+        .into_iter()
+        .map(|(t, s, r, m)| NodeCondition {
+            type_: t.into(),
+            status: s.into(),
+            reason: Some(r.into()),
+            message: Some(m.into()),
+            last_heartbeat_time: Some(now.clone()),
+            last_transition_time: Some(now.clone()),
+        })
+        .collect()
+    });
+    status.node_info.get_or_insert_with(|| NodeSystemInfo {
+        architecture: "amd64".into(),
+        boot_id: String::new(),
+        container_runtime_version: "containerd://2.1.3".into(),
+        kernel_version: "6.12.0-kubeplay".into(),
+        kube_proxy_version: String::new(),
+        kubelet_version: KUBERNETES_VERSION.into(),
+        machine_id: String::new(),
+        operating_system: "linux".into(),
+        os_image: "Debian GNU/Linux 12 (bookworm)".into(),
+        system_uuid: String::new(),
+        ..Default::default()
+    });
+}
+
+/// Whether a write changes the spec of a kind whose generation tracks it.
+pub(super) fn spec_changed(old: &Object, new: &Object) -> bool {
+    match (old, new) {
+        (Object::Deployment(a), Object::Deployment(b)) => a.spec != b.spec,
+        (Object::ReplicaSet(a), Object::ReplicaSet(b)) => a.spec != b.spec,
+        _ => false,
+    }
+}
+
+/// `PrepareForUpdate` + update validation for a client's whole-object write (`kubectl apply`):
+/// the manifest's spec (defaulted), labels and annotations replace the live ones; status, uid,
+/// timestamps and allocated addresses stay. Pods accept only image changes.
+pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut desired: Object) -> Result<Object, String> {
+    if let (Object::Service(old), Object::Service(new)) = (existing, &mut desired) {
+        keep_allocations(old, new);
+    }
+    default(api, &mut desired);
+    let old_meta = existing.meta().clone();
+    let labels = desired.meta().labels.clone();
+    let annotations = desired.meta().annotations.clone();
+    let mut merged = match (existing.clone(), desired) {
+        (Object::Deployment(mut old), Object::Deployment(new)) => {
+            old.spec = new.spec;
+            Object::Deployment(old)
+        }
+        (Object::ReplicaSet(mut old), Object::ReplicaSet(new)) => {
+            old.spec = new.spec;
+            Object::ReplicaSet(old)
+        }
+        (Object::Service(mut old), Object::Service(new)) => {
+            old.spec = new.spec;
+            Object::Service(old)
+        }
+        (Object::Pod(mut old), Object::Pod(new)) => {
+            pod_update(&mut old, new)?;
+            Object::Pod(old)
+        }
+        (_, mut other) => {
+            other.meta_mut().generation = old_meta.generation;
+            other
+        }
+    };
+    let meta = merged.meta_mut();
+    meta.uid = old_meta.uid.clone();
+    meta.creation_timestamp = old_meta.creation_timestamp;
+    meta.labels = labels;
+    meta.annotations = annotations;
+    Ok(merged)
+}
+
+/// A Service keeps its ClusterIP and node ports across applies that do not set them.
+fn keep_allocations(old: &Service, new: &mut Service) {
+    let (Some(o), Some(n)) = (old.spec.as_ref(), new.spec.as_mut()) else {
+        return;
+    };
+    if n.cluster_ip.is_none() && n.type_.as_deref() != Some("ExternalName") {
+        n.cluster_ip = o.cluster_ip.clone();
+        n.cluster_ips = o.cluster_ips.clone();
+    }
+    for port in n.ports.iter_mut().flatten() {
+        if port.node_port.is_none() {
+            port.node_port = o.ports.iter().flatten().find(|p| p.port == port.port && p.name == port.name).and_then(|p| p.node_port);
+        }
+    }
+}
+
+/// A Pod spec without the ServiceAccount token volume admission added (its name is random,
+/// so the re-defaulted manifest always differs there).
+fn without_token(mut spec: PodSpec) -> PodSpec {
+    let is_token = |name: &str| name.starts_with("kube-api-access-");
+    if let Some(volumes) = spec.volumes.as_mut() {
+        volumes.retain(|v| !is_token(&v.name));
+    }
+    for c in &mut spec.containers {
+        if let Some(mounts) = c.volume_mounts.as_mut() {
+            mounts.retain(|m| !is_token(&m.name));
+        }
+    }
+    spec
+}
+
+const POD_UPDATE_FORBIDDEN: &str = "spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+/// `ValidatePodUpdate`: only container images may change (of what we model).
+fn pod_update(old: &mut Pod, new: Pod) -> Result<(), String> {
+    let name = old.metadata.name.clone().unwrap_or_default();
+    let (Some(old_spec), Some(mut new_spec)) = (old.spec.clone(), new.spec) else {
+        return Ok(());
+    };
+    new_spec.node_name = old_spec.node_name.clone();
+    let mut changed = Vec::new();
+    if new_spec.containers.len() == old_spec.containers.len() {
+        for (i, (n, o)) in new_spec.containers.iter_mut().zip(&old_spec.containers).enumerate() {
+            if n.image != o.image {
+                changed.push((i, n.image.clone()));
+                n.image = o.image.clone();
+                n.image_pull_policy = o.image_pull_policy.clone();
+            }
+        }
+    }
+    if without_token(new_spec) != without_token(old_spec) {
+        return Err(format!("The Pod {name:?} is invalid: {POD_UPDATE_FORBIDDEN}\n"));
+    }
+    let spec = old.spec.get_or_insert_with(Default::default);
+    for (i, image) in changed {
+        if let Some(c) = spec.containers.get_mut(i) {
+            c.image = image;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn image_pull_policy_follows_the_tag() {
-        assert_eq!(image_tag("nginx"), None);
-        assert_eq!(image_tag("nginx:1.27"), Some("1.27"));
-        assert_eq!(image_tag("localhost:5000/app"), None);
-        assert_eq!(image_tag("localhost:5000/app:v2"), Some("v2"));
         let mut c = Container { image: Some("nginx".into()), ..Default::default() };
         container(&mut c);
         assert_eq!(c.image_pull_policy.as_deref(), Some("Always"));

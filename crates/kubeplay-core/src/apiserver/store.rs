@@ -1,7 +1,9 @@
-//! The simulated API server's storage: objects in key order, one resourceVersion counter, and
-//! a log of changes that the host turns into controller work (a watch, in Kubernetes terms).
+//! The simulated API server's storage: objects in key order behind `Rc` (readers and watch
+//! events share them; a writer copies what it changes), one resourceVersion counter, a log of
+//! changes that the host turns into watch events, and the indexes controllers read through.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use crate::api::{Object, ObjectKey};
 
@@ -12,28 +14,38 @@ pub enum ChangeKind {
     Deleted,
 }
 
+/// One watch event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Change {
     pub key: ObjectKey,
     pub kind: ChangeKind,
     /// The object as it is now (Added, Modified) or was (Deleted).
-    pub object: Object,
+    pub object: Rc<Object>,
+    /// The version before a modification (informers hand handlers both).
+    pub old: Option<Rc<Object>>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    objects: BTreeMap<ObjectKey, Object>,
+    objects: BTreeMap<ObjectKey, Rc<Object>>,
     resource_version: u64,
     changes: Vec<Change>,
     /// Owner uid → objects whose ownerReferences name it (the garbage collector's graph).
     dependents: BTreeMap<String, BTreeSet<ObjectKey>>,
-    /// Node name → Pods bound to it (`spec.nodeName`), as the scheduler's cache keeps them.
+    /// Node name → Pods bound to it (`spec.nodeName`).
     pods_by_node: BTreeMap<String, BTreeSet<ObjectKey>>,
+    /// Objects per kind, so counting Pods does not walk them.
+    counts: BTreeMap<&'static str, usize>,
 }
 
 impl Store {
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
-        self.objects.get(key)
+        self.objects.get(key).map(|o| &**o)
+    }
+
+    /// A shared handle to the stored object (no copy).
+    pub fn get_rc(&self, key: &ObjectKey) -> Option<Rc<Object>> {
+        self.objects.get(key).cloned()
     }
 
     /// All objects of `kind`, optionally in one namespace, in name order.
@@ -42,17 +54,22 @@ impl Store {
         self.objects
             .range(start..)
             .take_while(move |(k, _)| k.kind == kind && namespace.is_none_or(|ns| k.namespace == ns))
-            .map(|(_, o)| o)
+            .map(|(_, o)| &**o)
+    }
+
+    /// How many objects of `kind` there are.
+    pub fn count(&self, kind: &str) -> usize {
+        self.counts.get(kind).copied().unwrap_or(0)
     }
 
     /// Objects with an ownerReference to `owner_uid`, in key order.
     pub fn dependents<'a>(&'a self, owner_uid: &str) -> impl Iterator<Item = &'a Object> + 'a {
-        self.dependents.get(owner_uid).into_iter().flatten().filter_map(|k| self.objects.get(k))
+        self.dependents.get(owner_uid).into_iter().flatten().filter_map(|k| self.get(k))
     }
 
     /// Pods bound to `node`, in key order.
     pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Object> + 'a {
-        self.pods_by_node.get(node).into_iter().flatten().filter_map(|k| self.objects.get(k))
+        self.pods_by_node.get(node).into_iter().flatten().filter_map(|k| self.get(k))
     }
 
     pub fn len(&self) -> usize {
@@ -69,63 +86,68 @@ impl Store {
 
     /// Creates or replaces an object, stamping a new resourceVersion. A write that changes
     /// nothing is dropped, as the API server drops no-op updates: no new version, no watch
-    /// event, so level-triggered controllers settle.
-    pub fn put(&mut self, mut object: Object) {
+    /// event, so level-triggered controllers settle. Returns the stored object.
+    pub fn put(&mut self, mut object: Object) -> Rc<Object> {
         let key = object.key();
-        let previous = self.objects.get(&key);
-        if let Some(prev) = previous {
+        let previous = self.objects.get(&key).cloned();
+        if let Some(prev) = &previous {
             object.meta_mut().resource_version = prev.meta().resource_version.clone();
-            if *prev == object {
-                return;
+            if **prev == object {
+                return prev.clone();
             }
         }
         let kind = if previous.is_some() { ChangeKind::Modified } else { ChangeKind::Added };
         self.resource_version += 1;
         object.meta_mut().resource_version = Some(self.resource_version.to_string());
-        self.changes.push(Change { key: key.clone(), kind, object: object.clone() });
-        if let Some(prev) = self.objects.get(&key) {
-            index(&mut self.dependents, &mut self.pods_by_node, &key, prev, false);
+        let object = Rc::new(object);
+        if let Some(prev) = &previous {
+            self.index(&key, prev, false);
+        } else {
+            *self.counts.entry(key.kind).or_default() += 1;
         }
-        index(&mut self.dependents, &mut self.pods_by_node, &key, &object, true);
-        self.objects.insert(key, object);
+        self.index(&key, &object, true);
+        self.objects.insert(key.clone(), object.clone());
+        self.changes.push(Change { key, kind, object: object.clone(), old: previous });
+        object
     }
 
-    pub fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
+    pub fn remove(&mut self, key: &ObjectKey) -> Option<Rc<Object>> {
         let removed = self.objects.remove(key)?;
-        index(&mut self.dependents, &mut self.pods_by_node, key, &removed, false);
+        self.index(key, &removed, false);
+        if let Some(n) = self.counts.get_mut(key.kind) {
+            *n = n.saturating_sub(1);
+        }
         self.resource_version += 1;
-        self.changes.push(Change { key: key.clone(), kind: ChangeKind::Deleted, object: removed.clone() });
+        self.changes.push(Change { key: key.clone(), kind: ChangeKind::Deleted, object: removed.clone(), old: None });
         Some(removed)
     }
 
     pub fn drain_changes(&mut self) -> Vec<Change> {
         std::mem::take(&mut self.changes)
     }
-}
 
-/// Adds `object` to (or removes it from) the owner and node indexes.
-fn index(
-    dependents: &mut BTreeMap<String, BTreeSet<ObjectKey>>,
-    pods_by_node: &mut BTreeMap<String, BTreeSet<ObjectKey>>,
-    key: &ObjectKey,
-    object: &Object,
-    add: bool,
-) {
-    fn update(map: &mut BTreeMap<String, BTreeSet<ObjectKey>>, k: &str, key: &ObjectKey, add: bool) {
-        if add {
-            map.entry(k.to_string()).or_default().insert(key.clone());
-        } else if let Some(set) = map.get_mut(k) {
-            set.remove(key);
-            if set.is_empty() {
-                map.remove(k);
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Adds `object` to (or removes it from) the owner and node indexes.
+    fn index(&mut self, key: &ObjectKey, object: &Object, add: bool) {
+        fn update(map: &mut BTreeMap<String, BTreeSet<ObjectKey>>, k: &str, key: &ObjectKey, add: bool) {
+            if add {
+                map.entry(k.to_string()).or_default().insert(key.clone());
+            } else if let Some(set) = map.get_mut(k) {
+                set.remove(key);
+                if set.is_empty() {
+                    map.remove(k);
+                }
             }
         }
-    }
-    for owner in object.meta().owner_references.iter().flatten() {
-        update(dependents, &owner.uid, key, add);
-    }
-    if let Some(node) = object.as_pod().and_then(|p| p.spec.as_ref()?.node_name.as_deref()) {
-        update(pods_by_node, node, key, add);
+        for owner in object.meta().owner_references.iter().flatten() {
+            update(&mut self.dependents, &owner.uid, key, add);
+        }
+        if let Some(node) = object.as_pod().and_then(|p| p.spec.as_ref()?.node_name.as_deref()) {
+            update(&mut self.pods_by_node, node, key, add);
+        }
     }
 }
 
@@ -151,8 +173,11 @@ mod tests {
         changed.meta_mut().labels = Some([("x".to_string(), "y".to_string())].into());
         s.put(changed);
         assert_eq!(s.resource_version(), 2);
-        let kinds: Vec<ChangeKind> = s.drain_changes().iter().map(|c| c.kind).collect();
+        let changes = s.drain_changes();
+        let kinds: Vec<ChangeKind> = changes.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, vec![ChangeKind::Added, ChangeKind::Modified]);
+        assert!(changes[1].old.as_ref().is_some_and(|o| o.meta().labels.is_none()), "a modification carries the old version");
+        assert_eq!(s.count("Pod"), 1);
     }
 
     #[test]
@@ -160,10 +185,8 @@ mod tests {
         let mut s = Store::default();
         let mut p = pod("default", "a");
         if let Object::Pod(pod) = &mut p {
-            pod.metadata.owner_references = Some(vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
-                uid: "rs-uid".into(),
-                ..Default::default()
-            }]);
+            pod.metadata.owner_references =
+                Some(vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference { uid: "rs-uid".into(), ..Default::default() }]);
             pod.spec = Some(k8s_openapi::api::core::v1::PodSpec { node_name: Some("n1".into()), ..Default::default() });
         }
         s.put(p.clone());

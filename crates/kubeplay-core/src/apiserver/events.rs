@@ -1,0 +1,159 @@
+//! Kubernetes Events (`core/v1`), recorded as the client-go event recorder does: named
+//! `<object>.<hex UnixNano>`, identical events within ten minutes folded into one with a
+//! higher `count` (the EventCorrelator's aggregation), and removed an hour after their last
+//! write, as kube-apiserver's `--event-ttl=1h` lease does.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::api::{Object, ObjectKey};
+use crate::time::{from_time, SimDuration, SimTime};
+
+/// What a component reports about an object.
+pub struct NewEvent<'a> {
+    pub involved: &'a Object,
+    pub warning: bool,
+    pub reason: &'a str,
+    pub message: String,
+    /// `default-scheduler`, `kubelet`, `deployment-controller`, …
+    pub component: &'a str,
+    /// The node, for kubelet events.
+    pub host: Option<&'a str>,
+    /// `spec.containers{nginx}` for container events.
+    pub field_path: Option<String>,
+}
+
+impl<'a> NewEvent<'a> {
+    /// A Normal event from a control-plane component.
+    pub fn normal(component: &'a str, involved: &'a Object, reason: &'a str, message: String) -> NewEvent<'a> {
+        NewEvent { involved, warning: false, reason, message, component, host: None, field_path: None }
+    }
+
+    /// A Warning event from a control-plane component.
+    pub fn warning(component: &'a str, involved: &'a Object, reason: &'a str, message: String) -> NewEvent<'a> {
+        NewEvent { warning: true, ..NewEvent::normal(component, involved, reason, message) }
+    }
+}
+
+const AGGREGATION_WINDOW: SimDuration = SimDuration(10 * 60 * 1000);
+/// kube-apiserver's default `--event-ttl`.
+pub const EVENT_TTL: SimDuration = SimDuration(60 * 60 * 1000);
+
+/// What the EventCorrelator compares: involved object uid, field path, reason, message, type.
+type CorrelationKey = (String, Option<String>, String, String, &'static str);
+
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    /// The aggregation index: an Event is found by what it says, not by scanning Events.
+    by_correlation: BTreeMap<CorrelationKey, ObjectKey>,
+    /// Expiry time → Events that expire then (each Event appears once, at its latest time).
+    expiry: BTreeSet<(SimTime, ObjectKey)>,
+    expires_at: BTreeMap<ObjectKey, (SimTime, CorrelationKey)>,
+}
+
+/// The Event to write for `e` at `now`: a new one, or `existing` counted once more.
+pub(super) fn build(e: &NewEvent<'_>, now: SimTime, existing: Option<&Event>, name_nanos: u64, uid: impl FnOnce() -> String) -> Event {
+    let timestamp = crate::time::to_time(now);
+    if let Some(ev) = existing {
+        let mut ev = ev.clone();
+        ev.count = Some(ev.count.unwrap_or(1) + 1);
+        ev.last_timestamp = Some(timestamp);
+        return ev;
+    }
+    let meta = e.involved.meta();
+    let namespace = match meta.namespace.as_deref() {
+        Some(ns) if !ns.is_empty() => ns.to_string(),
+        _ => "default".to_string(),
+    };
+    Event {
+        metadata: ObjectMeta {
+            name: Some(format!("{}.{:x}", meta.name.as_deref().unwrap_or(""), name_nanos)),
+            namespace: Some(namespace),
+            creation_timestamp: Some(timestamp.clone()),
+            uid: Some(uid()),
+            ..Default::default()
+        },
+        involved_object: involved_reference(e),
+        reason: Some(e.reason.to_string()),
+        message: Some(e.message.clone()),
+        type_: Some(event_type(e).to_string()),
+        count: Some(1),
+        first_timestamp: Some(timestamp.clone()),
+        last_timestamp: Some(timestamp),
+        source: Some(EventSource { component: Some(e.component.to_string()), host: e.host.map(str::to_string) }),
+        reporting_component: Some(e.component.to_string()),
+        reporting_instance: Some(e.host.unwrap_or(e.component).to_string()),
+        ..Default::default()
+    }
+}
+
+fn event_type(e: &NewEvent<'_>) -> &'static str {
+    if e.warning {
+        "Warning"
+    } else {
+        "Normal"
+    }
+}
+
+fn involved_reference(e: &NewEvent<'_>) -> ObjectReference {
+    let meta = e.involved.meta();
+    ObjectReference {
+        api_version: Some(e.involved.api_version()),
+        kind: Some(e.involved.info().kind.to_string()),
+        name: meta.name.clone(),
+        namespace: meta.namespace.clone(),
+        uid: meta.uid.clone(),
+        resource_version: meta.resource_version.clone(),
+        field_path: e.field_path.clone(),
+    }
+}
+
+impl Recorder {
+    /// The key of the Event that `e` would aggregate into at `now`, if any.
+    pub(super) fn existing<'s>(&self, e: &NewEvent<'_>, now: SimTime, get: impl Fn(&ObjectKey) -> Option<&'s Event>) -> Option<&'s Event> {
+        let key = self.by_correlation.get(&correlation(e))?;
+        get(key).filter(|ev| ev.last_timestamp.as_ref().is_some_and(|t| now.since(from_time(t)) < AGGREGATION_WINDOW))
+    }
+
+    /// Notes that the Event `key` for `e` was written at `now`.
+    pub(super) fn written(&mut self, e: &NewEvent<'_>, key: ObjectKey, now: SimTime) {
+        let correlation = correlation(e);
+        if let Some((at, _)) = self.expires_at.get(&key) {
+            self.expiry.remove(&(*at, key.clone()));
+        }
+        let at = now.plus(EVENT_TTL);
+        self.expiry.insert((at, key.clone()));
+        self.expires_at.insert(key.clone(), (at, correlation.clone()));
+        self.by_correlation.insert(correlation, key);
+    }
+
+    /// Events whose time to live has run out by `now`, forgotten by the recorder.
+    pub(super) fn expired(&mut self, now: SimTime) -> Vec<ObjectKey> {
+        let mut gone = Vec::new();
+        while let Some((at, key)) = self.expiry.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.expiry.pop_first();
+            if let Some((_, correlation)) = self.expires_at.remove(&key) {
+                if self.by_correlation.get(&correlation) == Some(&key) {
+                    self.by_correlation.remove(&correlation);
+                }
+            }
+            gone.push(key);
+        }
+        gone
+    }
+
+    /// When the next Event expires.
+    pub(super) fn next_expiry(&self) -> Option<SimTime> {
+        self.expiry.first().map(|(t, _)| *t)
+    }
+}
+
+fn correlation(e: &NewEvent<'_>) -> CorrelationKey {
+    let uid = e.involved.meta().uid.clone().unwrap_or_default();
+    (uid, e.field_path.clone(), e.reason.to_string(), e.message.clone(), event_type(e))
+}

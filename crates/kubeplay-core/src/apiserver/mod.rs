@@ -1,0 +1,256 @@
+//! The simulated kube-apiserver: every write in the cluster comes through here. It stores
+//! objects (with resourceVersions and watch events), stamps uids, names and timestamps,
+//! defaults and validates per kind, allocates addresses, deletes Pods gracefully and records
+//! Events. It imports nothing above the object model: components call it, never the reverse.
+
+mod allocator;
+pub mod events;
+pub mod store;
+pub mod strategy;
+
+use std::rc::Rc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+pub use allocator::{format_ip, parse_ip, NODE_PORT_MAX, NODE_PORT_MIN};
+pub use events::NewEvent;
+pub use store::{Change, ChangeKind, Store};
+pub use strategy::KUBERNETES_VERSION;
+
+use crate::api::{Object, ObjectKey};
+use crate::rng::SimRng;
+use crate::time::{to_time, SimDuration, SimTime};
+
+/// The most Pods the simulated cluster holds: above Kubernetes' own envelope (150,000), and
+/// a bound on memory when a manifest asks for `replicas: 2147483647`.
+pub const MAX_PODS: usize = 200_000;
+
+#[derive(Clone, Debug)]
+pub struct ApiServer {
+    now: SimTime,
+    store: Store,
+    allocations: allocator::Allocations,
+    /// `generateName` suffixes and the ServiceAccount token volume's name.
+    names: SimRng,
+    uids: SimRng,
+    /// ClusterIP and NodePort choices.
+    network: SimRng,
+    recorder: events::Recorder,
+}
+
+impl ApiServer {
+    pub fn new(seed: u64) -> ApiServer {
+        ApiServer {
+            now: SimTime::ZERO,
+            store: Store::default(),
+            allocations: allocator::Allocations::default(),
+            names: SimRng::stream(seed, "names"),
+            uids: SimRng::stream(seed, "uids"),
+            network: SimRng::stream(seed, "network"),
+            recorder: events::Recorder::default(),
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The host moves the API server's clock with its own; Events expire as it passes.
+    pub fn set_now(&mut self, now: SimTime) {
+        self.now = now;
+        for key in self.recorder.expired(now) {
+            self.store.remove(&key);
+        }
+    }
+
+    /// When the next Event's time to live runs out.
+    pub fn next_expiry(&self) -> Option<SimTime> {
+        self.recorder.next_expiry()
+    }
+
+    /// `metav1.Now()` in virtual time.
+    pub fn timestamp(&self) -> Time {
+        to_time(self.now)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
+        self.store.get(key)
+    }
+
+    pub fn get_rc(&self, key: &ObjectKey) -> Option<Rc<Object>> {
+        self.store.get_rc(key)
+    }
+
+    pub fn drain_changes(&mut self) -> Vec<Change> {
+        self.store.drain_changes()
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.store.has_changes()
+    }
+
+    /// Creates an object as the API server does: name from `generateName`, uid,
+    /// creationTimestamp, generation, defaults and allocations.
+    pub fn create(&mut self, mut object: Object) -> Result<Rc<Object>, String> {
+        if object.info().kind == "Pod" && self.store.count("Pod") >= MAX_PODS {
+            return Err(format!("kubeplay: the simulated cluster holds at most {MAX_PODS} Pods"));
+        }
+        let now = self.timestamp();
+        let uid = self.uids.uuid();
+        {
+            let meta = object.meta_mut();
+            if meta.name.as_deref().is_none_or(str::is_empty) {
+                if let Some(prefix) = meta.generate_name.clone() {
+                    meta.name = Some(format!("{prefix}{}", self.names.name_suffix(5)));
+                }
+            }
+            meta.uid = Some(uid);
+            meta.creation_timestamp = Some(now);
+            meta.resource_version = None;
+            meta.deletion_timestamp = None;
+        }
+        strategy::default(self, &mut object);
+        if strategy::has_generation(&object) {
+            object.meta_mut().generation = Some(1);
+        }
+        Ok(self.store.put(object))
+    }
+
+    /// Writes an updated object (a component's write of spec or status). As the API server
+    /// does, a change to the spec bumps `metadata.generation`.
+    pub fn update(&mut self, mut object: Object) -> Rc<Object> {
+        if let Some(old) = self.store.get(&object.key()) {
+            if strategy::spec_changed(old, &object) {
+                let generation = old.meta().generation.unwrap_or(1) + 1;
+                object.meta_mut().generation = Some(generation);
+            }
+        }
+        self.store.put(object)
+    }
+
+    /// A client's whole-object update (`kubectl apply` of a changed manifest): the kind's
+    /// update strategy merges, defaults and validates it against the live object.
+    pub fn update_from_client(&mut self, desired: Object) -> Result<Rc<Object>, String> {
+        let Some(existing) = self.store.get_rc(&desired.key()) else {
+            return Err(format!("{} {:?} not found", desired.info().qualified_plural(), desired.name()));
+        };
+        let merged = strategy::update_from_client(self, &existing, desired)?;
+        Ok(self.update(merged))
+    }
+
+    /// Deletes an object. A Pod bound to a node and not finished is deleted gracefully: it gets
+    /// a `deletionTimestamp` and its kubelet removes it once its containers have stopped.
+    /// Everything else goes at once; the garbage collector removes what it owned.
+    pub fn delete(&mut self, key: &ObjectKey) -> bool {
+        self.delete_with_grace(key, None)
+    }
+
+    /// `DELETE` with `gracePeriodSeconds` (`None`: the Pod's own
+    /// `terminationGracePeriodSeconds`; `Some(0)`: at once).
+    pub fn delete_with_grace(&mut self, key: &ObjectKey, grace_seconds: Option<i64>) -> bool {
+        let Some(object) = self.store.get(key) else {
+            return false;
+        };
+        let Some(pod) = object.as_pod() else {
+            self.store.remove(key);
+            return true;
+        };
+        let unbound = crate::api::pod_util::node_name(pod).is_none();
+        if unbound || crate::api::pod_util::is_terminal(pod) || grace_seconds == Some(0) {
+            self.store.remove(key);
+            return true;
+        }
+        if pod.metadata.deletion_timestamp.is_some() {
+            return true; // Already terminating.
+        }
+        let grace = grace_seconds.or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds)).unwrap_or(30).max(0);
+        let mut pod = pod.clone();
+        pod.metadata.deletion_timestamp = Some(to_time(self.now.plus(SimDuration::from_secs(grace as u64))));
+        pod.metadata.deletion_grace_period_seconds = Some(grace);
+        self.store.put(Object::Pod(pod));
+        true
+    }
+
+    /// Records an Event (a new one, or an aggregated count on an identical recent one).
+    pub fn record(&mut self, e: NewEvent<'_>) {
+        let now = self.now;
+        let existing = self.recorder.existing(&e, now, |k| self.store.get(k).and_then(Object::as_event)).cloned();
+        let nanos = now.unix_nanos() + self.store.resource_version();
+        let uids = &mut self.uids;
+        let event = events::build(&e, now, existing.as_ref(), nanos, || uids.uuid());
+        let stored = self.store.put(Object::Event(event));
+        self.recorder.written(&e, stored.key(), now);
+    }
+
+    /// Marks a fixed Service address (the `kubernetes` Service's 10.96.0.1) as taken.
+    pub fn reserve_service_ip(&mut self, ip: &str) {
+        self.allocations.reserve_service_ip(ip);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Pod, PodSpec};
+
+    fn pod(name: &str, node: Option<&str>) -> Object {
+        let mut p = Pod::default();
+        p.metadata.name = Some(name.into());
+        p.metadata.namespace = Some("default".into());
+        p.spec = Some(PodSpec { node_name: node.map(Into::into), ..Default::default() });
+        Object::Pod(p)
+    }
+
+    #[test]
+    fn unbound_pods_go_at_once_bound_ones_gracefully() {
+        let mut api = ApiServer::new(1);
+        let a = api.create(pod("a", None)).expect("created").key();
+        let b = api.create(pod("b", Some("n1"))).expect("created").key();
+        assert!(api.delete(&a));
+        assert!(api.get(&a).is_none());
+        assert!(api.delete(&b));
+        let b_meta = api.get(&b).expect("still there").meta().clone();
+        assert_eq!(b_meta.deletion_grace_period_seconds, Some(30));
+        assert_eq!(b_meta.deletion_timestamp, Some(to_time(SimTime(30_000))));
+        assert!(api.delete_with_grace(&b, Some(0)));
+        assert!(api.get(&b).is_none());
+        assert!(!api.delete(&b), "deleting what is gone says so");
+    }
+
+    #[test]
+    fn events_aggregate_and_expire_after_an_hour() {
+        let mut api = ApiServer::new(1);
+        let p = api.create(pod("a", None)).expect("created");
+        for _ in 0..3 {
+            api.record(NewEvent::warning("default-scheduler", &p, "FailedScheduling", "no".into()));
+        }
+        let events: Vec<&Object> = api.store().list("Event", None).collect();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].as_event().and_then(|e| e.count), Some(3));
+        api.set_now(SimTime(59 * 60 * 1000));
+        api.record(NewEvent::warning("default-scheduler", &p, "FailedScheduling", "no".into()));
+        api.set_now(SimTime(61 * 60 * 1000));
+        assert_eq!(api.store().count("Event"), 1, "an aggregated write renews the Event's lease");
+        api.set_now(SimTime(120 * 60 * 1000));
+        assert_eq!(api.store().count("Event"), 0);
+        assert_eq!(api.next_expiry(), None);
+    }
+
+    #[test]
+    fn the_pod_cap_is_an_api_error_not_a_crash() {
+        let mut api = ApiServer::new(1);
+        for i in 0..MAX_PODS {
+            let mut p = Pod::default();
+            p.metadata.name = Some(format!("p{i}"));
+            p.metadata.namespace = Some("default".into());
+            // Bypass defaulting for speed: the cap counts stored Pods.
+            api.store.put(Object::Pod(p));
+        }
+        let err = api.create(pod("one-more", None)).expect_err("over the cap");
+        assert!(err.contains("at most 200000 Pods"), "{err}");
+    }
+}

@@ -1,0 +1,492 @@
+//! The kubelet, first slice, as a component: it hears its Pods through its watch — bound to a
+//! node, marked for deletion, given a new image — and works each Pod through queued steps with
+//! modelled delays: admit, sandbox and IP, pull each image, start each container in order;
+//! on deletion stop the containers and release the Pod. Pods visibly pass through
+//! Pending/ContainerCreating before Running. It also keeps each node's pulled images (the
+//! containerd image store) and hands out Pod IPs from each node's podCIDR (host-local IPAM).
+
+mod images;
+mod ipam;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, HostIP, Pod, PodCondition,
+    PodIP,
+};
+
+pub use images::image_size;
+
+use crate::api::image::qualified_image;
+use crate::api::pod_util;
+use crate::api::{Object, ObjectKey};
+use crate::apiserver::{ApiServer, Change, ChangeKind, NewEvent};
+use crate::rng::{fnv1a64, SimRng};
+use crate::runtime::{Action, Component, Ctx, Requests, Watches};
+use crate::time::{SimDuration, SimTime};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The kubelet sees the Pod bound to its node.
+    Admit,
+    /// Sandbox and network are up: the Pod has an IP.
+    SandboxReady,
+    /// Ensure container `i`'s image is present.
+    Pull(usize),
+    /// Container `i`'s image finished pulling after `ms`.
+    Pulled(usize, u64),
+    /// Create and start container `i`.
+    Start(usize),
+    /// All containers have stopped after a deletion; the Pod object goes.
+    Stopped,
+    /// Nothing to do until the Pod changes.
+    Idle,
+}
+
+/// The kubelet's record of one Pod incarnation (its pod worker).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PodWorker {
+    uid: String,
+    step: Step,
+    due: SimTime,
+    terminating: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Kubelet {
+    workers: BTreeMap<ObjectKey, PodWorker>,
+    /// Images each node has pulled.
+    images: BTreeMap<String, BTreeSet<String>>,
+    ipam: ipam::HostLocal,
+}
+
+impl Component for Kubelet {
+    fn name(&self) -> &'static str {
+        "kubelet"
+    }
+
+    fn watches(&self) -> Watches {
+        Watches::none().observes("Pod")
+    }
+
+    fn observe(&mut self, _api: &ApiServer, rng: &mut SimRng, change: &Change, requests: &mut Requests) {
+        let Some(pod) = change.object.as_pod() else {
+            return;
+        };
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        if change.kind == ChangeKind::Deleted {
+            if self.workers.get(&change.key).is_some_and(|w| w.uid == uid) {
+                self.forget(&change.key, pod);
+            }
+            return;
+        }
+        if pod_util::node_name(pod).is_none() {
+            return;
+        }
+        match self.workers.get(&change.key) {
+            Some(w) if w.uid == uid => {
+                let deleting = pod.metadata.deletion_timestamp.is_some() && !w.terminating;
+                if deleting || image_changed(pod) {
+                    requests.reconcile(change.key.clone());
+                }
+            }
+            _ => {
+                // A Pod newly bound to one of our nodes. The watch sees a binding a moment after
+                // the scheduler writes it; a Pod created with nodeName skips the scheduler.
+                let delay = if change.kind == ChangeKind::Added { SimDuration::ZERO } else { SimDuration(rng.range_inclusive(10, 60)) };
+                let due = _api.now().plus(delay);
+                self.workers.insert(change.key.clone(), PodWorker { uid, step: Step::Admit, due, terminating: false });
+                requests.reconcile_after(change.key.clone(), delay);
+            }
+        }
+    }
+
+    fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
+        let Some(pod) = ctx.api.get(key).and_then(Object::as_pod).cloned() else {
+            return Action::AwaitChange;
+        };
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let Some(worker) = self.workers.get(key).filter(|w| w.uid == uid).cloned() else {
+            return Action::AwaitChange;
+        };
+        let now = ctx.now();
+        if pod.metadata.deletion_timestamp.is_some() && !worker.terminating {
+            self.begin_termination(ctx, key, pod);
+        } else if !worker.terminating && image_changed(&pod) {
+            self.restart_changed(ctx, key, pod);
+        } else if worker.due <= now {
+            self.set(key, Step::Idle, SimDuration::ZERO, now);
+            let work = Work { key, uid: &uid };
+            match worker.step {
+                Step::Stopped => self.stopped(ctx, pod, key),
+                Step::Idle => {}
+                Step::Admit => self.admit(ctx, pod, &work),
+                Step::SandboxReady => self.sandbox_ready(ctx, pod, &work),
+                Step::Pull(i) => self.pull(ctx, pod, &work, i),
+                Step::Pulled(i, ms) => self.pulled(ctx, pod, &work, i, ms),
+                Step::Start(i) => self.start(ctx, pod, &work, i),
+            }
+        }
+        match self.workers.get(key) {
+            Some(w) if w.step != Step::Idle => Action::RequeueAfter(w.due.since(now)),
+            _ => Action::AwaitChange,
+        }
+    }
+
+    fn clone_box(&self) -> Box<dyn Component> {
+        Box::new(self.clone())
+    }
+}
+
+/// The Pod and incarnation a step is for.
+struct Work<'a> {
+    key: &'a ObjectKey,
+    uid: &'a str,
+}
+
+/// A running or started container whose spec now names another image.
+fn image_changed(pod: &Pod) -> bool {
+    let (Some(spec), Some(statuses)) = (pod.spec.as_ref(), pod.status.as_ref().and_then(|s| s.container_statuses.as_ref())) else {
+        return false;
+    };
+    spec.containers.iter().zip(statuses).any(|(c, s)| qualified_image(c.image.as_deref().unwrap_or("")) != s.image)
+}
+
+fn node_of(pod: &Pod) -> String {
+    pod_util::node_name(pod).unwrap_or("").to_string()
+}
+
+fn host_ip(api: &ApiServer, node: &str) -> String {
+    api.get(&ObjectKey::new("Node", "", node))
+        .and_then(Object::as_node)
+        .and_then(|n| n.status.as_ref()?.addresses.as_ref()?.iter().find(|a| a.type_ == "InternalIP").map(|a| a.address.clone()))
+        .unwrap_or_default()
+}
+
+fn condition(api: &ApiServer, type_: &str, status: bool, reason: Option<&str>, message: Option<String>) -> PodCondition {
+    PodCondition {
+        type_: type_.into(),
+        status: if status { "True" } else { "False" }.into(),
+        reason: reason.map(str::to_string),
+        message,
+        last_transition_time: Some(api.timestamp()),
+        last_probe_time: None,
+        observed_generation: None,
+    }
+}
+
+/// Sets a condition, keeping its transition time when the status is unchanged.
+fn set_condition(pod: &mut Pod, c: PodCondition) {
+    let conditions = pod.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
+    match conditions.iter_mut().find(|x| x.type_ == c.type_) {
+        Some(existing) if existing.status == c.status => {
+            existing.reason = c.reason;
+            existing.message = c.message;
+        }
+        Some(existing) => *existing = c,
+        None => conditions.push(c),
+    }
+}
+
+fn container_names(pod: &Pod) -> Vec<String> {
+    pod.spec.as_ref().map(|s| s.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
+}
+
+fn not_ready_message(pod: &Pod) -> String {
+    let unready: Vec<String> = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .map(|cs| cs.iter().filter(|c| !c.ready).map(|c| c.name.clone()).collect())
+        .unwrap_or_else(|| container_names(pod));
+    format!("containers with unready status: [{}]", unready.join(" "))
+}
+
+/// The order the kubelet reports conditions in.
+fn sort_conditions(pod: &mut Pod) {
+    const ORDER: [&str; 5] = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
+    if let Some(cs) = pod.status.as_mut().and_then(|s| s.conditions.as_mut()) {
+        cs.sort_by_key(|c| ORDER.iter().position(|o| *o == c.type_).unwrap_or(ORDER.len()));
+    }
+}
+
+fn container_event(api: &mut ApiServer, pod: &Pod, container: &str, reason: &str, message: String) {
+    let node = node_of(pod);
+    let pod = Object::Pod(pod.clone());
+    api.record(NewEvent {
+        host: Some(&node),
+        field_path: Some(format!("spec.containers{{{container}}}")),
+        ..NewEvent::normal("kubelet", &pod, reason, message)
+    });
+}
+
+/// A shell or `sleep` running as PID 1 has no SIGTERM handler, so it lives out the grace
+/// period; servers such as nginx exit promptly.
+fn ignores_sigterm(c: &k8s_openapi::api::core::v1::Container) -> bool {
+    let words: Vec<&String> = c.command.iter().flatten().chain(c.args.iter().flatten()).collect();
+    words.iter().any(|w| w.contains("sleep") || w.contains("while true") || w.as_str() == "sh" || w.as_str() == "/bin/sh")
+}
+
+/// The state of a running container that exited cleanly after SIGTERM.
+fn exited(cs: &ContainerStatus, now: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> ContainerState {
+    let started_at = cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone());
+    ContainerState {
+        terminated: Some(ContainerStateTerminated {
+            exit_code: 0,
+            reason: Some("Completed".into()),
+            started_at,
+            finished_at: Some(now.clone()),
+            container_id: cs.container_id.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn admitted(pod: &Pod) -> bool {
+    pod.status.as_ref().is_some_and(|s| s.host_ip.is_some())
+}
+
+impl Kubelet {
+    /// Sets the Pod's next step, due `after` from `now`.
+    fn set(&mut self, key: &ObjectKey, step: Step, after: SimDuration, now: SimTime) {
+        if let Some(w) = self.workers.get_mut(key) {
+            w.step = step;
+            w.due = now.plus(after);
+        }
+    }
+
+    fn next(&mut self, ctx: &Ctx<'_>, work: &Work<'_>, step: Step, after: SimDuration) {
+        let _ = work.uid;
+        self.set(work.key, step, after, ctx.now());
+    }
+
+    /// The Pod is gone: drop its worker and give its IP back.
+    fn forget(&mut self, key: &ObjectKey, pod: &Pod) {
+        self.workers.remove(key);
+        if let Some(ip) = pod.status.as_ref().and_then(|s| s.pod_ip.as_deref()) {
+            self.ipam.release(ip);
+        }
+    }
+
+    fn admit(&mut self, ctx: &mut Ctx<'_>, mut pod: Pod, work: &Work<'_>) {
+        let ip = host_ip(ctx.api, &node_of(&pod));
+        let now = ctx.api.timestamp();
+        let statuses = pod
+            .spec
+            .as_ref()
+            .map(|s| {
+                s.containers
+                    .iter()
+                    .map(|c| ContainerStatus {
+                        name: c.name.clone(),
+                        image: qualified_image(c.image.as_deref().unwrap_or("")),
+                        image_id: String::new(),
+                        ready: false,
+                        restart_count: 0,
+                        started: Some(false),
+                        state: Some(ContainerState {
+                            waiting: Some(ContainerStateWaiting { reason: Some("ContainerCreating".into()), message: None }),
+                            ..Default::default()
+                        }),
+                        last_state: Some(Default::default()),
+                        ..Default::default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let status = pod.status.get_or_insert_with(Default::default);
+        status.phase = Some("Pending".into());
+        status.host_ip = Some(ip.clone());
+        status.host_ips = Some(vec![HostIP { ip }]);
+        status.start_time = Some(now);
+        status.container_statuses = Some(statuses);
+        set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", false, None, None));
+        set_condition(&mut pod, condition(ctx.api, "Initialized", true, None, None));
+        let msg = not_ready_message(&pod);
+        set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
+        set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
+        sort_conditions(&mut pod);
+        ctx.api.update(Object::Pod(pod));
+        let delay = SimDuration(ctx.rng.range_inclusive(400, 900));
+        self.next(ctx, work, Step::SandboxReady, delay);
+    }
+
+    fn sandbox_ready(&mut self, ctx: &mut Ctx<'_>, mut pod: Pod, work: &Work<'_>) {
+        let node = node_of(&pod);
+        let cidr = ctx
+            .api
+            .get(&ObjectKey::new("Node", "", &node))
+            .and_then(Object::as_node)
+            .and_then(|n| n.spec.as_ref()?.pod_cidr.clone())
+            .unwrap_or_default();
+        let ip = self.ipam.allocate(&node, &cidr);
+        let status = pod.status.get_or_insert_with(Default::default);
+        status.pod_ip = Some(ip.clone());
+        status.pod_ips = Some(vec![PodIP { ip }]);
+        set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", true, None, None));
+        ctx.api.update(Object::Pod(pod));
+        self.next(ctx, work, Step::Pull(0), SimDuration(1));
+    }
+
+    fn pull(&mut self, ctx: &mut Ctx<'_>, pod: Pod, work: &Work<'_>, i: usize) {
+        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)).cloned() else {
+            return;
+        };
+        let image = c.image.clone().unwrap_or_default();
+        let node = node_of(&pod);
+        let present = self.images.get(&node).is_some_and(|imgs| imgs.contains(&qualified_image(&image)));
+        let policy = c.image_pull_policy.as_deref().unwrap_or("IfNotPresent");
+        if present && policy != "Always" {
+            container_event(ctx.api, &pod, &c.name, "Pulled", format!("Container image {image:?} already present on machine"));
+            let delay = SimDuration(ctx.rng.range_inclusive(20, 80));
+            self.next(ctx, work, Step::Start(i), delay);
+            return;
+        }
+        container_event(ctx.api, &pod, &c.name, "Pulling", format!("Pulling image {image:?}"));
+        let ms = if present { ctx.rng.range_inclusive(300, 900) } else { images::pull_ms(ctx.rng, &image) };
+        self.next(ctx, work, Step::Pulled(i, ms), SimDuration(ms));
+    }
+
+    fn pulled(&mut self, ctx: &mut Ctx<'_>, pod: Pod, work: &Work<'_>, i: usize, ms: u64) {
+        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)).cloned() else {
+            return;
+        };
+        let image = c.image.clone().unwrap_or_default();
+        let took = SimDuration(ms).go_string();
+        let size = image_size(&image);
+        let message = format!("Successfully pulled image {image:?} in {took} ({took} including waiting). Image size: {size} bytes.");
+        container_event(ctx.api, &pod, &c.name, "Pulled", message);
+        self.images.entry(node_of(&pod)).or_default().insert(qualified_image(&image));
+        let delay = SimDuration(ctx.rng.range_inclusive(30, 120));
+        self.next(ctx, work, Step::Start(i), delay);
+    }
+
+    fn start(&mut self, ctx: &mut Ctx<'_>, mut pod: Pod, work: &Work<'_>, i: usize) {
+        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)).cloned() else {
+            return;
+        };
+        container_event(ctx.api, &pod, &c.name, "Created", format!("Created container: {}", c.name));
+        container_event(ctx.api, &pod, &c.name, "Started", format!("Started container {}", c.name));
+        let now = ctx.api.timestamp();
+        let image = qualified_image(c.image.as_deref().unwrap_or(""));
+        let rng = &mut *ctx.rng;
+        let container_id =
+            format!("containerd://{:016x}{:016x}{:016x}{:016x}", rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64());
+        let repo = image.split(':').next().unwrap_or("");
+        let digest = format!(
+            "{:016x}{:016x}{:016x}{:016x}",
+            fnv1a64(image.as_bytes()),
+            fnv1a64(repo.as_bytes()),
+            fnv1a64(&[1]),
+            fnv1a64(image.as_bytes()).rotate_left(7)
+        );
+        if let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) {
+            // A container that ran before is a restart.
+            if cs.container_id.is_some() {
+                cs.restart_count += 1;
+            }
+            cs.state = Some(ContainerState { running: Some(ContainerStateRunning { started_at: Some(now) }), ..Default::default() });
+            cs.ready = true;
+            cs.started = Some(true);
+            cs.container_id = Some(container_id);
+            cs.image_id = format!("{repo}@sha256:{digest}");
+        }
+        // Containers start one after another: go on with the next one not yet running.
+        let next = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|cs| {
+            cs.iter().enumerate().skip(i + 1).find(|(_, c)| c.state.as_ref().is_none_or(|s| s.running.is_none())).map(|(j, _)| j)
+        });
+        if let Some(j) = next {
+            ctx.api.update(Object::Pod(pod));
+            self.next(ctx, work, Step::Pull(j), SimDuration(1));
+            return;
+        }
+        if let Some(status) = pod.status.as_mut() {
+            status.phase = Some("Running".into());
+        }
+        set_condition(&mut pod, condition(ctx.api, "ContainersReady", true, None, None));
+        set_condition(&mut pod, condition(ctx.api, "Ready", true, None, None));
+        for c in pod.status.iter_mut().flat_map(|s| s.conditions.iter_mut().flatten()) {
+            if c.status == "True" {
+                c.reason = None;
+                c.message = None;
+            }
+        }
+        ctx.api.update(Object::Pod(pod));
+    }
+
+    /// A changed container image (the one Pod update the API allows) restarts that container:
+    /// the kubelet kills it, pulls the new image and starts it again; RESTARTS goes up.
+    fn restart_changed(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, mut pod: Pod) {
+        let specs = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
+        let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
+        let changed: Vec<usize> = specs
+            .iter()
+            .zip(&statuses)
+            .enumerate()
+            .filter(|(_, (c, s))| qualified_image(c.image.as_deref().unwrap_or("")) != s.image)
+            .map(|(i, _)| i)
+            .collect();
+        let Some(&first) = changed.first() else {
+            return;
+        };
+        let now = ctx.api.timestamp();
+        for &i in &changed {
+            let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) else {
+                continue;
+            };
+            cs.last_state = Some(exited(cs, &now));
+            cs.state = Some(ContainerState {
+                waiting: Some(ContainerStateWaiting { reason: Some("ContainerCreating".into()), message: None }),
+                ..Default::default()
+            });
+            cs.ready = false;
+            cs.started = Some(false);
+            cs.image = qualified_image(specs[i].image.as_deref().unwrap_or(""));
+        }
+        let msg = not_ready_message(&pod);
+        set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
+        set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
+        ctx.api.update(Object::Pod(pod.clone()));
+        for &i in &changed {
+            let name = &specs[i].name;
+            container_event(ctx.api, &pod, name, "Killing", format!("Container {name} definition changed, will be restarted"));
+        }
+        let stop = SimDuration(ctx.rng.range_inclusive(100, 600));
+        self.set(key, Step::Pull(first), stop, ctx.now());
+    }
+
+    /// The Pod has a `deletionTimestamp`: tell its containers to stop, and remove it once they
+    /// have. A Pod whose containers never started goes at once.
+    fn begin_termination(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, pod: Pod) {
+        if let Some(w) = self.workers.get_mut(key) {
+            w.terminating = true;
+        }
+        if !admitted(&pod) {
+            self.stopped(ctx, pod, key);
+            return;
+        }
+        let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(30).max(0) as u64;
+        let mut stop_ms = 0;
+        for c in pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default() {
+            let running = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .and_then(|cs| cs.iter().find(|x| x.name == c.name))
+                .is_some_and(|x| x.state.as_ref().is_some_and(|s| s.running.is_some()));
+            if running {
+                container_event(ctx.api, &pod, &c.name, "Killing", format!("Stopping container {}", c.name));
+            }
+            let ms = if ignores_sigterm(&c) { grace * 1000 } else { ctx.rng.range_inclusive(100, 600).min(grace * 1000) };
+            stop_ms = stop_ms.max(ms);
+        }
+        self.set(key, Step::Stopped, SimDuration(stop_ms.max(1)), ctx.now());
+    }
+
+    /// Every container has stopped: the kubelet deletes the Pod for good (grace period 0).
+    fn stopped(&mut self, ctx: &mut Ctx<'_>, pod: Pod, key: &ObjectKey) {
+        self.forget(key, &pod);
+        ctx.api.delete_with_grace(key, Some(0));
+    }
+}

@@ -1,0 +1,185 @@
+//! The scheduler cache (`pkg/scheduler/backend/cache`): a `NodeInfo` per node with what its
+//! Pods request, kept current from Pod and Node watch events and from the scheduler's own
+//! assumptions (a Pod counts on its node from the moment it is bound, before the watch says so).
+//! Nodes are kept in name order so a scheduling cycle can start anywhere and wrap around.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Node, Pod, Taint};
+
+use super::plugins::{requests, Resources};
+use crate::api::pod_util;
+use crate::api::{quantity, Object, ObjectKey};
+use crate::apiserver::ApiServer;
+
+/// What scheduling needs to know about one node.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NodeInfo {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    pub allocatable: Resources,
+    pub allowed_pods: usize,
+    /// Requests of the Pods on the node that are not finished.
+    pub requested: Resources,
+    /// The same with the scoring defaults for containers that request nothing.
+    pub non_zero_requested: Resources,
+    pub pod_count: usize,
+}
+
+impl NodeInfo {
+    fn from_node(node: &Node) -> NodeInfo {
+        let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
+        let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.as_str());
+        let spec = node.spec.as_ref();
+        NodeInfo {
+            name: node.metadata.name.clone().unwrap_or_default(),
+            labels: node.metadata.labels.clone().unwrap_or_default(),
+            taints: spec.and_then(|s| s.taints.clone()).unwrap_or_default(),
+            unschedulable: spec.and_then(|s| s.unschedulable) == Some(true),
+            allocatable: Resources {
+                milli_cpu: get("cpu").and_then(quantity::cpu_millis).unwrap_or(0),
+                memory: get("memory").and_then(quantity::bytes).unwrap_or(0),
+            },
+            allowed_pods: get("pods").and_then(|q| q.parse().ok()).unwrap_or(110),
+            ..NodeInfo::default()
+        }
+    }
+
+    fn add(&mut self, usage: &PodUsage, sign: bool) {
+        if sign {
+            self.requested.add(usage.requests);
+            self.non_zero_requested.add(usage.non_zero);
+            self.pod_count += 1;
+        } else {
+            self.requested.sub(usage.requests);
+            self.non_zero_requested.sub(usage.non_zero);
+            self.pod_count = self.pod_count.saturating_sub(1);
+        }
+    }
+}
+
+/// What one assigned Pod takes from its node.
+#[derive(Clone, Debug, PartialEq)]
+struct PodUsage {
+    node: String,
+    requests: Resources,
+    non_zero: Resources,
+}
+
+impl PodUsage {
+    /// A Pod bound to a node and not finished uses that node's resources.
+    fn of(pod: &Pod) -> Option<PodUsage> {
+        let node = pod_util::node_name(pod)?;
+        (!pod_util::is_terminal(pod)).then(|| PodUsage {
+            node: node.to_string(),
+            requests: requests(pod, false),
+            non_zero: requests(pod, true),
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cache {
+    nodes: BTreeMap<String, NodeInfo>,
+    /// Node names in order: a scheduling cycle indexes into it.
+    order: Vec<String>,
+    pods: BTreeMap<ObjectKey, PodUsage>,
+}
+
+impl Cache {
+    /// A cache computed from scratch (what the incremental one must always equal).
+    pub fn from_store(api: &ApiServer) -> Cache {
+        let mut cache = Cache::default();
+        for node in api.store().list("Node", None).filter_map(Object::as_node) {
+            cache.update_node(node);
+        }
+        for pod in api.store().list("Pod", None).filter_map(Object::as_pod) {
+            let key = ObjectKey::new("Pod", pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or(""));
+            cache.update_pod(&key, Some(pod));
+        }
+        cache
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The node at position `i` of the name order.
+    pub fn node_at(&self, i: usize) -> Option<&NodeInfo> {
+        self.nodes.get(self.order.get(i)?)
+    }
+
+    pub fn node(&self, name: &str) -> Option<&NodeInfo> {
+        self.nodes.get(name)
+    }
+
+    /// A Pod was added, changed or (with `None`) deleted.
+    pub fn update_pod(&mut self, key: &ObjectKey, pod: Option<&Pod>) {
+        let usage = pod.and_then(PodUsage::of);
+        let old = self.pods.get(key);
+        if old == usage.as_ref() {
+            return;
+        }
+        if let Some(old) = self.pods.remove(key) {
+            if let Some(info) = self.nodes.get_mut(&old.node) {
+                info.add(&old, false);
+            }
+        }
+        if let Some(usage) = usage {
+            if let Some(info) = self.nodes.get_mut(&usage.node) {
+                info.add(&usage, true);
+            }
+            self.pods.insert(key.clone(), usage);
+        }
+    }
+
+    /// The scheduler bound `key` to `node`: count it there now (`AssumePod`).
+    pub fn assume(&mut self, key: &ObjectKey, pod: &Pod, node: &str) {
+        let usage = PodUsage { node: node.to_string(), requests: requests(pod, false), non_zero: requests(pod, true) };
+        if let Some(old) = self.pods.remove(key) {
+            if let Some(info) = self.nodes.get_mut(&old.node) {
+                info.add(&old, false);
+            }
+        }
+        if let Some(info) = self.nodes.get_mut(node) {
+            info.add(&usage, true);
+        }
+        self.pods.insert(key.clone(), usage);
+    }
+
+    /// A Node was added or changed. Its Pods' usage is kept (Pods may name a node before it
+    /// registers; they count from when it does).
+    pub fn update_node(&mut self, node: &Node) {
+        let mut info = NodeInfo::from_node(node);
+        match self.nodes.get(&info.name) {
+            Some(old) => {
+                info.requested = old.requested;
+                info.non_zero_requested = old.non_zero_requested;
+                info.pod_count = old.pod_count;
+            }
+            None => {
+                let name = info.name.clone();
+                for usage in self.pods.values().filter(|u| u.node == name) {
+                    info.add(usage, true);
+                }
+                let at = self.order.binary_search(&info.name).unwrap_or_else(|i| i);
+                self.order.insert(at, info.name.clone());
+            }
+        }
+        self.nodes.insert(info.name.clone(), info);
+    }
+
+    pub fn remove_node(&mut self, name: &str) {
+        if self.nodes.remove(name).is_some() {
+            if let Ok(at) = self.order.binary_search(&name.to_string()) {
+                self.order.remove(at);
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! kube-scheduler's default profile, as far as kubeplay models it (see `plugins`). Pods wait in
+//! the scheduling queue; each cycle filters nodes from the cache, starting where the last
+//! cycle stopped and stopping once `percentageOfNodesToScore` of them are feasible, scores
+//! them, breaks ties at random from the scheduler's own stream (as `selectHost` does) and
+//! binds. A Pod no node accepts is reported (`FailedScheduling`) and parked until an event
+//! that could help it.
+
+mod cache;
+pub mod plugins;
+mod queue;
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::{Node, Pod, PodCondition};
+
+pub use cache::{Cache, NodeInfo};
+use plugins::{filter, run_filter, score, untolerated_prefer_no_schedule, Plugin};
+pub use plugins::{fit_error, requests, tolerates, PodInfo, Rejection, Resources};
+use queue::SchedulingQueue;
+
+use crate::api::pod_util;
+use crate::api::{Object, ObjectKey};
+use crate::apiserver::{ApiServer, Change, ChangeKind, NewEvent};
+use crate::rng::SimRng;
+use crate::runtime::{Action, Component, Ctx, Requests, Watches};
+use crate::time::SimDuration;
+
+pub const SCHEDULER_NAME: &str = "default-scheduler";
+/// Below this many nodes every node is evaluated (`minFeasibleNodesToFind`).
+const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+/// `minFeasibleNodesPercentageToFind`.
+const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
+
+#[derive(Clone, Debug, Default)]
+pub struct Scheduler {
+    cache: Cache,
+    queue: SchedulingQueue,
+    /// Where the next cycle starts looking (`nextStartNodeIndex`).
+    next_start: usize,
+}
+
+impl Component for Scheduler {
+    fn name(&self) -> &'static str {
+        "scheduler"
+    }
+
+    fn watches(&self) -> Watches {
+        Watches::none().observes("Pod").observes("Node")
+    }
+
+    fn observe(&mut self, api: &ApiServer, _rng: &mut SimRng, change: &Change, requests: &mut Requests) {
+        match &*change.object {
+            Object::Pod(pod) => self.observe_pod(api, change, pod, requests),
+            Object::Node(node) => self.observe_node(api, change, node, requests),
+            _ => {}
+        }
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx<'_>) -> Action {
+        let now = ctx.now();
+        self.queue.flush(now);
+        while let Some(key) = self.queue.pop(now) {
+            self.schedule_one(ctx, &key);
+        }
+        match self.queue.next_flush() {
+            Some(at) => Action::RequeueAfter(at.since(now).max(SimDuration(1))),
+            None => Action::AwaitChange,
+        }
+    }
+
+    fn check_cache(&self, api: &ApiServer) -> Result<(), String> {
+        let fresh = Cache::from_store(api);
+        if fresh == self.cache {
+            Ok(())
+        } else {
+            Err(format!("scheduler cache differs from the store:\n kept:  {:?}\n fresh: {fresh:?}", self.cache))
+        }
+    }
+
+    fn clone_box(&self) -> Box<dyn Component> {
+        Box::new(self.clone())
+    }
+}
+
+/// Pods this scheduler is responsible for and that still need a node.
+fn wants_scheduling(pod: &Pod) -> bool {
+    let spec = pod.spec.as_ref();
+    spec.is_some_and(|s| s.node_name.is_none())
+        && pod.metadata.deletion_timestamp.is_none()
+        && spec.and_then(|s| s.scheduler_name.as_deref()).is_none_or(|s| s == SCHEDULER_NAME)
+}
+
+/// Whether an update changed more than status and bookkeeping (`isPodUpdated`).
+fn spec_or_labels_changed(old: &Pod, new: &Pod) -> bool {
+    old.spec != new.spec || old.metadata.labels != new.metadata.labels || old.metadata.annotations != new.metadata.annotations
+}
+
+impl Scheduler {
+    fn observe_pod(&mut self, api: &ApiServer, change: &Change, pod: &Pod, requests: &mut Requests) {
+        let now = api.now();
+        let deleted = change.kind == ChangeKind::Deleted;
+        self.cache.update_pod(&change.key, (!deleted).then_some(pod));
+        let old = change.old.as_deref().and_then(Object::as_pod);
+        if !deleted && wants_scheduling(pod) {
+            match old {
+                None => {
+                    self.queue.add(&change.key, pod.spec.as_ref().and_then(|s| s.priority).unwrap_or(0), now);
+                    requests.tick_after(SimDuration::ZERO);
+                }
+                // A status-only update (the scheduler's own PodScheduled=False among them)
+                // changes nothing that scheduling looks at.
+                Some(old) if spec_or_labels_changed(old, pod) => {
+                    if self.queue.activate(&change.key, now) {
+                        requests.tick_after(SimDuration::ZERO);
+                    } else if !self.queue.contains(&change.key) {
+                        self.queue.add(&change.key, pod.spec.as_ref().and_then(|s| s.priority).unwrap_or(0), now);
+                        requests.tick_after(SimDuration::ZERO);
+                    }
+                }
+                Some(_) => {}
+            }
+        } else {
+            self.queue.remove(&change.key);
+        }
+        // An assigned Pod that stops using its node frees room: a hint for NodeResourcesFit.
+        let was_using = old.is_some_and(|o| pod_util::node_name(o).is_some() && !pod_util::is_terminal(o));
+        let freed = pod_util::node_name(pod).is_some() && (deleted || (was_using && pod_util::is_terminal(pod)));
+        if freed {
+            self.move_parked(now, requests, |plugins, _| plugins.contains(&Plugin::NodeResourcesFit));
+        }
+    }
+
+    fn observe_node(&mut self, api: &ApiServer, change: &Change, node: &Node, requests: &mut Requests) {
+        let now = api.now();
+        if change.kind == ChangeKind::Deleted {
+            self.cache.remove_node(&change.key.name);
+            return;
+        }
+        let old_info = self.cache.node(&change.key.name).cloned();
+        self.cache.update_node(node);
+        let Some(info) = self.cache.node(&change.key.name).cloned() else {
+            return;
+        };
+        let unchanged = old_info.as_ref().is_some_and(|o| {
+            o.labels == info.labels && o.taints == info.taints && o.unschedulable == info.unschedulable && o.allocatable == info.allocatable
+        });
+        if unchanged {
+            return;
+        }
+        // A node added or changed helps a parked Pod if every plugin that rejected it would now
+        // pass on this node (the plugins' queueing hints for Node/Add and Node/Update).
+        let pods: Vec<(ObjectKey, Option<PodInfo>)> =
+            self.queue.parked().map(|(key, _)| (key.clone(), api.get(key).and_then(Object::as_pod).map(PodInfo::new))).collect();
+        self.move_parked(now, requests, |plugins, key| {
+            let Some((_, Some(pod))) = pods.iter().find(|(k, _)| k == key) else {
+                return false;
+            };
+            plugins.iter().all(|plugin| run_filter(*plugin, pod, &info).is_ok())
+        });
+    }
+
+    /// Moves each parked Pod for which `helps(rejecting plugins, key)` holds.
+    fn move_parked(&mut self, now: crate::time::SimTime, requests: &mut Requests, helps: impl Fn(&BTreeSet<Plugin>, &ObjectKey) -> bool) {
+        let keys: Vec<ObjectKey> = self.queue.parked().filter(|(key, plugins)| helps(plugins, key)).map(|(k, _)| k.clone()).collect();
+        let mut moved = false;
+        for key in keys {
+            moved |= self.queue.activate(&key, now);
+        }
+        if moved {
+            // The cycle itself works out when Pods that went to backoff are due.
+            requests.tick_after(SimDuration::ZERO);
+        }
+    }
+
+    /// How many feasible nodes to look for (`numFeasibleNodesToFind`, adaptive percentage).
+    fn nodes_to_find(n: usize) -> usize {
+        if n < MIN_FEASIBLE_NODES_TO_FIND {
+            return n;
+        }
+        let percentage = 50usize.saturating_sub(n / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE);
+        (n * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
+    }
+
+    fn schedule_one(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) {
+        let Some(pod) = ctx.api.get_rc(key) else {
+            self.queue.remove(key);
+            return;
+        };
+        let Some(pod) = pod.as_pod().filter(|p| wants_scheduling(p)) else {
+            self.queue.remove(key);
+            return;
+        };
+        let info = PodInfo::new(pod);
+        let n = self.cache.len();
+        let to_find = Scheduler::nodes_to_find(n);
+        let mut feasible: Vec<&NodeInfo> = Vec::new();
+        let mut rejected: Vec<Rejection> = Vec::new();
+        let mut processed = 0;
+        for i in 0..n {
+            let Some(node) = self.cache.node_at((self.next_start + i) % n) else {
+                continue;
+            };
+            processed += 1;
+            match filter(&info, node) {
+                Ok(()) => feasible.push(node),
+                Err(r) => rejected.push(r),
+            }
+            if feasible.len() >= to_find {
+                break;
+            }
+        }
+        if n > 0 {
+            self.next_start = (self.next_start + processed) % n;
+        }
+        if feasible.is_empty() {
+            let message = fit_error(n, &rejected);
+            let plugins = rejected.iter().map(|r| r.plugin).collect();
+            let pod = pod.clone();
+            self.queue.unschedulable(key, plugins, ctx.now());
+            unschedulable(ctx, pod, message);
+            return;
+        }
+        let max_taint_raw = feasible.iter().map(|node| untolerated_prefer_no_schedule(&info, node)).max().unwrap_or(0);
+        let scores: Vec<i64> = feasible.iter().map(|node| score(&info, node, max_taint_raw)).collect();
+        let best = scores.iter().copied().max().unwrap_or(0);
+        let winners: Vec<&str> = feasible.iter().zip(&scores).filter(|(_, s)| **s == best).map(|(node, _)| node.name.as_str()).collect();
+        let chosen = winners[ctx.rng.pick_index(winners.len())].to_string();
+        let pod = pod.clone();
+        self.cache.assume(key, &pod, &chosen);
+        self.queue.remove(key);
+        bind(ctx, pod, chosen);
+    }
+}
+
+fn bind(ctx: &mut Ctx<'_>, mut pod: Pod, node: String) {
+    let message = format!(
+        "Successfully assigned {}/{} to {node}",
+        pod.metadata.namespace.as_deref().unwrap_or(""),
+        pod.metadata.name.as_deref().unwrap_or("")
+    );
+    if let Some(spec) = pod.spec.as_mut() {
+        spec.node_name = Some(node);
+    }
+    set_scheduled(ctx.api, &mut pod, "True", None, None);
+    let bound = ctx.api.update(Object::Pod(pod));
+    ctx.api.record(NewEvent::normal(SCHEDULER_NAME, &bound, "Scheduled", message));
+}
+
+fn unschedulable(ctx: &mut Ctx<'_>, mut pod: Pod, message: String) {
+    set_scheduled(ctx.api, &mut pod, "False", Some("Unschedulable"), Some(message.clone()));
+    let pod = ctx.api.update(Object::Pod(pod));
+    ctx.api.record(NewEvent::warning(SCHEDULER_NAME, &pod, "FailedScheduling", message));
+}
+
+fn set_scheduled(api: &ApiServer, pod: &mut Pod, status: &str, reason: Option<&str>, message: Option<String>) {
+    let now = api.timestamp();
+    let conditions = pod.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
+    let previous = conditions.iter().position(|c| c.type_ == "PodScheduled");
+    let transition = match previous.map(|i| &conditions[i]) {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => Some(now),
+    };
+    let condition = PodCondition {
+        type_: "PodScheduled".into(),
+        status: status.into(),
+        reason: reason.map(str::to_string),
+        message,
+        last_transition_time: transition,
+        last_probe_time: None,
+        observed_generation: None,
+    };
+    match previous {
+        Some(i) => conditions[i] = condition,
+        None => conditions.push(condition),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentage_of_nodes_to_score_is_adaptive() {
+        assert_eq!(Scheduler::nodes_to_find(3), 3);
+        assert_eq!(Scheduler::nodes_to_find(99), 99);
+        assert_eq!(Scheduler::nodes_to_find(100), 100, "50% of 100 is raised to 100");
+        assert_eq!(Scheduler::nodes_to_find(1000), 420, "50 - 1000/125 = 42%");
+        assert_eq!(Scheduler::nodes_to_find(5000), 500, "50 - 40 = 10%");
+        assert_eq!(Scheduler::nodes_to_find(20_000), 1000, "never under 5%");
+    }
+}

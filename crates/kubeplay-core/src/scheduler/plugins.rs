@@ -1,0 +1,335 @@
+//! The default profile's plugins that kubeplay models, over the scheduler cache's `NodeInfo`
+//! and a `PodInfo` computed once per Pod: filters NodeUnschedulable, NodeName,
+//! TaintToleration, NodeAffinity (nodeSelector and required node affinity) and
+//! NodeResourcesFit; scores TaintToleration (×3), NodeResourcesFit/LeastAllocated (×1) and
+//! NodeResourcesBalancedAllocation (×1).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, NodeSelector, NodeSelectorRequirement, Pod, Taint, Toleration};
+
+use super::cache::NodeInfo;
+use crate::api::quantity;
+
+/// Scheduler non-zero defaults for containers that request nothing (used only in scoring).
+const DEFAULT_MILLI_CPU: i64 = 100;
+const DEFAULT_MEMORY: i64 = 200 * 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    pub milli_cpu: i64,
+    pub memory: i64,
+}
+
+impl Resources {
+    pub fn add(&mut self, other: Resources) {
+        self.milli_cpu = self.milli_cpu.saturating_add(other.milli_cpu);
+        self.memory = self.memory.saturating_add(other.memory);
+    }
+
+    pub fn sub(&mut self, other: Resources) {
+        self.milli_cpu = self.milli_cpu.saturating_sub(other.milli_cpu);
+        self.memory = self.memory.saturating_sub(other.memory);
+    }
+}
+
+/// The filter plugins, in the default profile's order. A rejection names its plugin, so that
+/// only an event that plugin cares about retries the Pod (queueing hints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Plugin {
+    NodeUnschedulable,
+    NodeName,
+    TaintToleration,
+    NodeAffinity,
+    NodeResourcesFit,
+}
+
+/// Why a node was filtered out; `resolvable` says whether preemption could help.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub plugin: Plugin,
+    pub reasons: Vec<String>,
+    pub resolvable: bool,
+}
+
+/// What the scheduler needs to know about a Pod, computed once per scheduling attempt.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PodInfo {
+    pub requests: Resources,
+    pub non_zero_requests: Resources,
+    pub priority: i32,
+    pub node_name: Option<String>,
+    pub tolerations: Vec<Toleration>,
+    pub node_selector: BTreeMap<String, String>,
+    pub required_affinity: Option<NodeSelector>,
+}
+
+impl PodInfo {
+    pub fn new(pod: &Pod) -> PodInfo {
+        let Some(spec) = pod.spec.as_ref() else {
+            return PodInfo::default();
+        };
+        PodInfo {
+            requests: requests(pod, false),
+            non_zero_requests: requests(pod, true),
+            priority: spec.priority.unwrap_or(0),
+            node_name: spec.node_name.clone(),
+            tolerations: spec.tolerations.clone().unwrap_or_default(),
+            node_selector: spec.node_selector.clone().unwrap_or_default(),
+            required_affinity: spec
+                .affinity
+                .as_ref()
+                .and_then(|a| a.node_affinity.as_ref())
+                .and_then(|na| na.required_during_scheduling_ignored_during_execution.clone()),
+        }
+    }
+
+    pub fn best_effort(&self) -> bool {
+        self.requests == Resources::default()
+    }
+}
+
+/// Runs the filter plugins in order; the first that fails decides.
+pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Rejection> {
+    for plugin in [Plugin::NodeUnschedulable, Plugin::NodeName, Plugin::TaintToleration, Plugin::NodeAffinity, Plugin::NodeResourcesFit] {
+        run_filter(plugin, pod, node)?;
+    }
+    Ok(())
+}
+
+/// One filter plugin (queueing hints run the plugin that rejected a Pod against a changed node).
+pub fn run_filter(plugin: Plugin, pod: &PodInfo, node: &NodeInfo) -> Result<(), Rejection> {
+    let unresolvable = |reason: &str| Err(Rejection { plugin, reasons: vec![reason.to_string()], resolvable: false });
+    match plugin {
+        Plugin::NodeUnschedulable => {
+            let cordon = Taint { key: "node.kubernetes.io/unschedulable".into(), effect: "NoSchedule".into(), ..Default::default() };
+            if node.unschedulable && !pod.tolerations.iter().any(|t| tolerates(t, &cordon)) {
+                return unresolvable("node(s) were unschedulable");
+            }
+        }
+        Plugin::NodeName => {
+            if pod.node_name.as_deref().is_some_and(|n| n != node.name) {
+                return unresolvable("node(s) didn't match the requested node name");
+            }
+        }
+        Plugin::TaintToleration => {
+            let untolerated = node.taints.iter().any(|taint| {
+                (taint.effect == "NoSchedule" || taint.effect == "NoExecute") && !pod.tolerations.iter().any(|t| tolerates(t, taint))
+            });
+            if untolerated {
+                return unresolvable("node(s) had untolerated taint(s)");
+            }
+        }
+        Plugin::NodeAffinity => {
+            if !matches_node_affinity(pod, node) {
+                return unresolvable("node(s) didn't match Pod's node affinity/selector");
+            }
+        }
+        Plugin::NodeResourcesFit => {
+            let want = pod.requests;
+            let mut reasons = Vec::new();
+            if node.pod_count + 1 > node.allowed_pods {
+                reasons.push("Too many pods".to_string());
+            }
+            if want.milli_cpu > 0 && node.requested.milli_cpu.saturating_add(want.milli_cpu) > node.allocatable.milli_cpu {
+                reasons.push("Insufficient cpu".to_string());
+            }
+            if want.memory > 0 && node.requested.memory.saturating_add(want.memory) > node.allocatable.memory {
+                reasons.push("Insufficient memory".to_string());
+            }
+            if !reasons.is_empty() {
+                return Err(Rejection { plugin, reasons, resolvable: true });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A toleration tolerates a taint (`v1.Toleration.ToleratesTaint`).
+pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
+    if t.effect.as_deref().is_some_and(|e| !e.is_empty() && e != taint.effect) {
+        return false;
+    }
+    let key = t.key.as_deref().unwrap_or("");
+    if !key.is_empty() && key != taint.key {
+        return false;
+    }
+    match t.operator.as_deref().unwrap_or("Equal") {
+        "Exists" => true,
+        "Equal" => key == taint.key && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
+        _ => false,
+    }
+}
+
+fn matches_node_affinity(pod: &PodInfo, node: &NodeInfo) -> bool {
+    let labels = &node.labels;
+    let selector_ok = pod.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v));
+    let affinity_ok = pod.required_affinity.as_ref().is_none_or(|sel| {
+        sel.node_selector_terms.iter().any(|term| {
+            let exprs_ok = term.match_expressions.iter().flatten().all(|e| node_requirement(e, labels));
+            let fields_ok = term.match_fields.iter().flatten().all(|e| {
+                let fields = BTreeMap::from([("metadata.name".to_string(), node.name.clone())]);
+                node_requirement(e, &fields)
+            });
+            (term.match_expressions.is_some() || term.match_fields.is_some()) && exprs_ok && fields_ok
+        })
+    });
+    selector_ok && affinity_ok
+}
+
+fn node_requirement(e: &NodeSelectorRequirement, labels: &BTreeMap<String, String>) -> bool {
+    let values = e.values.as_deref().unwrap_or_default();
+    let value = labels.get(&e.key);
+    let number = |s: &str| s.parse::<i64>().ok();
+    let compare = |ord: std::cmp::Ordering| matches!((value.and_then(|v| number(v)), values.first().and_then(|v| number(v))), (Some(a), Some(b)) if a.cmp(&b) == ord);
+    match e.operator.as_str() {
+        "In" => value.is_some_and(|v| values.contains(v)),
+        "NotIn" => value.is_none_or(|v| !values.contains(v)),
+        "Exists" => value.is_some(),
+        "DoesNotExist" => value.is_none(),
+        "Gt" => compare(std::cmp::Ordering::Greater),
+        "Lt" => compare(std::cmp::Ordering::Less),
+        _ => false,
+    }
+}
+
+/// Effective requests: the sum over app containers, or the largest init container if larger.
+/// With `non_zero`, empty requests count as the scheduler's scoring defaults. Quantities past
+/// int64 saturate, as `Quantity.MilliValue()` does.
+pub fn requests(pod: &Pod, non_zero: bool) -> Resources {
+    let Some(spec) = pod.spec.as_ref() else {
+        return Resources::default();
+    };
+    let one = |c: &Container| {
+        let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
+        let cpu = req.and_then(|r| r.get("cpu")).and_then(|q| quantity::cpu_millis(&q.0));
+        let mem = req.and_then(|r| r.get("memory")).and_then(|q| quantity::bytes(&q.0));
+        Resources {
+            milli_cpu: cpu.unwrap_or(if non_zero { DEFAULT_MILLI_CPU } else { 0 }),
+            memory: mem.unwrap_or(if non_zero { DEFAULT_MEMORY } else { 0 }),
+        }
+    };
+    let mut total = Resources::default();
+    for c in &spec.containers {
+        total.add(one(c));
+    }
+    for c in spec.init_containers.iter().flatten() {
+        let r = one(c);
+        total.milli_cpu = total.milli_cpu.max(r.milli_cpu);
+        total.memory = total.memory.max(r.memory);
+    }
+    total
+}
+
+/// Σ weight × normalized score over the default profile's scoring plugins we model.
+pub fn score(pod: &PodInfo, node: &NodeInfo, max_taint_raw: i64) -> i64 {
+    let alloc = node.allocatable;
+    let least = |req: i64, cap: i64| {
+        if cap == 0 || req > cap {
+            0
+        } else {
+            (cap - req) * 100 / cap
+        }
+    };
+    let used_nz = node.non_zero_requested;
+    let want_nz = pod.non_zero_requests;
+    let least_allocated = (least(used_nz.milli_cpu.saturating_add(want_nz.milli_cpu), alloc.milli_cpu)
+        + least(used_nz.memory.saturating_add(want_nz.memory), alloc.memory))
+        / 2;
+    let balanced = if pod.best_effort() {
+        0 // BestEffort pods skip BalancedAllocation.
+    } else {
+        let want = pod.requests;
+        let used = node.requested;
+        let frac = |req: i64, cap: i64| {
+            if cap == 0 {
+                1.0
+            } else {
+                (req as f64 / cap as f64).min(1.0)
+            }
+        };
+        let f_cpu = frac(used.milli_cpu.saturating_add(want.milli_cpu), alloc.milli_cpu);
+        let f_mem = frac(used.memory.saturating_add(want.memory), alloc.memory);
+        ((1.0 - (f_cpu - f_mem).abs() / 2.0) * 100.0) as i64
+    };
+    let taint_score = if max_taint_raw == 0 { 100 } else { 100 - untolerated_prefer_no_schedule(pod, node) * 100 / max_taint_raw };
+    3 * taint_score + least_allocated + balanced
+}
+
+/// TaintToleration's raw score: `PreferNoSchedule` taints the Pod does not tolerate.
+pub fn untolerated_prefer_no_schedule(pod: &PodInfo, node: &NodeInfo) -> i64 {
+    node.taints.iter().filter(|t| t.effect == "PreferNoSchedule" && !pod.tolerations.iter().any(|tol| tolerates(tol, t))).count() as i64
+}
+
+/// `FitError.Error()`: per-reason node counts as `"<n> <reason>"`, sorted as strings, then
+/// the preemption (PostFilter) verdict.
+pub fn fit_error(n_nodes: usize, rejected: &[Rejection]) -> String {
+    let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in rejected {
+        for reason in &r.reasons {
+            *histogram.entry(reason.as_str()).or_default() += 1;
+        }
+    }
+    let mut parts: Vec<String> = histogram.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+    parts.sort();
+    let unhelpful = rejected.iter().filter(|r| !r.resolvable).count();
+    let no_victims = rejected.len() - unhelpful;
+    let mut preemption = Vec::new();
+    if unhelpful > 0 {
+        preemption.push(format!("{unhelpful} Preemption is not helpful for scheduling"));
+    }
+    if no_victims > 0 {
+        preemption.push(format!("{no_victims} No preemption victims found for incoming pod"));
+    }
+    preemption.sort();
+    format!(
+        "0/{n_nodes} nodes are available: {}. no new claims to deallocate, preemption: 0/{n_nodes} nodes are available: {}.",
+        parts.join(", "),
+        preemption.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_error_matches_scheduler_wording() {
+        let r = |reason: &str, resolvable: bool| Rejection { plugin: Plugin::NodeResourcesFit, reasons: vec![reason.into()], resolvable };
+        let rejected = vec![r("node(s) had untolerated taint(s)", false), r("Insufficient cpu", true), r("Insufficient cpu", true)];
+        assert_eq!(
+            fit_error(3, &rejected),
+            "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu. no new claims to deallocate, preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
+        );
+    }
+
+    #[test]
+    fn toleration_matching() {
+        let taint = Taint { key: "k".into(), value: Some("v".into()), effect: "NoSchedule".into(), ..Default::default() };
+        let t = |key: Option<&str>, op: Option<&str>, value: Option<&str>, effect: Option<&str>| Toleration {
+            key: key.map(Into::into),
+            operator: op.map(Into::into),
+            value: value.map(Into::into),
+            effect: effect.map(Into::into),
+            ..Default::default()
+        };
+        assert!(tolerates(&t(Some("k"), None, Some("v"), None), &taint));
+        assert!(!tolerates(&t(Some("k"), None, Some("w"), None), &taint));
+        assert!(tolerates(&t(Some("k"), Some("Exists"), None, Some("NoSchedule")), &taint));
+        assert!(!tolerates(&t(Some("k"), Some("Exists"), None, Some("NoExecute")), &taint));
+        assert!(tolerates(&t(None, Some("Exists"), None, None), &taint));
+    }
+
+    #[test]
+    fn huge_requests_saturate_instead_of_fitting() {
+        let node = NodeInfo {
+            name: "n".into(),
+            allocatable: Resources { milli_cpu: 4000, memory: 8 << 30 },
+            allowed_pods: 110,
+            ..Default::default()
+        };
+        let pod = PodInfo { requests: Resources { milli_cpu: i64::MAX, memory: 0 }, ..Default::default() };
+        let rejection = filter(&pod, &node).expect_err("does not fit");
+        assert_eq!(rejection.reasons, vec!["Insufficient cpu".to_string()]);
+    }
+}

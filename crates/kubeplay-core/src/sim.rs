@@ -1,0 +1,285 @@
+//! The simulation host: the virtual clock, the work queue, the API server and the registry of
+//! components, and the loop that turns the API server's watch events into component work.
+//! `Cluster` is the mutable host; readers take `&Cluster`.
+
+use std::rc::Rc;
+
+use crate::api::{Object, ObjectKey};
+use crate::apiserver::{ApiServer, Change, Store};
+use crate::rng::SimRng;
+use crate::runtime::{Action, Component, ComponentId, Ctx, Relation, Requests, Target, Watches, WorkQueue};
+use crate::time::{SimDuration, SimTime};
+use crate::{controllers, kubelet, scheduler};
+
+/// The one list of components, in the order they hear each change. Adding a controller is a
+/// file of its own plus one line here.
+fn registry() -> Vec<Box<dyn Component>> {
+    vec![
+        Box::new(controllers::replicaset::ReplicaSetController::default()),
+        Box::new(controllers::deployment::DeploymentController),
+        Box::new(scheduler::Scheduler::default()),
+        Box::new(kubelet::Kubelet::default()),
+        Box::new(controllers::garbage_collector::GarbageCollector),
+    ]
+}
+
+struct Slot {
+    component: Box<dyn Component>,
+    watches: Watches,
+    rng: SimRng,
+}
+
+impl Clone for Slot {
+    fn clone(&self) -> Slot {
+        Slot { component: self.component.clone_box(), watches: self.watches.clone(), rng: self.rng.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct Cluster {
+    now: SimTime,
+    seed: u64,
+    api: ApiServer,
+    queue: WorkQueue,
+    components: Vec<Slot>,
+    processed: u64,
+    livelocked: bool,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster").field("now", &self.now).field("seed", &self.seed).field("objects", &self.api.store().len()).finish()
+    }
+}
+
+/// Bound on work items at one instant before we call it a livelock (a bug, reported loudly).
+const MAX_EVENTS_PER_INSTANT: u64 = 5_000_000;
+
+impl Cluster {
+    /// An empty cluster: namespaces and the `kubernetes` Service, no nodes.
+    pub fn empty(seed: u64) -> Cluster {
+        let components = registry()
+            .into_iter()
+            .map(|component| {
+                let watches = component.watches();
+                let rng = SimRng::stream(seed, component.name());
+                Slot { component, watches, rng }
+            })
+            .collect();
+        let mut cluster = Cluster {
+            now: SimTime::ZERO,
+            seed,
+            api: ApiServer::new(seed),
+            queue: WorkQueue::default(),
+            components,
+            processed: 0,
+            livelocked: false,
+        };
+        crate::bootstrap::control_plane(&mut cluster);
+        cluster.settle();
+        cluster
+    }
+
+    /// The default playground cluster: control plane plus three workers.
+    pub fn new(seed: u64) -> Cluster {
+        let mut cluster = Cluster::empty(seed);
+        crate::bootstrap::default_nodes(&mut cluster);
+        cluster.settle();
+        cluster
+    }
+
+    /// The cluster a set of manifest files (name, text) runs on: the nodes they bring, or the
+    /// default ones when they bring none.
+    pub fn for_manifests<'a>(seed: u64, files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Cluster {
+        let brings_nodes =
+            files.into_iter().any(|(name, text)| crate::manifest::parse(name, text).objects.iter().any(|o| o.object.info().kind == "Node"));
+        if brings_nodes {
+            Cluster::empty(seed)
+        } else {
+            Cluster::new(seed)
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn api(&self) -> &ApiServer {
+        &self.api
+    }
+
+    pub fn store(&self) -> &Store {
+        self.api.store()
+    }
+
+    pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
+        self.api.get(key)
+    }
+
+    /// Number of work items processed so far (for benchmarks and the UI).
+    pub fn processed(&self) -> u64 {
+        self.processed
+    }
+
+    /// True if some instant hit the work bound (a controller that never settles).
+    pub fn livelocked(&self) -> bool {
+        self.livelocked
+    }
+
+    pub fn pending_work(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Runs every event up to and including `until`, then sets the clock to `until`.
+    pub fn run_until(&mut self, until: SimTime) {
+        let mut at_instant = 0u64;
+        let mut instant = self.now;
+        while let Some(t) = self.queue.next_time() {
+            if t > until {
+                break;
+            }
+            let Some((t, component, target)) = self.queue.pop() else {
+                break;
+            };
+            if t != instant {
+                instant = t;
+                at_instant = 0;
+            }
+            at_instant += 1;
+            if at_instant > MAX_EVENTS_PER_INSTANT {
+                // A component bug that would spin forever: stop this instant rather than hang
+                // or panic the page; `livelocked()` lets tests catch it.
+                self.livelocked = true;
+                self.queue.push(t.plus(SimDuration(1)), component, target);
+                continue;
+            }
+            self.set_now(t);
+            self.processed += 1;
+            self.handle(component, target);
+            self.dispatch_changes();
+        }
+        self.set_now(until);
+        self.dispatch_changes();
+    }
+
+    fn set_now(&mut self, t: SimTime) {
+        self.now = self.now.max(t);
+        self.api.set_now(self.now);
+    }
+
+    pub fn advance(&mut self, d: SimDuration) {
+        self.run_until(self.now.plus(d));
+    }
+
+    /// Processes everything due now (commands take effect before time moves).
+    pub fn settle(&mut self) {
+        self.dispatch_changes();
+        self.run_until(self.now);
+    }
+
+    /// Runs until `done` holds or `limit` has passed; true if it held.
+    pub fn run_while(&mut self, limit: SimDuration, mut done: impl FnMut(&Cluster) -> bool) -> bool {
+        let deadline = self.now.plus(limit);
+        self.settle();
+        while !done(self) {
+            match self.queue.next_time() {
+                Some(t) if t <= deadline => self.run_until(t),
+                _ => {
+                    self.run_until(deadline);
+                    return done(self);
+                }
+            }
+        }
+        true
+    }
+
+    fn handle(&mut self, id: ComponentId, target: Target) {
+        let Some(slot) = self.components.get_mut(id) else {
+            return;
+        };
+        let mut ctx = Ctx { api: &mut self.api, rng: &mut slot.rng };
+        let action = match &target {
+            Target::Object(key) => slot.component.reconcile(&mut ctx, key),
+            Target::Tick => slot.component.tick(&mut ctx),
+        };
+        if let Action::RequeueAfter(after) = action {
+            self.queue.push(self.now.plus(after), id, target);
+        }
+    }
+
+    /// Delivers the API server's watch events to the components that declared them.
+    fn dispatch_changes(&mut self) {
+        while self.api.has_changes() {
+            for change in self.api.drain_changes() {
+                self.route(&change);
+            }
+        }
+    }
+
+    fn route(&mut self, change: &Change) {
+        let now = self.now;
+        let mut keys = Vec::new();
+        for (id, slot) in self.components.iter_mut().enumerate() {
+            for watch in &slot.watches.watches {
+                if watch.kind != change.key.kind && watch.kind != "*" {
+                    continue;
+                }
+                match watch.relation {
+                    Relation::Reconciles => self.queue.push(now, id, Target::Object(change.key.clone())),
+                    Relation::Owns => {
+                        if let Some(owner) = slot.watches.owner_key(change) {
+                            self.queue.push(now, id, Target::Object(owner));
+                        }
+                    }
+                    Relation::Maps(mapper) => {
+                        mapper(&self.api, change, &mut keys);
+                        for key in keys.drain(..) {
+                            self.queue.push(now, id, Target::Object(key));
+                        }
+                    }
+                    Relation::Observes => {
+                        let mut requests = Requests::default();
+                        slot.component.observe(&self.api, &mut slot.rng, change, &mut requests);
+                        for (key, after) in requests.keys {
+                            self.queue.push(now.plus(after), id, Target::Object(key));
+                        }
+                        if let Some(after) = requests.tick {
+                            self.queue.push(now.plus(after), id, Target::Tick);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each component's caches compared with a recomputation from the store (tests call this).
+    pub fn check_caches(&self) -> Result<(), String> {
+        self.components.iter().try_for_each(|slot| slot.component.check_cache(&self.api))
+    }
+
+    // ---- Client calls: kubectl and bootstrap write through the API server -----------------
+
+    pub fn create(&mut self, object: Object) -> Result<Rc<Object>, String> {
+        self.api.create(object)
+    }
+
+    pub fn update(&mut self, object: Object) -> Rc<Object> {
+        self.api.update(object)
+    }
+
+    pub fn update_from_client(&mut self, object: Object) -> Result<Rc<Object>, String> {
+        self.api.update_from_client(object)
+    }
+
+    pub fn delete(&mut self, key: &ObjectKey) -> bool {
+        self.api.delete(key)
+    }
+
+    pub fn reserve_service_ip(&mut self, ip: &str) {
+        self.api.reserve_service_ip(ip);
+    }
+}
