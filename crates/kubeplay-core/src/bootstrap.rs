@@ -8,16 +8,16 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::Object;
-use crate::sim::Cluster;
+use crate::apiserver::ApiServer;
 
 pub use crate::apiserver::KUBERNETES_VERSION;
 
-pub fn control_plane(cluster: &mut Cluster) {
+pub fn control_plane(api: &mut ApiServer) {
     for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
         let namespace = Namespace { metadata: meta(ns, None), ..Default::default() };
-        let _ = cluster.create(Object::Namespace(namespace));
+        let _ = api.create(Object::Namespace(namespace));
     }
-    cluster.reserve_service_ip("10.96.0.1");
+    api.reserve_service_ip("10.96.0.1");
     let mut labels = BTreeMap::new();
     labels.insert("component".to_string(), "apiserver".to_string());
     labels.insert("provider".to_string(), "kubernetes".to_string());
@@ -35,7 +35,7 @@ pub fn control_plane(cluster: &mut Cluster) {
         }),
         ..Default::default()
     };
-    let _ = cluster.create(Object::Service(svc));
+    let _ = api.create(Object::Service(svc));
 }
 
 fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
@@ -43,7 +43,7 @@ fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
 }
 
 /// `control-plane` (tainted NoSchedule) and `worker-1..3`, each 4 CPU / 8Gi / 110 pods.
-pub fn default_nodes(cluster: &mut Cluster) {
+pub fn default_nodes(api: &mut ApiServer) {
     let nodes =
         [("control-plane", "zone-a", true), ("worker-1", "zone-a", false), ("worker-2", "zone-b", false), ("worker-3", "zone-c", false)];
     for (name, zone, control_plane) in nodes {
@@ -60,6 +60,6 @@ pub fn default_nodes(cluster: &mut Cluster) {
             spec: Some(NodeSpec { taints, ..Default::default() }),
             ..Default::default()
         };
-        let _ = cluster.create(Object::Node(node));
+        let _ = api.create(Object::Node(node));
     }
 }

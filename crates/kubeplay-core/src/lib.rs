@@ -3,9 +3,9 @@
 //! Invariants (see ARCHITECTURE.md): no browser crates, no wall clock, no OS randomness, no
 //! output that depends on hash-map order; parsing never fails; cluster failures are state and
 //! Events, never Rust errors. Layers, lowest first — each imports only those before it:
-//! foundations (`time`, `rng`, `diag`) → `api`, `manifest` → `apiserver` → `runtime` →
-//! components (`controllers`, `scheduler`, `kubelet`) → `sim` → `bootstrap`, `kubectl`,
-//! `shell`, `scenario`.
+//! foundations (`time`, `rng`, `diag`) → `api`, `manifest` → `apiserver` → `runtime`,
+//! `bootstrap` → components (`controllers`, `scheduler`, `kubelet`) → `sim` → `kubectl`,
+//! `shell`, `scenario` (`tests/tidy.rs` checks it).
 
 pub mod diag;
 pub mod rng;
@@ -16,6 +16,7 @@ pub mod manifest;
 
 pub mod apiserver;
 
+pub mod bootstrap;
 pub mod runtime;
 
 pub mod controllers;
@@ -24,7 +25,6 @@ pub mod scheduler;
 
 pub mod sim;
 
-pub mod bootstrap;
 pub mod kubectl;
 pub mod scenario;
 pub mod shell;

@@ -75,7 +75,7 @@ impl Cluster {
             processed: 0,
             livelocked: false,
         };
-        crate::bootstrap::control_plane(&mut cluster);
+        crate::bootstrap::control_plane(&mut cluster.api);
         cluster.settle();
         cluster
     }
@@ -83,7 +83,7 @@ impl Cluster {
     /// The default playground cluster: control plane plus three workers.
     pub fn new(seed: u64) -> Cluster {
         let mut cluster = Cluster::empty(seed);
-        crate::bootstrap::default_nodes(&mut cluster);
+        crate::bootstrap::default_nodes(&mut cluster.api);
         cluster.settle();
         cluster
     }
@@ -277,9 +277,5 @@ impl Cluster {
 
     pub fn delete(&mut self, key: &ObjectKey) -> bool {
         self.api.delete(key)
-    }
-
-    pub fn reserve_service_ip(&mut self, ip: &str) {
-        self.api.reserve_service_ip(ip);
     }
 }
