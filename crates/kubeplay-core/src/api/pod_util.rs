@@ -1,6 +1,7 @@
 //! Facts about Pods that several controllers need (`k8s.io/kubernetes/pkg/api/v1/pod`).
 
 use k8s_openapi::api::core::v1::{Pod, PodCondition};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::time::{from_time, SimDuration, SimTime};
 
@@ -45,4 +46,31 @@ pub fn controlled_by(pod_meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::
 /// Succeeded or Failed: a terminal Pod's containers will not run again.
 pub fn is_terminal(pod: &Pod) -> bool {
     matches!(phase(pod), "Succeeded" | "Failed")
+}
+
+/// A Pod condition that became `status` at `now`.
+pub fn new_condition(type_: &str, status: bool, reason: Option<&str>, message: Option<String>, now: Time) -> PodCondition {
+    PodCondition {
+        type_: type_.into(),
+        status: if status { "True" } else { "False" }.into(),
+        reason: reason.map(str::to_string),
+        message,
+        last_transition_time: Some(now),
+        last_probe_time: None,
+        observed_generation: None,
+    }
+}
+
+/// Sets a condition, keeping its transition time when the status is unchanged
+/// (`podutil.UpdatePodCondition`).
+pub fn set_condition(pod: &mut Pod, c: PodCondition) {
+    let conditions = pod.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
+    match conditions.iter_mut().find(|x| x.type_ == c.type_) {
+        Some(existing) if existing.status == c.status => {
+            existing.reason = c.reason;
+            existing.message = c.message;
+        }
+        Some(existing) => *existing = c,
+        None => conditions.push(c),
+    }
 }

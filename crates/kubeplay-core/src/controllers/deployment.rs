@@ -269,10 +269,8 @@ impl DeploymentSync {
         }
         let old_uids: Vec<String> = old.iter().filter_map(|rs| rs.metadata.uid.clone()).collect();
         let old_running = old_uids.iter().any(|uid| {
-            ctx.api.store().dependents(uid).filter_map(Object::as_pod).any(|p| {
-                let phase = crate::api::pod_util::phase(p);
-                controlled_by(&p.metadata, uid) && phase != "Succeeded" && phase != "Failed"
-            })
+            let pods = ctx.api.store().dependents(uid).filter_map(Object::as_pod);
+            pods.into_iter().any(|p| controlled_by(&p.metadata, uid) && !crate::api::pod_util::is_terminal(p))
         });
         if old_running {
             return false;

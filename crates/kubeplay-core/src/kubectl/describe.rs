@@ -343,8 +343,8 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
     labels(&mut w, "Labels", p.metadata.labels.as_ref());
     annotations(&mut w, "Annotations", p.metadata.annotations.as_ref());
     let phase = status.phase.clone().unwrap_or_default();
-    match (&p.metadata.deletion_timestamp, phase.as_str()) {
-        (Some(t), phase) if phase != "Failed" && phase != "Succeeded" => {
+    match &p.metadata.deletion_timestamp {
+        Some(t) if !crate::api::pod_util::is_terminal(p) => {
             w.write(&format!("Status:\tTerminating (lasts {})\n", since(cluster, Some(t))));
             w.write(&format!("Termination Grace Period:\t{}s\n", p.metadata.deletion_grace_period_seconds.unwrap_or(30)));
         }

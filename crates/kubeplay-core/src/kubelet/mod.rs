@@ -164,28 +164,7 @@ fn host_ip(api: &ApiServer, node: &str) -> String {
 }
 
 fn condition(api: &ApiServer, type_: &str, status: bool, reason: Option<&str>, message: Option<String>) -> PodCondition {
-    PodCondition {
-        type_: type_.into(),
-        status: if status { "True" } else { "False" }.into(),
-        reason: reason.map(str::to_string),
-        message,
-        last_transition_time: Some(api.timestamp()),
-        last_probe_time: None,
-        observed_generation: None,
-    }
-}
-
-/// Sets a condition, keeping its transition time when the status is unchanged.
-fn set_condition(pod: &mut Pod, c: PodCondition) {
-    let conditions = pod.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
-    match conditions.iter_mut().find(|x| x.type_ == c.type_) {
-        Some(existing) if existing.status == c.status => {
-            existing.reason = c.reason;
-            existing.message = c.message;
-        }
-        Some(existing) => *existing = c,
-        None => conditions.push(c),
-    }
+    pod_util::new_condition(type_, status, reason, message, api.timestamp())
 }
 
 fn container_names(pod: &Pod) -> Vec<String> {
@@ -301,11 +280,11 @@ impl Kubelet {
         status.host_ips = Some(vec![HostIP { ip }]);
         status.start_time = Some(now);
         status.container_statuses = Some(statuses);
-        set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", false, None, None));
-        set_condition(&mut pod, condition(ctx.api, "Initialized", true, None, None));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", false, None, None));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "Initialized", true, None, None));
         let msg = not_ready_message(&pod);
-        set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
-        set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
         sort_conditions(&mut pod);
         ctx.api.update(Object::Pod(pod));
         let delay = SimDuration(ctx.rng.range_inclusive(400, 900));
@@ -324,7 +303,7 @@ impl Kubelet {
         let status = pod.status.get_or_insert_with(Default::default);
         status.pod_ip = Some(ip.clone());
         status.pod_ips = Some(vec![PodIP { ip }]);
-        set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", true, None, None));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", true, None, None));
         ctx.api.update(Object::Pod(pod));
         self.next(ctx, work, Step::Pull(0), SimDuration(1));
     }
@@ -404,8 +383,8 @@ impl Kubelet {
         if let Some(status) = pod.status.as_mut() {
             status.phase = Some("Running".into());
         }
-        set_condition(&mut pod, condition(ctx.api, "ContainersReady", true, None, None));
-        set_condition(&mut pod, condition(ctx.api, "Ready", true, None, None));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "ContainersReady", true, None, None));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "Ready", true, None, None));
         for c in pod.status.iter_mut().flat_map(|s| s.conditions.iter_mut().flatten()) {
             if c.status == "True" {
                 c.reason = None;
@@ -445,8 +424,8 @@ impl Kubelet {
             cs.image = qualified_image(specs[i].image.as_deref().unwrap_or(""));
         }
         let msg = not_ready_message(&pod);
-        set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
-        set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
+        pod_util::set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
         ctx.api.update(Object::Pod(pod.clone()));
         for &i in &changed {
             let name = &specs[i].name;

@@ -11,7 +11,7 @@ mod queue;
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{Node, Pod, PodCondition};
+use k8s_openapi::api::core::v1::{Node, Pod};
 
 pub use cache::{Cache, NodeInfo};
 use plugins::{filter, run_filter, score, untolerated_prefer_no_schedule, Plugin};
@@ -241,38 +241,19 @@ fn bind(ctx: &mut Ctx<'_>, mut pod: Pod, node: String) {
     if let Some(spec) = pod.spec.as_mut() {
         spec.node_name = Some(node);
     }
-    set_scheduled(ctx.api, &mut pod, "True", None, None);
+    set_scheduled(ctx.api, &mut pod, true, None, None);
     let bound = ctx.api.update(Object::Pod(pod));
     ctx.api.record(NewEvent::normal(SCHEDULER_NAME, &bound, "Scheduled", message));
 }
 
 fn unschedulable(ctx: &mut Ctx<'_>, mut pod: Pod, message: String) {
-    set_scheduled(ctx.api, &mut pod, "False", Some("Unschedulable"), Some(message.clone()));
+    set_scheduled(ctx.api, &mut pod, false, Some("Unschedulable"), Some(message.clone()));
     let pod = ctx.api.update(Object::Pod(pod));
     ctx.api.record(NewEvent::warning(SCHEDULER_NAME, &pod, "FailedScheduling", message));
 }
 
-fn set_scheduled(api: &ApiServer, pod: &mut Pod, status: &str, reason: Option<&str>, message: Option<String>) {
-    let now = api.timestamp();
-    let conditions = pod.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
-    let previous = conditions.iter().position(|c| c.type_ == "PodScheduled");
-    let transition = match previous.map(|i| &conditions[i]) {
-        Some(c) if c.status == status => c.last_transition_time.clone(),
-        _ => Some(now),
-    };
-    let condition = PodCondition {
-        type_: "PodScheduled".into(),
-        status: status.into(),
-        reason: reason.map(str::to_string),
-        message,
-        last_transition_time: transition,
-        last_probe_time: None,
-        observed_generation: None,
-    };
-    match previous {
-        Some(i) => conditions[i] = condition,
-        None => conditions.push(condition),
-    }
+fn set_scheduled(api: &ApiServer, pod: &mut Pod, status: bool, reason: Option<&str>, message: Option<String>) {
+    pod_util::set_condition(pod, pod_util::new_condition("PodScheduled", status, reason, message, api.timestamp()));
 }
 
 #[cfg(test)]
