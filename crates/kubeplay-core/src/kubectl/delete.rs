@@ -57,7 +57,9 @@ pub(super) fn delete(cluster: &mut Cluster, files: &dyn Files, flags: &Flags) ->
     let mut deleted = Vec::new();
     for (info, key) in &targets {
         if cluster.delete(key) {
-            out.push_str(&format!("{} \"{}\" deleted\n", info.qualified_singular(), key.name));
+            // kubectl 1.32+ names the namespace of namespaced objects (`delete.go` PrintObj).
+            let from = if info.namespaced { format!(" from {} namespace", key.namespace) } else { String::new() };
+            out.push_str(&format!("{} \"{}\" deleted{from}\n", info.qualified_singular(), key.name));
             deleted.push(key.clone());
         } else {
             errors.push_str(&format!("Error from server (NotFound): {} \"{}\" not found\n", info.qualified_plural(), key.name));
