@@ -50,7 +50,9 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         match yaml::to_json(&doc.text) {
             Err(e) => {
                 let position = ctx.shift(e.position);
-                let message = format!("error converting YAML to JSON: {}", ctx.reline(&e.message, position));
+                // kubectl parses each `---` document on its own, so its message counts lines from
+                // the document's start; the diagnostic's position is the file's.
+                let message = format!("error converting YAML to JSON: {}", e.message);
                 out.rejected.push(Rejected {
                     file: file.to_string(),
                     position,
@@ -78,16 +80,6 @@ impl DocContext<'_> {
     /// Document-relative position → file position.
     fn shift(&self, p: Position) -> Position {
         Position { line: p.line + self.first_line - 1, column: p.column }
-    }
-
-    /// Rewrites "yaml: line N:" to the file's line number.
-    fn reline(&self, message: &str, p: Position) -> String {
-        match message.split_once(": ").and_then(|(_, rest)| rest.split_once(": ")) {
-            Some((_, rest)) if message.starts_with("yaml: line ") => {
-                format!("yaml: line {}: {rest}", p.line)
-            }
-            _ => message.to_string(),
-        }
     }
 
     fn at(&self, path: &[Seg]) -> Position {

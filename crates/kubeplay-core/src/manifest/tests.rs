@@ -91,7 +91,15 @@ fn yaml_syntax_errors_and_unknown_kinds() {
     let msgs = messages("p.yaml", text);
     assert_eq!(msgs.len(), 2, "{msgs:?}");
     assert!(msgs[1].starts_with("p.yaml:8:"), "{msgs:?}");
-    assert!(msgs[1].contains("yaml: line 8: mapping values are not allowed in this context"), "{msgs:?}");
+    // As kubectl v1.37.1 prints it: the line within the document.
+    assert!(msgs[1].contains("yaml: line 3: mapping values are not allowed in this context"), "{msgs:?}");
+    let blank_lines_count = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n\napiVersion: v1\nkind: Pod\nmetadata: name: b\n";
+    let parsed = parse("s.yaml", blank_lines_count);
+    assert_eq!(
+        parsed.rejected[0].kubectl_error,
+        "error: error parsing s.yaml: error converting YAML to JSON: yaml: line 5: mapping values are not allowed in this context"
+    );
+    assert_eq!(parsed.diagnostics.iter().find(|d| d.is_error()).map(|d| d.position.line), Some(10));
 
     let old = "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n  name: old\n";
     assert_eq!(
