@@ -21,6 +21,7 @@ const PAGES: &[(&str, &str)] = pages![
     "pod_updates.md",
     "recreate_strategy.md",
     "rolling_update.md",
+    "scheduling_queue.md",
     "services_get_addresses.md",
     "unschedulable_pods_stay_pending.md",
 ];

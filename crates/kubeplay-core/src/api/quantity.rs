@@ -1,5 +1,7 @@
-//! Resource quantities (`250m`, `1.5`, `64Mi`, `1G`) as integers: CPU in millicores, everything
-//! else in bytes (or plain units). Rounded up, as the API server rounds to milli scale.
+//! Resource quantities (`250m`, `1.5`, `64Mi`, `1G`, `1e30`) as integers: CPU in millicores,
+//! everything else in bytes (or plain units). Rounded up, as the API server rounds to milli
+//! scale; values past int64 saturate, as `Quantity.MilliValue()` does, so a huge request is a
+//! huge request and never wraps round to a small one.
 
 /// Millicores for a CPU quantity, bytes (or count) × 1000 for others: one fixed-point scale.
 pub fn parse_milli(text: &str) -> Option<i128> {
@@ -14,8 +16,8 @@ pub fn parse_milli(text: &str) -> Option<i128> {
     };
     let (num, den) = decimal(mantissa)?;
     let (mul, div): (i128, i128) = match (exponent_suffix, suffix) {
-        (Some(e), _) if e >= 0 => (10i128.checked_pow(e as u32)?, 1),
-        (Some(e), _) => (1, 10i128.checked_pow((-e) as u32)?),
+        (Some(e), _) if e >= 0 => (10i128.checked_pow(e as u32).unwrap_or(i128::MAX), 1),
+        (Some(e), _) => (1, 10i128.checked_pow(e.unsigned_abs()).unwrap_or(i128::MAX)),
         (None, "") => (1, 1),
         (None, "m") => (1, 1000),
         (None, "k") => (1_000, 1),
@@ -33,8 +35,8 @@ pub fn parse_milli(text: &str) -> Option<i128> {
         _ => return None,
     };
     // value × 1000, rounded up.
-    let numer = num.checked_mul(mul)?.checked_mul(1000)?;
-    let denom = den.checked_mul(div)?;
+    let numer = num.saturating_mul(mul).saturating_mul(1000);
+    let denom = den.saturating_mul(div);
     Some(div_ceil(numer, denom))
 }
 
@@ -68,12 +70,16 @@ fn decimal(text: &str) -> Option<(i128, i128)> {
 
 /// CPU quantity in millicores.
 pub fn cpu_millis(text: &str) -> Option<i64> {
-    parse_milli(text).and_then(|m| i64::try_from(m).ok())
+    parse_milli(text).map(saturate)
+}
+
+fn saturate(v: i128) -> i64 {
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 /// Memory (or other byte) quantity in bytes, rounded up.
 pub fn bytes(text: &str) -> Option<i64> {
-    parse_milli(text).and_then(|m| i64::try_from(div_ceil(m, 1000)).ok())
+    parse_milli(text).map(|m| saturate(div_ceil(m, 1000)))
 }
 
 #[cfg(test)]
@@ -93,5 +99,9 @@ mod tests {
         assert_eq!(bytes("8Gi"), Some(8 << 30));
         assert_eq!(cpu_millis("abc"), None);
         assert_eq!(cpu_millis("1Zi"), None);
+        assert_eq!(cpu_millis("1e30"), Some(i64::MAX), "saturates");
+        assert_eq!(cpu_millis("1e400"), Some(i64::MAX), "saturates past i128 too");
+        assert_eq!(bytes("1e30"), Some(i64::MAX));
+        assert_eq!(cpu_millis("1e-400"), Some(1), "rounds up to the smallest unit");
     }
 }

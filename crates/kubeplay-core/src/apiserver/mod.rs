@@ -36,6 +36,8 @@ pub struct ApiServer {
     /// ClusterIP and NodePort choices.
     network: SimRng,
     recorder: events::Recorder,
+    /// [`MAX_PODS`]; lowered only by tests that need a full cluster cheaply.
+    pod_limit: usize,
 }
 
 impl ApiServer {
@@ -48,6 +50,7 @@ impl ApiServer {
             uids: SimRng::stream(seed, "uids"),
             network: SimRng::stream(seed, "network"),
             recorder: events::Recorder::default(),
+            pod_limit: MAX_PODS,
         }
     }
 
@@ -96,8 +99,8 @@ impl ApiServer {
     /// Creates an object as the API server does: name from `generateName`, uid,
     /// creationTimestamp, generation, defaults and allocations.
     pub fn create(&mut self, mut object: Object) -> Result<Rc<Object>, String> {
-        if object.info().kind == "Pod" && self.store.count("Pod") >= MAX_PODS {
-            return Err(format!("kubeplay: the simulated cluster holds at most {MAX_PODS} Pods"));
+        if object.info().kind == "Pod" && self.store.count("Pod") >= self.pod_limit {
+            return Err(format!("kubeplay: the simulated cluster holds at most {} Pods", self.pod_limit));
         }
         let now = self.timestamp();
         let uid = self.uids.uuid();
@@ -186,6 +189,11 @@ impl ApiServer {
         self.recorder.written(&e, stored.key(), now);
     }
 
+    #[cfg(test)]
+    pub(crate) fn set_pod_limit(&mut self, limit: usize) {
+        self.pod_limit = limit;
+    }
+
     /// Marks a fixed Service address (the `kubernetes` Service's 10.96.0.1) as taken.
     pub fn reserve_service_ip(&mut self, ip: &str) {
         self.allocations.reserve_service_ip(ip);
@@ -243,14 +251,12 @@ mod tests {
     #[test]
     fn the_pod_cap_is_an_api_error_not_a_crash() {
         let mut api = ApiServer::new(1);
-        for i in 0..MAX_PODS {
-            let mut p = Pod::default();
-            p.metadata.name = Some(format!("p{i}"));
-            p.metadata.namespace = Some("default".into());
-            // Bypass defaulting for speed: the cap counts stored Pods.
-            api.store.put(Object::Pod(p));
-        }
-        let err = api.create(pod("one-more", None)).expect_err("over the cap");
-        assert!(err.contains("at most 200000 Pods"), "{err}");
+        assert_eq!(api.pod_limit, 200_000);
+        api.set_pod_limit(2);
+        api.create(pod("a", None)).expect("first");
+        api.create(pod("b", None)).expect("second");
+        let err = api.create(pod("c", None)).expect_err("over the cap");
+        assert_eq!(err, "kubeplay: the simulated cluster holds at most 2 Pods");
+        assert_eq!(api.store().count("Pod"), 2);
     }
 }

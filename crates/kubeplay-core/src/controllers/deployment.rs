@@ -466,6 +466,20 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_replica_count_does_not_overflow_the_rollout_arithmetic() {
+        let mut api = ApiServer::new(1);
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  replicas: 2147483647\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec: {containers: [{name: c, image: nginx}]}\n";
+        let d = api.create(crate::manifest::parse("d.yaml", yaml).objects[0].object.clone()).expect("deployment").key();
+        let mut rng = crate::rng::SimRng::stream(1, "test");
+        DeploymentController.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &d);
+        let rs: Vec<i32> =
+            api.store().list("ReplicaSet", None).filter_map(Object::as_replica_set).filter_map(|rs| rs.spec.replicas).collect();
+        assert_eq!(rs, vec![i32::MAX]);
+        let ann = api.store().list("ReplicaSet", None).next().and_then(|rs| rs.meta().annotations.clone()).unwrap_or_default();
+        assert_eq!(ann.get(MAX_REPLICAS).map(String::as_str), Some("2684354559"), "replicas + 25% surge, computed without wrapping");
+    }
+
+    #[test]
     fn template_hash_is_stable_and_uses_the_safe_alphabet() {
         let t = PodTemplateSpec::default();
         let a = pod_template_hash(&t, None);

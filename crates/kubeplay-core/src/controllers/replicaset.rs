@@ -210,16 +210,21 @@ impl ReplicaSetController {
                         let message = format!("Created pod: {}", pod.name());
                         ctx.api.record(NewEvent::normal(COMPONENT, &owner, "SuccessfulCreate", message));
                     }
-                    Err(e) => failure = Some(e),
+                    Err(error) => {
+                        // One event per failed creation, as PodControl records them (they
+                        // aggregate into one Event with a count).
+                        let message = format!("Error creating: {error}");
+                        ctx.api.record(NewEvent::warning(COMPONENT, &owner, "FailedCreate", message));
+                        failure = Some(error);
+                    }
                 }
             }
             remaining -= batch;
-            if let Some(error) = failure {
+            if failure.is_some() {
                 // Creations that failed or were skipped will never be observed.
                 if let Some(exp) = self.expectations.get_mut(key) {
                     exp.adds = 0;
                 }
-                ctx.api.record(NewEvent::warning(COMPONENT, &owner, "FailedCreate", format!("Error creating: {error}")));
                 return Some(FAILED_CREATE_RETRY);
             }
             batch = (2 * batch).min(remaining);
@@ -350,6 +355,29 @@ mod tests {
         assert_eq!(c.check_cache(&api), Ok(()));
         let status = api.get(&key).and_then(Object::as_replica_set).and_then(|rs| rs.status.clone()).expect("status");
         assert_eq!((status.replicas, status.fully_labeled_replicas, status.ready_replicas), (5, Some(5), Some(0)));
+    }
+
+    #[test]
+    fn a_full_cluster_is_a_failed_create_event_not_a_crash() {
+        let (mut api, key) = setup(10);
+        api.set_pod_limit(3);
+        let mut c = ReplicaSetController::default();
+        deliver(&mut c, &mut api);
+        let mut rng = SimRng::stream(1, "test");
+        let action = c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
+        assert_eq!(api.store().count("Pod"), 3, "slow start: batches of 1 and 2 succeed, the batch of 4 fails");
+        assert_eq!(action, Action::RequeueAfter(FAILED_CREATE_RETRY));
+        let events: Vec<(String, String, i32)> = api
+            .store()
+            .list("Event", None)
+            .filter_map(Object::as_event)
+            .filter(|e| e.type_.as_deref() == Some("Warning"))
+            .map(|e| (e.reason.clone().unwrap_or_default(), e.message.clone().unwrap_or_default(), e.count.unwrap_or(1)))
+            .collect();
+        let message = "Error creating: kubeplay: the simulated cluster holds at most 3 Pods".to_string();
+        assert_eq!(events, vec![("FailedCreate".to_string(), message, 4)], "the whole batch of 4 failed");
+        deliver(&mut c, &mut api);
+        assert!(c.satisfied(&key, api.now()), "failed creations are not waited for");
     }
 
     #[test]

@@ -93,7 +93,8 @@ fn yaml_syntax_errors_and_unknown_kinds() {
     assert!(msgs[1].starts_with("p.yaml:8:"), "{msgs:?}");
     // As kubectl v1.37.1 prints it: the line within the document.
     assert!(msgs[1].contains("yaml: line 3: mapping values are not allowed in this context"), "{msgs:?}");
-    let blank_lines_count = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n\napiVersion: v1\nkind: Pod\nmetadata: name: b\n";
+    let blank_lines_count =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n\napiVersion: v1\nkind: Pod\nmetadata: name: b\n";
     let parsed = parse("s.yaml", blank_lines_count);
     assert_eq!(
         parsed.rejected[0].kubectl_error,
