@@ -121,7 +121,9 @@ fn test() -> Result {
     tools::browser()?;
     tools::e2e_packages()?;
     let mut tally = Tally::default();
-    // Lints first: clippy.toml in kubeplay-core bans the wall clock and hash-ordered maps.
+    // Lints first: formatting, then clippy (clippy.toml in kubeplay-core bans the wall clock and
+    // hash-ordered maps).
+    run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
     run(Command::new("cargo").args(["clippy", "--workspace", "--exclude", "kubeplay-web", "--all-targets", "--", "-D", "warnings"]))?;
     run(Command::new("cargo").args(["clippy", "-p", "kubeplay-web", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
     run_counting(Command::new("cargo").args(["test", "--workspace", "--exclude", "kubeplay-web"]), &mut tally)?;
