@@ -1,51 +1,85 @@
-//! `cargo xtask bench`: simulation speed figures (wall time is measured here, outside the
-//! core). Figures, not pass/fail: tests assert behaviour, this prints numbers.
+//! `cargo xtask bench`: simulation speed figures (wall time and memory are measured here,
+//! outside the core). Figures, not pass/fail: tests assert behaviour, this prints numbers.
+//! `bench [quick]`: `quick` runs a tenth of each shape (for a smoke run).
 
 use std::time::Instant;
 
+use kubeplay_core::bench;
 use kubeplay_core::{Cluster, Session};
 
-fn deployment(name: &str, replicas: u32) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.27\n        resources:\n          requests:\n            cpu: 10m\n"
-    )
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
-fn nodes(n: usize) -> String {
-    (0..n).map(|i| format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: node-{i}\n---\n")).collect()
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
-/// Applies `files` to a cluster and runs `virtual_time`; prints wall time and work done.
-fn case(label: &str, files: &[(&str, String)], script: &str) {
+/// scheduler_perf SchedulingBasic: Pods scheduled per second of wall time.
+fn scheduling_basic(nodes: usize, pods: usize) {
+    let mut session = bench::cluster_with_nodes(nodes);
     let started = Instant::now();
-    let cluster = Cluster::for_manifests(1, files.iter().map(|(name, text)| (*name, text.as_str())));
-    let mut session = Session::new(cluster);
-    for (name, text) in files {
-        session.files.insert((*name).to_string(), text.clone());
-        session.exec(&format!("kubectl apply -f {name}"));
-    }
-    session.run_script(script);
+    let bound = bench::schedule_pods(&mut session, pods);
     let wall = started.elapsed();
-    let processed = session.cluster.processed();
-    let pods = session.cluster.store().list("Pod", None).count();
     println!(
-        "{label:<44} {:>9.1} ms wall  {:>9} events  {:>10.0} events/s  {:>6} pods  {:>8} objects",
-        wall.as_secs_f64() * 1000.0,
-        processed,
-        processed as f64 / wall.as_secs_f64().max(1e-9),
-        pods,
-        session.cluster.store().len()
+        "SchedulingBasic {nodes} nodes, {pods} pods: {bound} bound in {:.0} ms = {:.0} pods/s (peak RSS {:.0} MiB)",
+        ms(wall),
+        bound as f64 / wall.as_secs_f64().max(1e-9),
+        peak_mib().unwrap_or(0.0)
     );
+}
+
+/// Deployments applied, until every Pod is Running. Returns the wall time.
+fn deployments(label: &str, nodes: usize, count: usize, replicas: usize) -> f64 {
+    let mut session = bench::cluster_with_nodes(nodes);
+    let started = Instant::now();
+    let (running, virtual_time) = bench::run_deployments(&mut session, count, replicas);
+    let wall = started.elapsed();
+    println!(
+        "{label}: {nodes} nodes, {count} Deployments x {replicas}: {running} Running after {} virtual, {:.0} ms wall, {} work items, {} objects (peak RSS {:.0} MiB)",
+        virtual_time.go_string(),
+        ms(wall),
+        session.cluster.processed(),
+        session.cluster.store().len(),
+        peak_mib().unwrap_or(0.0)
+    );
+    ms(wall)
+}
+
+/// The playground's everyday sizes: the default example for an hour, and scale cycles.
+fn everyday() {
+    for (label, files, script) in [
+        ("default example, 1h virtual", vec![("web.yaml", bench::deployments_manifest(1, 3))], "sleep 1h"),
+        (
+            "3 deployments x 30, scale cycles",
+            vec![("apps.yaml", bench::deployments_manifest(3, 30))],
+            "sleep 1m; kubectl scale deployment app-0000 --replicas=5; sleep 1m; kubectl scale deployment app-0000 --replicas=60; sleep 5m",
+        ),
+    ] {
+        let started = Instant::now();
+        let mut session = Session::new(Cluster::new(1));
+        for (name, text) in &files {
+            session.files.insert((*name).to_string(), text.clone());
+            session.exec(&format!("kubectl apply -f {name}"));
+        }
+        session.run_script(script);
+        println!("{label}: {:.1} ms wall, {} work items", ms(started.elapsed()), session.cluster.processed());
+    }
 }
 
 fn main() {
-    println!("kubeplay-core benchmark (release build, one thread)");
-    case("default example, 1h virtual", &[("web.yaml", deployment("web", 3))], "sleep 1h");
-    case(
-        "3 deployments x 30 replicas, scale cycles",
-        &[("a.yaml", deployment("a", 30)), ("b.yaml", deployment("b", 30)), ("c.yaml", deployment("c", 30))],
-        "sleep 1m; kubectl scale deployment a --replicas=5; sleep 1m; kubectl scale deployment a --replicas=60; sleep 5m",
-    );
-    case("50 nodes, 500 pods", &[("nodes.yaml", nodes(50)), ("big.yaml", deployment("big", 500))], "sleep 5m");
-    case("100 nodes, 1000 pods", &[("nodes.yaml", nodes(100)), ("big.yaml", deployment("big", 1000))], "sleep 5m");
+    let quick = std::env::args().any(|a| a == "quick");
+    let scale = if quick { 10 } else { 1 };
+    println!("kubeplay-core benchmark (release build, one thread{})", if quick { ", quick: a tenth of each shape" } else { "" });
+    everyday();
+    scheduling_basic(5000 / scale, 150_000 / scale);
+    let small = deployments("growth, small", 500 / scale, 50 / scale, 100);
+    let large = deployments("growth, large (10x)", 5000 / scale, 500 / scale, 100);
+    println!("growth: ten times the work took {:.1} times the time", large / small.max(1e-9));
+    if !quick {
+        deployments("envelope", 5000, 1500, 100);
+    }
 }

@@ -5,7 +5,7 @@
 //! Events, never Rust errors. Layers, lowest first — each imports only those before it:
 //! foundations (`time`, `rng`, `diag`) → `api`, `manifest` → `apiserver` → `runtime`,
 //! `bootstrap` → components (`controllers`, `scheduler`, `kubelet`) → `sim` → `kubectl`,
-//! `shell`, `scenario` (`tests/tidy.rs` checks it).
+//! `shell`, `scenario`, `bench` (`tests/tidy.rs` checks it).
 
 pub mod diag;
 pub mod rng;
@@ -25,6 +25,7 @@ pub mod scheduler;
 
 pub mod sim;
 
+pub mod bench;
 pub mod kubectl;
 pub mod scenario;
 pub mod shell;

@@ -53,9 +53,10 @@ const LAYERS: [&[&str]; 7] = [
     &["runtime", "bootstrap"],
     &["controllers", "scheduler", "kubelet"],
     &["sim"],
-    &["kubectl", "shell", "scenario"],
+    &["kubectl", "shell", "scenario", "bench"],
 ];
-const SAME_LAYER: [(&str, &str); 4] = [("manifest", "api"), ("shell", "kubectl"), ("scenario", "shell"), ("scenario", "kubectl")];
+const SAME_LAYER: [(&str, &str); 5] =
+    [("manifest", "api"), ("shell", "kubectl"), ("scenario", "shell"), ("scenario", "kubectl"), ("bench", "shell")];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))

@@ -104,13 +104,22 @@ impl ApiServer {
         }
         let now = self.timestamp();
         let uid = self.uids.uuid();
-        {
-            let meta = object.meta_mut();
-            if meta.name.as_deref().is_none_or(str::is_empty) {
-                if let Some(prefix) = meta.generate_name.clone() {
-                    meta.name = Some(format!("{prefix}{}", self.names.name_suffix(5)));
+        let generate = object.meta().name.as_deref().is_none_or(str::is_empty).then(|| object.meta().generate_name.clone()).flatten();
+        if let Some(prefix) = generate {
+            // A generated name that is taken is generated again (KEP-4420, GA in 1.32: the
+            // API server retries up to seven more times before answering AlreadyExists).
+            for _ in 0..8 {
+                object.meta_mut().name = Some(format!("{prefix}{}", self.names.name_suffix(5)));
+                if self.store.get(&object.key()).is_none() {
+                    break;
                 }
             }
+        }
+        if self.store.get(&object.key()).is_some() {
+            return Err(format!("{} {:?} already exists", object.info().qualified_plural(), object.name()));
+        }
+        {
+            let meta = object.meta_mut();
             meta.uid = Some(uid);
             meta.creation_timestamp = Some(now);
             meta.resource_version = None;
@@ -211,6 +220,22 @@ mod tests {
         p.metadata.namespace = Some("default".into());
         p.spec = Some(PodSpec { node_name: node.map(Into::into), ..Default::default() });
         Object::Pod(p)
+    }
+
+    #[test]
+    fn names_are_unique_generated_ones_retried() {
+        let mut api = ApiServer::new(1);
+        api.create(pod("a", None)).expect("first");
+        assert_eq!(api.create(pod("a", None)).expect_err("taken"), "pods \"a\" already exists");
+        let mut generated = Pod::default();
+        generated.metadata.generate_name = Some("web-".into());
+        generated.metadata.namespace = Some("default".into());
+        // Replay the name stream to occupy the first name it will generate.
+        let first = SimRng::stream(1, "names").name_suffix(5);
+        api.create(pod(&format!("web-{first}"), None)).expect("squatter");
+        let made = api.create(Object::Pod(generated)).expect("a fresh name");
+        assert_ne!(made.name(), format!("web-{first}"));
+        assert_eq!(api.store().count("Pod"), 3);
     }
 
     #[test]

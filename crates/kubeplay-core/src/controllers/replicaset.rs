@@ -175,7 +175,11 @@ impl ReplicaSetController {
         }
         let uid = rs.metadata.uid.clone().unwrap_or_default();
         let mut retry = None;
-        if self.satisfied(key, ctx.now()) {
+        if !self.satisfied(key, ctx.now()) {
+            // Expectations always catch up with the watch here; should one not, its timeout
+            // (not a watch event) is what lets the ReplicaSet act again.
+            retry = self.expectations.get(key).map(|e| e.set_at.plus(EXPECTATIONS_TIMEOUT).since(ctx.now()).0 + 1).map(SimDuration);
+        } else {
             let want = i64::from(rs.spec.replicas.unwrap_or(1).max(0));
             let active = self.counts.get(&uid).map_or(0, |c| c.active);
             let diff = active - want;
