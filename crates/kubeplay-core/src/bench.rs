@@ -59,7 +59,7 @@ pub fn schedule_pods(session: &mut Session, pods: usize) -> usize {
             }),
             status: None,
         };
-        if session.cluster.create(Object::Pod(pod)).is_err() {
+        if session.cluster.create(Object::from(pod)).is_err() {
             break;
         }
     }

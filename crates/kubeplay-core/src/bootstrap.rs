@@ -15,7 +15,7 @@ pub use crate::apiserver::KUBERNETES_VERSION;
 pub fn control_plane(api: &mut ApiServer) {
     for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
         let namespace = Namespace { metadata: meta(ns, None), ..Default::default() };
-        let _ = api.create(Object::Namespace(namespace));
+        let _ = api.create(Object::from(namespace));
     }
     api.reserve_service_ip("10.96.0.1");
     let mut labels = BTreeMap::new();
@@ -35,7 +35,7 @@ pub fn control_plane(api: &mut ApiServer) {
         }),
         ..Default::default()
     };
-    let _ = api.create(Object::Service(svc));
+    let _ = api.create(Object::from(svc));
 }
 
 fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
@@ -60,6 +60,6 @@ pub fn default_nodes(api: &mut ApiServer) {
             spec: Some(NodeSpec { taints, ..Default::default() }),
             ..Default::default()
         };
-        let _ = api.create(Object::Node(node));
+        let _ = api.create(Object::from(node));
     }
 }

@@ -33,17 +33,31 @@ pub struct Stored {
     pub body: serde_json::Map<String, Value>,
 }
 
+/// An object of any kind. Each variant is boxed: k8s-openapi's structs are large (a Pod is
+/// 2.4 KB before its containers and volumes), and an Event must not cost what a Pod does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Object {
-    Namespace(Namespace),
-    Node(Node),
-    Pod(Pod),
-    Service(Service),
-    Event(Event),
-    Deployment(Deployment),
-    ReplicaSet(ReplicaSet),
-    Stored(Stored),
+    Namespace(Box<Namespace>),
+    Node(Box<Node>),
+    Pod(Box<Pod>),
+    Service(Box<Service>),
+    Event(Box<Event>),
+    Deployment(Box<Deployment>),
+    ReplicaSet(Box<ReplicaSet>),
+    Stored(Box<Stored>),
 }
+
+macro_rules! from_typed {
+    ($($variant:ident: $ty:ty),*) => {
+        $(impl From<$ty> for Object {
+            fn from(o: $ty) -> Object {
+                Object::$variant(Box::new(o))
+            }
+        })*
+    };
+}
+
+from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, Stored: Stored);
 
 macro_rules! each_typed {
     ($obj:expr, $x:ident => $body:expr) => {

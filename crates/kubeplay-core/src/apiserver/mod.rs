@@ -183,7 +183,7 @@ impl ApiServer {
         let mut pod = pod.clone();
         pod.metadata.deletion_timestamp = Some(to_time(self.now.plus(SimDuration::from_secs(grace as u64))));
         pod.metadata.deletion_grace_period_seconds = Some(grace);
-        self.store.put(Object::Pod(pod));
+        self.store.put(Object::from(pod));
         true
     }
 
@@ -194,7 +194,7 @@ impl ApiServer {
         let nanos = now.unix_nanos() + self.store.resource_version();
         let uids = &mut self.uids;
         let event = events::build(&e, now, existing.as_ref(), nanos, || uids.uuid());
-        let stored = self.store.put(Object::Event(event));
+        let stored = self.store.put(Object::from(event));
         self.recorder.written(&e, stored.key(), now);
     }
 
@@ -219,7 +219,7 @@ mod tests {
         p.metadata.name = Some(name.into());
         p.metadata.namespace = Some("default".into());
         p.spec = Some(PodSpec { node_name: node.map(Into::into), ..Default::default() });
-        Object::Pod(p)
+        Object::from(p)
     }
 
     #[test]
@@ -233,7 +233,7 @@ mod tests {
         // Replay the name stream to occupy the first name it will generate.
         let first = SimRng::stream(1, "names").name_suffix(5);
         api.create(pod(&format!("web-{first}"), None)).expect("squatter");
-        let made = api.create(Object::Pod(generated)).expect("a fresh name");
+        let made = api.create(Object::from(generated)).expect("a fresh name");
         assert_ne!(made.name(), format!("web-{first}"));
         assert_eq!(api.store().count("Pod"), 3);
     }

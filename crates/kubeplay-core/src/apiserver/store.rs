@@ -160,7 +160,7 @@ mod tests {
         let mut p = Pod::default();
         p.metadata.name = Some(name.into());
         p.metadata.namespace = Some(ns.into());
-        Object::Pod(p)
+        Object::from(p)
     }
 
     #[test]

@@ -346,7 +346,7 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
             Object::Service(old)
         }
         (Object::Pod(mut old), Object::Pod(new)) => {
-            pod_update(&mut old, new)?;
+            pod_update(&mut old, *new)?;
             Object::Pod(old)
         }
         (_, mut other) => {

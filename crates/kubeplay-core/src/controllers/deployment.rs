@@ -175,7 +175,7 @@ impl DeploymentSync {
                 namespace: Some(self.key.namespace.clone()),
                 labels: template.metadata.as_ref().and_then(|m| m.labels.clone()),
                 annotations: Some(annotations),
-                owner_references: Some(vec![controller_ref(&Object::Deployment(self.d.clone()))]),
+                owner_references: Some(vec![controller_ref(&Object::from(self.d.clone()))]),
                 ..Default::default()
             },
             spec: ReplicaSetSpec {
@@ -187,13 +187,13 @@ impl DeploymentSync {
             status: None,
         };
         // Creating a ReplicaSet fails only at a name collision, which the hash rules out.
-        let created = ctx.api.create(Object::ReplicaSet(rs.clone())).unwrap_or_else(|_| std::rc::Rc::new(Object::ReplicaSet(rs)));
+        let created = ctx.api.create(Object::from(rs.clone())).unwrap_or_else(|_| std::rc::Rc::new(Object::from(rs)));
         if replicas > 0 {
             self.event(ctx, format!("Scaled up replica set {name} from 0 to {replicas}"));
         }
         let mut d = self.d.clone();
         d.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(REVISION.into(), revision.to_string());
-        ctx.api.update(Object::Deployment(d.clone()));
+        ctx.api.update(Object::from(d.clone()));
         self.d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
         created.as_replica_set().cloned().unwrap_or_default()
     }
@@ -292,11 +292,11 @@ impl DeploymentSync {
         annotations.insert(DESIRED.into(), self.replicas().to_string());
         annotations.insert(MAX_REPLICAS.into(), (self.replicas() + surge).to_string());
         if from == to {
-            ctx.api.update(Object::ReplicaSet(current));
+            ctx.api.update(Object::from(current));
             return false;
         }
         current.spec.replicas = Some(int32(to));
-        ctx.api.update(Object::ReplicaSet(current));
+        ctx.api.update(Object::from(current));
         let direction = if to > from { "up" } else { "down" };
         let name = rs.metadata.name.clone().unwrap_or_default();
         self.event(ctx, format!("Scaled {direction} replica set {name} from {from} to {to}"));
@@ -369,11 +369,11 @@ impl DeploymentSync {
             collision_count: previous.collision_count,
             terminating_replicas: None,
         });
-        ctx.api.update(Object::Deployment(d));
+        ctx.api.update(Object::from(d));
     }
 
     fn event(&self, ctx: &mut Ctx<'_>, message: String) {
-        let d = Object::Deployment(self.d.clone());
+        let d = Object::from(self.d.clone());
         ctx.api.record(NewEvent::normal("deployment-controller", &d, "ScalingReplicaSet", message));
     }
 }

@@ -70,7 +70,7 @@ mod tests {
         p.metadata.name = Some("p".into());
         p.metadata.namespace = Some("default".into());
         p.metadata.owner_references = Some(vec![crate::api::controller_ref(owner)]);
-        Object::Pod(p)
+        Object::from(p)
     }
 
     #[test]

@@ -203,7 +203,7 @@ impl ReplicaSetController {
     fn create_pods(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, rs: &ReplicaSet, n: i64) -> Option<SimDuration> {
         let now = ctx.now();
         self.expectations.insert(key.clone(), Expectations { adds: n, dels: 0, set_at: now });
-        let owner = Object::ReplicaSet(rs.clone());
+        let owner = Object::from(rs.clone());
         let mut remaining = n;
         let mut batch = SLOW_START_INITIAL_BATCH.min(n);
         while batch > 0 {
@@ -250,7 +250,7 @@ impl ReplicaSetController {
         };
         let now = ctx.now();
         self.expectations.insert(key.clone(), Expectations { adds: 0, dels: victims.len() as i64, set_at: now });
-        let owner = Object::ReplicaSet(rs.clone());
+        let owner = Object::from(rs.clone());
         for name in victims {
             ctx.api.delete(&ObjectKey::new("Pod", &key.namespace, &name));
             ctx.api.record(NewEvent::normal(COMPONENT, &owner, "SuccessfulDelete", format!("Deleted pod: {name}")));
@@ -282,7 +282,7 @@ impl ReplicaSetController {
             observed_generation: rs.metadata.generation,
             conditions: None,
         });
-        ctx.api.update(Object::ReplicaSet(rs));
+        ctx.api.update(Object::from(rs));
         counts.ready != available
     }
 }
@@ -306,7 +306,7 @@ fn pod_from_template(rs: &ReplicaSet, owner: &Object) -> Object {
     let rs_name = rs.metadata.name.clone().unwrap_or_default();
     let template = rs.spec.template.clone().unwrap_or_default();
     let template_meta = template.metadata.unwrap_or_default();
-    Object::Pod(Pod {
+    Object::from(Pod {
         metadata: ObjectMeta {
             generate_name: Some(format!("{rs_name}-")),
             namespace: rs.metadata.namespace.clone(),
@@ -396,10 +396,10 @@ mod tests {
         let bound = api.store().list("Pod", None).next().map(Object::key).expect("a pod");
         let mut pod = api.get(&bound).and_then(Object::as_pod).cloned().expect("pod");
         pod.spec.get_or_insert_with(Default::default).node_name = Some("n1".into());
-        api.update(Object::Pod(pod));
+        api.update(Object::from(pod));
         let mut rs = api.get(&key).and_then(Object::as_replica_set).cloned().expect("rs");
         rs.spec.replicas = Some(1);
-        api.update(Object::ReplicaSet(rs));
+        api.update(Object::from(rs));
         deliver(&mut c, &mut api);
         c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
         deliver(&mut c, &mut api);

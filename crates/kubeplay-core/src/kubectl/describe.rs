@@ -366,7 +366,7 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
             }
         }
     }
-    if let Some(owner) = controller_owner(&Object::Pod(p.clone())) {
+    if let Some(owner) = controller_owner(&Object::from(p.clone())) {
         w.write(&format!("Controlled By:\t{}/{}\n", owner.kind, owner.name));
     }
     containers(&mut w, &spec.containers, status.container_statuses.as_deref().unwrap_or_default(), "");

@@ -191,7 +191,7 @@ fn sort_conditions(pod: &mut Pod) {
 
 fn container_event(api: &mut ApiServer, pod: &Pod, container: &str, reason: &str, message: String) {
     let node = node_of(pod);
-    let pod = Object::Pod(pod.clone());
+    let pod = Object::from(pod.clone());
     api.record(NewEvent {
         host: Some(&node),
         field_path: Some(format!("spec.containers{{{container}}}")),
@@ -286,7 +286,7 @@ impl Kubelet {
         pod_util::set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
         pod_util::set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
         sort_conditions(&mut pod);
-        ctx.api.update(Object::Pod(pod));
+        ctx.api.update(Object::from(pod));
         let delay = SimDuration(ctx.rng.range_inclusive(400, 900));
         self.next(ctx, work, Step::SandboxReady, delay);
     }
@@ -304,7 +304,7 @@ impl Kubelet {
         status.pod_ip = Some(ip.clone());
         status.pod_ips = Some(vec![PodIP { ip }]);
         pod_util::set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", true, None, None));
-        ctx.api.update(Object::Pod(pod));
+        ctx.api.update(Object::from(pod));
         self.next(ctx, work, Step::Pull(0), SimDuration(1));
     }
 
@@ -376,7 +376,7 @@ impl Kubelet {
             cs.iter().enumerate().skip(i + 1).find(|(_, c)| c.state.as_ref().is_none_or(|s| s.running.is_none())).map(|(j, _)| j)
         });
         if let Some(j) = next {
-            ctx.api.update(Object::Pod(pod));
+            ctx.api.update(Object::from(pod));
             self.next(ctx, work, Step::Pull(j), SimDuration(1));
             return;
         }
@@ -391,7 +391,7 @@ impl Kubelet {
                 c.message = None;
             }
         }
-        ctx.api.update(Object::Pod(pod));
+        ctx.api.update(Object::from(pod));
     }
 
     /// A changed container image (the one Pod update the API allows) restarts that container:
@@ -426,7 +426,7 @@ impl Kubelet {
         let msg = not_ready_message(&pod);
         pod_util::set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
         pod_util::set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
-        ctx.api.update(Object::Pod(pod.clone()));
+        ctx.api.update(Object::from(pod.clone()));
         for &i in &changed {
             let name = &specs[i].name;
             container_event(ctx.api, &pod, name, "Killing", format!("Container {name} definition changed, will be restarted"));

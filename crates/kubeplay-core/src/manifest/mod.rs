@@ -226,7 +226,7 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
     macro_rules! typed {
         ($variant:ident, $ty:ty) => {{
             let (o, unknown) = decode_strict::<$ty>(value)?;
-            Ok((Object::$variant(o), unknown))
+            Ok((Object::from(o), unknown))
         }};
     }
     macro_rules! stored {
@@ -286,7 +286,7 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         })?,
         None => Default::default(),
     };
-    Ok((Object::Stored(Stored { info, api_version: api_version.to_string(), metadata, body }), unknown))
+    Ok((Object::from(Stored { info, api_version: api_version.to_string(), metadata, body }), unknown))
 }
 
 #[cfg(test)]

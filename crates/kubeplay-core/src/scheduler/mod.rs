@@ -242,13 +242,13 @@ fn bind(ctx: &mut Ctx<'_>, mut pod: Pod, node: String) {
         spec.node_name = Some(node);
     }
     set_scheduled(ctx.api, &mut pod, true, None, None);
-    let bound = ctx.api.update(Object::Pod(pod));
+    let bound = ctx.api.update(Object::from(pod));
     ctx.api.record(NewEvent::normal(SCHEDULER_NAME, &bound, "Scheduled", message));
 }
 
 fn unschedulable(ctx: &mut Ctx<'_>, mut pod: Pod, message: String) {
     set_scheduled(ctx.api, &mut pod, false, Some("Unschedulable"), Some(message.clone()));
-    let pod = ctx.api.update(Object::Pod(pod));
+    let pod = ctx.api.update(Object::from(pod));
     ctx.api.record(NewEvent::warning(SCHEDULER_NAME, &pod, "FailedScheduling", message));
 }
 
