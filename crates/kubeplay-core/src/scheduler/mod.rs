@@ -30,6 +30,10 @@ pub const SCHEDULER_NAME: &str = "default-scheduler";
 const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 /// `minFeasibleNodesPercentageToFind`.
 const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
+/// Pods scheduled per tick before the host delivers the watch events they caused. The real
+/// scheduler runs one cycle at a time; batching keeps that cheap while bounding how much one
+/// step of the simulation does (and holds in memory) at once.
+const CYCLES_PER_TICK: usize = 256;
 
 #[derive(Clone, Debug, Default)]
 pub struct Scheduler {
@@ -59,8 +63,12 @@ impl Component for Scheduler {
     fn tick(&mut self, ctx: &mut Ctx<'_>) -> Action {
         let now = ctx.now();
         self.queue.flush(now);
-        while let Some(key) = self.queue.pop(now) {
+        for _ in 0..CYCLES_PER_TICK {
+            let Some(key) = self.queue.pop(now) else { break };
             self.schedule_one(ctx, &key);
+        }
+        if self.queue.has_active() {
+            return Action::RequeueAfter(SimDuration::ZERO);
         }
         match self.queue.next_flush() {
             Some(at) => Action::RequeueAfter(at.since(now).max(SimDuration(1))),

@@ -52,6 +52,10 @@ pub struct SchedulingQueue {
 }
 
 impl SchedulingQueue {
+    pub fn has_active(&self) -> bool {
+        !self.active.is_empty()
+    }
+
     pub fn contains(&self, key: &ObjectKey) -> bool {
         self.pods.contains_key(key)
     }
