@@ -136,12 +136,30 @@ impl Cluster {
 
     /// Runs every event up to and including `until`, then sets the clock to `until`.
     pub fn run_until(&mut self, until: SimTime) {
+        self.run_until_at_most(until, u64::MAX);
+    }
+
+    /// Lets `d` pass, processing at most `max_work` items; when the budget runs out first the
+    /// clock stops at the last item processed (the playground catches up on its next frame
+    /// instead of freezing). True when the clock reached `now + d`.
+    pub fn advance_at_most(&mut self, d: SimDuration, max_work: u64) -> bool {
+        self.run_until_at_most(self.now.plus(d), max_work)
+    }
+
+    fn run_until_at_most(&mut self, until: SimTime, max_work: u64) -> bool {
+        // Writes made since the last step (a client's, through the API) are heard first.
+        self.dispatch_changes();
+        let mut budget = max_work;
         let mut at_instant = 0u64;
         let mut instant = self.now;
         while let Some(t) = self.queue.next_time() {
             if t > until {
                 break;
             }
+            if budget == 0 {
+                return false;
+            }
+            budget -= 1;
             let Some((t, component, target)) = self.queue.pop() else {
                 break;
             };
@@ -164,6 +182,7 @@ impl Cluster {
         }
         self.set_now(until);
         self.dispatch_changes();
+        true
     }
 
     fn set_now(&mut self, t: SimTime) {
@@ -256,6 +275,12 @@ impl Cluster {
         }
     }
 
+    /// Work items waiting (for tests of the host itself).
+    #[cfg(test)]
+    fn work_left(&self) -> usize {
+        self.queue.len()
+    }
+
     /// Each component's caches compared with a recomputation from the store (tests call this).
     pub fn check_caches(&self) -> Result<(), String> {
         self.components.iter().try_for_each(|slot| slot.component.check_cache(&self.api))
@@ -277,5 +302,57 @@ impl Cluster {
 
     pub fn delete(&mut self, key: &ObjectKey) -> bool {
         self.api.delete(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(cluster: &mut Cluster, yaml: &str) {
+        for o in crate::manifest::parse("t.yaml", yaml).objects {
+            cluster.create(o.object).expect("created");
+        }
+        cluster.settle();
+    }
+
+    const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: nginx}]}\n";
+
+    #[test]
+    fn watch_events_reach_the_components_that_declared_them() {
+        let mut cluster = Cluster::new(1);
+        apply(&mut cluster, WEB);
+        // Deployment -> ReplicaSet (owns) -> Pods (owns) -> scheduler (observes) -> kubelet.
+        assert_eq!(cluster.store().count("ReplicaSet"), 1);
+        assert_eq!(cluster.store().count("Pod"), 3);
+        let bound = cluster.store().list("Pod", None).filter_map(Object::as_pod).filter(|p| crate::api::pod_util::node_name(p).is_some());
+        assert_eq!(bound.count(), 3, "the scheduler heard the Pods and bound them");
+        assert!(cluster.work_left() > 0, "the kubelet heard the bindings and has work queued");
+        cluster.advance(SimDuration::from_secs(60));
+        assert!(cluster.store().list("Pod", None).filter_map(Object::as_pod).all(crate::api::pod_util::is_ready));
+        // Deleting the Deployment: the garbage collector (watches every kind) takes the rest.
+        cluster.delete(&ObjectKey::new("Deployment", "default", "web"));
+        cluster.advance(SimDuration::from_secs(60));
+        assert_eq!(cluster.store().count("ReplicaSet"), 0);
+        assert_eq!(cluster.store().count("Pod"), 0);
+        assert_eq!(cluster.check_caches(), Ok(()));
+    }
+
+    #[test]
+    fn a_work_budget_stops_the_clock_where_the_work_stopped() {
+        let mut cluster = Cluster::new(1);
+        apply(&mut cluster, WEB);
+        let start = cluster.now();
+        let minute = SimDuration::from_secs(60);
+        assert!(!cluster.advance_at_most(minute, 3), "three items do not cover a minute of start-up");
+        assert!(cluster.now() < start.plus(minute));
+        let mut whole = Cluster::new(1);
+        apply(&mut whole, WEB);
+        whole.advance(minute);
+        while !cluster.advance_at_most(start.plus(minute).since(cluster.now()), 3) {}
+        assert_eq!(cluster.now(), whole.now());
+        let names = |c: &Cluster| c.store().list("Pod", None).map(|o| o.name().to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&cluster), names(&whole), "a budget changes pacing, never the outcome");
+        assert_eq!(cluster.api().store().resource_version(), whole.api().store().resource_version());
     }
 }
