@@ -82,9 +82,8 @@ impl PodUsage {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cache {
-    nodes: BTreeMap<String, NodeInfo>,
-    /// Node names in order: a scheduling cycle indexes into it.
-    order: Vec<String>,
+    /// Every node in name order: a scheduling cycle indexes straight into it.
+    nodes: Vec<NodeInfo>,
     pods: BTreeMap<ObjectKey, PodUsage>,
 }
 
@@ -103,83 +102,84 @@ impl Cache {
     }
 
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.nodes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.nodes.is_empty()
     }
 
     /// The node at position `i` of the name order.
     pub fn node_at(&self, i: usize) -> Option<&NodeInfo> {
-        self.nodes.get(self.order.get(i)?)
+        self.nodes.get(i)
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.nodes.binary_search_by(|n| n.name.as_str().cmp(name))
     }
 
     pub fn node(&self, name: &str) -> Option<&NodeInfo> {
-        self.nodes.get(name)
+        self.position(name).ok().map(|i| &self.nodes[i])
+    }
+
+    fn node_mut(&mut self, name: &str) -> Option<&mut NodeInfo> {
+        self.position(name).ok().map(|i| &mut self.nodes[i])
     }
 
     /// A Pod was added, changed or (with `None`) deleted.
     pub fn update_pod(&mut self, key: &ObjectKey, pod: Option<&Pod>) {
         let usage = pod.and_then(PodUsage::of);
-        let old = self.pods.get(key);
-        if old == usage.as_ref() {
+        if self.pods.get(key) == usage.as_ref() {
             return;
         }
+        self.set_usage(key, usage);
+    }
+
+    /// The scheduler bound `key` to `node`: count it there now (`AssumePod`).
+    pub fn assume(&mut self, key: &ObjectKey, pod: &Pod, node: &str) {
+        let usage = PodUsage { node: node.to_string(), requests: requests(pod, false), non_zero: requests(pod, true) };
+        self.set_usage(key, Some(usage));
+    }
+
+    fn set_usage(&mut self, key: &ObjectKey, usage: Option<PodUsage>) {
         if let Some(old) = self.pods.remove(key) {
-            if let Some(info) = self.nodes.get_mut(&old.node) {
+            if let Some(info) = self.node_mut(&old.node) {
                 info.add(&old, false);
             }
         }
         if let Some(usage) = usage {
-            if let Some(info) = self.nodes.get_mut(&usage.node) {
+            if let Some(info) = self.node_mut(&usage.node) {
                 info.add(&usage, true);
             }
             self.pods.insert(key.clone(), usage);
         }
     }
 
-    /// The scheduler bound `key` to `node`: count it there now (`AssumePod`).
-    pub fn assume(&mut self, key: &ObjectKey, pod: &Pod, node: &str) {
-        let usage = PodUsage { node: node.to_string(), requests: requests(pod, false), non_zero: requests(pod, true) };
-        if let Some(old) = self.pods.remove(key) {
-            if let Some(info) = self.nodes.get_mut(&old.node) {
-                info.add(&old, false);
-            }
-        }
-        if let Some(info) = self.nodes.get_mut(node) {
-            info.add(&usage, true);
-        }
-        self.pods.insert(key.clone(), usage);
-    }
-
     /// A Node was added or changed. Its Pods' usage is kept (Pods may name a node before it
     /// registers; they count from when it does).
     pub fn update_node(&mut self, node: &Node) {
         let mut info = NodeInfo::from_node(node);
-        match self.nodes.get(&info.name) {
-            Some(old) => {
+        match self.position(&info.name) {
+            Ok(i) => {
+                let old = &self.nodes[i];
                 info.requested = old.requested;
                 info.non_zero_requested = old.non_zero_requested;
                 info.pod_count = old.pod_count;
+                self.nodes[i] = info;
             }
-            None => {
+            Err(i) => {
                 let name = info.name.clone();
                 for usage in self.pods.values().filter(|u| u.node == name) {
                     info.add(usage, true);
                 }
-                let at = self.order.binary_search(&info.name).unwrap_or_else(|i| i);
-                self.order.insert(at, info.name.clone());
+                self.nodes.insert(i, info);
             }
         }
-        self.nodes.insert(info.name.clone(), info);
     }
 
     pub fn remove_node(&mut self, name: &str) {
-        if self.nodes.remove(name).is_some() {
-            if let Ok(at) = self.order.binary_search(&name.to_string()) {
-                self.order.remove(at);
-            }
+        if let Ok(i) = self.position(name) {
+            self.nodes.remove(i);
         }
     }
 }

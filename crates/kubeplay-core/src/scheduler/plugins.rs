@@ -102,9 +102,11 @@ pub fn run_filter(plugin: Plugin, pod: &PodInfo, node: &NodeInfo) -> Result<(), 
     let unresolvable = |reason: &str| Err(Rejection { plugin, reasons: vec![reason.to_string()], resolvable: false });
     match plugin {
         Plugin::NodeUnschedulable => {
-            let cordon = Taint { key: "node.kubernetes.io/unschedulable".into(), effect: "NoSchedule".into(), ..Default::default() };
-            if node.unschedulable && !pod.tolerations.iter().any(|t| tolerates(t, &cordon)) {
-                return unresolvable("node(s) were unschedulable");
+            if node.unschedulable {
+                let cordon = Taint { key: "node.kubernetes.io/unschedulable".into(), effect: "NoSchedule".into(), ..Default::default() };
+                if !pod.tolerations.iter().any(|t| tolerates(t, &cordon)) {
+                    return unresolvable("node(s) were unschedulable");
+                }
             }
         }
         Plugin::NodeName => {
