@@ -1,4 +1,6 @@
-//! Layout: editor | cluster view, with controls on top and events + console below.
+//! Layout: editor | cluster view, with controls on top and events + console below. The app
+//! owns the reducer and shares its dispatcher through a context; each component gets only
+//! its slice of the state.
 
 use std::rc::Rc;
 
@@ -6,7 +8,7 @@ use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
 use crate::components::{ClusterView, Console, Controls, Editor, EventsPanel};
-use crate::state::{Action, Playground, DEFAULT_EXAMPLE, DEFAULT_SEED};
+use crate::state::{Action, Dispatch, Playground, DEFAULT_EXAMPLE, DEFAULT_SEED};
 
 /// Wall-clock milliseconds between simulation ticks.
 const TICK_MS: u32 = 100;
@@ -21,48 +23,29 @@ pub fn app() -> Html {
             move || drop(interval)
         });
     }
-    let dispatch = state.dispatcher();
-    let cb = move |f: fn(String) -> Action| {
-        let d = dispatch.clone();
-        Callback::from(move |s: String| d.dispatch(f(s)))
-    };
-    let dispatcher = state.dispatcher();
-    let act = move |a: fn() -> Action| {
-        let d = dispatcher.clone();
-        Callback::from(move |_: ()| d.dispatch(a()))
-    };
-    let set_speed = {
-        let d = state.dispatcher();
-        Callback::from(move |s: u32| d.dispatch(Action::SetSpeed(s)))
-    };
+    let view = &state.view;
     html! {
-        <div class="app">
-            <header class="topbar">
-                <h1>{ "kubeplay" }</h1>
-                <Controls
-                    time_ms={state.time_ms}
-                    playing={state.playing}
-                    speed={state.speed}
-                    seed={state.seed}
-                    on_toggle={act(|| Action::TogglePlay)}
-                    on_speed={set_speed}
-                    on_reset={act(|| Action::Reset)}
-                />
-            </header>
-            <main class="panes">
-                <Editor
-                    text={AttrValue::from(state.editor.clone())}
-                    diagnostics={Rc::clone(&state.diagnostics)}
-                    on_edit={cb(Action::Edit)}
-                    on_check={act(|| Action::Check)}
-                    on_apply={act(|| Action::Apply)}
-                />
-                <ClusterView view={Rc::clone(&state.view)} on_command={cb(Action::Run)} />
-            </main>
-            <section class="bottom">
-                <EventsPanel view={Rc::clone(&state.view)} />
-                <Console entries={Rc::clone(&state.console)} on_run={cb(Action::Run)} />
-            </section>
-        </div>
+        <ContextProvider<Dispatch> context={state.dispatcher()}>
+            <div class="app">
+                <header class="topbar">
+                    <h1>{ "kubeplay" }</h1>
+                    <Controls time_ms={state.time_ms} playing={state.playing} speed={state.speed} seed={state.seed} />
+                </header>
+                <main class="panes">
+                    <Editor text={AttrValue::from(state.editor.clone())} diagnostics={Rc::clone(&state.diagnostics)} />
+                    <ClusterView nodes={Rc::clone(&view.nodes)} unscheduled={Rc::clone(&view.unscheduled)} />
+                </main>
+                <section class="bottom">
+                    <EventsPanel events={Rc::clone(&view.events)} now_s={state.time_ms / 1000} />
+                    <Console entries={Rc::clone(&state.console)} />
+                </section>
+            </div>
+        </ContextProvider<Dispatch>>
     }
+}
+
+/// The session's dispatcher (every component is rendered inside the App's provider).
+#[hook]
+pub fn use_dispatch() -> Dispatch {
+    use_context::<Dispatch>().expect("rendered inside App's ContextProvider<Dispatch>")
 }

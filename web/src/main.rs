@@ -1,10 +1,5 @@
-//! kubeplay-web: the playground. The only crate that knows about yew and the browser.
-
-mod app;
-mod components;
-mod state;
-mod view;
+//! The playground's entry point (Trunk builds this binary).
 
 fn main() {
-    yew::Renderer::<app::App>::new().render();
+    yew::Renderer::<kubeplay_web::app::App>::new().render();
 }

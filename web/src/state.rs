@@ -1,4 +1,5 @@
 //! The playground's state and the only place the simulation is mutated: `reduce`.
+//! Components reach it through the [`Dispatch`] context and dispatch [`Action`]s.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -6,7 +7,7 @@ use std::rc::Rc;
 use kubeplay_core::diag::Diagnostic;
 use kubeplay_core::time::SimDuration;
 use kubeplay_core::{manifest, Cluster, Session};
-use yew::Reducible;
+use yew::{Reducible, UseReducerDispatcher};
 
 use crate::view::{self, View};
 
@@ -14,6 +15,15 @@ use crate::view::{self, View};
 pub const EDITOR_FILE: &str = "playground.yaml";
 pub const DEFAULT_EXAMPLE: &str = include_str!("../../examples/web.yaml");
 pub const DEFAULT_SEED: u64 = 1;
+/// Simulation work between checks of the frame budget.
+const WORK_CHUNK: u64 = 500;
+/// Wall milliseconds of simulation per tick at most, so input stays responsive: when a big
+/// cluster has more to do, the virtual clock runs slower instead of the page freezing.
+const FRAME_BUDGET_MS: f64 = 25.0;
+
+/// How components act on the playground: shared through a context, the same for the whole
+/// session, so no component gets new callbacks because its parent rendered.
+pub type Dispatch = UseReducerDispatcher<Playground>;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsoleEntry {
@@ -26,7 +36,7 @@ pub struct Playground {
     session: Rc<RefCell<Session>>,
     pub view: Rc<View>,
     /// Virtual time shown on the clock; moves every tick, while `view` is rebuilt only when
-    /// the cluster changed or a displayed age (whole seconds) did.
+    /// the cluster changed (ages are computed from this while rendering).
     pub time_ms: u64,
     pub editor: String,
     pub diagnostics: Rc<Vec<Diagnostic>>,
@@ -72,7 +82,7 @@ impl Playground {
         session.files.insert(EDITOR_FILE.into(), editor.clone());
         let command = format!("kubectl apply -f {EDITOR_FILE}");
         let out = session.exec(&command);
-        let view = Rc::new(view::build(&session.cluster));
+        let view = Rc::new(view::build(&session.cluster, &View::default()));
         let time_ms = session.cluster.now().ms();
         Playground {
             session: Rc::new(RefCell::new(session)),
@@ -105,8 +115,25 @@ impl Playground {
 
     fn refresh(&mut self) {
         let session = self.session.borrow();
-        self.view = Rc::new(view::build(&session.cluster));
+        self.view = Rc::new(view::build(&session.cluster, &self.view));
         self.time_ms = session.cluster.now().ms();
+    }
+
+    /// Lets `d` of virtual time pass within the frame budget; false if the budget ran out
+    /// first (the clock then stands where the work stopped, and catches up on later ticks).
+    fn advance_within_budget(&self, d: SimDuration) -> bool {
+        let started = js_sys::Date::now();
+        let mut session = self.session.borrow_mut();
+        let until = session.cluster.now().plus(d);
+        loop {
+            let left = until.since(session.cluster.now());
+            if session.cluster.advance_at_most(left, WORK_CHUNK) {
+                return true;
+            }
+            if js_sys::Date::now() - started > FRAME_BUDGET_MS {
+                return false;
+            }
+        }
     }
 
     fn run(&mut self, command: &str) {
@@ -141,13 +168,12 @@ impl Reducible for Playground {
                     let cluster = &self.session.borrow().cluster;
                     (cluster.now(), cluster.processed())
                 };
-                let d = SimDuration(u64::from(wall_ms) * u64::from(self.speed));
-                self.session.borrow_mut().cluster.advance(d);
+                self.advance_within_budget(SimDuration(u64::from(wall_ms) * u64::from(self.speed)));
                 let (now, processed) = {
                     let cluster = &self.session.borrow().cluster;
                     (cluster.now(), cluster.processed())
                 };
-                if processed != processed_before || now.ms() / 1000 != before.ms() / 1000 {
+                if processed != processed_before {
                     self.with(Playground::refresh)
                 } else if now.ms() / 100 != before.ms() / 100 {
                     self.with(|p| p.time_ms = now.ms()) // Only the clock moved.

@@ -1,11 +1,21 @@
 //! The view model: a snapshot of what the page shows, built from the simulation after each
 //! change. Components render these plain values; none reaches into the cluster.
+//!
+//! A rebuild is O(Pods + Nodes + Events) and reuses every piece of the previous view that did
+//! not change (the same `Rc`), so yew's prop comparison stops at the first unchanged node or
+//! Pod (`Rc<T: Eq>` compares pointers first). Ages are not stored: components compute them
+//! from the clock while rendering, so a second passing does not rebuild anything.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use kubeplay_core::api::pod_util;
+use kubeplay_core::time::{from_time, SimTime};
 use kubeplay_core::Cluster;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodView {
+    pub uid: String,
     pub name: String,
     pub namespace: String,
     /// `status.phase`.
@@ -15,92 +25,136 @@ pub struct PodView {
     pub node: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeView {
     pub name: String,
     pub ready: bool,
     pub roles: String,
     pub zone: String,
-    pub pods: Vec<PodView>,
+    pub pods: Rc<[Rc<PodView>]>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventView {
-    pub age: String,
+    /// When it last happened (virtual milliseconds); the age is computed while rendering.
+    pub at: SimTime,
     pub type_: String,
     pub reason: String,
     pub object: String,
     pub message: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct View {
-    pub nodes: Vec<NodeView>,
-    pub unscheduled: Vec<PodView>,
-    pub events: Vec<EventView>,
+    pub nodes: Rc<[Rc<NodeView>]>,
+    pub unscheduled: Rc<[Rc<PodView>]>,
+    /// The most recent events, newest first.
+    pub events: Rc<[EventView]>,
 }
 
-pub fn build(cluster: &Cluster) -> View {
-    let store = cluster.store();
-    let pods: Vec<PodView> = store
-        .list("Pod", None)
-        .filter_map(|o| {
-            let p = o.as_pod()?;
-            Some(PodView {
-                name: o.name().to_string(),
-                namespace: o.namespace().to_string(),
-                phase: pod_util::phase(p).to_string(),
-                status: kubeplay_core::kubectl::columns::pod_status(p),
-                node: pod_util::node_name(p).map(str::to_string),
-            })
-        })
-        .collect();
-    let nodes = store
-        .list("Node", None)
-        .filter_map(|o| {
-            let n = o.as_node()?;
-            let labels = n.metadata.labels.clone().unwrap_or_default();
-            let ready = n
-                .status
-                .as_ref()
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-            let roles: Vec<&str> = labels.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/")).collect();
-            Some(NodeView {
-                name: o.name().to_string(),
-                ready,
-                roles: roles.join(","),
-                zone: labels.get("topology.kubernetes.io/zone").cloned().unwrap_or_default(),
-                pods: pods.iter().filter(|p| p.node.as_deref() == Some(o.name())).cloned().collect(),
-            })
-        })
-        .collect();
-    let mut events: Vec<(kubeplay_core::time::SimTime, EventView)> = store
-        .list("Event", None)
-        .filter_map(|o| {
-            let e = o.as_event()?;
-            let last = e.last_timestamp.as_ref()?;
-            let at = kubeplay_core::time::from_time(last);
-            Some((
-                at,
-                EventView {
-                    age: cluster.now().since(at).human(),
-                    type_: e.type_.clone().unwrap_or_default(),
-                    reason: e.reason.clone().unwrap_or_default(),
-                    object: format!(
-                        "{}/{}",
-                        e.involved_object.kind.as_deref().unwrap_or("").to_ascii_lowercase(),
-                        e.involved_object.name.as_deref().unwrap_or("")
-                    ),
-                    message: e.message.clone().unwrap_or_default(),
-                },
-            ))
-        })
-        .collect();
-    events.sort_by_key(|e| std::cmp::Reverse(e.0));
-    View {
-        unscheduled: pods.iter().filter(|p| p.node.is_none()).cloned().collect(),
-        nodes,
-        events: events.into_iter().take(40).map(|(_, e)| e).collect(),
+/// How many events the panel lists.
+pub const EVENTS_SHOWN: usize = 40;
+
+/// `new` if it differs from `old`, else `old` itself (so pointer comparisons succeed).
+fn reuse<T: Eq>(old: Option<&Rc<T>>, new: T) -> Rc<T> {
+    match old {
+        Some(old) if **old == new => Rc::clone(old),
+        _ => Rc::new(new),
     }
+}
+
+fn reuse_slice<T: Eq>(old: &Rc<[T]>, new: Vec<T>) -> Rc<[T]> {
+    if **old == *new {
+        Rc::clone(old)
+    } else {
+        new.into()
+    }
+}
+
+pub fn build(cluster: &Cluster, previous: &View) -> View {
+    let store = cluster.store();
+    let old_pods: BTreeMap<&str, &Rc<PodView>> =
+        previous.nodes.iter().flat_map(|n| n.pods.iter()).chain(previous.unscheduled.iter()).map(|p| (p.uid.as_str(), p)).collect();
+    let mut by_node: BTreeMap<String, Vec<Rc<PodView>>> = BTreeMap::new();
+    let mut unscheduled = Vec::new();
+    for o in store.list("Pod", None) {
+        let Some(p) = o.as_pod() else { continue };
+        let uid = p.metadata.uid.clone().unwrap_or_default();
+        let view = PodView {
+            name: o.name().to_string(),
+            namespace: o.namespace().to_string(),
+            phase: pod_util::phase(p).to_string(),
+            status: kubeplay_core::kubectl::columns::pod_status(p),
+            node: pod_util::node_name(p).map(str::to_string),
+            uid,
+        };
+        let view = reuse(old_pods.get(view.uid.as_str()).copied(), view);
+        match &view.node {
+            Some(node) => by_node.entry(node.clone()).or_default().push(view),
+            None => unscheduled.push(view),
+        }
+    }
+    let old_nodes: BTreeMap<&str, &Rc<NodeView>> = previous.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+    let mut nodes = Vec::new();
+    for o in store.list("Node", None) {
+        let Some(n) = o.as_node() else { continue };
+        let labels = n.metadata.labels.as_ref();
+        let ready = n
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        let roles: Vec<&str> = labels.into_iter().flatten().filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/")).collect();
+        let old = old_nodes.get(o.name()).copied();
+        let pods = by_node.remove(o.name()).unwrap_or_default();
+        let view = NodeView {
+            name: o.name().to_string(),
+            ready,
+            roles: roles.join(","),
+            zone: labels.and_then(|l| l.get("topology.kubernetes.io/zone")).cloned().unwrap_or_default(),
+            pods: match old {
+                Some(old) => reuse_slice(&old.pods, pods),
+                None => pods.into(),
+            },
+        };
+        nodes.push(reuse(old, view));
+    }
+    // Pods bound to a node that is not (or no longer) registered wait with the unscheduled.
+    unscheduled.extend(by_node.into_values().flatten());
+    View {
+        nodes: reuse_slice(&previous.nodes, nodes),
+        unscheduled: reuse_slice(&previous.unscheduled, unscheduled),
+        events: reuse_slice(&previous.events, recent_events(cluster)),
+    }
+}
+
+/// The newest events: a partial selection, not a sort of every Event. Ties keep the store's
+/// order, so the list is the same on every run.
+fn recent_events(cluster: &Cluster) -> Vec<EventView> {
+    let mut times: Vec<_> = cluster
+        .store()
+        .list("Event", None)
+        .filter_map(|o| o.as_event())
+        .enumerate()
+        .filter_map(|(i, e)| Some((std::cmp::Reverse(from_time(e.last_timestamp.as_ref()?)), i, e)))
+        .collect();
+    if times.len() > EVENTS_SHOWN {
+        times.select_nth_unstable_by_key(EVENTS_SHOWN - 1, |(at, i, _)| (*at, *i));
+        times.truncate(EVENTS_SHOWN);
+    }
+    times.sort_by_key(|(at, i, _)| (*at, *i));
+    times
+        .into_iter()
+        .map(|(at, _, e)| EventView {
+            at: at.0,
+            type_: e.type_.clone().unwrap_or_default(),
+            reason: e.reason.clone().unwrap_or_default(),
+            object: format!(
+                "{}/{}",
+                e.involved_object.kind.as_deref().unwrap_or("").to_ascii_lowercase(),
+                e.involved_object.name.as_deref().unwrap_or("")
+            ),
+            message: e.message.clone().unwrap_or_default(),
+        })
+        .collect()
 }

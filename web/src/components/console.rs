@@ -2,12 +2,12 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::state::ConsoleEntry;
+use crate::app::use_dispatch;
+use crate::state::{Action, ConsoleEntry};
 
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {
     pub entries: Rc<Vec<ConsoleEntry>>,
-    pub on_run: Callback<String>,
 }
 
 #[function_component(Console)]
@@ -23,8 +23,8 @@ pub fn console(p: &ConsoleProps) -> Html {
     }
     // How far back in the command history ArrowUp has gone (0 = the line being typed).
     let back = use_mut_ref(|| 0usize);
+    let dispatch = use_dispatch();
     let on_keydown = {
-        let on_run = p.on_run.clone();
         let entries = p.entries.clone();
         Callback::from(move |e: KeyboardEvent| {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
@@ -33,7 +33,7 @@ pub fn console(p: &ConsoleProps) -> Html {
                 "Enter" => {
                     let command = input.value();
                     if !command.trim().is_empty() {
-                        on_run.emit(command);
+                        dispatch.dispatch(Action::Run(command));
                         input.set_value("");
                     }
                     *back = 0;

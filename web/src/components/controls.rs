@@ -1,14 +1,14 @@
 use yew::prelude::*;
 
+use crate::app::use_dispatch;
+use crate::state::Action;
+
 #[derive(Properties, PartialEq)]
 pub struct ControlsProps {
     pub time_ms: u64,
     pub playing: bool,
     pub speed: u32,
     pub seed: u64,
-    pub on_toggle: Callback<()>,
-    pub on_speed: Callback<u32>,
-    pub on_reset: Callback<()>,
 }
 
 /// `t = 12.3s` (virtual time since the cluster started).
@@ -23,12 +23,18 @@ fn clock(ms: u64) -> String {
 
 #[function_component(Controls)]
 pub fn controls(p: &ControlsProps) -> Html {
-    let toggle = p.on_toggle.reform(|_: MouseEvent| ());
-    let reset = p.on_reset.reform(|_: MouseEvent| ());
-    let on_speed = p.on_speed.clone();
-    let speed_changed = Callback::from(move |e: Event| {
+    let dispatch = use_dispatch();
+    let toggle = {
+        let d = dispatch.clone();
+        use_callback((), move |_: MouseEvent, _| d.dispatch(Action::TogglePlay))
+    };
+    let reset = {
+        let d = dispatch.clone();
+        use_callback((), move |_: MouseEvent, _| d.dispatch(Action::Reset))
+    };
+    let speed_changed = use_callback((), move |e: Event, _| {
         let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
-        on_speed.emit(select.value().parse().unwrap_or(1));
+        dispatch.dispatch(Action::SetSpeed(select.value().parse().unwrap_or(1)));
     });
     html! {
         <div class="controls" role="toolbar" aria-label="Simulation controls">

@@ -3,14 +3,13 @@ use std::rc::Rc;
 use kubeplay_core::diag::{Diagnostic, Severity};
 use yew::prelude::*;
 
+use crate::app::use_dispatch;
+use crate::state::Action;
+
 #[derive(Properties, PartialEq)]
 pub struct EditorProps {
     pub text: AttrValue,
     pub diagnostics: Rc<Vec<Diagnostic>>,
-    pub on_edit: Callback<String>,
-    /// Asks for fresh diagnostics; called once typing pauses.
-    pub on_check: Callback<()>,
-    pub on_apply: Callback<()>,
 }
 
 /// How long typing must pause before the manifests are re-checked.
@@ -24,6 +23,7 @@ fn offset_of(text: &str, line: u32, column: u32) -> u32 {
 
 #[function_component(Editor)]
 pub fn editor(p: &EditorProps) -> Html {
+    let dispatch = use_dispatch();
     let area_ref = use_node_ref();
     // Clicking a diagnostic puts the cursor on the line it points at.
     let jump = {
@@ -45,26 +45,25 @@ pub fn editor(p: &EditorProps) -> Html {
     };
     let pending_check = use_mut_ref(|| None::<gloo_timers::callback::Timeout>);
     let on_input = {
-        let on_edit = p.on_edit.clone();
-        let on_check = p.on_check.clone();
-        Callback::from(move |e: InputEvent| {
+        let d = dispatch.clone();
+        use_callback((), move |e: InputEvent, _| {
             let area: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
-            on_edit.emit(area.value());
-            let on_check = on_check.clone();
+            d.dispatch(Action::Edit(area.value()));
+            let d = d.clone();
             // Replacing the Timeout drops (cancels) the previous one.
-            *pending_check.borrow_mut() = Some(gloo_timers::callback::Timeout::new(CHECK_DELAY_MS, move || on_check.emit(())));
+            *pending_check.borrow_mut() = Some(gloo_timers::callback::Timeout::new(CHECK_DELAY_MS, move || d.dispatch(Action::Check)));
         })
     };
     let on_keydown = {
-        let on_apply = p.on_apply.clone();
-        Callback::from(move |e: KeyboardEvent| {
+        let d = dispatch.clone();
+        use_callback((), move |e: KeyboardEvent, _| {
             if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
                 e.prevent_default();
-                on_apply.emit(());
+                d.dispatch(Action::Apply);
             }
         })
     };
-    let apply = p.on_apply.reform(|_: MouseEvent| ());
+    let apply = use_callback((), move |_: MouseEvent, _| dispatch.dispatch(Action::Apply));
     html! {
         <section class="editor" aria-label="Manifests">
             <div class="pane-title">

@@ -1,10 +1,13 @@
-//! One component per file; each renders a slice of the view model.
+//! One component per file; each renders a slice of the view model and acts through the
+//! session's dispatcher (`app::use_dispatch`).
 
 mod cluster_view;
 mod console;
 mod controls;
 mod editor;
 mod events;
+mod node_box;
+mod pod_chip;
 
 pub use cluster_view::ClusterView;
 pub use console::Console;

@@ -1,0 +1,43 @@
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::app::use_dispatch;
+use crate::state::Action;
+use crate::view::PodView;
+
+#[derive(Properties, PartialEq)]
+pub struct PodChipProps {
+    pub pod: Rc<PodView>,
+}
+
+/// One Pod, coloured by phase, showing kubectl's STATUS; a click describes it in the console.
+#[function_component(PodChip)]
+pub fn pod_chip(p: &PodChipProps) -> Html {
+    let dispatch = use_dispatch();
+    let pod = &p.pod;
+    let onclick = {
+        let command = format!("kubectl describe pod {} -n {}", pod.name, pod.namespace);
+        use_callback(command, move |_: MouseEvent, command| dispatch.dispatch(Action::Run(command.clone())))
+    };
+    let class = format!("pod phase-{} status-{}", pod.phase.to_ascii_lowercase(), pod.status.to_ascii_lowercase());
+    let title = format!("{}/{} — {}", pod.namespace, pod.name, pod.status);
+    html! {
+        <li
+            class={class}
+            data-testid="pod"
+            data-name={pod.name.clone()}
+            data-namespace={pod.namespace.clone()}
+            data-phase={pod.phase.clone()}
+            data-status={pod.status.clone()}
+            data-node={pod.node.clone().unwrap_or_default()}
+            title={format!("{title} (click: kubectl describe)")}
+            aria-label={title}
+            role="button"
+            {onclick}
+        >
+            <span class="pod-name">{ &pod.name }</span>
+            <span class="pod-status">{ &pod.status }</span>
+        </li>
+    }
+}

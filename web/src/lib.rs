@@ -1,0 +1,8 @@
+//! kubeplay-web: the playground. The only crate that knows about yew and the browser.
+//! `state` holds the session and its reducer, `view` the view model built from the cluster,
+//! `components` render slices of it.
+
+pub mod app;
+pub mod components;
+pub mod state;
+pub mod view;
