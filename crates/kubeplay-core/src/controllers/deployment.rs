@@ -125,14 +125,13 @@ impl DeploymentSync {
 
     /// The new ReplicaSet (template equal to ours, ignoring the hash label) and the old ones,
     /// oldest first.
-    fn replica_sets(&self, api: &ApiServer) -> (Option<ReplicaSet>, Vec<ReplicaSet>) {
+    fn replica_sets(&self, api: &ApiServer) -> (Option<OwnedRs>, Vec<OwnedRs>) {
         let uid = self.d.metadata.uid.clone().unwrap_or_default();
-        let mut owned: Vec<ReplicaSet> = api
+        let mut owned: Vec<OwnedRs> = api
             .store()
             .dependents(&uid)
-            .filter_map(Object::as_replica_set)
-            .filter(|rs| controlled_by(&rs.metadata, &uid))
-            .cloned()
+            .filter(|o| o.as_replica_set().is_some_and(|rs| controlled_by(&rs.metadata, &uid)))
+            .filter_map(|o| api.get_rc(&o.key()).map(OwnedRs))
             .collect();
         owned.sort_by_key(|rs| (rs.metadata.creation_timestamp.as_ref().map(from_time), rs.metadata.name.clone()));
         let position = owned.iter().position(|rs| same_template(rs, &self.d.spec.template));
@@ -141,10 +140,10 @@ impl DeploymentSync {
     }
 
     /// `NewRSNewReplicas` for RollingUpdate.
-    fn new_rs_replicas(&self, new_rs: Option<&ReplicaSet>, old: &[ReplicaSet]) -> i64 {
+    fn new_rs_replicas(&self, new_rs: Option<&ReplicaSet>, old: &[OwnedRs]) -> i64 {
         let (surge, _) = self.fenceposts();
         let new_count = new_rs.map_or(0, rs_replicas);
-        let current: i64 = old.iter().map(rs_replicas).sum::<i64>() + new_count;
+        let current: i64 = old.iter().map(|rs| rs_replicas(rs)).sum::<i64>() + new_count;
         let max_total = self.replicas() + surge;
         if current >= max_total {
             return new_count;
@@ -152,7 +151,7 @@ impl DeploymentSync {
         new_count + (max_total - current).min(self.replicas() - new_count)
     }
 
-    fn create_new_rs(&mut self, ctx: &mut Ctx<'_>, old: &[ReplicaSet], replicas: i64) -> ReplicaSet {
+    fn create_new_rs(&mut self, ctx: &mut Ctx<'_>, old: &[OwnedRs], replicas: i64) -> OwnedRs {
         let collision = self.d.status.as_ref().and_then(|s| s.collision_count);
         let hash = pod_template_hash(&self.d.spec.template, collision);
         let mut template = self.d.spec.template.clone();
@@ -160,7 +159,7 @@ impl DeploymentSync {
         template_meta.labels.get_or_insert_with(BTreeMap::new).insert(HASH_LABEL.into(), hash.clone());
         let mut selector = self.d.spec.selector.clone();
         selector.match_labels.get_or_insert_with(BTreeMap::new).insert(HASH_LABEL.into(), hash.clone());
-        let revision = old.iter().filter_map(revision).max().unwrap_or(0) + 1;
+        let revision = old.iter().filter_map(|rs| revision(rs)).max().unwrap_or(0) + 1;
         let (surge, _) = self.fenceposts();
         let mut annotations = self.d.metadata.annotations.clone().unwrap_or_default();
         annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
@@ -195,10 +194,10 @@ impl DeploymentSync {
         d.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(REVISION.into(), revision.to_string());
         ctx.api.update(Object::from(d.clone()));
         self.d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
-        created.as_replica_set().cloned().unwrap_or_default()
+        OwnedRs(created)
     }
 
-    fn rolling(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
+    fn rolling(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[OwnedRs]) -> bool {
         // reconcileNewReplicaSet
         let replicas = self.replicas();
         let new_count = rs_replicas(new_rs);
@@ -216,8 +215,8 @@ impl DeploymentSync {
 
     /// `reconcileOldReplicaSets`: first drop old Pods that are not available, then scale old
     /// ReplicaSets down as far as `minAvailable` allows.
-    fn reconcile_old(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
-        let old_count: i64 = old.iter().map(rs_replicas).sum();
+    fn reconcile_old(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[OwnedRs]) -> bool {
+        let old_count: i64 = old.iter().map(|rs| rs_replicas(rs)).sum();
         if old_count == 0 {
             return false;
         }
@@ -230,7 +229,7 @@ impl DeploymentSync {
             return false;
         }
         let mut scaled_down = 0;
-        let mut old: Vec<ReplicaSet> = old.to_vec();
+        let mut old: Vec<ReplicaSet> = old.iter().map(|rs| ReplicaSet::clone(rs)).collect();
         for rs in &mut old {
             let unhealthy = rs_replicas(rs) - available(rs);
             if rs_replicas(rs) == 0 || unhealthy <= 0 || scaled_down >= max_scaled_down {
@@ -259,7 +258,7 @@ impl DeploymentSync {
     }
 
     /// Recreate: old ReplicaSets to 0, wait until none of their Pods runs, then the new one up.
-    fn recreate(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[ReplicaSet]) -> bool {
+    fn recreate(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[OwnedRs]) -> bool {
         let mut scaled = false;
         for rs in old.iter().filter(|rs| rs_replicas(rs) > 0) {
             scaled |= self.scale(ctx, rs, 0);
@@ -304,10 +303,10 @@ impl DeploymentSync {
     }
 
     /// Deletes old, empty ReplicaSets beyond `revisionHistoryLimit`, oldest first.
-    fn cleanup(&self, ctx: &mut Ctx<'_>, old: &[ReplicaSet]) {
+    fn cleanup(&self, ctx: &mut Ctx<'_>, old: &[OwnedRs]) {
         let limit = self.d.spec.revision_history_limit.unwrap_or(10).max(0) as usize;
         let empty: Vec<&ReplicaSet> =
-            old.iter().filter(|rs| rs_replicas(rs) == 0 && rs.status.as_ref().is_none_or(|s| s.replicas == 0)).collect();
+            old.iter().filter(|rs| rs_replicas(rs) == 0 && rs.status.as_ref().is_none_or(|s| s.replicas == 0)).map(|rs| &**rs).collect();
         if empty.len() > limit {
             for rs in &empty[..empty.len() - limit] {
                 ctx.api.delete(&ObjectKey::new("ReplicaSet", &self.key.namespace, rs.metadata.name.as_deref().unwrap_or("")));
@@ -320,7 +319,7 @@ impl DeploymentSync {
             return;
         };
         let (new_rs, old) = self.replica_sets(ctx.api);
-        let all: Vec<&ReplicaSet> = new_rs.iter().chain(old.iter()).collect();
+        let all: Vec<&ReplicaSet> = new_rs.iter().chain(old.iter()).map(|rs| &**rs).collect();
         let sum = |f: &dyn Fn(&ReplicaSet) -> i64| all.iter().map(|rs| f(rs)).sum::<i64>();
         let replicas = sum(&|rs| i64::from(rs.status.as_ref().map_or(0, |s| s.replicas)));
         let ready = sum(&|rs| i64::from(rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0)));
@@ -405,16 +404,37 @@ fn set_condition(
     }
 }
 
-/// Whether a ReplicaSet runs `template` (`EqualIgnoreHash`): its own template minus the
-/// pod-template-hash label.
-pub fn same_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
-    let Some(mut t) = rs.spec.template.clone() else {
-        return false;
-    };
-    if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
-        labels.remove(HASH_LABEL);
+/// A ReplicaSet the Deployment owns, read through the store's shared handle (a sync reads
+/// them all and copies one only to change it).
+struct OwnedRs(std::rc::Rc<Object>);
+
+impl std::ops::Deref for OwnedRs {
+    type Target = ReplicaSet;
+
+    fn deref(&self) -> &ReplicaSet {
+        static EMPTY: std::sync::OnceLock<ReplicaSet> = std::sync::OnceLock::new();
+        self.0.as_replica_set().unwrap_or_else(|| EMPTY.get_or_init(ReplicaSet::default))
     }
-    t == *template
+}
+
+/// Whether a ReplicaSet runs `template` (`EqualIgnoreHash`): its own template minus the
+/// pod-template-hash label. Compared in place: this runs for every owned ReplicaSet on every
+/// sync.
+pub fn same_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
+    let Some(t) = rs.spec.template.as_ref() else { return false };
+    if t.spec != template.spec {
+        return false;
+    }
+    let (Some(a), Some(b)) = (t.metadata.as_ref(), template.metadata.as_ref()) else {
+        return t.metadata.is_none() && template.metadata.is_none();
+    };
+    let labels_match = match (&a.labels, &b.labels) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.iter().filter(|(k, _)| k.as_str() != HASH_LABEL).eq(b.iter()),
+        _ => false,
+    };
+    let without_labels = |m: &ObjectMeta| ObjectMeta { labels: None, ..m.clone() };
+    labels_match && without_labels(a) == without_labels(b)
 }
 
 /// A count computed in i64 (no overflow near `replicas: 2147483647`) written back to an int32 field.

@@ -259,9 +259,8 @@ impl ReplicaSetController {
 
     /// Writes status from the counts; true when some ready Pods are not yet available.
     fn update_status(&self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> bool {
-        let Some(mut rs) = ctx.api.get(key).and_then(Object::as_replica_set).cloned() else {
-            return false;
-        };
+        let Some(current) = ctx.api.get_rc(key) else { return false };
+        let Some(rs) = current.as_replica_set() else { return false };
         let uid = rs.metadata.uid.clone().unwrap_or_default();
         let counts = self.counts.get(&uid).copied().unwrap_or_default();
         let min_ready = rs.spec.min_ready_seconds.unwrap_or(0);
@@ -273,7 +272,7 @@ impl ReplicaSetController {
             pods.filter(|p| pod_util::controlled_by(&p.metadata, &uid) && is_active(p) && is_available(p, min_ready, now)).count() as i64
         };
         let int32 = |v: i64| v.clamp(0, i64::from(i32::MAX)) as i32;
-        rs.status = Some(ReplicaSetStatus {
+        let status = ReplicaSetStatus {
             replicas: int32(counts.active),
             fully_labeled_replicas: Some(int32(counts.labeled)),
             ready_replicas: Some(int32(counts.ready)),
@@ -281,8 +280,13 @@ impl ReplicaSetController {
             terminating_replicas: None,
             observed_generation: rs.metadata.generation,
             conditions: None,
-        });
-        ctx.api.update(Object::from(rs));
+        };
+        // Copy the ReplicaSet (template and all) only when its status really changes.
+        if rs.status.as_ref() != Some(&status) {
+            let mut rs = rs.clone();
+            rs.status = Some(status);
+            ctx.api.update(Object::from(rs));
+        }
         counts.ready != available
     }
 }

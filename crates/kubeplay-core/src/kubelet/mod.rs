@@ -102,17 +102,17 @@ impl Component for Kubelet {
     }
 
     fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
-        let Some(pod) = ctx.api.get(key).and_then(Object::as_pod).cloned() else {
-            return Action::AwaitChange;
-        };
+        // A shared handle: a step copies the Pod only when it writes it.
+        let Some(object) = ctx.api.get_rc(key) else { return Action::AwaitChange };
+        let Some(pod) = object.as_pod() else { return Action::AwaitChange };
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let Some(worker) = self.workers.get(key).filter(|w| w.uid == uid).cloned() else {
             return Action::AwaitChange;
         };
         let now = ctx.now();
         if pod.metadata.deletion_timestamp.is_some() && !worker.terminating {
-            self.begin_termination(ctx, key, pod);
-        } else if !worker.terminating && image_changed(&pod) {
+            self.begin_termination(ctx, key, &object, pod);
+        } else if !worker.terminating && image_changed(pod) {
             self.restart_changed(ctx, key, pod);
         } else if worker.due <= now {
             self.set(key, Step::Idle, SimDuration::ZERO, now);
@@ -122,9 +122,9 @@ impl Component for Kubelet {
                 Step::Idle => {}
                 Step::Admit => self.admit(ctx, pod, &work),
                 Step::SandboxReady => self.sandbox_ready(ctx, pod, &work),
-                Step::Pull(i) => self.pull(ctx, pod, &work, i),
-                Step::Pulled(i, ms) => self.pulled(ctx, pod, &work, i, ms),
-                Step::Start(i) => self.start(ctx, pod, &work, i),
+                Step::Pull(i) => self.pull(ctx, &object, pod, &work, i),
+                Step::Pulled(i, ms) => self.pulled(ctx, &object, pod, &work, i, ms),
+                Step::Start(i) => self.start(ctx, &object, pod, &work, i),
             }
         }
         match self.workers.get(key) {
@@ -189,13 +189,12 @@ fn sort_conditions(pod: &mut Pod) {
     }
 }
 
-fn container_event(api: &mut ApiServer, pod: &Pod, container: &str, reason: &str, message: String) {
-    let node = node_of(pod);
-    let pod = Object::from(pod.clone());
+fn container_event(api: &mut ApiServer, pod: &Object, container: &str, reason: &str, message: String) {
+    let node = pod.as_pod().map(node_of).unwrap_or_default();
     api.record(NewEvent {
         host: Some(&node),
         field_path: Some(format!("spec.containers{{{container}}}")),
-        ..NewEvent::normal("kubelet", &pod, reason, message)
+        ..NewEvent::normal("kubelet", pod, reason, message)
     });
 }
 
@@ -248,7 +247,8 @@ impl Kubelet {
         }
     }
 
-    fn admit(&mut self, ctx: &mut Ctx<'_>, mut pod: Pod, work: &Work<'_>) {
+    fn admit(&mut self, ctx: &mut Ctx<'_>, pod: &Pod, work: &Work<'_>) {
+        let mut pod = pod.clone();
         let ip = host_ip(ctx.api, &node_of(&pod));
         let now = ctx.api.timestamp();
         let statuses = pod
@@ -291,7 +291,8 @@ impl Kubelet {
         self.next(ctx, work, Step::SandboxReady, delay);
     }
 
-    fn sandbox_ready(&mut self, ctx: &mut Ctx<'_>, mut pod: Pod, work: &Work<'_>) {
+    fn sandbox_ready(&mut self, ctx: &mut Ctx<'_>, pod: &Pod, work: &Work<'_>) {
+        let mut pod = pod.clone();
         let node = node_of(&pod);
         let cidr = ctx
             .api
@@ -308,47 +309,42 @@ impl Kubelet {
         self.next(ctx, work, Step::Pull(0), SimDuration(1));
     }
 
-    fn pull(&mut self, ctx: &mut Ctx<'_>, pod: Pod, work: &Work<'_>, i: usize) {
-        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)).cloned() else {
-            return;
-        };
+    fn pull(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {
+        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)) else { return };
         let image = c.image.clone().unwrap_or_default();
-        let node = node_of(&pod);
+        let node = node_of(pod);
         let present = self.images.get(&node).is_some_and(|imgs| imgs.contains(&qualified_image(&image)));
         let policy = c.image_pull_policy.as_deref().unwrap_or("IfNotPresent");
         if present && policy != "Always" {
-            container_event(ctx.api, &pod, &c.name, "Pulled", format!("Container image {image:?} already present on machine"));
+            container_event(ctx.api, object, &c.name, "Pulled", format!("Container image {image:?} already present on machine"));
             let delay = SimDuration(ctx.rng.range_inclusive(20, 80));
             self.next(ctx, work, Step::Start(i), delay);
             return;
         }
-        container_event(ctx.api, &pod, &c.name, "Pulling", format!("Pulling image {image:?}"));
+        container_event(ctx.api, object, &c.name, "Pulling", format!("Pulling image {image:?}"));
         let ms = if present { ctx.rng.range_inclusive(300, 900) } else { images::pull_ms(ctx.rng, &image) };
         self.next(ctx, work, Step::Pulled(i, ms), SimDuration(ms));
     }
 
-    fn pulled(&mut self, ctx: &mut Ctx<'_>, pod: Pod, work: &Work<'_>, i: usize, ms: u64) {
-        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)).cloned() else {
-            return;
-        };
+    fn pulled(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize, ms: u64) {
+        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)) else { return };
         let image = c.image.clone().unwrap_or_default();
         let took = SimDuration(ms).go_string();
         let size = image_size(&image);
         let message = format!("Successfully pulled image {image:?} in {took} ({took} including waiting). Image size: {size} bytes.");
-        container_event(ctx.api, &pod, &c.name, "Pulled", message);
-        self.images.entry(node_of(&pod)).or_default().insert(qualified_image(&image));
+        container_event(ctx.api, object, &c.name, "Pulled", message);
+        self.images.entry(node_of(pod)).or_default().insert(qualified_image(&image));
         let delay = SimDuration(ctx.rng.range_inclusive(30, 120));
         self.next(ctx, work, Step::Start(i), delay);
     }
 
-    fn start(&mut self, ctx: &mut Ctx<'_>, mut pod: Pod, work: &Work<'_>, i: usize) {
-        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)).cloned() else {
-            return;
-        };
-        container_event(ctx.api, &pod, &c.name, "Created", format!("Created container: {}", c.name));
-        container_event(ctx.api, &pod, &c.name, "Started", format!("Started container {}", c.name));
-        let now = ctx.api.timestamp();
+    fn start(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {
+        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)) else { return };
+        container_event(ctx.api, object, &c.name, "Created", format!("Created container: {}", c.name));
+        container_event(ctx.api, object, &c.name, "Started", format!("Started container {}", c.name));
         let image = qualified_image(c.image.as_deref().unwrap_or(""));
+        let mut pod = pod.clone();
+        let now = ctx.api.timestamp();
         let rng = &mut *ctx.rng;
         let container_id =
             format!("containerd://{:016x}{:016x}{:016x}{:016x}", rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64());
@@ -396,7 +392,8 @@ impl Kubelet {
 
     /// A changed container image (the one Pod update the API allows) restarts that container:
     /// the kubelet kills it, pulls the new image and starts it again; RESTARTS goes up.
-    fn restart_changed(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, mut pod: Pod) {
+    fn restart_changed(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, pod: &Pod) {
+        let mut pod = pod.clone();
         let specs = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
         let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
         let changed: Vec<usize> = specs
@@ -426,10 +423,12 @@ impl Kubelet {
         let msg = not_ready_message(&pod);
         pod_util::set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
         pod_util::set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
-        ctx.api.update(Object::from(pod.clone()));
+        // The events name the Pod as it was sent (its resourceVersion before this write).
+        let sent = Object::from(pod);
+        ctx.api.update(sent.clone());
         for &i in &changed {
             let name = &specs[i].name;
-            container_event(ctx.api, &pod, name, "Killing", format!("Container {name} definition changed, will be restarted"));
+            container_event(ctx.api, &sent, name, "Killing", format!("Container {name} definition changed, will be restarted"));
         }
         let stop = SimDuration(ctx.rng.range_inclusive(100, 600));
         self.set(key, Step::Pull(first), stop, ctx.now());
@@ -437,11 +436,11 @@ impl Kubelet {
 
     /// The Pod has a `deletionTimestamp`: tell its containers to stop, and remove it once they
     /// have. A Pod whose containers never started goes at once.
-    fn begin_termination(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, pod: Pod) {
+    fn begin_termination(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, object: &Object, pod: &Pod) {
         if let Some(w) = self.workers.get_mut(key) {
             w.terminating = true;
         }
-        if !admitted(&pod) {
+        if !admitted(pod) {
             self.stopped(ctx, pod, key);
             return;
         }
@@ -455,7 +454,7 @@ impl Kubelet {
                 .and_then(|cs| cs.iter().find(|x| x.name == c.name))
                 .is_some_and(|x| x.state.as_ref().is_some_and(|s| s.running.is_some()));
             if running {
-                container_event(ctx.api, &pod, &c.name, "Killing", format!("Stopping container {}", c.name));
+                container_event(ctx.api, object, &c.name, "Killing", format!("Stopping container {}", c.name));
             }
             let ms = if ignores_sigterm(&c) { grace * 1000 } else { ctx.rng.range_inclusive(100, 600).min(grace * 1000) };
             stop_ms = stop_ms.max(ms);
@@ -464,8 +463,8 @@ impl Kubelet {
     }
 
     /// Every container has stopped: the kubelet deletes the Pod for good (grace period 0).
-    fn stopped(&mut self, ctx: &mut Ctx<'_>, pod: Pod, key: &ObjectKey) {
-        self.forget(key, &pod);
+    fn stopped(&mut self, ctx: &mut Ctx<'_>, pod: &Pod, key: &ObjectKey) {
+        self.forget(key, pod);
         ctx.api.delete_with_grace(key, Some(0));
     }
 }
