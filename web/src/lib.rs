@@ -1,8 +1,9 @@
 //! kubeplay-web: the playground. The only crate that knows about yew and the browser.
 //! `state` holds the session and its reducer, `view` the view model built from the cluster,
-//! `components` render slices of it.
+//! `components` render slices of it; `bench` is the in-browser benchmark page.
 
 pub mod app;
+pub mod bench;
 pub mod components;
 pub mod state;
 pub mod view;

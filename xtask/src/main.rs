@@ -6,17 +6,19 @@ use std::process::{Command, ExitCode, Stdio};
 
 mod tools;
 
-const USAGE: &str = "usage: cargo xtask <serve [--release] | test | bench>
+const USAGE: &str = "usage: cargo xtask <serve [--release] | test | dist | bench [quick]>
   serve   build the playground and serve it at http://127.0.0.1:8080 (default example running)
   test    every test: unit, scenario, property, corpus, wasm determinism, browser end-to-end
-  bench   print simulation speed figures";
+  dist    the release site in dist-release/ (wasm-opt -Oz), with its gzipped transfer size
+  bench   speed and memory figures, natively and in headless Chromium (quick: small shapes)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(args.iter().any(|a| a == "--release")),
         Some("test") => test(),
-        Some("bench") => bench(),
+        Some("dist") => dist().map(|_| ()),
+        Some("bench") => bench(args.iter().any(|a| a == "quick")),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -143,6 +145,57 @@ fn test() -> Result {
     Ok(())
 }
 
-fn bench() -> Result {
-    run(Command::new("cargo").args(["run", "--release", "--quiet", "-p", "kubeplay-cli", "--example", "bench"]))
+/// The release site: Trunk's release build, then npm binaryen's `wasm-opt -Oz` on the wasm
+/// (Debian's binaryen is too old to read current wasm). Returns the directory.
+fn dist() -> Result<PathBuf> {
+    tools::web_toolchain()?;
+    tools::e2e_packages()?;
+    let out = root().join("dist-release");
+    run(Command::new("trunk").args(["build", "--release", "--offline", "--dist"]).arg(&out))?;
+    let wasm_opt = root().join("tests/e2e/node_modules/.bin/wasm-opt");
+    let mut sizes = Vec::new();
+    for entry in std::fs::read_dir(&out).map_err(|e| format!("reading {}: {e}", out.display()))?.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            // The features rustc's wasm32 target enables by default.
+            let features = [
+                "--enable-bulk-memory",
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-nontrapping-float-to-int",
+                "--enable-reference-types",
+                "--enable-multivalue",
+            ];
+            run(Command::new(&wasm_opt).arg("-Oz").args(features).arg(&path).arg("-o").arg(&path))?;
+        }
+        if path.is_file() {
+            let raw = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let gz = Command::new("gzip").args(["-9", "-c"]).arg(&path).output().map(|o| o.stdout.len() as u64).unwrap_or(0);
+            sizes.push((path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), raw, gz));
+        }
+    }
+    sizes.sort();
+    for (name, raw, gz) in &sizes {
+        println!("  {name:<48} {:>9} bytes, {:>8} gzipped", raw, gz);
+    }
+    let (raw, gz) = sizes.iter().fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz));
+    println!("release site: {raw} bytes, {gz} bytes gzipped (the transfer size) in {}", out.display());
+    Ok(out)
+}
+
+fn bench(quick: bool) -> Result {
+    let mut native = Command::new("cargo");
+    native.args(["run", "--release", "--quiet", "-p", "kubeplay-cli", "--example", "bench"]);
+    if quick {
+        native.arg("--").arg("quick");
+    }
+    run(&mut native)?;
+    let site = dist()?;
+    tools::browser()?;
+    let mut browser = Command::new("node");
+    browser.arg("tests/e2e/bench.mjs").arg(&site);
+    if quick {
+        browser.arg("quick");
+    }
+    run(&mut browser)
 }

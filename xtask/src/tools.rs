@@ -71,9 +71,10 @@ pub fn e2e_packages() -> Result {
         return Err("Node.js and npm are needed for the browser tests (apt-get install -y nodejs npm)".into());
     }
     let dir = root().join("tests/e2e");
-    if dir.join("node_modules/playwright-core/package.json").exists() {
+    let have = |p: &str| dir.join("node_modules").join(p).join("package.json").exists();
+    if have("playwright-core") && have("binaryen") {
         return Ok(());
     }
-    say("installing playwright-core from npm (it drives Debian's chromium; no browser download)");
+    say("installing playwright-core (it drives Debian's chromium; no browser download) and binaryen (wasm-opt) from npm");
     run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
 }
