@@ -49,7 +49,12 @@ fn run(seed: u64) -> (Session, String) {
     let (files, commands) = random_script(seed);
     let mut session = Session::new(Cluster::new(seed));
     session.files = files.into_iter().collect();
-    let transcript = session.run_script(&commands.join("\n"));
+    let mut transcript = String::new();
+    for command in &commands {
+        transcript.push_str(&session.run_script(command));
+        // The scheduler cache and the ReplicaSet counts equal a recomputation after every step.
+        assert_eq!(session.cluster.check_caches(), Ok(()), "seed {seed}, after `{command}`");
+    }
     (session, transcript)
 }
 
@@ -141,4 +146,64 @@ fn different_seeds_give_different_names() {
     let (_, a) = run(1);
     let (_, b) = run(2);
     assert_ne!(a, b);
+}
+
+/// A small cluster of random node sizes, filled past capacity so that Pods wait.
+fn crowded_cluster(seed: u64) -> (Session, usize) {
+    let mut rng = SimRng::stream(seed, "crowded");
+    let n_nodes = rng.range_inclusive(1, 4) as usize;
+    let mut yaml = String::new();
+    for i in 0..n_nodes {
+        let cpu = rng.range_inclusive(1, 4);
+        let memory = rng.range_inclusive(1, 4);
+        let taint = if rng.chance(1, 4) { "\nspec:\n  taints:\n  - {key: dedicated, value: x, effect: NoSchedule}" } else { "" };
+        yaml.push_str(&format!(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: n{i}{taint}\nstatus:\n  capacity: {{cpu: \"{cpu}\", memory: {memory}Gi, pods: \"10\"}}\n---\n"
+        ));
+    }
+    let n_pods = rng.range_inclusive(5, 30) as usize;
+    for i in 0..n_pods {
+        let cpu = ["250m", "500m", "1"][rng.pick_index(3)];
+        let memory = ["128Mi", "512Mi", "1Gi"][rng.pick_index(3)];
+        yaml.push_str(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i:02}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    resources:\n      requests: {{cpu: {cpu}, memory: {memory}}}\n---\n"
+        ));
+    }
+    let mut session = Session::new(Cluster::empty(seed));
+    session.files.insert("all.yaml".into(), yaml);
+    session.exec("kubectl apply -f all.yaml");
+    (session, n_pods)
+}
+
+/// Pending Pods that some node would accept now, computed from scratch (not the scheduler's
+/// queue or cache).
+fn pending_that_fit(cluster: &Cluster) -> Vec<String> {
+    let fresh = kubeplay_core::scheduler::Cache::from_store(cluster.api());
+    let pending = cluster.store().list("Pod", None).filter_map(Object::as_pod).filter(|p| pod_util::node_name(p).is_none());
+    pending
+        .filter(|p| {
+            let info = kubeplay_core::scheduler::PodInfo::new(p);
+            (0..fresh.len()).filter_map(|i| fresh.node_at(i)).any(|node| kubeplay_core::scheduler::plugins::filter(&info, node).is_ok())
+        })
+        .map(|p| p.metadata.name.clone().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn no_pod_that_would_fit_stays_parked_after_the_event_that_freed_room() {
+    for seed in 0..40 {
+        let (mut session, n_pods) = crowded_cluster(seed);
+        session.exec("sleep 30s");
+        assert_eq!(pending_that_fit(&session.cluster), Vec::<String>::new(), "seed {seed}: right after scheduling");
+        let mut rng = SimRng::stream(seed, "victims");
+        for _ in 0..3 {
+            // Free room: delete a random running Pod, then wait out the longest backoff (10 s),
+            // far less than the 5-minute flush that would otherwise retry a parked Pod.
+            let victim = format!("p{:02}", rng.below(n_pods as u64));
+            session.exec(&format!("kubectl delete pod {victim} --wait=true"));
+            session.exec("sleep 11s");
+            assert_eq!(pending_that_fit(&session.cluster), Vec::<String>::new(), "seed {seed}: after deleting {victim}");
+            assert_eq!(session.cluster.check_caches(), Ok(()), "seed {seed}");
+        }
+    }
 }
