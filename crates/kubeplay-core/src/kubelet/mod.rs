@@ -468,3 +468,123 @@ impl Kubelet {
         ctx.api.delete_with_grace(key, Some(0));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kubelet driven by hand: the API server's changes are delivered to `observe`, and the
+    /// Pod's reconcile runs whenever it asked to.
+    struct Harness {
+        api: ApiServer,
+        kubelet: Kubelet,
+        rng: SimRng,
+        due: Option<SimTime>,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let mut api = ApiServer::new(3);
+            let node = "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n";
+            api.create(crate::manifest::parse("n.yaml", node).objects[0].object.clone()).expect("node");
+            Harness { api, kubelet: Kubelet::default(), rng: SimRng::stream(3, "kubelet"), due: None }
+        }
+
+        fn deliver(&mut self) {
+            for change in self.api.drain_changes() {
+                let mut requests = Requests::default();
+                self.kubelet.observe(&self.api, &mut self.rng, &change, &mut requests);
+                for (_, after) in requests.keys {
+                    let at = self.api.now().plus(after);
+                    self.due = Some(self.due.map_or(at, |d| d.min(at)));
+                }
+            }
+        }
+
+        /// Runs the Pod's pending steps until `until`.
+        fn run(&mut self, key: &ObjectKey, until: SimTime) {
+            self.deliver();
+            while let Some(at) = self.due.filter(|at| *at <= until) {
+                self.api.set_now(at);
+                self.due = None;
+                let action = self.kubelet.reconcile(&mut Ctx { api: &mut self.api, rng: &mut self.rng }, key);
+                if let Action::RequeueAfter(after) = action {
+                    self.due = Some(at.plus(after));
+                }
+                self.deliver();
+            }
+            self.api.set_now(until);
+        }
+
+        fn pod(&self, key: &ObjectKey) -> Option<Pod> {
+            self.api.get(key).and_then(Object::as_pod).cloned()
+        }
+
+        fn reasons(&self) -> Vec<String> {
+            let mut events: Vec<(String, String)> = self
+                .api
+                .store()
+                .list("Event", None)
+                .filter_map(Object::as_event)
+                .map(|e| (e.metadata.name.clone().unwrap_or_default(), e.reason.clone().unwrap_or_default()))
+                .collect();
+            events.sort();
+            events.into_iter().map(|(_, r)| r).collect()
+        }
+    }
+
+    #[test]
+    fn a_bound_pod_is_admitted_pulled_started_and_stopped_in_order() {
+        let mut h = Harness::new();
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: default}\nspec:\n  nodeName: n1\n  containers: [{name: c, image: nginx:1.27}]\n";
+        let key = h.api.create(crate::manifest::parse("p.yaml", yaml).objects[0].object.clone()).expect("pod").key();
+
+        // Created bound: admitted at once (Pending, ContainerCreating, the node's IP).
+        h.run(&key, SimTime(0));
+        let pod = h.pod(&key).expect("pod");
+        assert_eq!(pod_util::phase(&pod), "Pending");
+        let status = pod.status.clone().unwrap_or_default();
+        assert_eq!(status.host_ip.as_deref(), Some("172.18.0.2"));
+        assert!(status.pod_ip.is_none(), "no IP before the sandbox is up");
+        let waiting = status.container_statuses.as_ref().and_then(|c| c[0].state.clone()).and_then(|s| s.waiting);
+        assert_eq!(waiting.and_then(|w| w.reason).as_deref(), Some("ContainerCreating"));
+
+        // The sandbox (0.4-0.9 s) gives it an IP from the node's podCIDR.
+        h.run(&key, SimTime(1000));
+        assert_eq!(h.pod(&key).and_then(|p| p.status?.pod_ip).as_deref(), Some("10.244.0.2"));
+
+        // The image pull (~2 s for nginx) and the start: Running and Ready.
+        h.run(&key, SimTime(10_000));
+        let pod = h.pod(&key).expect("pod");
+        assert_eq!(pod_util::phase(&pod), "Running");
+        assert!(pod_util::is_ready(&pod));
+        assert_eq!(h.reasons(), ["Pulling", "Pulled", "Created", "Started"].map(String::from).to_vec());
+
+        // Deletion: the API server marks it; the kubelet stops the container, then removes it.
+        h.api.delete(&key);
+        h.run(&key, SimTime(10_000));
+        assert!(h.pod(&key).is_some_and(|p| p.metadata.deletion_timestamp.is_some()), "terminating, not gone");
+        assert!(h.reasons().contains(&"Killing".to_string()));
+        h.run(&key, SimTime(11_000));
+        assert!(h.pod(&key).is_none(), "gone once the container stopped (nginx exits on SIGTERM)");
+        assert!(h.kubelet.workers.is_empty());
+        assert_eq!(h.kubelet.ipam.allocate("n1", "10.244.0.0/24"), "10.244.0.3", "sequential: .2 is free again but next is .3");
+    }
+
+    #[test]
+    fn an_image_change_restarts_only_that_container() {
+        let mut h = Harness::new();
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: two, namespace: default}\nspec:\n  nodeName: n1\n  containers: [{name: a, image: nginx:1.27}, {name: b, image: busybox:1.36, command: [sleep, '3600']}]\n";
+        let key = h.api.create(crate::manifest::parse("p.yaml", yaml).objects[0].object.clone()).expect("pod").key();
+        h.run(&key, SimTime(20_000));
+        let mut pod = h.pod(&key).expect("pod");
+        assert!(pod_util::is_ready(&pod));
+        pod.spec.as_mut().expect("spec").containers[1].image = Some("busybox:1.37".into());
+        h.api.update(Object::from(pod));
+        h.run(&key, SimTime(40_000));
+        let statuses = h.pod(&key).and_then(|p| p.status?.container_statuses).expect("statuses");
+        assert_eq!(statuses.iter().map(|c| c.restart_count).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(statuses[1].image, "docker.io/library/busybox:1.37");
+        assert!(statuses.iter().all(|c| c.ready));
+    }
+}
