@@ -41,8 +41,10 @@ const AGGREGATION_WINDOW: SimDuration = SimDuration(10 * 60 * 1000);
 /// kube-apiserver's default `--event-ttl`.
 pub const EVENT_TTL: SimDuration = SimDuration(60 * 60 * 1000);
 
-/// What the EventCorrelator compares: involved object uid, field path, reason, message, type.
-type CorrelationKey = (String, Option<String>, String, String, &'static str);
+/// A hash of what the EventCorrelator compares (involved object uid, field path, reason,
+/// message, type). Kept instead of the strings themselves: the envelope has ~850,000 Events. A
+/// lookup checks the stored Event's own fields, so a collision can never merge two events.
+type CorrelationKey = u64;
 
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
@@ -114,7 +116,7 @@ impl Recorder {
     /// The key of the Event that `e` would aggregate into at `now`, if any.
     pub(super) fn existing<'s>(&self, e: &NewEvent<'_>, now: SimTime, get: impl Fn(&ObjectKey) -> Option<&'s Event>) -> Option<&'s Event> {
         let key = self.by_correlation.get(&correlation(e))?;
-        get(key).filter(|ev| ev.last_timestamp.as_ref().is_some_and(|t| now.since(from_time(t)) < AGGREGATION_WINDOW))
+        get(key).filter(|ev| says(ev, e) && ev.last_timestamp.as_ref().is_some_and(|t| now.since(from_time(t)) < AGGREGATION_WINDOW))
     }
 
     /// Notes that the Event `key` for `e` was written at `now`.
@@ -125,7 +127,7 @@ impl Recorder {
         }
         let at = now.plus(EVENT_TTL);
         self.expiry.insert((at, key.clone()));
-        self.expires_at.insert(key.clone(), (at, correlation.clone()));
+        self.expires_at.insert(key.clone(), (at, correlation));
         self.by_correlation.insert(correlation, key);
     }
 
@@ -154,6 +156,21 @@ impl Recorder {
 }
 
 fn correlation(e: &NewEvent<'_>) -> CorrelationKey {
-    let uid = e.involved.meta().uid.clone().unwrap_or_default();
-    (uid, e.field_path.clone(), e.reason.to_string(), e.message.clone(), event_type(e))
+    let uid = e.involved.meta().uid.as_deref().unwrap_or_default();
+    let fields = [uid, e.field_path.as_deref().unwrap_or("\0"), e.reason, &e.message, event_type(e)];
+    let mut bytes = Vec::with_capacity(fields.iter().map(|f| f.len() + 1).sum());
+    for f in fields {
+        bytes.extend_from_slice(f.as_bytes());
+        bytes.push(0xff); // a byte no UTF-8 string contains: fields cannot run together
+    }
+    crate::rng::fnv1a64(&bytes)
+}
+
+/// Whether a stored Event says what `e` says (the correlator's comparison).
+fn says(ev: &Event, e: &NewEvent<'_>) -> bool {
+    ev.involved_object.uid == e.involved.meta().uid
+        && ev.involved_object.field_path == e.field_path
+        && ev.reason.as_deref() == Some(e.reason)
+        && ev.message.as_deref() == Some(e.message.as_str())
+        && ev.type_.as_deref() == Some(event_type(e))
 }
