@@ -99,6 +99,9 @@ pub fn pod_spec(spec: &mut PodSpec) {
 }
 
 fn container(c: &mut Container) {
+    for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe].into_iter().flatten() {
+        probe_defaults(probe);
+    }
     let image = c.image.clone().unwrap_or_default();
     c.image_pull_policy
         .get_or_insert_with(|| if image_tag(&image).is_none_or(|t| t == "latest") { "Always" } else { "IfNotPresent" }.into());
@@ -116,6 +119,21 @@ fn container(c: &mut Container) {
                 requests.entry(k).or_insert(v);
             }
         }
+    }
+}
+
+/// `SetDefaults_Probe`, `SetDefaults_HTTPGetAction` and `SetDefaults_GRPCAction`.
+fn probe_defaults(p: &mut k8s_openapi::api::core::v1::Probe) {
+    p.timeout_seconds.get_or_insert(1);
+    p.period_seconds.get_or_insert(10);
+    p.success_threshold.get_or_insert(1);
+    p.failure_threshold.get_or_insert(3);
+    if let Some(http) = p.http_get.as_mut() {
+        http.path.get_or_insert_with(|| "/".into());
+        http.scheme.get_or_insert_with(|| "HTTP".into());
+    }
+    if let Some(grpc) = p.grpc.as_mut() {
+        grpc.service.get_or_insert_with(String::new);
     }
 }
 

@@ -217,6 +217,11 @@ fn containers(w: &mut TabWriter, containers: &[Container], statuses: &[Container
                 }
             }
         }
+        for (label, probe) in [("Liveness", &c.liveness_probe), ("Readiness", &c.readiness_probe), ("Startup", &c.startup_probe)] {
+            if let Some(p) = probe {
+                w.write(&format!("    {label}:\t{}\n", describe_probe(p)));
+            }
+        }
         let env = c.env.as_deref().unwrap_or_default();
         w.write(&format!("    Environment:{}\n", if env.is_empty() { "\t<none>" } else { "" }));
         for e in env {
@@ -479,4 +484,42 @@ fn deployment(cluster: &Cluster, d: &Deployment) -> String {
     w.write(&format!("NewReplicaSet:\t{}\n", list(new)));
     events(cluster, &mut w, d.metadata.uid.as_deref());
     w.finish()
+}
+
+/// `DescribeProbe`: the mechanism, then `delay=5s timeout=1s period=5s #success=1 #failure=3`.
+fn describe_probe(p: &k8s_openapi::api::core::v1::Probe) -> String {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let attrs = format!(
+        "delay={}s timeout={}s period={}s #success={} #failure={}",
+        p.initial_delay_seconds.unwrap_or(0),
+        p.timeout_seconds.unwrap_or(0),
+        p.period_seconds.unwrap_or(0),
+        p.success_threshold.unwrap_or(0),
+        p.failure_threshold.unwrap_or(0)
+    );
+    let port = |port: &IntOrString| match port {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    if let Some(exec) = &p.exec {
+        format!("exec [{}] {attrs}", exec.command.as_deref().unwrap_or_default().join(" "))
+    } else if let Some(http) = &p.http_get {
+        let scheme = http.scheme.as_deref().unwrap_or("").to_ascii_lowercase();
+        let host = http.host.as_deref().unwrap_or("");
+        let port = port(&http.port);
+        let host = if port.is_empty() {
+            host.to_string()
+        } else if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        format!("http-get {scheme}://{host}{} {attrs}", http.path.as_deref().unwrap_or(""))
+    } else if let Some(tcp) = &p.tcp_socket {
+        format!("tcp-socket {}:{} {attrs}", tcp.host.as_deref().unwrap_or(""), port(&tcp.port))
+    } else if let Some(grpc) = &p.grpc {
+        format!("grpc <pod>:{} {} {attrs}", grpc.port, grpc.service.as_deref().unwrap_or(""))
+    } else {
+        format!("unknown {attrs}")
+    }
 }

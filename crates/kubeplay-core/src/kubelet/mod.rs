@@ -1,12 +1,16 @@
-//! The kubelet, first slice, as a component: it hears its Pods through its watch — bound to a
-//! node, marked for deletion, given a new image — and works each Pod through queued steps with
-//! modelled delays: admit, sandbox and IP, pull each image, start each container in order;
-//! on deletion stop the containers and release the Pod. Pods visibly pass through
-//! Pending/ContainerCreating before Running. It also keeps each node's pulled images (the
+//! The kubelet as a component: it hears its Pods through its watch — bound to a node, marked
+//! for deletion, given a new image — and works each Pod through queued steps with modelled
+//! delays: admit, sandbox and IP, pull each image, start each container in order; on deletion
+//! stop the containers and release the Pod. Pods visibly pass through
+//! Pending/ContainerCreating before Running. Started containers run their programs, are
+//! probed and restarted (`containers.rs`). It also keeps each node's pulled images (the
 //! containerd image store) and hands out Pod IPs from each node's podCIDR (host-local IPAM).
 
+mod containers;
 mod images;
 mod ipam;
+pub mod probe;
+pub mod process;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,13 +47,29 @@ pub enum Step {
     Idle,
 }
 
-/// The kubelet's record of one Pod incarnation (its pod worker).
+/// The kubelet's record of one Pod incarnation (its pod worker): where its start-up or
+/// shutdown stands, and its running containers with their timers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct PodWorker {
     uid: String,
     step: Step,
     due: SimTime,
     terminating: bool,
+    containers: BTreeMap<usize, containers::ContainerRun>,
+    timers: BTreeSet<(SimTime, u64, containers::Timer)>,
+    next_timer: u64,
+}
+
+impl PodWorker {
+    fn new(uid: String, step: Step, due: SimTime) -> PodWorker {
+        PodWorker { uid, step, due, terminating: false, containers: BTreeMap::new(), timers: BTreeSet::new(), next_timer: 0 }
+    }
+
+    /// When this Pod next needs the kubelet.
+    fn next_due(&self) -> Option<SimTime> {
+        let step = (self.step != Step::Idle).then_some(self.due);
+        step.into_iter().chain(self.timers.first().map(|(at, _, _)| *at)).min()
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -95,7 +115,7 @@ impl Component for Kubelet {
                 // the scheduler writes it; a Pod created with nodeName skips the scheduler.
                 let delay = if change.kind == ChangeKind::Added { SimDuration::ZERO } else { SimDuration(rng.range_inclusive(10, 60)) };
                 let due = _api.now().plus(delay);
-                self.workers.insert(change.key.clone(), PodWorker { uid, step: Step::Admit, due, terminating: false });
+                self.workers.insert(change.key.clone(), PodWorker::new(uid, Step::Admit, due));
                 requests.reconcile_after(change.key.clone(), delay);
             }
         }
@@ -114,7 +134,7 @@ impl Component for Kubelet {
             self.begin_termination(ctx, key, &object, pod);
         } else if !worker.terminating && image_changed(pod) {
             self.restart_changed(ctx, key, pod);
-        } else if worker.due <= now {
+        } else if worker.step != Step::Idle && worker.due <= now {
             self.set(key, Step::Idle, SimDuration::ZERO, now);
             let work = Work { key, uid: &uid };
             match worker.step {
@@ -127,9 +147,13 @@ impl Component for Kubelet {
                 Step::Start(i) => self.start(ctx, &object, pod, &work, i),
             }
         }
-        match self.workers.get(key) {
-            Some(w) if w.step != Step::Idle => Action::RequeueAfter(w.due.since(now)),
-            _ => Action::AwaitChange,
+        // The running containers' timers that are due: process wake-ups, probes, restarts.
+        while let Some(timer) = self.pop_due_timer(key, now) {
+            self.fire(ctx, key, timer);
+        }
+        match self.workers.get(key).and_then(PodWorker::next_due) {
+            Some(at) => Action::RequeueAfter(at.since(now)),
+            None => Action::AwaitChange,
         }
     }
 
@@ -189,9 +213,10 @@ fn sort_conditions(pod: &mut Pod) {
     }
 }
 
-fn container_event(api: &mut ApiServer, pod: &Object, container: &str, reason: &str, message: String) {
+fn container_event(api: &mut ApiServer, pod: &Object, container: &str, reason: &str, message: String, warning: bool) {
     let node = pod.as_pod().map(node_of).unwrap_or_default();
     api.record(NewEvent {
+        warning,
         host: Some(&node),
         field_path: Some(format!("spec.containers{{{container}}}")),
         ..NewEvent::normal("kubelet", pod, reason, message)
@@ -201,8 +226,7 @@ fn container_event(api: &mut ApiServer, pod: &Object, container: &str, reason: &
 /// A shell or `sleep` running as PID 1 has no SIGTERM handler, so it lives out the grace
 /// period; servers such as nginx exit promptly.
 fn ignores_sigterm(c: &k8s_openapi::api::core::v1::Container) -> bool {
-    let words: Vec<&String> = c.command.iter().flatten().chain(c.args.iter().flatten()).collect();
-    words.iter().any(|w| w.contains("sleep") || w.contains("while true") || w.as_str() == "sh" || w.as_str() == "/bin/sh")
+    process::Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default()).ignores_sigterm
 }
 
 /// The state of a running container that exited cleanly after SIGTERM.
@@ -226,6 +250,29 @@ fn admitted(pod: &Pod) -> bool {
 }
 
 impl Kubelet {
+    fn run(&self, key: &ObjectKey, i: usize) -> Option<&containers::ContainerRun> {
+        self.workers.get(key)?.containers.get(&i)
+    }
+
+    fn run_mut(&mut self, key: &ObjectKey, i: usize) -> Option<&mut containers::ContainerRun> {
+        Some(self.workers.get_mut(key)?.containers.entry(i).or_default())
+    }
+
+    fn timer(&mut self, key: &ObjectKey, at: SimTime, timer: containers::Timer) {
+        if let Some(w) = self.workers.get_mut(key) {
+            w.next_timer += 1;
+            w.timers.insert((at, w.next_timer, timer));
+        }
+    }
+
+    fn pop_due_timer(&mut self, key: &ObjectKey, now: SimTime) -> Option<containers::Timer> {
+        let w = self.workers.get_mut(key)?;
+        if w.terminating || w.timers.first().is_none_or(|(at, _, _)| *at > now) {
+            return None;
+        }
+        w.timers.pop_first().map(|(_, _, t)| t)
+    }
+
     /// Sets the Pod's next step, due `after` from `now`.
     fn set(&mut self, key: &ObjectKey, step: Step, after: SimDuration, now: SimTime) {
         if let Some(w) = self.workers.get_mut(key) {
@@ -316,12 +363,12 @@ impl Kubelet {
         let present = self.images.get(&node).is_some_and(|imgs| imgs.contains(&qualified_image(&image)));
         let policy = c.image_pull_policy.as_deref().unwrap_or("IfNotPresent");
         if present && policy != "Always" {
-            container_event(ctx.api, object, &c.name, "Pulled", format!("Container image {image:?} already present on machine"));
+            container_event(ctx.api, object, &c.name, "Pulled", format!("Container image {image:?} already present on machine"), false);
             let delay = SimDuration(ctx.rng.range_inclusive(20, 80));
             self.next(ctx, work, Step::Start(i), delay);
             return;
         }
-        container_event(ctx.api, object, &c.name, "Pulling", format!("Pulling image {image:?}"));
+        container_event(ctx.api, object, &c.name, "Pulling", format!("Pulling image {image:?}"), false);
         let ms = if present { ctx.rng.range_inclusive(300, 900) } else { images::pull_ms(ctx.rng, &image) };
         self.next(ctx, work, Step::Pulled(i, ms), SimDuration(ms));
     }
@@ -332,7 +379,7 @@ impl Kubelet {
         let took = SimDuration(ms).go_string();
         let size = image_size(&image);
         let message = format!("Successfully pulled image {image:?} in {took} ({took} including waiting). Image size: {size} bytes.");
-        container_event(ctx.api, object, &c.name, "Pulled", message);
+        container_event(ctx.api, object, &c.name, "Pulled", message, false);
         self.images.entry(node_of(pod)).or_default().insert(qualified_image(&image));
         let delay = SimDuration(ctx.rng.range_inclusive(30, 120));
         self.next(ctx, work, Step::Start(i), delay);
@@ -340,8 +387,8 @@ impl Kubelet {
 
     fn start(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {
         let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)) else { return };
-        container_event(ctx.api, object, &c.name, "Created", format!("Created container: {}", c.name));
-        container_event(ctx.api, object, &c.name, "Started", format!("Started container {}", c.name));
+        container_event(ctx.api, object, &c.name, "Created", format!("Created container: {}", c.name), false);
+        container_event(ctx.api, object, &c.name, "Started", format!("Started container {}", c.name), false);
         let image = qualified_image(c.image.as_deref().unwrap_or(""));
         let mut pod = pod.clone();
         let now = ctx.api.timestamp();
@@ -357,37 +404,49 @@ impl Kubelet {
             fnv1a64(image.as_bytes()).rotate_left(7)
         );
         if let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) {
-            // A container that ran before is a restart.
+            // A container that ran before is a restart; its last run becomes `lastState`.
             if cs.container_id.is_some() {
                 cs.restart_count += 1;
+                if cs.state.as_ref().is_some_and(|s| s.terminated.is_some()) {
+                    cs.last_state = cs.state.take();
+                }
             }
-            cs.state = Some(ContainerState { running: Some(ContainerStateRunning { started_at: Some(now) }), ..Default::default() });
-            cs.ready = true;
-            cs.started = Some(true);
+            cs.state =
+                Some(ContainerState { running: Some(ContainerStateRunning { started_at: Some(now.clone()) }), ..Default::default() });
+            // Ready at once only without a readiness or startup probe; started once the startup
+            // probe (if any) has passed.
+            cs.ready = c.readiness_probe.is_none() && c.startup_probe.is_none();
+            cs.started = Some(c.startup_probe.is_none());
             cs.container_id = Some(container_id);
             cs.image_id = format!("{repo}@sha256:{digest}");
         }
-        // Containers start one after another: go on with the next one not yet running.
+        // Containers start one after another: go on with the next one waiting to be created (not
+        // one waiting out a crash back-off).
         let next = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|cs| {
-            cs.iter().enumerate().skip(i + 1).find(|(_, c)| c.state.as_ref().is_none_or(|s| s.running.is_none())).map(|(j, _)| j)
+            cs.iter()
+                .enumerate()
+                .skip(i + 1)
+                .find(|(_, c)| {
+                    let waiting = c.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref());
+                    waiting == Some("ContainerCreating")
+                })
+                .map(|(j, _)| j)
         });
-        if let Some(j) = next {
-            ctx.api.update(Object::from(pod));
-            self.next(ctx, work, Step::Pull(j), SimDuration(1));
-            return;
-        }
-        if let Some(status) = pod.status.as_mut() {
-            status.phase = Some("Running".into());
-        }
-        pod_util::set_condition(&mut pod, condition(ctx.api, "ContainersReady", true, None, None));
-        pod_util::set_condition(&mut pod, condition(ctx.api, "Ready", true, None, None));
-        for c in pod.status.iter_mut().flat_map(|s| s.conditions.iter_mut().flatten()) {
-            if c.status == "True" {
-                c.reason = None;
-                c.message = None;
+        match next {
+            Some(j) => {
+                ctx.api.update(Object::from(pod.clone()));
+                self.next(ctx, work, Step::Pull(j), SimDuration(1));
+            }
+            None => {
+                // Every container has been created: the Pod is Running.
+                if let Some(status) = pod.status.as_mut() {
+                    status.phase = Some("Running".into());
+                }
+                containers::refresh_pod_status(&mut pod, &now, true);
+                ctx.api.update(Object::from(pod.clone()));
             }
         }
-        ctx.api.update(Object::from(pod));
+        self.container_started(ctx, work.key, &pod, i);
     }
 
     /// A changed container image (the one Pod update the API allows) restarts that container:
@@ -428,7 +487,7 @@ impl Kubelet {
         ctx.api.update(sent.clone());
         for &i in &changed {
             let name = &specs[i].name;
-            container_event(ctx.api, &sent, name, "Killing", format!("Container {name} definition changed, will be restarted"));
+            container_event(ctx.api, &sent, name, "Killing", format!("Container {name} definition changed, will be restarted"), false);
         }
         let stop = SimDuration(ctx.rng.range_inclusive(100, 600));
         self.set(key, Step::Pull(first), stop, ctx.now());
@@ -454,7 +513,7 @@ impl Kubelet {
                 .and_then(|cs| cs.iter().find(|x| x.name == c.name))
                 .is_some_and(|x| x.state.as_ref().is_some_and(|s| s.running.is_some()));
             if running {
-                container_event(ctx.api, object, &c.name, "Killing", format!("Stopping container {}", c.name));
+                container_event(ctx.api, object, &c.name, "Killing", format!("Stopping container {}", c.name), false);
             }
             let ms = if ignores_sigterm(&c) { grace * 1000 } else { ctx.rng.range_inclusive(100, 600).min(grace * 1000) };
             stop_ms = stop_ms.max(ms);

@@ -1,0 +1,349 @@
+//! Running containers: each started container runs its program (`process.rs`); probes run on
+//! their period (`probe.rs`); a container that exits — by itself, or killed after failing its
+//! liveness or startup probe — is restarted as `restartPolicy` says, after the kubelet's
+//! back-off (the first restart at once, then 10 s doubling to 300 s; reset after 10 minutes
+//! of running), showing `CrashLoopBackOff` while it waits.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStateTerminated, ContainerStateWaiting, Pod};
+
+use super::probe::{self, Kind, Params};
+use super::process::{Process, Program, Run};
+use super::{container_event, Kubelet, Step};
+use crate::api::pod_util;
+use crate::api::{Object, ObjectKey};
+use crate::runtime::Ctx;
+use crate::time::{SimDuration, SimTime};
+
+const BACKOFF_INITIAL: SimDuration = SimDuration(10_000);
+const BACKOFF_MAX: SimDuration = SimDuration(300_000);
+/// A container that ran this long before exiting starts its back-off afresh.
+const BACKOFF_RESET: SimDuration = SimDuration(600_000);
+
+/// A timer of a running container; `incarnation` ties it to one run of the container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Timer {
+    /// The process wakes from `sleep`.
+    Wake {
+        container: usize,
+        incarnation: u32,
+    },
+    Probe {
+        container: usize,
+        incarnation: u32,
+        kind: Kind,
+    },
+    /// The grace period after a kill ended, or a SIGTERM-handling process stopped.
+    Stopped {
+        container: usize,
+        incarnation: u32,
+        exit_code: i32,
+    },
+    /// The back-off is over: start the container again.
+    Restart {
+        container: usize,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ProbeCount {
+    successes: u32,
+    failures: u32,
+}
+
+/// What the kubelet knows of one container across its restarts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerRun {
+    incarnation: u32,
+    process: Option<Process>,
+    started_at: SimTime,
+    startup_done: bool,
+    killing: bool,
+    probes: BTreeMap<Kind, ProbeCount>,
+    /// The last back-off delay and when the container last exited.
+    backoff: Option<(SimDuration, SimTime)>,
+}
+
+impl ContainerRun {
+    pub fn stop(&mut self) {
+        self.incarnation += 1;
+        self.process = None;
+        self.killing = false;
+    }
+}
+
+fn container_spec(pod: &Pod, i: usize) -> Option<&Container> {
+    pod.spec.as_ref()?.containers.get(i)
+}
+
+fn status_mut(pod: &mut Pod, i: usize) -> Option<&mut k8s_openapi::api::core::v1::ContainerStatus> {
+    pod.status.as_mut()?.container_statuses.as_mut()?.get_mut(i)
+}
+
+/// `<pod>_<namespace>(<uid>)`, as the kubelet names a Pod in messages.
+fn pod_ref(pod: &Pod) -> String {
+    format!(
+        "{}_{}({})",
+        pod.metadata.name.as_deref().unwrap_or(""),
+        pod.metadata.namespace.as_deref().unwrap_or(""),
+        pod.metadata.uid.as_deref().unwrap_or("")
+    )
+}
+
+/// Ready and ContainersReady follow the containers; a Pod whose containers have all finished
+/// for good is Succeeded or Failed.
+pub fn refresh_pod_status(pod: &mut Pod, now: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time, restarting: bool) {
+    let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
+    let all_terminated = !statuses.is_empty() && statuses.iter().all(|c| c.state.as_ref().is_some_and(|s| s.terminated.is_some()));
+    let finished = all_terminated && !restarting;
+    if finished {
+        let failed = statuses.iter().any(|c| c.state.as_ref().and_then(|s| s.terminated.as_ref()).is_some_and(|t| t.exit_code != 0));
+        if let Some(status) = pod.status.as_mut() {
+            status.phase = Some(if failed { "Failed" } else { "Succeeded" }.into());
+        }
+    }
+    let unready: Vec<String> = statuses.iter().filter(|c| !c.ready).map(|c| c.name.clone()).collect();
+    let (ready, reason, message) = if unready.is_empty() {
+        (true, None, None)
+    } else if finished {
+        (false, Some("PodCompleted"), None)
+    } else {
+        (false, Some("ContainersNotReady"), Some(format!("containers with unready status: [{}]", unready.join(" "))))
+    };
+    for type_ in ["ContainersReady", "Ready"] {
+        pod_util::set_condition(pod, pod_util::new_condition(type_, ready, reason, message.clone(), now.clone()));
+    }
+}
+
+impl Kubelet {
+    /// Container `i` has just been started (its status says running): run its program and
+    /// begin probing.
+    pub(super) fn container_started(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, pod: &Pod, i: usize) {
+        let Some(c) = container_spec(pod, i) else { return };
+        let program = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default());
+        let now = ctx.now();
+        let Some(run) = self.run_mut(key, i) else { return };
+        run.stop();
+        run.process = Some(Process::start(&program));
+        run.started_at = now;
+        run.startup_done = c.startup_probe.is_none();
+        run.probes.clear();
+        let incarnation = run.incarnation;
+        for kind in [Kind::Startup, Kind::Liveness, Kind::Readiness] {
+            let gated = kind != Kind::Startup && c.startup_probe.is_some();
+            if let Some(p) = kind.of(c).filter(|_| !gated) {
+                self.timer(key, now.plus(Params::of(p).initial_delay), Timer::Probe { container: i, incarnation, kind });
+            }
+        }
+        self.advance_process(ctx, key, i);
+    }
+
+    /// Runs the process until it sleeps, runs on, or exits.
+    fn advance_process(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize) {
+        let now = ctx.now();
+        let Some(run) = self.run_mut(key, i) else { return };
+        let incarnation = run.incarnation;
+        let Some(process) = run.process.as_mut() else { return };
+        match process.run() {
+            Run::Sleep(d) => self.timer(key, now.plus(d), Timer::Wake { container: i, incarnation }),
+            Run::Forever => {}
+            Run::Exited(code) => self.container_exited(ctx, key, i, code),
+        }
+    }
+
+    pub(super) fn fire(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, timer: Timer) {
+        let current = |k: &Kubelet, i: usize, inc: u32| k.run(key, i).is_some_and(|r| r.incarnation == inc && r.process.is_some());
+        match timer {
+            Timer::Wake { container, incarnation } if current(self, container, incarnation) => self.advance_process(ctx, key, container),
+            Timer::Probe { container, incarnation, kind } if current(self, container, incarnation) => {
+                self.probe(ctx, key, container, kind);
+            }
+            Timer::Stopped { container, incarnation, exit_code } if current(self, container, incarnation) => {
+                self.container_exited(ctx, key, container, exit_code);
+            }
+            Timer::Restart { container } => {
+                let now = ctx.now();
+                self.set(key, Step::Pull(container), SimDuration::ZERO, now);
+            }
+            _ => {}
+        }
+    }
+
+    fn probe(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, kind: Kind) {
+        let Some(object) = ctx.api.get_rc(key) else { return };
+        let Some(pod) = object.as_pod() else { return };
+        let Some(c) = container_spec(pod, i) else { return };
+        let Some(spec) = kind.of(c) else { return };
+        let params = Params::of(spec);
+        let now = ctx.now();
+        let pod_ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default();
+        let Some(run) = self.run_mut(key, i) else { return };
+        if run.killing {
+            return;
+        }
+        let incarnation = run.incarnation;
+        let runs_server = !Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default()).ignores_sigterm;
+        let listening = probe::listening(c, runs_server);
+        let files = run.process.as_ref().map(|p| p.files.clone()).unwrap_or_default();
+        let result = probe::run(spec, &probe::Target { files: &files, listening: &listening, pod_ip: &pod_ip, container: c });
+        let count = run.probes.entry(kind).or_default();
+        match &result {
+            Ok(()) => {
+                count.successes += 1;
+                count.failures = 0;
+            }
+            Err(_) => {
+                count.failures += 1;
+                count.successes = 0;
+            }
+        }
+        let (successes, failures) = (count.successes, count.failures);
+        if let Err(message) = &result {
+            let event = format!("{} probe failed: {message}", kind.title());
+            container_event(ctx.api, &object, &c.name, "Unhealthy", event, true);
+        }
+        let name = c.name.clone();
+        let next = Timer::Probe { container: i, incarnation, kind };
+        match kind {
+            Kind::Liveness | Kind::Startup if failures >= params.failure_threshold => {
+                let why = if kind == Kind::Liveness { "liveness" } else { "startup" };
+                self.kill(ctx, key, &object, i, format!("Container {name} failed {why} probe, will be restarted"));
+                return;
+            }
+            Kind::Startup if successes >= 1 => {
+                if let Some(run) = self.run_mut(key, i) {
+                    run.startup_done = true;
+                }
+                let started = c.readiness_probe.is_none();
+                self.set_container_flags(ctx, key, i, Some(true), started.then_some(true));
+                let started_at = self.run(key, i).map_or(now, |r| r.started_at);
+                for kind in [Kind::Liveness, Kind::Readiness] {
+                    if let Some(p) = kind.of(c) {
+                        let at = started_at.plus(Params::of(p).initial_delay).max(now);
+                        self.timer(key, at, Timer::Probe { container: i, incarnation, kind });
+                    }
+                }
+                return;
+            }
+            Kind::Readiness if successes >= params.success_threshold => self.set_container_flags(ctx, key, i, None, Some(true)),
+            Kind::Readiness if failures >= params.failure_threshold => self.set_container_flags(ctx, key, i, None, Some(false)),
+            _ => {}
+        }
+        self.timer(key, now.plus(params.period), next);
+    }
+
+    /// Writes a container's `started` and `ready`, and the Pod's conditions with them.
+    fn set_container_flags(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, started: Option<bool>, ready: Option<bool>) {
+        let Some(mut pod) = ctx.api.get(key).and_then(Object::as_pod).cloned() else { return };
+        let Some(cs) = status_mut(&mut pod, i) else { return };
+        if started.is_none_or(|s| cs.started == Some(s)) && ready.is_none_or(|r| cs.ready == r) {
+            return;
+        }
+        if let Some(s) = started {
+            cs.started = Some(s);
+        }
+        if let Some(r) = ready {
+            cs.ready = r;
+        }
+        let now = ctx.api.timestamp();
+        refresh_pod_status(&mut pod, &now, false);
+        ctx.api.update(Object::from(pod));
+    }
+
+    /// Stops container `i` after a failed probe: SIGTERM, then SIGKILL when the grace period
+    /// ends (a shell or `sleep` as PID 1 ignores SIGTERM and is killed: exit 137).
+    fn kill(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, object: &Object, i: usize, message: String) {
+        let Some(pod) = object.as_pod() else { return };
+        let Some(c) = container_spec(pod, i) else { return };
+        container_event(ctx.api, object, &c.name, "Killing", message, false);
+        let program = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default());
+        let probe_grace = c.liveness_probe.as_ref().and_then(|p| p.termination_grace_period_seconds);
+        let grace = probe_grace.or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds)).unwrap_or(30).max(0) as u64;
+        let (after, exit_code) = if program.ignores_sigterm {
+            (SimDuration::from_secs(grace), 137)
+        } else {
+            (SimDuration(ctx.rng.range_inclusive(100, 600).min(grace * 1000)), exit_on_sigterm(c))
+        };
+        let now = ctx.now();
+        let Some(run) = self.run_mut(key, i) else { return };
+        run.killing = true;
+        let incarnation = run.incarnation;
+        self.timer(key, now.plus(after), Timer::Stopped { container: i, incarnation, exit_code });
+    }
+
+    /// The container's process ended with `code`: record it, then restart as the policy says.
+    fn container_exited(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, code: i32) {
+        let Some(mut pod) = ctx.api.get(key).and_then(Object::as_pod).cloned() else { return };
+        let now = ctx.now();
+        let timestamp = ctx.api.timestamp();
+        let policy = pod.spec.as_ref().and_then(|s| s.restart_policy.clone()).unwrap_or_else(|| "Always".into());
+        let restart = policy == "Always" || (policy == "OnFailure" && code != 0);
+        let Some(run) = self.run_mut(key, i) else { return };
+        let ran_for = now.since(run.started_at);
+        run.stop();
+        // The back-off entry: gone after 10 minutes of running or of quiet; the first restart
+        // is at once, later ones wait 10 s, 20 s, … at most 300 s.
+        let delay = match run.backoff {
+            Some((last, exited)) if ran_for < BACKOFF_RESET && now.since(exited) < SimDuration(2 * BACKOFF_MAX.0) => {
+                if last == SimDuration::ZERO {
+                    BACKOFF_INITIAL
+                } else {
+                    SimDuration(last.0 * 2).min(BACKOFF_MAX)
+                }
+            }
+            _ => SimDuration::ZERO,
+        };
+        if restart {
+            run.backoff = Some((delay, now));
+        }
+        let name = container_spec(&pod, i).map(|c| c.name.clone()).unwrap_or_default();
+        let reference = pod_ref(&pod);
+        let Some(cs) = status_mut(&mut pod, i) else { return };
+        let started_at = cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone());
+        let terminated = ContainerState {
+            terminated: Some(ContainerStateTerminated {
+                exit_code: code,
+                reason: Some(if code == 0 { "Completed" } else { "Error" }.into()),
+                started_at,
+                finished_at: Some(timestamp.clone()),
+                container_id: cs.container_id.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        cs.ready = false;
+        cs.started = Some(false);
+        let waiting = restart && delay > SimDuration::ZERO;
+        if waiting {
+            cs.last_state = Some(terminated);
+            let message = format!("back-off {} restarting failed container={name} pod={reference}", delay.go_string());
+            cs.state = Some(ContainerState {
+                waiting: Some(ContainerStateWaiting { reason: Some("CrashLoopBackOff".into()), message: Some(message) }),
+                ..Default::default()
+            });
+        } else {
+            cs.state = Some(terminated);
+        }
+        refresh_pod_status(&mut pod, &timestamp, restart);
+        let written = ctx.api.update(Object::from(pod));
+        if waiting {
+            let message = format!("Back-off restarting failed container {name} in pod {reference}");
+            container_event(ctx.api, &written, &name, "BackOff", message, true);
+        }
+        if restart {
+            self.timer(key, now.plus(delay), Timer::Restart { container: i });
+        }
+    }
+}
+
+/// How a process that handles SIGTERM exits: the well-known servers shut down cleanly (0);
+/// other programs end as the signal's default action does (128 + 15).
+fn exit_on_sigterm(c: &Container) -> i32 {
+    let image = c.image.as_deref().unwrap_or("");
+    let repo = image.rsplit('/').next().unwrap_or(image).split([':', '@']).next().unwrap_or("");
+    match repo {
+        "nginx" | "httpd" | "caddy" | "redis" | "postgres" | "mysql" | "mariadb" | "mongo" => 0,
+        _ => 143,
+    }
+}

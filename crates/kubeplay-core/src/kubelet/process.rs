@@ -1,0 +1,223 @@
+//! What a container's main process does, read from its command and args: a shell script of
+//! the commands real examples use (`touch`, `rm`, `sleep`, `exit`, `echo`, `true`, `false`,
+//! `while true; do …; done`), a bare `sleep N`, or — for anything else — a server that runs
+//! until it is stopped. The process keeps the files it created, so exec probes (`cat FILE`)
+//! see what the script did. Time passes only in `sleep`.
+
+use std::collections::BTreeSet;
+
+use crate::time::SimDuration;
+
+/// One simple command of a script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    Sleep(SimDuration),
+    /// `sleep infinity`, a `while true` loop, a server: runs until stopped.
+    Forever,
+    Touch(Vec<String>),
+    Rm(Vec<String>),
+    Exit(i32),
+    /// A command that succeeds at once (`echo`, `true`, `date`, commands we do not model).
+    Ok,
+    /// `false`.
+    Fail,
+}
+
+/// How a container's main process behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    pub commands: Vec<Cmd>,
+    /// A shell or `sleep` as PID 1 has no SIGTERM handler: it lives out the grace period and is
+    /// killed (exit 137). Servers stop promptly.
+    pub ignores_sigterm: bool,
+}
+
+const SHELLS: [&str; 6] = ["sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"];
+
+impl Program {
+    /// The program a container runs (`command` replaces the image's entrypoint, `args` its cmd).
+    pub fn of(command: &[String], args: &[String]) -> Program {
+        let words: Vec<&str> = command.iter().chain(args).map(String::as_str).collect();
+        match words.as_slice() {
+            [shell, "-c", script, ..] if SHELLS.contains(shell) => Program { commands: parse_script(script), ignores_sigterm: true },
+            ["sleep" | "/bin/sleep", rest @ ..] => Program { commands: vec![sleep(rest), Cmd::Exit(0)], ignores_sigterm: true },
+            _ => Program { commands: vec![Cmd::Forever], ignores_sigterm: false },
+        }
+    }
+}
+
+fn sleep(args: &[&str]) -> Cmd {
+    match args.first().map(|a| a.trim_end_matches('s')) {
+        Some("infinity") => Cmd::Forever,
+        Some(n) => n.parse::<f64>().map_or(Cmd::Ok, |s| Cmd::Sleep(SimDuration((s.max(0.0) * 1000.0) as u64))),
+        None => Cmd::Fail, // `sleep: missing operand`
+    }
+}
+
+/// Splits a script on `;`, `&&`, `||` and newlines into simple commands. A `while true` (or
+/// `while :`) loop runs forever. Quotes around words are dropped.
+pub fn parse_script(script: &str) -> Vec<Cmd> {
+    let mut commands = Vec::new();
+    let normalized = script.replace("&&", ";").replace("||", ";").replace('\n', ";");
+    for part in normalized.split(';') {
+        let words: Vec<String> = part.split_whitespace().map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string()).collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let cmd = match words.as_slice() {
+            [] | ["done"] | ["do"] => continue,
+            ["while", "true" | ":", ..] => Cmd::Forever,
+            ["do", rest @ ..] => simple(rest),
+            other => simple(other),
+        };
+        let forever = cmd == Cmd::Forever;
+        commands.push(cmd);
+        if forever {
+            break; // Nothing after an endless loop runs.
+        }
+    }
+    commands // At the end, the script exits with its last command's status.
+}
+
+fn simple(words: &[&str]) -> Cmd {
+    let files = |rest: &[&str]| rest.iter().filter(|w| !w.starts_with('-')).map(|w| w.to_string()).collect();
+    match words {
+        ["sleep", rest @ ..] => sleep(rest),
+        ["touch", rest @ ..] => Cmd::Touch(files(rest)),
+        ["rm", rest @ ..] => Cmd::Rm(files(rest)),
+        ["exit"] => Cmd::Exit(0),
+        ["exit", code, ..] => Cmd::Exit(code.parse().unwrap_or(255)),
+        ["false"] => Cmd::Fail,
+        _ => Cmd::Ok,
+    }
+}
+
+/// A running instance of a program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Process {
+    program: Program,
+    next: usize,
+    pub files: BTreeSet<String>,
+    last_status: i32,
+}
+
+/// What the process does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Run {
+    /// Sleeping: resume after this long.
+    Sleep(SimDuration),
+    /// Running until stopped.
+    Forever,
+    /// The process exited with this code.
+    Exited(i32),
+}
+
+impl Process {
+    pub fn start(program: &Program) -> Process {
+        Process { program: program.clone(), next: 0, files: BTreeSet::new(), last_status: 0 }
+    }
+
+    /// Runs until the process sleeps, runs forever or exits.
+    pub fn run(&mut self) -> Run {
+        while let Some(cmd) = self.program.commands.get(self.next) {
+            self.next += 1;
+            match cmd {
+                Cmd::Sleep(d) => return Run::Sleep(*d),
+                Cmd::Forever => {
+                    self.next -= 1;
+                    return Run::Forever;
+                }
+                Cmd::Touch(files) => {
+                    self.files.extend(files.iter().cloned());
+                    self.last_status = 0;
+                }
+                Cmd::Rm(files) => {
+                    for f in files {
+                        self.files.remove(f);
+                    }
+                    self.last_status = 0;
+                }
+                Cmd::Exit(code) => return Run::Exited(*code),
+                Cmd::Ok => self.last_status = 0,
+                Cmd::Fail => self.last_status = 1,
+            }
+        }
+        Run::Exited(self.last_status)
+    }
+}
+
+/// Runs an exec probe's command in the container: `cat`, `ls`, `test -e|-f`, `[ -e … ]` look at
+/// the process's files, `sh -c` scripts run their commands, `exit N`/`true`/`false` give their
+/// status; anything else succeeds. Returns the exit code and what it printed.
+pub fn exec(command: &[String], files: &BTreeSet<String>) -> (i32, String) {
+    let words: Vec<&str> = command.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [shell, "-c", script, ..] if SHELLS.contains(shell) => {
+            let mut last = (0, String::new());
+            for part in script.replace("&&", ";").replace('\n', ";").split(';') {
+                let inner: Vec<String> = part.split_whitespace().map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string()).collect();
+                if inner.is_empty() {
+                    continue;
+                }
+                last = exec(&inner, files);
+                if last.0 != 0 {
+                    break;
+                }
+            }
+            last
+        }
+        ["cat", file, ..] if !files.contains(*file) => (1, format!("cat: can't open '{file}': No such file or directory")),
+        ["ls", file, ..] if !file.starts_with('-') && !files.contains(*file) => (1, format!("ls: {file}: No such file or directory")),
+        ["test" | "[", "-e" | "-f", file, ..] => (i32::from(!files.contains(*file)), String::new()),
+        ["exit", code, ..] => (code.parse().unwrap_or(255), String::new()),
+        ["false"] => (1, String::new()),
+        _ => (0, String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn the_liveness_example_creates_then_removes_its_file() {
+        let program = Program::of(&[], &strings(&["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]));
+        assert!(program.ignores_sigterm);
+        let mut p = Process::start(&program);
+        assert_eq!(p.run(), Run::Sleep(SimDuration::from_secs(30)));
+        assert_eq!(exec(&strings(&["cat", "/tmp/healthy"]), &p.files).0, 0);
+        assert_eq!(p.run(), Run::Sleep(SimDuration::from_secs(600)));
+        assert_eq!(
+            exec(&strings(&["cat", "/tmp/healthy"]), &p.files),
+            (1, "cat: can't open '/tmp/healthy': No such file or directory".into())
+        );
+        assert_eq!(p.run(), Run::Exited(0));
+    }
+
+    #[test]
+    fn scripts_exit_with_their_code_loops_and_servers_run_forever() {
+        let run = |command: &[&str], args: &[&str]| Process::start(&Program::of(&strings(command), &strings(args))).run();
+        assert_eq!(run(&["sh", "-c", "echo hi && exit 3"], &[]), Run::Exited(3));
+        assert_eq!(run(&["sh", "-c", "false"], &[]), Run::Exited(1));
+        assert_eq!(run(&["sh", "-c", "while true; do echo tick; sleep 5; done"], &[]), Run::Forever);
+        assert_eq!(run(&["sleep"], &["3600"]), Run::Sleep(SimDuration::from_secs(3600)));
+        assert_eq!(run(&["sleep", "infinity"], &[]), Run::Forever);
+        assert_eq!(run(&[], &[]), Run::Forever, "an image's own server");
+        assert!(!Program::of(&[], &[]).ignores_sigterm);
+    }
+
+    #[test]
+    fn no_script_panics_or_loops() {
+        // Whatever the text, running a script terminates within its own length.
+        let mut rng = crate::rng::SimRng::stream(9, "scripts");
+        let words = ["sleep", "1", "touch", "/a", "rm", "-f", "exit", "7", "while", "true", ";", "&&", "do", "done", "\"", "'", "x", ""];
+        for _ in 0..2000 {
+            let script: Vec<&str> = (0..rng.range_inclusive(0, 12)).map(|_| words[rng.pick_index(words.len())]).collect();
+            let mut p = Process::start(&Program::of(&strings(&["sh", "-c"]), &[script.join(" ")]));
+            let finished = (0..=script.len() + 1).any(|_| matches!(p.run(), Run::Exited(_) | Run::Forever));
+            assert!(finished, "{script:?} neither ended nor settled into running forever");
+        }
+    }
+}
