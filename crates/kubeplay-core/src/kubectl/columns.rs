@@ -319,7 +319,12 @@ pub fn pod_status(p: &Pod) -> String {
             };
         }
     }
-    if p.metadata.deletion_timestamp.is_some() {
+    // A finished sidecar-like container beside one still running and ready.
+    if reason == "Completed" && statuses.iter().any(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())) {
+        let ready = status.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
+        reason = if ready { "Running".into() } else { "NotReady".into() };
+    }
+    if p.metadata.deletion_timestamp.is_some() && !matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
         reason = if status.reason.as_deref() == Some("NodeLost") { "Unknown".into() } else { "Terminating".into() };
     }
     reason
@@ -347,4 +352,62 @@ fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
         r.push("<none>".into());
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{
+        ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, PodCondition, PodStatus,
+    };
+
+    fn waiting(reason: &str) -> ContainerState {
+        ContainerState { waiting: Some(ContainerStateWaiting { reason: Some(reason.into()), message: None }), ..Default::default() }
+    }
+
+    fn terminated(code: i32, reason: Option<&str>) -> ContainerState {
+        let t = ContainerStateTerminated { exit_code: code, reason: reason.map(Into::into), ..Default::default() };
+        ContainerState { terminated: Some(t), ..Default::default() }
+    }
+
+    fn running() -> ContainerState {
+        ContainerState { running: Some(ContainerStateRunning::default()), ..Default::default() }
+    }
+
+    fn pod(phase: &str, states: Vec<(ContainerState, bool)>) -> Pod {
+        let container_statuses = states
+            .into_iter()
+            .enumerate()
+            .map(|(i, (state, ready))| ContainerStatus { name: format!("c{i}"), state: Some(state), ready, ..Default::default() })
+            .collect();
+        Pod {
+            status: Some(PodStatus { phase: Some(phase.into()), container_statuses: Some(container_statuses), ..Default::default() }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn status_column_cases() {
+        assert_eq!(pod_status(&pod("Pending", vec![(waiting("ContainerCreating"), false)])), "ContainerCreating");
+        assert_eq!(pod_status(&pod("Running", vec![(waiting("CrashLoopBackOff"), false)])), "CrashLoopBackOff");
+        assert_eq!(pod_status(&pod("Succeeded", vec![(terminated(0, Some("Completed")), false)])), "Completed");
+        assert_eq!(pod_status(&pod("Failed", vec![(terminated(3, Some("Error")), false)])), "Error");
+        assert_eq!(pod_status(&pod("Failed", vec![(terminated(2, None), false)])), "ExitCode:2");
+        assert_eq!(pod_status(&pod("Running", vec![(running(), true)])), "Running");
+        // The first container wins when several are not running (kubectl scans from the last).
+        assert_eq!(
+            pod_status(&pod("Running", vec![(waiting("CrashLoopBackOff"), false), (terminated(1, Some("Error")), false)])),
+            "CrashLoopBackOff"
+        );
+        // Completed next to a running, ready container: Running, or NotReady without Ready.
+        let mut mixed = pod("Running", vec![(terminated(0, Some("Completed")), false), (running(), true)]);
+        assert_eq!(pod_status(&mixed), "NotReady");
+        if let Some(s) = mixed.status.as_mut() {
+            s.conditions = Some(vec![PodCondition { type_: "Ready".into(), status: "True".into(), ..Default::default() }]);
+        }
+        assert_eq!(pod_status(&mixed), "Running");
+        let mut deleting = pod("Running", vec![(running(), true)]);
+        deleting.metadata.deletion_timestamp = Some(crate::time::to_time(crate::time::SimTime(0)));
+        assert_eq!(pod_status(&deleting), "Terminating");
+    }
 }

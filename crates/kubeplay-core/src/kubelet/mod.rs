@@ -646,4 +646,62 @@ mod tests {
         assert_eq!(statuses[1].image, "docker.io/library/busybox:1.37");
         assert!(statuses.iter().all(|c| c.ready));
     }
+
+    fn create(h: &mut Harness, yaml: &str) -> ObjectKey {
+        h.api.create(crate::manifest::parse("p.yaml", yaml).objects[0].object.clone()).expect("pod").key()
+    }
+
+    fn restart_times(h: &Harness, key: &ObjectKey) -> (i32, String) {
+        let pod = h.pod(key).expect("pod");
+        let cs = pod.status.and_then(|s| s.container_statuses).expect("statuses").remove(0);
+        let waiting = cs.state.and_then(|s| s.waiting).and_then(|w| w.reason).unwrap_or_default();
+        (cs.restart_count, waiting)
+    }
+
+    #[test]
+    fn crash_back_off_is_at_once_then_10s_doubling_to_300s() {
+        let mut h = Harness::new();
+        let key = create(&mut h, "apiVersion: v1\nkind: Pod\nmetadata: {name: crash, namespace: default}\nspec:\n  nodeName: n1\n  containers: [{name: c, image: busybox:1.36, command: [sh, -c, 'exit 1']}]\n");
+        // Find each restart's time by stepping a second at a time.
+        let mut restarts_at = Vec::new();
+        let mut last = 0;
+        for t in 0..1200 {
+            h.run(&key, SimTime(t * 1000));
+            let (n, _) = restart_times(&h, &key);
+            if n != last {
+                restarts_at.push(t);
+                last = n;
+            }
+        }
+        let gaps: Vec<u64> = restarts_at.windows(2).map(|w| w[1] - w[0]).collect();
+        assert_eq!(gaps.iter().take(6).copied().collect::<Vec<_>>(), vec![10, 20, 40, 80, 160, 300], "restarts at {restarts_at:?}");
+        assert!(gaps[6..].iter().all(|g| *g == 300), "capped at five minutes: {gaps:?}");
+        assert_eq!(restart_times(&h, &key).1, "CrashLoopBackOff");
+        let message = h.pod(&key).and_then(|p| p.status?.container_statuses?.remove(0).state?.waiting?.message).unwrap_or_default();
+        assert!(message.starts_with("back-off 5m0s restarting failed container=c pod=crash_default("), "{message}");
+    }
+
+    #[test]
+    fn readiness_follows_its_probe_and_a_startup_probe_gates_it() {
+        let mut h = Harness::new();
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: default}\nspec:\n  nodeName: n1\n  containers:\n  - name: c\n    image: nginx:1.27\n    ports: [{containerPort: 80}]\n    startupProbe: {httpGet: {path: /, port: 80}, periodSeconds: 5}\n    readinessProbe: {tcpSocket: {port: 80}, initialDelaySeconds: 3}\n    livenessProbe: {httpGet: {path: /healthz, port: 8080}, initialDelaySeconds: 10, periodSeconds: 2}\n";
+        let key = create(&mut h, yaml);
+        h.run(&key, SimTime(4000));
+        let ready = |h: &Harness| h.pod(&key).is_some_and(|p| pod_util::is_ready(&p));
+        let started = |h: &Harness| h.pod(&key).and_then(|p| p.status?.container_statuses?.remove(0).started) == Some(true);
+        assert_eq!(pod_util::phase(&h.pod(&key).expect("pod")), "Running");
+        assert!(!ready(&h), "not ready before its readiness probe passes");
+        // The startup probe passes on its first run (at start); readiness from 3 s after start.
+        h.run(&key, SimTime(9000));
+        assert!(started(&h) && ready(&h));
+        // Liveness, gated until then, probes a port nginx does not listen on: three failures,
+        // then the kill; nginx stops cleanly on SIGTERM (exit 0) and is restarted at once.
+        h.run(&key, SimTime(30_000));
+        let pod = h.pod(&key).expect("pod");
+        let cs = pod.status.and_then(|s| s.container_statuses).expect("statuses").remove(0);
+        assert!(cs.restart_count >= 1);
+        let last = cs.last_state.and_then(|s| s.terminated).expect("last state");
+        assert_eq!((last.exit_code, last.reason.as_deref()), (0, Some("Completed")));
+        assert!(h.reasons().iter().any(|r| r == "Unhealthy"));
+    }
 }
