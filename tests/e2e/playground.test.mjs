@@ -136,6 +136,43 @@ test('Ctrl+Enter applies the editor; Pause stops the clock and Play resumes it',
   await p.page.close();
 });
 
+test('a Pod whose liveness probe starts failing is restarted, and its chip counts the restarts', async () => {
+  const p = await open();
+  await p.paste([
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    '  name: liveness-exec',
+    'spec:',
+    '  containers:',
+    '  - name: liveness',
+    '    image: registry.k8s.io/busybox:1.27.2',
+    '    args: ["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]',
+    '    livenessProbe:',
+    '      exec:',
+    '        command: ["cat", "/tmp/healthy"]',
+    '      initialDelaySeconds: 5',
+    '      periodSeconds: 5',
+  ].join('\n'));
+  await p.page.getByTestId('reset').click();
+  await p.page.getByTestId('speed').selectOption('50');
+  const chip = p.page.locator('[data-testid="pod"][data-name="liveness-exec"]');
+  await chip.waitFor();
+  assert.equal(await chip.getAttribute('data-restarts'), '0');
+  // About 75 virtual seconds: three failed probes, the kill, 30 s of grace, the restart.
+  await p.page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="pod"][data-name="liveness-exec"]')?.dataset.restarts) >= 1,
+    null,
+    { timeout: 30_000 },
+  );
+  assert.match(await chip.getAttribute('aria-label'), /restarted once/);
+  assert.match(await chip.textContent(), /↻1/);
+  const events = await p.page.locator('[data-testid="event"]').allTextContents();
+  assert.ok(events.some((e) => e.includes('Liveness probe failed: cat: can\'t open \'/tmp/healthy\'')), events.join('\n'));
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
 const corpus = process.env.KUBEPLAY_CORPUS ?? fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 const noCorpus = !existsSync(corpus) && `skipped: no shared corpus at ${corpus}`;
 

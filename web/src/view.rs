@@ -23,6 +23,10 @@ pub struct PodView {
     /// The STATUS column kubectl would print (ContainerCreating, Terminating, …).
     pub status: String,
     pub node: Option<String>,
+    /// The READY column: ready containers / containers.
+    pub ready: String,
+    /// Container restarts, summed (the RESTARTS column's count).
+    pub restarts: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +90,8 @@ pub fn build(cluster: &Cluster, previous: &View) -> View {
             phase: pod_util::phase(p).to_string(),
             status: kubeplay_core::kubectl::columns::pod_status(p),
             node: pod_util::node_name(p).map(str::to_string),
+            ready: kubeplay_core::kubectl::columns::pod_ready(p),
+            restarts: kubeplay_core::kubectl::columns::pod_restarts(p),
             uid,
         };
         let view = reuse(old_pods.get(view.uid.as_str()).copied(), view);

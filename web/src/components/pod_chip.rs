@@ -20,8 +20,19 @@ pub fn pod_chip(p: &PodChipProps) -> Html {
         let command = format!("kubectl describe pod {} -n {}", pod.name, pod.namespace);
         use_callback(command, move |_: MouseEvent, command| dispatch.dispatch(Action::Run(command.clone())))
     };
-    let class = format!("pod phase-{} status-{}", pod.phase.to_ascii_lowercase(), pod.status.to_ascii_lowercase());
-    let title = format!("{}/{} — {}", pod.namespace, pod.name, pod.status);
+    let ready = pod.ready.split_once('/').is_some_and(|(r, t)| r == t);
+    let class = format!(
+        "pod phase-{} status-{}{}",
+        pod.phase.to_ascii_lowercase(),
+        pod.status.to_ascii_lowercase(),
+        if ready { "" } else { " not-ready" }
+    );
+    let restarts = match pod.restarts {
+        0 => String::new(),
+        1 => ", restarted once".to_string(),
+        n => format!(", restarted {n} times"),
+    };
+    let title = format!("{}/{} — {}, {} ready{restarts}", pod.namespace, pod.name, pod.status, pod.ready);
     html! {
         <li
             class={class}
@@ -30,6 +41,8 @@ pub fn pod_chip(p: &PodChipProps) -> Html {
             data-namespace={pod.namespace.clone()}
             data-phase={pod.phase.clone()}
             data-status={pod.status.clone()}
+            data-ready={pod.ready.clone()}
+            data-restarts={pod.restarts.to_string()}
             data-node={pod.node.clone().unwrap_or_default()}
             title={format!("{title} (click: kubectl describe)")}
             aria-label={title}
@@ -38,6 +51,9 @@ pub fn pod_chip(p: &PodChipProps) -> Html {
         >
             <span class="pod-name">{ &pod.name }</span>
             <span class="pod-status">{ &pod.status }</span>
+            if pod.restarts > 0 {
+                <span class="pod-restarts" aria-hidden="true">{ format!("↻{}", pod.restarts) }</span>
+            }
         </li>
     }
 }

@@ -330,13 +330,24 @@ pub fn pod_status(p: &Pod) -> String {
     reason
 }
 
+/// The READY column: containers running and ready, of all (`1/2`).
+pub fn pod_ready(p: &Pod) -> String {
+    let total = p.spec.as_ref().map_or(0, |s| s.containers.len());
+    let statuses = p.status.iter().flat_map(|s| s.container_statuses.iter().flatten());
+    let ready = statuses.filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
+    format!("{ready}/{total}")
+}
+
+/// The RESTARTS column's count: restarts of every container.
+pub fn pod_restarts(p: &Pod) -> i32 {
+    p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).sum()
+}
+
 fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
     let status = p.status.clone().unwrap_or_default();
     let statuses = status.container_statuses.clone().unwrap_or_default();
-    let total = p.spec.as_ref().map_or(0, |s| s.containers.len());
-    let ready = statuses.iter().filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
     let reason = pod_status(p);
-    let restarts: i32 = statuses.iter().map(|c| c.restart_count).sum();
+    let restarts = pod_restarts(p);
     let last_restart =
         statuses.iter().filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref()).max_by_key(|t| from_time(t));
     let restarts = match last_restart {
@@ -344,7 +355,7 @@ fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
         _ => restarts.to_string(),
     };
     let name = p.metadata.name.clone().unwrap_or_default();
-    let mut r = vec![name, format!("{ready}/{total}"), reason, restarts, age(cluster, p.metadata.creation_timestamp.as_ref())];
+    let mut r = vec![name, pod_ready(p), reason, restarts, age(cluster, p.metadata.creation_timestamp.as_ref())];
     if wide {
         r.push(status.pod_ip.clone().unwrap_or_else(|| "<none>".into()));
         r.push(p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_else(|| "<none>".into()));
