@@ -40,6 +40,7 @@ pub const HELP: &str = "kubeplay commands:
   kubectl get KIND [NAME] [-o wide|yaml|json|name] [-n NS] [-A] [-l SELECTOR]
   kubectl delete KIND NAME | -f FILE | -l SELECTOR
   kubectl scale deployment NAME --replicas=N
+  kubectl logs POD [-c CONTAINER] [-p] [--tail=N] [--timestamps]
   sleep DURATION                  let virtual time pass (500ms, 30s, 5m, 1h)
   help                            this text
 ";

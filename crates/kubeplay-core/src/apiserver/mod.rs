@@ -5,6 +5,7 @@
 
 mod allocator;
 pub mod events;
+pub mod logs;
 pub mod store;
 pub mod strategy;
 
@@ -36,6 +37,7 @@ pub struct ApiServer {
     /// ClusterIP and NodePort choices.
     network: SimRng,
     recorder: events::Recorder,
+    logs: logs::Logs,
     /// [`MAX_PODS`]; lowered only by tests that need a full cluster cheaply.
     pod_limit: usize,
 }
@@ -50,6 +52,7 @@ impl ApiServer {
             uids: SimRng::stream(seed, "uids"),
             network: SimRng::stream(seed, "network"),
             recorder: events::Recorder::default(),
+            logs: logs::Logs::default(),
             pod_limit: MAX_PODS,
         }
     }
@@ -173,7 +176,9 @@ impl ApiServer {
         };
         let unbound = crate::api::pod_util::node_name(pod).is_none();
         if unbound || crate::api::pod_util::is_terminal(pod) || grace_seconds == Some(0) {
+            let uid = pod.metadata.uid.clone().unwrap_or_default();
             self.store.remove(key);
+            self.logs.forget(&uid); // A Pod's logs go with it.
             return true;
         }
         if pod.metadata.deletion_timestamp.is_some() {
@@ -201,6 +206,21 @@ impl ApiServer {
     #[cfg(test)]
     pub(crate) fn set_pod_limit(&mut self, limit: usize) {
         self.pod_limit = limit;
+    }
+
+    /// A line a container printed (the kubelet's CRI log, reached through the API server).
+    pub fn append_log(&mut self, pod_uid: &str, container: &str, line: String) {
+        self.logs.append(pod_uid, container, self.now, line);
+    }
+
+    /// A container starts again: what it printed last time becomes `--previous`.
+    pub fn container_restarted(&mut self, pod_uid: &str, container: &str) {
+        self.logs.restarted(pod_uid, container);
+    }
+
+    /// `GET …/pods/NAME/log?container=C&previous=…`: `None` when there is no such run.
+    pub fn logs(&self, pod_uid: &str, container: &str, previous: bool) -> Option<&[logs::Line]> {
+        self.logs.get(pod_uid, container, previous)
     }
 
     /// Marks a fixed Service address (the `kubernetes` Service's 10.96.0.1) as taken.

@@ -7,6 +7,7 @@ pub mod columns;
 mod delete;
 mod describe;
 mod get;
+mod logs;
 pub mod printers;
 mod scale;
 mod tabwriter;
@@ -38,8 +39,13 @@ pub trait Files {
 
 pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output {
     let Some(command) = args.first() else {
-        return Output::ok("kubectl controls the Kubernetes cluster manager.\n\nBasic Commands:\n  apply, get, delete, scale\n");
+        return Output::ok(
+            "kubectl controls the Kubernetes cluster manager.\n\nBasic Commands:\n  apply, get, describe, delete, scale, logs\n",
+        );
     };
+    if command == "logs" {
+        return logs::logs(cluster, &args[1..]);
+    }
     let flags = match args::parse_flags(command, &args[1..]) {
         Ok(f) => f,
         Err(e) => return Output::err(format!("{e}\n")),
@@ -55,7 +61,7 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
             v = crate::bootstrap::KUBERNETES_VERSION
         )),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create -f, get, describe, delete, scale, version\n"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create -f, get, describe, delete, scale, logs, version\n"
         )),
     }
 }

@@ -123,13 +123,18 @@ impl Kubelet {
         let Some(c) = container_spec(pod, i) else { return };
         let program = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default());
         let now = ctx.now();
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
         let Some(run) = self.run_mut(key, i) else { return };
+        let restarted = run.process.is_some() || run.incarnation > 0;
         run.stop();
         run.process = Some(Process::start(&program));
         run.started_at = now;
         run.startup_done = c.startup_probe.is_none();
         run.probes.clear();
         let incarnation = run.incarnation;
+        if restarted {
+            ctx.api.container_restarted(&uid, &c.name);
+        }
         for kind in [Kind::Startup, Kind::Liveness, Kind::Readiness] {
             let gated = kind != Kind::Startup && c.startup_probe.is_some();
             if let Some(p) = kind.of(c).filter(|_| !gated) {
@@ -139,13 +144,22 @@ impl Kubelet {
         self.advance_process(ctx, key, i);
     }
 
-    /// Runs the process until it sleeps, runs on, or exits.
+    /// Runs the process until it sleeps, runs on, or exits; what it printed goes to its log.
     fn advance_process(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize) {
         let now = ctx.now();
+        let (uid, name) = {
+            let pod = ctx.api.get(key).and_then(Object::as_pod);
+            let name = pod.and_then(|p| container_spec(p, i)).map(|c| c.name.clone()).unwrap_or_default();
+            (pod.and_then(|p| p.metadata.uid.clone()).unwrap_or_default(), name)
+        };
         let Some(run) = self.run_mut(key, i) else { return };
         let incarnation = run.incarnation;
         let Some(process) = run.process.as_mut() else { return };
-        match process.run() {
+        let result = process.run();
+        for line in process.output.drain(..) {
+            ctx.api.append_log(&uid, &name, line);
+        }
+        match result {
             Run::Sleep(d) => self.timer(key, now.plus(d), Timer::Wake { container: i, incarnation }),
             Run::Forever => {}
             Run::Exited(code) => self.container_exited(ctx, key, i, code),

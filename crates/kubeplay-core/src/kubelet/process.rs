@@ -17,7 +17,9 @@ pub enum Cmd {
     Touch(Vec<String>),
     Rm(Vec<String>),
     Exit(i32),
-    /// A command that succeeds at once (`echo`, `true`, `date`, commands we do not model).
+    /// `echo WORDS`: prints a line.
+    Echo(String),
+    /// A command that succeeds at once (`true`, `date`, commands we do not model).
     Ok,
     /// `false`.
     Fail,
@@ -86,6 +88,7 @@ fn simple(words: &[&str]) -> Cmd {
         ["exit"] => Cmd::Exit(0),
         ["exit", code, ..] => Cmd::Exit(code.parse().unwrap_or(255)),
         ["false"] => Cmd::Fail,
+        ["echo", "-n", rest @ ..] | ["echo", rest @ ..] => Cmd::Echo(rest.join(" ")),
         _ => Cmd::Ok,
     }
 }
@@ -97,6 +100,8 @@ pub struct Process {
     next: usize,
     pub files: BTreeSet<String>,
     last_status: i32,
+    /// Lines printed since the kubelet last collected them.
+    pub output: Vec<String>,
 }
 
 /// What the process does next.
@@ -112,7 +117,7 @@ pub enum Run {
 
 impl Process {
     pub fn start(program: &Program) -> Process {
-        Process { program: program.clone(), next: 0, files: BTreeSet::new(), last_status: 0 }
+        Process { program: program.clone(), next: 0, files: BTreeSet::new(), last_status: 0, output: Vec::new() }
     }
 
     /// Runs until the process sleeps, runs forever or exits.
@@ -136,6 +141,10 @@ impl Process {
                     self.last_status = 0;
                 }
                 Cmd::Exit(code) => return Run::Exited(*code),
+                Cmd::Echo(line) => {
+                    self.output.push(line.clone());
+                    self.last_status = 0;
+                }
                 Cmd::Ok => self.last_status = 0,
                 Cmd::Fail => self.last_status = 1,
             }
@@ -200,6 +209,11 @@ mod tests {
     fn scripts_exit_with_their_code_loops_and_servers_run_forever() {
         let run = |command: &[&str], args: &[&str]| Process::start(&Program::of(&strings(command), &strings(args))).run();
         assert_eq!(run(&["sh", "-c", "echo hi && exit 3"], &[]), Run::Exited(3));
+        let mut p = Process::start(&Program::of(&strings(&["sh", "-c", "echo starting up; sleep 1; echo 'ready now'"]), &[]));
+        p.run();
+        assert_eq!(p.output, vec!["starting up".to_string()]);
+        p.run();
+        assert_eq!(p.output, vec!["starting up".to_string(), "ready now".to_string()]);
         assert_eq!(run(&["sh", "-c", "false"], &[]), Run::Exited(1));
         assert_eq!(run(&["sh", "-c", "while true; do echo tick; sleep 5; done"], &[]), Run::Forever);
         assert_eq!(run(&["sleep"], &["3600"]), Run::Sleep(SimDuration::from_secs(3600)));

@@ -1,0 +1,61 @@
+//! Container logs, as `kubectl logs` reaches them through the API server (which proxies to the
+//! node): the kubelet appends what a container prints; the lines of its current run and of the
+//! one before (`--previous`) are kept, at most `MAX_LINES` each, and go with the Pod.
+
+use std::collections::BTreeMap;
+
+use crate::time::SimTime;
+
+/// Lines kept per container run (the kubelet rotates logs; 10,000 short lines is about its 10 MiB).
+const MAX_LINES: usize = 10_000;
+
+pub type Line = (SimTime, String);
+
+#[derive(Clone, Debug, Default)]
+struct ContainerLog {
+    current: Vec<Line>,
+    previous: Option<Vec<Line>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Logs {
+    /// (Pod uid, container name) → its log.
+    by_container: BTreeMap<(String, String), ContainerLog>,
+}
+
+impl Logs {
+    pub fn append(&mut self, pod_uid: &str, container: &str, at: SimTime, line: String) {
+        let log = self.by_container.entry((pod_uid.to_string(), container.to_string())).or_default();
+        if log.current.len() >= MAX_LINES {
+            log.current.remove(0);
+        }
+        log.current.push((at, line));
+    }
+
+    /// A new run of the container starts: its last run becomes the previous one.
+    pub fn restarted(&mut self, pod_uid: &str, container: &str) {
+        let log = self.by_container.entry((pod_uid.to_string(), container.to_string())).or_default();
+        log.previous = Some(std::mem::take(&mut log.current));
+    }
+
+    pub fn get(&self, pod_uid: &str, container: &str, previous: bool) -> Option<&[Line]> {
+        let log = self.by_container.get(&(pod_uid.to_string(), container.to_string()))?;
+        if previous {
+            log.previous.as_deref()
+        } else {
+            Some(&log.current)
+        }
+    }
+
+    pub fn forget(&mut self, pod_uid: &str) {
+        let keys: Vec<(String, String)> = self
+            .by_container
+            .range((pod_uid.to_string(), String::new())..)
+            .take_while(|((u, _), _)| u == pod_uid)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in keys {
+            self.by_container.remove(&k);
+        }
+    }
+}
