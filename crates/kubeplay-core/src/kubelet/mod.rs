@@ -359,6 +359,21 @@ impl Kubelet {
     fn pull(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {
         let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)) else { return };
         let image = c.image.clone().unwrap_or_default();
+        if let Err(e) = crate::api::image::parse_reference(&image) {
+            // `EnsureImageExists`: the container waits as InvalidImageName; nothing is pulled.
+            let message = format!("Failed to apply default image tag {image:?}: couldn't parse image name {image:?}: {e}");
+            container_event(ctx.api, object, &c.name, "InspectFailed", message.clone(), true);
+            container_event(ctx.api, object, &c.name, "Failed", "Error: InvalidImageName".into(), true);
+            let mut pod = pod.clone();
+            if let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) {
+                cs.state = Some(ContainerState {
+                    waiting: Some(ContainerStateWaiting { reason: Some("InvalidImageName".into()), message: Some(message) }),
+                    ..Default::default()
+                });
+            }
+            ctx.api.update(Object::from(pod));
+            return;
+        }
         let node = node_of(pod);
         let present = self.images.get(&node).is_some_and(|imgs| imgs.contains(&qualified_image(&image)));
         let policy = c.image_pull_policy.as_deref().unwrap_or("IfNotPresent");
