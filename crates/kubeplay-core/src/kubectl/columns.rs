@@ -307,6 +307,34 @@ pub fn pod_status(p: &Pod) -> String {
     let status = p.status.clone().unwrap_or_default();
     let statuses = status.container_statuses.clone().unwrap_or_default();
     let mut reason = status.reason.clone().or(status.phase.clone()).unwrap_or_else(|| "Pending".into());
+    let inits = p.spec.as_ref().and_then(|s| s.init_containers.clone()).unwrap_or_default();
+    let mut initializing = false;
+    for (i, c) in status.init_container_statuses.iter().flatten().enumerate() {
+        let restartable = inits.iter().find(|s| s.name == c.name).is_some_and(|s| s.restart_policy.as_deref() == Some("Always"));
+        if restartable {
+            continue;
+        }
+        let state = c.state.clone().unwrap_or_default();
+        match (state.terminated, state.waiting.and_then(|w| w.reason).filter(|r| !r.is_empty() && r != "PodInitializing")) {
+            (Some(t), _) if t.exit_code == 0 => continue,
+            (Some(t), _) => {
+                reason = match t.reason.filter(|r| !r.is_empty()) {
+                    Some(r) => format!("Init:{r}"),
+                    None if t.signal.unwrap_or(0) != 0 => format!("Init:Signal:{}", t.signal.unwrap_or(0)),
+                    None => format!("Init:ExitCode:{}", t.exit_code),
+                };
+            }
+            (None, Some(waiting)) => reason = format!("Init:{waiting}"),
+            (None, None) => reason = format!("Init:{i}/{}", inits.len()),
+        }
+        initializing = true;
+        break;
+    }
+    let initialized = status.conditions.iter().flatten().any(|c| c.type_ == "Initialized" && c.status == "True");
+    if initializing && !initialized {
+        return if p.metadata.deletion_timestamp.is_some() { "Terminating".into() } else { reason };
+    }
+    // App containers from last to first: the first one that is not running decides.
     for c in statuses.iter().rev() {
         let state = c.state.clone().unwrap_or_default();
         if let Some(r) = state.waiting.and_then(|w| w.reason).filter(|r| !r.is_empty()) {
@@ -330,17 +358,34 @@ pub fn pod_status(p: &Pod) -> String {
     reason
 }
 
-/// The READY column: containers running and ready, of all (`1/2`).
+/// Init containers with `restartPolicy: Always` (sidecars) count with the app containers.
+fn is_sidecar(p: &Pod, name: &str) -> bool {
+    p.spec.iter().flat_map(|s| s.init_containers.iter().flatten()).any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"))
+}
+
+/// The READY column: containers running and ready, of all; sidecars count once started (`1/2`).
 pub fn pod_ready(p: &Pod) -> String {
-    let total = p.spec.as_ref().map_or(0, |s| s.containers.len());
-    let statuses = p.status.iter().flat_map(|s| s.container_statuses.iter().flatten());
-    let ready = statuses.filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
+    let sidecars =
+        p.spec.iter().flat_map(|s| s.init_containers.iter().flatten()).filter(|c| c.restart_policy.as_deref() == Some("Always")).count();
+    let total = p.spec.as_ref().map_or(0, |s| s.containers.len()) + sidecars;
+    let status = p.status.as_ref();
+    let apps = status.into_iter().flat_map(|s| s.container_statuses.iter().flatten());
+    let mut ready = apps.filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
+    let inits = status.into_iter().flat_map(|s| s.init_container_statuses.iter().flatten());
+    ready += inits.filter(|c| is_sidecar(p, &c.name) && c.started == Some(true) && c.ready).count();
     format!("{ready}/{total}")
 }
 
-/// The RESTARTS column's count: restarts of every container.
+/// The RESTARTS column's count: app containers and sidecars, and init containers while the Pod
+/// is still initializing.
 pub fn pod_restarts(p: &Pod) -> i32 {
-    p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).sum()
+    let status = p.status.as_ref();
+    let initialized =
+        status.into_iter().flat_map(|s| s.conditions.iter().flatten()).any(|c| c.type_ == "Initialized" && c.status == "True");
+    let apps: i32 = status.into_iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).sum();
+    let inits = status.into_iter().flat_map(|s| s.init_container_statuses.iter().flatten());
+    let inits: i32 = inits.filter(|c| !initialized || is_sidecar(p, &c.name)).map(|c| c.restart_count).sum();
+    apps + inits
 }
 
 fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
@@ -348,8 +393,8 @@ fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
     let statuses = status.container_statuses.clone().unwrap_or_default();
     let reason = pod_status(p);
     let restarts = pod_restarts(p);
-    let last_restart =
-        statuses.iter().filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref()).max_by_key(|t| from_time(t));
+    let all = statuses.iter().chain(status.init_container_statuses.iter().flatten());
+    let last_restart = all.filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref()).max_by_key(|t| from_time(t));
     let restarts = match last_restart {
         Some(t) if restarts > 0 => format!("{restarts} ({} ago)", age(cluster, Some(t))),
         _ => restarts.to_string(),

@@ -169,10 +169,11 @@ fn state(w: &mut TabWriter, name: &str, s: &ContainerState) {
     }
 }
 
-/// `describeContainers`: `space` is "" for a Pod, two spaces inside a Pod template.
-fn containers(w: &mut TabWriter, containers: &[Container], statuses: &[ContainerStatus], space: &str) {
+/// `describeContainers`: `title` is "Containers" or "Init Containers"; `space` is "" for a
+/// Pod, two spaces inside a Pod template.
+fn containers(w: &mut TabWriter, title: &str, containers: &[Container], statuses: &[ContainerStatus], space: &str) {
     let name_indent = if space.is_empty() { "" } else { " " };
-    w.write(&format!("{space}Containers:{}\n", if containers.is_empty() { " <none>" } else { "" }));
+    w.write(&format!("{space}{title}:{}\n", if containers.is_empty() { " <none>" } else { "" }));
     for c in containers {
         let status = statuses.iter().find(|s| s.name == c.name);
         w.write(&format!("  {name_indent}{}:\n", c.name));
@@ -374,7 +375,10 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
     if let Some(owner) = controller_owner(&Object::from(p.clone())) {
         w.write(&format!("Controlled By:\t{}/{}\n", owner.kind, owner.name));
     }
-    containers(&mut w, &spec.containers, status.container_statuses.as_deref().unwrap_or_default(), "");
+    if let Some(inits) = spec.init_containers.as_ref().filter(|i| !i.is_empty()) {
+        containers(&mut w, "Init Containers", inits, status.init_container_statuses.as_deref().unwrap_or_default(), "");
+    }
+    containers(&mut w, "Containers", &spec.containers, status.container_statuses.as_deref().unwrap_or_default(), "");
     if let Some(conditions) = status.conditions.as_ref().filter(|c| !c.is_empty()) {
         w.write("Conditions:\n  Type\tStatus\n");
         for c in conditions {
@@ -400,7 +404,7 @@ fn pod_template(w: &mut TabWriter, t: &PodTemplateSpec) {
     if let Some(sa) = spec.service_account_name.as_deref().filter(|s| !s.is_empty()) {
         w.write(&format!("  Service Account:\t{sa}\n"));
     }
-    containers(w, &spec.containers, &[], "  ");
+    containers(w, "Containers", &spec.containers, &[], "  ");
     volumes(w, spec.volumes.as_deref().unwrap_or_default(), "  ");
     if let Some(pc) = spec.priority_class_name.as_deref().filter(|s| !s.is_empty()) {
         w.write(&format!("  Priority Class Name:\t{pc}\n"));

@@ -113,20 +113,26 @@ pub(super) fn logs(cluster: &mut Cluster, args: &[String]) -> Output {
         return Output::err(format!("Error from server (NotFound): pods \"{}\" not found\n", pod_key.name));
     };
     let names: Vec<String> = pod.spec.iter().flat_map(|s| s.containers.iter().map(|c| c.name.clone())).collect();
+    let inits: Vec<String> = pod.spec.iter().flat_map(|s| s.init_containers.iter().flatten().map(|c| c.name.clone())).collect();
     let container = match &flags.container {
-        Some(c) if names.contains(c) => c.clone(),
+        Some(c) if names.contains(c) || inits.contains(c) => c.clone(),
         Some(c) => return Output::err(format!("error: container {c} is not valid for pod {}\n", pod_key.name)),
         None => {
             let default = pod.metadata.annotations.as_ref().and_then(|a| a.get("kubectl.kubernetes.io/default-container")).cloned();
             let chosen = default.filter(|d| names.contains(d)).or_else(|| names.first().cloned()).unwrap_or_default();
-            if names.len() > 1 {
-                notes.push_str(&format!("Defaulted container \"{chosen}\" out of: {}\n", names.join(", ")));
+            if names.len() + inits.len() > 1 {
+                let all: Vec<String> = names.iter().cloned().chain(inits.iter().map(|i| format!("{i} (init)"))).collect();
+                notes.push_str(&format!("Defaulted container \"{chosen}\" out of: {}\n", all.join(", ")));
             }
             chosen
         }
     };
     let uid = pod.metadata.uid.clone().unwrap_or_default();
-    let status = pod.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).find(|c| c.name == container);
+    let status = pod
+        .status
+        .iter()
+        .flat_map(|s| s.container_statuses.iter().flatten().chain(s.init_container_statuses.iter().flatten()))
+        .find(|c| c.name == container);
     let waiting = status.and_then(|c| c.state.as_ref()).and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.clone());
     let lines = match cluster.api().logs(&uid, &container, flags.previous) {
         Some(lines) => lines,

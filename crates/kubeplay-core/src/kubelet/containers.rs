@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStateTermin
 
 use super::probe::{self, Kind, Params};
 use super::process::{Process, Program, Run};
-use super::{container_event, Kubelet, Step};
+use super::{container_event, slots, Kubelet, Step};
 use crate::api::pod_util;
 use crate::api::{Object, ObjectKey};
 use crate::runtime::Ctx;
@@ -73,14 +73,6 @@ impl ContainerRun {
     }
 }
 
-fn container_spec(pod: &Pod, i: usize) -> Option<&Container> {
-    pod.spec.as_ref()?.containers.get(i)
-}
-
-fn status_mut(pod: &mut Pod, i: usize) -> Option<&mut k8s_openapi::api::core::v1::ContainerStatus> {
-    pod.status.as_mut()?.container_statuses.as_mut()?.get_mut(i)
-}
-
 /// `<pod>_<namespace>(<uid>)`, as the kubelet names a Pod in messages.
 fn pod_ref(pod: &Pod) -> String {
     format!(
@@ -95,15 +87,21 @@ fn pod_ref(pod: &Pod) -> String {
 /// for good is Succeeded or Failed.
 pub fn refresh_pod_status(pod: &mut Pod, now: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time, restarting: bool) {
     let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
-    let all_terminated = !statuses.is_empty() && statuses.iter().all(|c| c.state.as_ref().is_some_and(|s| s.terminated.is_some()));
-    let finished = all_terminated && !restarting;
+    let terminated = |c: &k8s_openapi::api::core::v1::ContainerStatus| c.state.as_ref().and_then(|s| s.terminated.clone());
+    let all_terminated = !statuses.is_empty() && statuses.iter().all(|c| terminated(c).is_some());
+    // A regular init container that failed and will not run again fails the Pod.
+    let init_failed = (0..slots::n_init(pod))
+        .filter(|k| !slots::is_sidecar(pod, *k))
+        .any(|k| slots::status(pod, k).and_then(terminated).is_some_and(|t| t.exit_code != 0));
+    let finished = (all_terminated || init_failed) && !restarting;
     if finished {
-        let failed = statuses.iter().any(|c| c.state.as_ref().and_then(|s| s.terminated.as_ref()).is_some_and(|t| t.exit_code != 0));
+        let failed = init_failed || statuses.iter().any(|c| terminated(c).is_some_and(|t| t.exit_code != 0));
         if let Some(status) = pod.status.as_mut() {
             status.phase = Some(if failed { "Failed" } else { "Succeeded" }.into());
         }
     }
-    let unready: Vec<String> = statuses.iter().filter(|c| !c.ready).map(|c| c.name.clone()).collect();
+    let unready: Vec<String> =
+        slots::serving(pod).filter_map(|k| slots::status(pod, k)).filter(|c| !c.ready).map(|c| c.name.clone()).collect();
     let (ready, reason, message) = if unready.is_empty() {
         (true, None, None)
     } else if finished {
@@ -120,7 +118,7 @@ impl Kubelet {
     /// Container `i` has just been started (its status says running): run its program and
     /// begin probing.
     pub(super) fn container_started(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, pod: &Pod, i: usize) {
-        let Some(c) = container_spec(pod, i) else { return };
+        let Some(c) = slots::spec(pod, i) else { return };
         let program = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default());
         let now = ctx.now();
         let uid = pod.metadata.uid.clone().unwrap_or_default();
@@ -149,7 +147,7 @@ impl Kubelet {
         let now = ctx.now();
         let (uid, name) = {
             let pod = ctx.api.get(key).and_then(Object::as_pod);
-            let name = pod.and_then(|p| container_spec(p, i)).map(|c| c.name.clone()).unwrap_or_default();
+            let name = pod.and_then(|p| slots::spec(p, i)).map(|c| c.name.clone()).unwrap_or_default();
             (pod.and_then(|p| p.metadata.uid.clone()).unwrap_or_default(), name)
         };
         let Some(run) = self.run_mut(key, i) else { return };
@@ -187,7 +185,7 @@ impl Kubelet {
     fn probe(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, kind: Kind) {
         let Some(object) = ctx.api.get_rc(key) else { return };
         let Some(pod) = object.as_pod() else { return };
-        let Some(c) = container_spec(pod, i) else { return };
+        let Some(c) = slots::spec(pod, i) else { return };
         let Some(spec) = kind.of(c) else { return };
         let params = Params::of(spec);
         let now = ctx.now();
@@ -215,7 +213,7 @@ impl Kubelet {
         let (successes, failures) = (count.successes, count.failures);
         if let Err(message) = &result {
             let event = format!("{} probe failed: {message}", kind.title());
-            container_event(ctx.api, &object, &c.name, "Unhealthy", event, true);
+            container_event(ctx.api, &object, i, "Unhealthy", event, true);
         }
         let name = c.name.clone();
         let next = Timer::Probe { container: i, incarnation, kind };
@@ -250,7 +248,7 @@ impl Kubelet {
     /// Writes a container's `started` and `ready`, and the Pod's conditions with them.
     fn set_container_flags(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, started: Option<bool>, ready: Option<bool>) {
         let Some(mut pod) = ctx.api.get(key).and_then(Object::as_pod).cloned() else { return };
-        let Some(cs) = status_mut(&mut pod, i) else { return };
+        let Some(cs) = slots::status_mut(&mut pod, i) else { return };
         if started.is_none_or(|s| cs.started == Some(s)) && ready.is_none_or(|r| cs.ready == r) {
             return;
         }
@@ -269,8 +267,8 @@ impl Kubelet {
     /// ends (a shell or `sleep` as PID 1 ignores SIGTERM and is killed: exit 137).
     fn kill(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, object: &Object, i: usize, message: String) {
         let Some(pod) = object.as_pod() else { return };
-        let Some(c) = container_spec(pod, i) else { return };
-        container_event(ctx.api, object, &c.name, "Killing", message, false);
+        let Some(c) = slots::spec(pod, i) else { return };
+        container_event(ctx.api, object, i, "Killing", message, false);
         let program = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default());
         let probe_grace = c.liveness_probe.as_ref().and_then(|p| p.termination_grace_period_seconds);
         let grace = probe_grace.or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds)).unwrap_or(30).max(0) as u64;
@@ -292,7 +290,15 @@ impl Kubelet {
         let now = ctx.now();
         let timestamp = ctx.api.timestamp();
         let policy = pod.spec.as_ref().and_then(|s| s.restart_policy.clone()).unwrap_or_else(|| "Always".into());
-        let restart = policy == "Always" || (policy == "OnFailure" && code != 0);
+        let init = slots::is_init(&pod, i);
+        let restart = if slots::is_sidecar(&pod, i) {
+            true // A sidecar always restarts.
+        } else if init {
+            code != 0 && policy != "Never" // Init containers use OnFailure unless the Pod says Never.
+        } else {
+            policy == "Always" || (policy == "OnFailure" && code != 0)
+        };
+        let init_done = init && !slots::is_sidecar(&pod, i) && code == 0;
         let Some(run) = self.run_mut(key, i) else { return };
         let ran_for = now.since(run.started_at);
         run.stop();
@@ -311,9 +317,9 @@ impl Kubelet {
         if restart {
             run.backoff = Some((delay, now));
         }
-        let name = container_spec(&pod, i).map(|c| c.name.clone()).unwrap_or_default();
+        let name = slots::spec(&pod, i).map(|c| c.name.clone()).unwrap_or_default();
         let reference = pod_ref(&pod);
-        let Some(cs) = status_mut(&mut pod, i) else { return };
+        let Some(cs) = slots::status_mut(&mut pod, i) else { return };
         let started_at = cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone());
         let terminated = ContainerState {
             terminated: Some(ContainerStateTerminated {
@@ -343,10 +349,13 @@ impl Kubelet {
         let written = ctx.api.update(Object::from(pod));
         if waiting {
             let message = format!("Back-off restarting failed container {name} in pod {reference}");
-            container_event(ctx.api, &written, &name, "BackOff", message, true);
+            container_event(ctx.api, &written, i, "BackOff", message, true);
         }
         if restart {
             self.timer(key, now.plus(delay), Timer::Restart { container: i });
+        }
+        if init_done {
+            self.next_after_init(ctx, key, i);
         }
     }
 }

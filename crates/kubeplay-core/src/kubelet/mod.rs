@@ -11,6 +11,7 @@ mod images;
 mod ipam;
 pub mod probe;
 pub mod process;
+mod slots;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -213,14 +214,12 @@ fn sort_conditions(pod: &mut Pod) {
     }
 }
 
-fn container_event(api: &mut ApiServer, pod: &Object, container: &str, reason: &str, message: String, warning: bool) {
-    let node = pod.as_pod().map(node_of).unwrap_or_default();
-    api.record(NewEvent {
-        warning,
-        host: Some(&node),
-        field_path: Some(format!("spec.containers{{{container}}}")),
-        ..NewEvent::normal("kubelet", pod, reason, message)
-    });
+/// An event about the container in slot `k` (its field path names it).
+fn container_event(api: &mut ApiServer, pod: &Object, k: usize, reason: &str, message: String, warning: bool) {
+    let Some(p) = pod.as_pod() else { return };
+    let node = node_of(p);
+    let field_path = slots::field_path(p, k);
+    api.record(NewEvent { warning, host: Some(&node), field_path: Some(field_path), ..NewEvent::normal("kubelet", pod, reason, message) });
 }
 
 /// A shell or `sleep` running as PID 1 has no SIGTERM handler, so it lives out the grace
@@ -286,6 +285,27 @@ impl Kubelet {
         self.set(work.key, step, after, ctx.now());
     }
 
+    /// Init container `k` has finished (or, a sidecar, started): start the next init container,
+    /// or — after the last — mark the Pod initialized and create its app containers.
+    fn next_after_init(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, k: usize) {
+        let now = ctx.now();
+        let Some(mut pod) = ctx.api.get(key).and_then(Object::as_pod).cloned() else { return };
+        let n_init = slots::n_init(&pod);
+        if k + 1 < n_init {
+            self.set(key, Step::Pull(k + 1), SimDuration(1), now);
+            return;
+        }
+        let timestamp = ctx.api.timestamp();
+        pod_util::set_condition(&mut pod, pod_util::new_condition("Initialized", true, None, None, timestamp));
+        for cs in pod.status.iter_mut().flat_map(|s| s.container_statuses.iter_mut().flatten()) {
+            if let Some(w) = cs.state.as_mut().and_then(|s| s.waiting.as_mut()).filter(|w| w.reason.as_deref() == Some("PodInitializing")) {
+                w.reason = Some("ContainerCreating".into());
+            }
+        }
+        ctx.api.update(Object::from(pod));
+        self.set(key, Step::Pull(n_init), SimDuration(1), now);
+    }
+
     /// The Pod is gone: drop its worker and give its IP back.
     fn forget(&mut self, key: &ObjectKey, pod: &Pod) {
         self.workers.remove(key);
@@ -298,37 +318,42 @@ impl Kubelet {
         let mut pod = pod.clone();
         let ip = host_ip(ctx.api, &node_of(&pod));
         let now = ctx.api.timestamp();
-        let statuses = pod
-            .spec
-            .as_ref()
-            .map(|s| {
-                s.containers
-                    .iter()
-                    .map(|c| ContainerStatus {
-                        name: c.name.clone(),
-                        image: qualified_image(c.image.as_deref().unwrap_or("")),
-                        image_id: String::new(),
-                        ready: false,
-                        restart_count: 0,
-                        started: Some(false),
-                        state: Some(ContainerState {
-                            waiting: Some(ContainerStateWaiting { reason: Some("ContainerCreating".into()), message: None }),
-                            ..Default::default()
-                        }),
-                        last_state: Some(Default::default()),
-                        ..Default::default()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let waiting = |c: &k8s_openapi::api::core::v1::Container, reason: &str| ContainerStatus {
+            name: c.name.clone(),
+            image: qualified_image(c.image.as_deref().unwrap_or("")),
+            image_id: String::new(),
+            ready: false,
+            restart_count: 0,
+            started: Some(false),
+            state: Some(ContainerState {
+                waiting: Some(ContainerStateWaiting { reason: Some(reason.into()), message: None }),
+                ..Default::default()
+            }),
+            last_state: Some(Default::default()),
+            ..Default::default()
+        };
+        let spec = pod.spec.clone().unwrap_or_default();
+        let inits = spec.init_containers.unwrap_or_default();
+        // App containers wait for the init containers before they are created.
+        let app_reason = if inits.is_empty() { "ContainerCreating" } else { "PodInitializing" };
+        let statuses: Vec<ContainerStatus> = spec.containers.iter().map(|c| waiting(c, app_reason)).collect();
+        let init_statuses: Vec<ContainerStatus> = inits.iter().map(|c| waiting(c, "PodInitializing")).collect();
         let status = pod.status.get_or_insert_with(Default::default);
         status.phase = Some("Pending".into());
         status.host_ip = Some(ip.clone());
         status.host_ips = Some(vec![HostIP { ip }]);
         status.start_time = Some(now);
         status.container_statuses = Some(statuses);
+        status.init_container_statuses = (!init_statuses.is_empty()).then_some(init_statuses);
         pod_util::set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", false, None, None));
-        pod_util::set_condition(&mut pod, condition(ctx.api, "Initialized", true, None, None));
+        let initialized = if inits.is_empty() {
+            condition(ctx.api, "Initialized", true, None, None)
+        } else {
+            let names: Vec<&str> = inits.iter().map(|c| c.name.as_str()).collect();
+            let message = format!("containers with incomplete status: [{}]", names.join(" "));
+            condition(ctx.api, "Initialized", false, Some("ContainersNotInitialized"), Some(message))
+        };
+        pod_util::set_condition(&mut pod, initialized);
         let msg = not_ready_message(&pod);
         pod_util::set_condition(&mut pod, condition(ctx.api, "Ready", false, Some("ContainersNotReady"), Some(msg.clone())));
         pod_util::set_condition(&mut pod, condition(ctx.api, "ContainersReady", false, Some("ContainersNotReady"), Some(msg)));
@@ -357,15 +382,15 @@ impl Kubelet {
     }
 
     fn pull(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {
-        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)) else { return };
+        let Some(c) = slots::spec(pod, i) else { return };
         let image = c.image.clone().unwrap_or_default();
         if let Err(e) = crate::api::image::parse_reference(&image) {
             // `EnsureImageExists`: the container waits as InvalidImageName; nothing is pulled.
             let message = format!("Failed to apply default image tag {image:?}: couldn't parse image name {image:?}: {e}");
-            container_event(ctx.api, object, &c.name, "InspectFailed", message.clone(), true);
-            container_event(ctx.api, object, &c.name, "Failed", "Error: InvalidImageName".into(), true);
+            container_event(ctx.api, object, i, "InspectFailed", message.clone(), true);
+            container_event(ctx.api, object, i, "Failed", "Error: InvalidImageName".into(), true);
             let mut pod = pod.clone();
-            if let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) {
+            if let Some(cs) = slots::status_mut(&mut pod, i) {
                 cs.state = Some(ContainerState {
                     waiting: Some(ContainerStateWaiting { reason: Some("InvalidImageName".into()), message: Some(message) }),
                     ..Default::default()
@@ -378,32 +403,32 @@ impl Kubelet {
         let present = self.images.get(&node).is_some_and(|imgs| imgs.contains(&qualified_image(&image)));
         let policy = c.image_pull_policy.as_deref().unwrap_or("IfNotPresent");
         if present && policy != "Always" {
-            container_event(ctx.api, object, &c.name, "Pulled", format!("Container image {image:?} already present on machine"), false);
+            container_event(ctx.api, object, i, "Pulled", format!("Container image {image:?} already present on machine"), false);
             let delay = SimDuration(ctx.rng.range_inclusive(20, 80));
             self.next(ctx, work, Step::Start(i), delay);
             return;
         }
-        container_event(ctx.api, object, &c.name, "Pulling", format!("Pulling image {image:?}"), false);
+        container_event(ctx.api, object, i, "Pulling", format!("Pulling image {image:?}"), false);
         let ms = if present { ctx.rng.range_inclusive(300, 900) } else { images::pull_ms(ctx.rng, &image) };
         self.next(ctx, work, Step::Pulled(i, ms), SimDuration(ms));
     }
 
     fn pulled(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize, ms: u64) {
-        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)) else { return };
+        let Some(c) = slots::spec(pod, i) else { return };
         let image = c.image.clone().unwrap_or_default();
         let took = SimDuration(ms).go_string();
         let size = image_size(&image);
         let message = format!("Successfully pulled image {image:?} in {took} ({took} including waiting). Image size: {size} bytes.");
-        container_event(ctx.api, object, &c.name, "Pulled", message, false);
+        container_event(ctx.api, object, i, "Pulled", message, false);
         self.images.entry(node_of(pod)).or_default().insert(qualified_image(&image));
         let delay = SimDuration(ctx.rng.range_inclusive(30, 120));
         self.next(ctx, work, Step::Start(i), delay);
     }
 
     fn start(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {
-        let Some(c) = pod.spec.as_ref().and_then(|s| s.containers.get(i)) else { return };
-        container_event(ctx.api, object, &c.name, "Created", format!("Created container: {}", c.name), false);
-        container_event(ctx.api, object, &c.name, "Started", format!("Started container {}", c.name), false);
+        let Some(c) = slots::spec(pod, i) else { return };
+        container_event(ctx.api, object, i, "Created", format!("Created container: {}", c.name), false);
+        container_event(ctx.api, object, i, "Started", format!("Started container {}", c.name), false);
         let image = qualified_image(c.image.as_deref().unwrap_or(""));
         let mut pod = pod.clone();
         let now = ctx.api.timestamp();
@@ -418,7 +443,7 @@ impl Kubelet {
             fnv1a64(&[1]),
             fnv1a64(image.as_bytes()).rotate_left(7)
         );
-        if let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) {
+        if let Some(cs) = slots::status_mut(&mut pod, i) {
             // A container that ran before is a restart; its last run becomes `lastState`.
             if cs.container_id.is_some() {
                 cs.restart_count += 1;
@@ -435,17 +460,22 @@ impl Kubelet {
             cs.container_id = Some(container_id);
             cs.image_id = format!("{repo}@sha256:{digest}");
         }
-        // Containers start one after another: go on with the next one waiting to be created (not
-        // one waiting out a crash back-off).
-        let next = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|cs| {
-            cs.iter()
-                .enumerate()
-                .skip(i + 1)
-                .find(|(_, c)| {
-                    let waiting = c.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref());
-                    waiting == Some("ContainerCreating")
-                })
-                .map(|(j, _)| j)
+        if slots::is_init(&pod, i) {
+            // An init container runs to completion before the next starts; a sidecar only has
+            // to have started.
+            ctx.api.update(Object::from(pod.clone()));
+            if slots::is_sidecar(&pod, i) && c.startup_probe.is_none() {
+                self.next_after_init(ctx, work.key, i);
+            }
+            self.container_started(ctx, work.key, &pod, i);
+            return;
+        }
+        // App containers start one after another: go on with the next one waiting to be created
+        // (not one waiting out a crash back-off).
+        let next = (i + 1..slots::len(&pod)).find(|&k| {
+            let waiting =
+                slots::status(&pod, k).and_then(|c| c.state.as_ref()).and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref());
+            waiting == Some("ContainerCreating")
         });
         match next {
             Some(j) => {
@@ -468,6 +498,7 @@ impl Kubelet {
     /// the kubelet kills it, pulls the new image and starts it again; RESTARTS goes up.
     fn restart_changed(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, pod: &Pod) {
         let mut pod = pod.clone();
+        let n_init = slots::n_init(&pod);
         let specs = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
         let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
         let changed: Vec<usize> = specs
@@ -480,9 +511,14 @@ impl Kubelet {
         let Some(&first) = changed.first() else {
             return;
         };
+        for &i in &changed {
+            if let Some(run) = self.run_mut(key, n_init + i) {
+                run.stop(); // The old process, its sleeps and its probes end here.
+            }
+        }
         let now = ctx.api.timestamp();
         for &i in &changed {
-            let Some(cs) = pod.status.as_mut().and_then(|s| s.container_statuses.as_mut()).and_then(|v| v.get_mut(i)) else {
+            let Some(cs) = slots::status_mut(&mut pod, n_init + i) else {
                 continue;
             };
             cs.last_state = Some(exited(cs, &now));
@@ -502,10 +538,17 @@ impl Kubelet {
         ctx.api.update(sent.clone());
         for &i in &changed {
             let name = &specs[i].name;
-            container_event(ctx.api, &sent, name, "Killing", format!("Container {name} definition changed, will be restarted"), false);
+            container_event(
+                ctx.api,
+                &sent,
+                n_init + i,
+                "Killing",
+                format!("Container {name} definition changed, will be restarted"),
+                false,
+            );
         }
         let stop = SimDuration(ctx.rng.range_inclusive(100, 600));
-        self.set(key, Step::Pull(first), stop, ctx.now());
+        self.set(key, Step::Pull(n_init + first), stop, ctx.now());
     }
 
     /// The Pod has a `deletionTimestamp`: tell its containers to stop, and remove it once they
@@ -520,17 +563,13 @@ impl Kubelet {
         }
         let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(30).max(0) as u64;
         let mut stop_ms = 0;
-        for c in pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default() {
-            let running = pod
-                .status
-                .as_ref()
-                .and_then(|s| s.container_statuses.as_ref())
-                .and_then(|cs| cs.iter().find(|x| x.name == c.name))
-                .is_some_and(|x| x.state.as_ref().is_some_and(|s| s.running.is_some()));
+        for k in 0..slots::len(pod) {
+            let Some(c) = slots::spec(pod, k) else { continue };
+            let running = slots::status(pod, k).is_some_and(|x| x.state.as_ref().is_some_and(|s| s.running.is_some()));
             if running {
-                container_event(ctx.api, object, &c.name, "Killing", format!("Stopping container {}", c.name), false);
+                container_event(ctx.api, object, k, "Killing", format!("Stopping container {}", c.name), false);
             }
-            let ms = if ignores_sigterm(&c) { grace * 1000 } else { ctx.rng.range_inclusive(100, 600).min(grace * 1000) };
+            let ms = if ignores_sigterm(c) { grace * 1000 } else { ctx.rng.range_inclusive(100, 600).min(grace * 1000) };
             stop_ms = stop_ms.max(ms);
         }
         self.set(key, Step::Stopped, SimDuration(stop_ms.max(1)), ctx.now());

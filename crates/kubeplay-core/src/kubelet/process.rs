@@ -1,7 +1,8 @@
 //! What a container's main process does, read from its command and args: a shell script of
 //! the commands real examples use (`touch`, `rm`, `sleep`, `exit`, `echo`, `true`, `false`,
 //! `while true; do …; done`), a bare `sleep N`, or — for anything else — a server that runs
-//! until it is stopped. The process keeps the files it created, so exec probes (`cat FILE`)
+//! until it is stopped. `if` is not evaluated (its branches run in order), and a loop waiting
+//! on a condition (`until nslookup …`) waits forever, until DNS and traffic are modelled. The process keeps the files it created, so exec probes (`cat FILE`)
 //! see what the script did. Time passes only in `sleep`.
 
 use std::collections::BTreeSet;
@@ -36,13 +37,32 @@ pub struct Program {
 
 const SHELLS: [&str; 6] = ["sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"];
 
+/// Utilities that finish by themselves when they are a container's command.
+const ONE_SHOT: [&str; 24] = [
+    "echo", "printf", "true", "false", "date", "env", "printenv", "hostname", "cat", "ls", "touch", "rm", "cp", "mv", "mkdir", "chmod",
+    "chown", "ln", "wget", "curl", "id", "uname", "whoami", "exit",
+];
+
+/// `-c`, or a cluster of shell options that includes it (`-ec`, `-exc`, `-lc`).
+fn is_command_flag(flag: &str) -> bool {
+    flag.strip_prefix('-').is_some_and(|f| !f.starts_with('-') && f.contains('c') && f.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
 impl Program {
     /// The program a container runs (`command` replaces the image's entrypoint, `args` its cmd).
     pub fn of(command: &[String], args: &[String]) -> Program {
         let words: Vec<&str> = command.iter().chain(args).map(String::as_str).collect();
         match words.as_slice() {
-            [shell, "-c", script, ..] if SHELLS.contains(shell) => Program { commands: parse_script(script), ignores_sigterm: true },
+            [shell, flags, script, ..] if SHELLS.contains(shell) && is_command_flag(flags) => {
+                Program { commands: parse_script(script), ignores_sigterm: true }
+            }
             ["sleep" | "/bin/sleep", rest @ ..] => Program { commands: vec![sleep(rest), Cmd::Exit(0)], ignores_sigterm: true },
+            // A utility run as the command does its job and exits (`echo`, `wget -O …`, `cp`).
+            [program, rest @ ..] if ONE_SHOT.contains(&program.rsplit('/').next().unwrap_or(program)) => {
+                let mut words = vec![program.rsplit('/').next().unwrap_or(program)];
+                words.extend_from_slice(rest);
+                Program { commands: vec![simple(&words)], ignores_sigterm: true }
+            }
             _ => Program { commands: vec![Cmd::Forever], ignores_sigterm: false },
         }
     }
@@ -67,7 +87,10 @@ pub fn parse_script(script: &str) -> Vec<Cmd> {
         let cmd = match words.as_slice() {
             [] | ["done"] | ["do"] => continue,
             ["while", "true" | ":", ..] => Cmd::Forever,
-            ["do", rest @ ..] => simple(rest),
+            // A loop that waits for something kubeplay cannot check yet (DNS, the network):
+            // it keeps waiting.
+            ["until" | "while", ..] => Cmd::Forever,
+            ["do" | "then" | "else", rest @ ..] => simple(rest),
             other => simple(other),
         };
         let forever = cmd == Cmd::Forever;
@@ -89,6 +112,14 @@ fn simple(words: &[&str]) -> Cmd {
         ["exit", code, ..] => Cmd::Exit(code.parse().unwrap_or(255)),
         ["false"] => Cmd::Fail,
         ["echo", "-n", rest @ ..] | ["echo", rest @ ..] => Cmd::Echo(rest.join(" ")),
+        // Following a file, or replacing the shell with a server, runs until stopped.
+        ["tail", rest @ ..] if rest.iter().any(|w| matches!(*w, "-f" | "-F" | "--follow")) => Cmd::Forever,
+        ["exec", program, rest @ ..] if ONE_SHOT.contains(&program.rsplit('/').next().unwrap_or(program)) => {
+            let mut words = vec![program.rsplit('/').next().unwrap_or(program)];
+            words.extend_from_slice(rest);
+            simple(&words)
+        }
+        ["exec", ..] => Cmd::Forever,
         _ => Cmd::Ok,
     }
 }
@@ -159,7 +190,7 @@ impl Process {
 pub fn exec(command: &[String], files: &BTreeSet<String>) -> (i32, String) {
     let words: Vec<&str> = command.iter().map(String::as_str).collect();
     match words.as_slice() {
-        [shell, "-c", script, ..] if SHELLS.contains(shell) => {
+        [shell, flags, script, ..] if SHELLS.contains(shell) && is_command_flag(flags) => {
             let mut last = (0, String::new());
             for part in script.replace("&&", ";").replace('\n', ";").split(';') {
                 let inner: Vec<String> = part.split_whitespace().map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string()).collect();
@@ -218,7 +249,13 @@ mod tests {
         assert_eq!(run(&["sh", "-c", "while true; do echo tick; sleep 5; done"], &[]), Run::Forever);
         assert_eq!(run(&["sleep"], &["3600"]), Run::Sleep(SimDuration::from_secs(3600)));
         assert_eq!(run(&["sleep", "infinity"], &[]), Run::Forever);
+        assert_eq!(run(&["/bin/sh", "-exc", "echo checking\nexit 4"], &[]), Run::Exited(4), "option clusters with c run a script");
         assert_eq!(run(&[], &[]), Run::Forever, "an image's own server");
+        assert_eq!(run(&["wget", "-O", "/work-dir/index.html", "http://info.cern.ch"], &[]), Run::Exited(0), "a utility finishes");
+        assert_eq!(run(&["/bin/false"], &[]), Run::Exited(1));
+        assert_eq!(run(&["/agnhost", "netexec"], &[]), Run::Forever, "anything else serves");
+        assert_eq!(run(&["sh", "-c", "tail -F /opt/logs.txt"], &[]), Run::Forever, "following a file");
+        assert_eq!(run(&["sh", "-c", "echo start; exec nginx -g 'daemon off;'"], &[]), Run::Forever);
         assert!(!Program::of(&[], &[]).ignores_sigterm);
     }
 
