@@ -53,14 +53,14 @@ fn usage_errors_exit_2() {
 fn check_prints_one_line_per_diagnostic() {
     let file = temp_file(
         "check.yaml",
-        &format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n", POD.replace("  name: hello", "  name: Hello")),
+        &format!("{}---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: c\n", POD.replace("  name: hello", "  name: Hello")),
     );
     let (code, out) = kubeplay(&["check", &file]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines[0].starts_with(&format!("{file}:4:3: error: metadata.name: Invalid value: \"Hello\"")), "{out}");
-    assert_eq!(lines[1], format!("{file}:10:1: warning: ConfigMap \"c\" is stored, not simulated yet"));
+    assert_eq!(lines[1], format!("{file}:10:1: warning: ServiceAccount \"c\" is stored, not simulated yet"));
     let good = temp_file("good.yaml", POD);
     assert_eq!(kubeplay(&["check", &good]), (0, String::new()));
 }

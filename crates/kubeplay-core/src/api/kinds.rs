@@ -75,8 +75,8 @@ kinds! {
     "Event", "", ["v1"], "events", ["ev"], true, Simulated;
     "Deployment", "apps", ["v1"], "deployments", ["deploy"], true, Simulated;
     "ReplicaSet", "apps", ["v1"], "replicasets", ["rs"], true, Simulated;
-    "ConfigMap", "", ["v1"], "configmaps", ["cm"], true, Stored;
-    "Secret", "", ["v1"], "secrets", [], true, Stored;
+    "ConfigMap", "", ["v1"], "configmaps", ["cm"], true, Simulated;
+    "Secret", "", ["v1"], "secrets", [], true, Simulated;
     "ServiceAccount", "", ["v1"], "serviceaccounts", ["sa"], true, Stored;
     "PersistentVolume", "", ["v1"], "persistentvolumes", ["pv"], false, Stored;
     "PersistentVolumeClaim", "", ["v1"], "persistentvolumeclaims", ["pvc"], true, Stored;

@@ -2,7 +2,7 @@
 //! controllers act on, and a JSON body for the kinds that are only stored.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
@@ -44,6 +44,8 @@ pub enum Object {
     Event(Box<Event>),
     Deployment(Box<Deployment>),
     ReplicaSet(Box<ReplicaSet>),
+    ConfigMap(Box<ConfigMap>),
+    Secret(Box<Secret>),
     Stored(Box<Stored>),
 }
 
@@ -57,7 +59,7 @@ macro_rules! from_typed {
     };
 }
 
-from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, Stored: Stored);
+from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, Stored: Stored);
 
 macro_rules! each_typed {
     ($obj:expr, $x:ident => $body:expr) => {
@@ -69,6 +71,8 @@ macro_rules! each_typed {
             Object::Event($x) => $body,
             Object::Deployment($x) => $body,
             Object::ReplicaSet($x) => $body,
+            Object::ConfigMap($x) => $body,
+            Object::Secret($x) => $body,
             Object::Stored($x) => $body,
         }
     };
@@ -92,6 +96,8 @@ impl Object {
             Object::Event(_) => kinds::kind("Event"),
             Object::Deployment(_) => kinds::kind("Deployment"),
             Object::ReplicaSet(_) => kinds::kind("ReplicaSet"),
+            Object::ConfigMap(_) => kinds::kind("ConfigMap"),
+            Object::Secret(_) => kinds::kind("Secret"),
             Object::Stored(s) => s.info,
         }
     }
@@ -130,6 +136,8 @@ impl Object {
             Object::Event(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::Deployment(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::ReplicaSet(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::ConfigMap(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Secret(o) => serde_json::to_value(o).unwrap_or(Value::Null),
         };
         if let Value::Object(map) = &mut value {
             map.insert("apiVersion".into(), Value::String(self.api_version()));
@@ -163,6 +171,8 @@ accessors! {
     ReplicaSet, ReplicaSet, as_replica_set, as_replica_set_mut;
     Event, Event, as_event, as_event_mut;
     Namespace, Namespace, as_namespace, as_namespace_mut;
+    ConfigMap, ConfigMap, as_config_map, as_config_map_mut;
+    Secret, Secret, as_secret, as_secret_mut;
 }
 
 /// The ownerReference with `controller: true`, if any.

@@ -21,7 +21,12 @@ pub const KUBERNETES_VERSION: &str = "v1.37.0";
 
 /// Kinds whose `metadata.generation` tracks spec changes.
 pub fn has_generation(object: &Object) -> bool {
-    matches!(object, Object::Deployment(_) | Object::ReplicaSet(_) | Object::Stored(_) | Object::Pod(_))
+    match object {
+        Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_) => true,
+        // Kinds without a spec have no generation.
+        Object::Stored(s) => !matches!(s.info.kind, "ServiceAccount" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding"),
+        _ => false,
+    }
 }
 
 pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
@@ -79,7 +84,17 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
                 .get_or_insert_with(|| k8s_openapi::api::core::v1::NamespaceStatus { phase: Some("Active".into()), ..Default::default() });
         }
         Object::Node(node) => node_registration(api, node),
-        Object::Event(_) | Object::Stored(_) => {}
+        Object::Secret(secret) => {
+            // `stringData` is write-only: the API server folds it into `data`.
+            secret.type_.get_or_insert_with(|| "Opaque".into());
+            if let Some(strings) = secret.string_data.take() {
+                let data = secret.data.get_or_insert_with(BTreeMap::new);
+                for (k, v) in strings {
+                    data.insert(k, k8s_openapi::ByteString(v.into_bytes()));
+                }
+            }
+        }
+        Object::Event(_) | Object::Stored(_) | Object::ConfigMap(_) => {}
     }
 }
 

@@ -208,18 +208,15 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
                 e.message.clone().unwrap_or_default().trim().to_string(),
             ]
         }
-        Object::Stored(s) => match s.info.kind {
-            "ConfigMap" => {
-                let n = ["data", "binaryData"].iter().filter_map(|k| s.body.get(*k)?.as_object().map(|m| m.len())).sum::<usize>();
-                vec![name, n.to_string(), created]
-            }
-            "Secret" => {
-                let ty = s.body.get("type").and_then(|t| t.as_str()).unwrap_or("Opaque").to_string();
-                let n = ["data", "stringData"].iter().filter_map(|k| s.body.get(*k)?.as_object().map(|m| m.len())).sum::<usize>();
-                vec![name, ty, n.to_string(), created]
-            }
-            _ => vec![name, created],
-        },
+        Object::ConfigMap(cm) => {
+            let n = cm.data.as_ref().map_or(0, |d| d.len()) + cm.binary_data.as_ref().map_or(0, |d| d.len());
+            vec![name, n.to_string(), created]
+        }
+        Object::Secret(secret) => {
+            let ty = secret.type_.clone().unwrap_or_else(|| "Opaque".into());
+            vec![name, ty, secret.data.as_ref().map_or(0, |d| d.len()).to_string(), created]
+        }
+        Object::Stored(_) => vec![name, created],
     }
 }
 

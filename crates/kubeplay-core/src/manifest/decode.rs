@@ -56,6 +56,8 @@ pub fn display_path(path: &[Seg]) -> String {
     let mut out = String::new();
     for seg in path {
         match seg {
+            // A map key that is not a field name prints as `field.Path.Key` does: `data[tls.key]`.
+            Seg::Key(k) if k.contains(['.', '/']) => out.push_str(&format!("[{k}]")),
             Seg::Key(k) => {
                 if !out.is_empty() {
                     out.push('.');

@@ -163,7 +163,12 @@ impl DocContext<'_> {
             Err(e) => {
                 let path = e.path.clone().unwrap_or_default();
                 let field = display_path(&path);
-                let msg = if field.is_empty() { e.message.clone() } else { format!("{field}: {}", e.message) };
+                let msg = match go_base64_error(&e.message) {
+                    // encoding/json reports a bad `[]byte` without the field it was in.
+                    Some(go) => go,
+                    None if field.is_empty() => e.message.clone(),
+                    None => format!("{field}: {}", e.message),
+                };
                 self.reject(out, &join(base, &path), format!("{cannot_handle}: {msg}"), verb_error(&msg));
                 return;
             }
@@ -219,6 +224,13 @@ fn suggestion(u: &UnknownField) -> Option<&'static str> {
     }
 }
 
+/// The base64 crate's "Invalid symbol 32, offset 3." as Go's encoding/base64 words it.
+fn go_base64_error(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Invalid symbol ").or_else(|| message.strip_prefix("Invalid last symbol "))?;
+    let offset = rest.split("offset ").nth(1)?.trim_end_matches('.');
+    Some(format!("illegal base64 data at input byte {offset}"))
+}
+
 /// Decodes into the kind's k8s-openapi type; stored kinds are checked against their type and
 /// then kept as JSON.
 fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> Result<(Object, Vec<UnknownField>), DecodeError> {
@@ -243,11 +255,11 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "Event" => return typed!(Event, k::core::v1::Event),
         "Deployment" => return typed!(Deployment, k::apps::v1::Deployment),
         "ReplicaSet" => return typed!(ReplicaSet, k::apps::v1::ReplicaSet),
+        "ConfigMap" => return typed!(ConfigMap, k::core::v1::ConfigMap),
+        "Secret" => return typed!(Secret, k::core::v1::Secret),
         _ => {}
     }
     let unknown = match info.kind {
-        "ConfigMap" => stored!(k::core::v1::ConfigMap),
-        "Secret" => stored!(k::core::v1::Secret),
         "ServiceAccount" => stored!(k::core::v1::ServiceAccount),
         "PersistentVolume" => stored!(k::core::v1::PersistentVolume),
         "PersistentVolumeClaim" => stored!(k::core::v1::PersistentVolumeClaim),

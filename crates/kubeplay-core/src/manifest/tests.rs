@@ -78,10 +78,8 @@ fn valid_documents_survive_invalid_neighbours() {
     assert_eq!(names, vec!["web", "cfg"]);
     assert_eq!(
         messages("all.yaml", &text),
-        vec![
-            "all.yaml:26:5: error: unknown field \"spec.ports[0].targetPortt\" (did you mean \"targetPort\"?)",
-            "all.yaml:28:1: warning: ConfigMap \"cfg\" is stored, not simulated yet",
-        ]
+        vec!["all.yaml:26:5: error: unknown field \"spec.ports[0].targetPortt\" (did you mean \"targetPort\"?)",],
+        "a ConfigMap is simulated now: no notice"
     );
 }
 

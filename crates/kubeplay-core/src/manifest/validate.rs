@@ -107,9 +107,32 @@ pub fn validate(object: &Object, raw: &serde_json::Value) -> Vec<FieldError> {
             workload(s.map(|s| &s.selector), s.and_then(|s| s.template.as_ref()), s.and_then(|s| s.replicas), &spec, &mut errs);
         }
         Object::Service(svc) => validate_service(svc, &mut errs),
+        Object::Secret(secret) => validate_secret(secret, &mut errs),
         _ => {}
     }
     errs
+}
+
+/// `ValidateSecret`: the keys each built-in type requires (`stringData` counts as data).
+fn validate_secret(secret: &k8s_openapi::api::core::v1::Secret, errs: &mut Vec<FieldError>) {
+    let has = |key: &str| {
+        secret.data.as_ref().is_some_and(|d| d.contains_key(key)) || secret.string_data.as_ref().is_some_and(|d| d.contains_key(key))
+    };
+    let data_key = |key: &str| path(&["data", key]);
+    match secret.type_.as_deref().unwrap_or("Opaque") {
+        "kubernetes.io/tls" => {
+            for key in ["tls.crt", "tls.key"] {
+                if !has(key) {
+                    errs.push(FieldError::required(data_key(key)));
+                }
+            }
+        }
+        "kubernetes.io/dockerconfigjson" if !has(".dockerconfigjson") => errs.push(FieldError::required(data_key(".dockerconfigjson"))),
+        "kubernetes.io/dockercfg" if !has(".dockercfg") => errs.push(FieldError::required(data_key(".dockercfg"))),
+        "kubernetes.io/basic-auth" if !has("username") && !has("password") => errs.push(FieldError::required(data_key("username"))),
+        "kubernetes.io/ssh-auth" if !has("ssh-privatekey") => errs.push(FieldError::required(data_key("ssh-privatekey"))),
+        _ => {}
+    }
 }
 
 fn pointer<'a>(raw: &'a serde_json::Value, p: &[&str]) -> Option<&'a serde_json::Value> {
