@@ -114,6 +114,11 @@ pub fn pod_spec(spec: &mut PodSpec) {
 }
 
 fn container(c: &mut Container) {
+    for e in c.env.iter_mut().flatten() {
+        if let Some(f) = e.value_from.as_mut().and_then(|v| v.field_ref.as_mut()) {
+            f.api_version.get_or_insert_with(|| "v1".into());
+        }
+    }
     for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe].into_iter().flatten() {
         probe_defaults(probe);
     }

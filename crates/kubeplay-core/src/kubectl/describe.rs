@@ -171,7 +171,14 @@ fn state(w: &mut TabWriter, name: &str, s: &ContainerState) {
 
 /// `describeContainers`: `title` is "Containers" or "Init Containers"; `space` is "" for a
 /// Pod, two spaces inside a Pod template.
-fn containers(w: &mut TabWriter, title: &str, containers: &[Container], statuses: &[ContainerStatus], space: &str) {
+fn containers(
+    w: &mut TabWriter,
+    title: &str,
+    containers: &[Container],
+    statuses: &[ContainerStatus],
+    space: &str,
+    pod_field: Option<&k8s_openapi::api::core::v1::Pod>,
+) {
     let name_indent = if space.is_empty() { "" } else { " " };
     w.write(&format!("{space}{title}:{}\n", if containers.is_empty() { " <none>" } else { "" }));
     for c in containers {
@@ -223,10 +230,11 @@ fn containers(w: &mut TabWriter, title: &str, containers: &[Container], statuses
                 w.write(&format!("    {label}:\t{}\n", describe_probe(p)));
             }
         }
+        env_from(w, c);
         let env = c.env.as_deref().unwrap_or_default();
         w.write(&format!("    Environment:{}\n", if env.is_empty() { "\t<none>" } else { "" }));
         for e in env {
-            if e.value_from.is_none() {
+            let Some(from) = &e.value_from else {
                 for (i, line) in e.value.as_deref().unwrap_or("").split('\n').enumerate() {
                     if i == 0 {
                         w.write(&format!("      {}:\t{line}\n", e.name));
@@ -234,6 +242,21 @@ fn containers(w: &mut TabWriter, title: &str, containers: &[Container], statuses
                         w.write(&format!("      \t{line}\n"));
                     }
                 }
+                continue;
+            };
+            let name = &e.name;
+            if let Some(f) = &from.field_ref {
+                let value = pod_field.map(|p| field_value(p, &f.field_path)).unwrap_or_default();
+                w.write(&format!("      {name}:\t{value} ({}:{})\n", f.api_version.as_deref().unwrap_or(""), f.field_path));
+            } else if let Some(r) = &from.resource_field_ref {
+                let value = container_resource(c, &r.resource, r.divisor.as_ref().map(|d| d.0.as_str()));
+                w.write(&format!("      {name}:\t{value} ({})\n", r.resource));
+            } else if let Some(r) = &from.secret_key_ref {
+                let optional = r.optional == Some(true);
+                w.write(&format!("      {name}:\t<set to the key '{}' in secret '{}'>\tOptional: {optional}\n", r.key, r.name));
+            } else if let Some(r) = &from.config_map_key_ref {
+                let optional = r.optional == Some(true);
+                w.write(&format!("      {name}:\t<set to the key '{}' of config map '{}'>\tOptional: {optional}\n", r.key, r.name));
             }
         }
         let mut mounts = c.volume_mounts.clone().unwrap_or_default();
@@ -376,9 +399,9 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
         w.write(&format!("Controlled By:\t{}/{}\n", owner.kind, owner.name));
     }
     if let Some(inits) = spec.init_containers.as_ref().filter(|i| !i.is_empty()) {
-        containers(&mut w, "Init Containers", inits, status.init_container_statuses.as_deref().unwrap_or_default(), "");
+        containers(&mut w, "Init Containers", inits, status.init_container_statuses.as_deref().unwrap_or_default(), "", Some(p));
     }
-    containers(&mut w, "Containers", &spec.containers, status.container_statuses.as_deref().unwrap_or_default(), "");
+    containers(&mut w, "Containers", &spec.containers, status.container_statuses.as_deref().unwrap_or_default(), "", Some(p));
     if let Some(conditions) = status.conditions.as_ref().filter(|c| !c.is_empty()) {
         w.write("Conditions:\n  Type\tStatus\n");
         for c in conditions {
@@ -404,7 +427,7 @@ fn pod_template(w: &mut TabWriter, t: &PodTemplateSpec) {
     if let Some(sa) = spec.service_account_name.as_deref().filter(|s| !s.is_empty()) {
         w.write(&format!("  Service Account:\t{sa}\n"));
     }
-    containers(w, "Containers", &spec.containers, &[], "  ");
+    containers(w, "Containers", &spec.containers, &[], "  ", None);
     volumes(w, spec.volumes.as_deref().unwrap_or_default(), "  ");
     if let Some(pc) = spec.priority_class_name.as_deref().filter(|s| !s.is_empty()) {
         w.write(&format!("  Priority Class Name:\t{pc}\n"));
@@ -525,5 +548,59 @@ fn describe_probe(p: &k8s_openapi::api::core::v1::Probe) -> String {
         format!("grpc <pod>:{} {} {attrs}", grpc.port, grpc.service.as_deref().unwrap_or(""))
     } else {
         format!("unknown {attrs}")
+    }
+}
+
+/// `describeContainerEnvFrom`, printed only when the container has `envFrom`.
+fn env_from(w: &mut TabWriter, c: &Container) {
+    let Some(list) = c.env_from.as_ref().filter(|l| !l.is_empty()) else { return };
+    w.write("    Environment Variables from:\n");
+    for e in list {
+        let (from, name, optional) = match (&e.config_map_ref, &e.secret_ref) {
+            (Some(r), _) => ("ConfigMap", r.name.as_str(), r.optional == Some(true)),
+            (None, Some(r)) => ("Secret", r.name.as_str(), r.optional == Some(true)),
+            (None, None) => ("", "", false),
+        };
+        match e.prefix.as_deref().filter(|p| !p.is_empty()) {
+            Some(prefix) => w.write(&format!("      {name}\t{from} with prefix '{prefix}'\tOptional: {optional}\n")),
+            None => w.write(&format!("      {name}\t{from}\tOptional: {optional}\n")),
+        }
+    }
+}
+
+/// What a `fieldRef` reads from the Pod (kubectl resolves these itself for describe).
+fn field_value(p: &k8s_openapi::api::core::v1::Pod, path: &str) -> String {
+    let status = p.status.as_ref();
+    match path {
+        "metadata.name" => p.metadata.name.clone().unwrap_or_default(),
+        "metadata.namespace" => p.metadata.namespace.clone().unwrap_or_default(),
+        "metadata.uid" => p.metadata.uid.clone().unwrap_or_default(),
+        "spec.nodeName" => p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default(),
+        "spec.serviceAccountName" => p.spec.as_ref().and_then(|s| s.service_account_name.clone()).unwrap_or_default(),
+        "status.hostIP" => status.and_then(|s| s.host_ip.clone()).unwrap_or_default(),
+        "status.podIP" => status.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// `ExtractContainerResourceValue` for describe: a limit that is not set reads
+/// "node allocatable".
+fn container_resource(c: &Container, resource: &str, divisor: Option<&str>) -> String {
+    let (group, kind) = resource.split_once('.').unwrap_or(("", resource));
+    let res = c.resources.as_ref();
+    let list = if group == "limits" { res.and_then(|r| r.limits.as_ref()) } else { res.and_then(|r| r.requests.as_ref()) };
+    let q = list.and_then(|l| l.get(kind)).map(|q| q.0.as_str());
+    let ceil_div = |a: i64, b: i64| if b <= 0 { a } else { (a + b - 1) / b };
+    let value = match kind {
+        "cpu" => ceil_div(
+            q.and_then(crate::api::quantity::cpu_millis).unwrap_or(0),
+            divisor.and_then(crate::api::quantity::cpu_millis).unwrap_or(1000),
+        ),
+        _ => ceil_div(q.and_then(crate::api::quantity::bytes).unwrap_or(0), divisor.and_then(crate::api::quantity::bytes).unwrap_or(1)),
+    };
+    if value == 0 && group == "limits" {
+        "node allocatable".into()
+    } else {
+        value.to_string()
     }
 }

@@ -55,6 +55,8 @@ struct ProbeCount {
 /// What the kubelet knows of one container across its restarts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerRun {
+    /// The environment built when the container was created.
+    pub env: super::env::Env,
     incarnation: u32,
     process: Option<Process>,
     started_at: SimTime,
@@ -119,13 +121,16 @@ impl Kubelet {
     /// begin probing.
     pub(super) fn container_started(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, pod: &Pod, i: usize) {
         let Some(c) = slots::spec(pod, i) else { return };
-        let program = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default());
         let now = ctx.now();
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let Some(run) = self.run_mut(key, i) else { return };
+        // The kubelet expands `$(VAR)` in command and args before the runtime sees them.
+        let expand =
+            |words: Option<&Vec<String>>| -> Vec<String> { words.into_iter().flatten().map(|w| super::env::expand(w, &run.env)).collect() };
+        let program = Program::of(&expand(c.command.as_ref()), &expand(c.args.as_ref()));
         let restarted = run.process.is_some() || run.incarnation > 0;
         run.stop();
-        run.process = Some(Process::start(&program));
+        run.process = Some(Process::start(&program, run.env.clone()));
         run.started_at = now;
         run.startup_done = c.startup_probe.is_none();
         run.probes.clear();

@@ -7,6 +7,7 @@
 //! containerd image store) and hands out Pod IPs from each node's podCIDR (host-local IPAM).
 
 mod containers;
+mod env;
 mod images;
 mod ipam;
 pub mod probe;
@@ -244,6 +245,18 @@ fn exited(cs: &ContainerStatus, now: &k8s_openapi::apimachinery::pkg::apis::meta
     }
 }
 
+/// The node's allocatable CPU (millicores) and memory: a `resourceFieldRef` to a limit that is
+/// not set reads these.
+fn node_allocatable(api: &ApiServer, node: &str) -> (i64, i64) {
+    let node = api.get(&ObjectKey::new("Node", "", node)).and_then(Object::as_node);
+    let alloc = node.and_then(|n| n.status.as_ref()?.allocatable.as_ref());
+    let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.clone());
+    (
+        get("cpu").and_then(|q| crate::api::quantity::cpu_millis(&q)).unwrap_or(0),
+        get("memory").and_then(|q| crate::api::quantity::bytes(&q)).unwrap_or(0),
+    )
+}
+
 fn admitted(pod: &Pod) -> bool {
     pod.status.as_ref().is_some_and(|s| s.host_ip.is_some())
 }
@@ -304,6 +317,20 @@ impl Kubelet {
         }
         ctx.api.update(Object::from(pod));
         self.set(key, Step::Pull(n_init), SimDuration(1), now);
+    }
+
+    /// `CreateContainerConfigError`: the container waits, and the kubelet tries again in 10 s.
+    fn config_error(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize, message: String) {
+        container_event(ctx.api, object, i, "Failed", format!("Error: {message}"), true);
+        let mut pod = pod.clone();
+        if let Some(cs) = slots::status_mut(&mut pod, i) {
+            cs.state = Some(ContainerState {
+                waiting: Some(ContainerStateWaiting { reason: Some("CreateContainerConfigError".into()), message: Some(message) }),
+                ..Default::default()
+            });
+        }
+        ctx.api.update(Object::from(pod));
+        self.next(ctx, work, Step::Start(i), SimDuration::from_secs(10));
     }
 
     /// The Pod is gone: drop its worker and give its IP back.
@@ -427,6 +454,19 @@ impl Kubelet {
 
     fn start(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {
         let Some(c) = slots::spec(pod, i) else { return };
+        // The container's environment is built before it is created; a reference to a missing
+        // ConfigMap, Secret or key keeps it waiting, retried on the next sync.
+        let allocatable = node_allocatable(ctx.api, &node_of(pod));
+        let env = match env::resolve(ctx.api, pod, c, allocatable) {
+            Ok(env) => env,
+            Err(message) => {
+                self.config_error(ctx, object, pod, work, i, message);
+                return;
+            }
+        };
+        if let Some(run) = self.run_mut(work.key, i) {
+            run.env = env;
+        }
         container_event(ctx.api, object, i, "Created", format!("Created container: {}", c.name), false);
         container_event(ctx.api, object, i, "Started", format!("Started container {}", c.name), false);
         let image = qualified_image(c.image.as_deref().unwrap_or(""));

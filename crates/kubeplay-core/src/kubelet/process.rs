@@ -133,6 +133,8 @@ pub struct Process {
     last_status: i32,
     /// Lines printed since the kubelet last collected them.
     pub output: Vec<String>,
+    /// Its environment, for `$VAR`.
+    env: super::env::Env,
 }
 
 /// What the process does next.
@@ -147,8 +149,13 @@ pub enum Run {
 }
 
 impl Process {
-    pub fn start(program: &Program) -> Process {
-        Process { program: program.clone(), next: 0, files: BTreeSet::new(), last_status: 0, output: Vec::new() }
+    pub fn start(program: &Program, env: super::env::Env) -> Process {
+        Process { program: program.clone(), next: 0, files: BTreeSet::new(), last_status: 0, output: Vec::new(), env }
+    }
+
+    #[cfg(test)]
+    fn start_plain(program: &Program) -> Process {
+        Process::start(program, Default::default())
     }
 
     /// Runs until the process sleeps, runs forever or exits.
@@ -173,7 +180,7 @@ impl Process {
                 }
                 Cmd::Exit(code) => return Run::Exited(*code),
                 Cmd::Echo(line) => {
-                    self.output.push(line.clone());
+                    self.output.push(super::env::shell_expand(line, &self.env));
                     self.last_status = 0;
                 }
                 Cmd::Ok => self.last_status = 0,
@@ -225,7 +232,7 @@ mod tests {
     fn the_liveness_example_creates_then_removes_its_file() {
         let program = Program::of(&[], &strings(&["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]));
         assert!(program.ignores_sigterm);
-        let mut p = Process::start(&program);
+        let mut p = Process::start(&program, Default::default());
         assert_eq!(p.run(), Run::Sleep(SimDuration::from_secs(30)));
         assert_eq!(exec(&strings(&["cat", "/tmp/healthy"]), &p.files).0, 0);
         assert_eq!(p.run(), Run::Sleep(SimDuration::from_secs(600)));
@@ -238,9 +245,9 @@ mod tests {
 
     #[test]
     fn scripts_exit_with_their_code_loops_and_servers_run_forever() {
-        let run = |command: &[&str], args: &[&str]| Process::start(&Program::of(&strings(command), &strings(args))).run();
+        let run = |command: &[&str], args: &[&str]| Process::start_plain(&Program::of(&strings(command), &strings(args))).run();
         assert_eq!(run(&["sh", "-c", "echo hi && exit 3"], &[]), Run::Exited(3));
-        let mut p = Process::start(&Program::of(&strings(&["sh", "-c", "echo starting up; sleep 1; echo 'ready now'"]), &[]));
+        let mut p = Process::start_plain(&Program::of(&strings(&["sh", "-c", "echo starting up; sleep 1; echo 'ready now'"]), &[]));
         p.run();
         assert_eq!(p.output, vec!["starting up".to_string()]);
         p.run();
@@ -266,7 +273,7 @@ mod tests {
         let words = ["sleep", "1", "touch", "/a", "rm", "-f", "exit", "7", "while", "true", ";", "&&", "do", "done", "\"", "'", "x", ""];
         for _ in 0..2000 {
             let script: Vec<&str> = (0..rng.range_inclusive(0, 12)).map(|_| words[rng.pick_index(words.len())]).collect();
-            let mut p = Process::start(&Program::of(&strings(&["sh", "-c"]), &[script.join(" ")]));
+            let mut p = Process::start_plain(&Program::of(&strings(&["sh", "-c"]), &[script.join(" ")]));
             let finished = (0..=script.len() + 1).any(|_| matches!(p.run(), Run::Exited(_) | Run::Forever));
             assert!(finished, "{script:?} neither ended nor settled into running forever");
         }

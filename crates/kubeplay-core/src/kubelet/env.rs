@@ -1,0 +1,223 @@
+//! A container's environment, as the kubelet builds it before creating the container:
+//! `envFrom` (ConfigMaps and Secrets, with their prefix) first, then `env` (values with
+//! `$(VAR)` references to earlier variables, `fieldRef`, `resourceFieldRef`,
+//! `configMapKeyRef`, `secretKeyRef`). A reference to something missing that is not
+//! `optional` is the kubelet's `CreateContainerConfigError`, with its message.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, Pod};
+
+use crate::api::{quantity, Object, ObjectKey};
+use crate::apiserver::ApiServer;
+
+pub type Env = BTreeMap<String, String>;
+
+fn config_map<'a>(api: &'a ApiServer, ns: &str, name: &str) -> Option<&'a k8s_openapi::api::core::v1::ConfigMap> {
+    api.get(&ObjectKey::new("ConfigMap", ns, name)).and_then(Object::as_config_map)
+}
+
+fn secret<'a>(api: &'a ApiServer, ns: &str, name: &str) -> Option<&'a k8s_openapi::api::core::v1::Secret> {
+    api.get(&ObjectKey::new("Secret", ns, name)).and_then(Object::as_secret)
+}
+
+/// Builds the environment of `c` in `pod`, or the error the kubelet reports.
+pub fn resolve(api: &ApiServer, pod: &Pod, c: &Container, node_allocatable: (i64, i64)) -> Result<Env, String> {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let mut env = Env::new();
+    for from in c.env_from.iter().flatten() {
+        let prefix = from.prefix.as_deref().unwrap_or("");
+        if let Some(r) = &from.config_map_ref {
+            match config_map(api, ns, &r.name) {
+                Some(cm) => env.extend(cm.data.iter().flatten().map(|(k, v)| (format!("{prefix}{k}"), v.clone()))),
+                None if r.optional == Some(true) => {}
+                None => return Err(format!("configmap {:?} not found", r.name)),
+            }
+        }
+        if let Some(r) = &from.secret_ref {
+            match secret(api, ns, &r.name) {
+                Some(s) => {
+                    env.extend(s.data.iter().flatten().map(|(k, v)| (format!("{prefix}{k}"), String::from_utf8_lossy(&v.0).into_owned())))
+                }
+                None if r.optional == Some(true) => {}
+                None => return Err(format!("secret {:?} not found", r.name)),
+            }
+        }
+    }
+    for e in c.env.iter().flatten() {
+        let value = match &e.value_from {
+            None => Some(expand(e.value.as_deref().unwrap_or(""), &env)),
+            Some(from) => {
+                if let Some(f) = &from.field_ref {
+                    Some(field(pod, &f.field_path))
+                } else if let Some(r) = &from.resource_field_ref {
+                    Some(resource(c, &r.resource, r.divisor.as_ref().map(|d| d.0.as_str()), node_allocatable))
+                } else if let Some(r) = &from.config_map_key_ref {
+                    let optional = r.optional == Some(true);
+                    match config_map(api, ns, &r.name) {
+                        Some(cm) => match cm.data.as_ref().and_then(|d| d.get(&r.key)) {
+                            Some(v) => Some(v.clone()),
+                            None if optional => None,
+                            None => return Err(format!("couldn't find key {} in ConfigMap {ns}/{}", r.key, r.name)),
+                        },
+                        None if optional => None,
+                        None => return Err(format!("configmap {:?} not found", r.name)),
+                    }
+                } else if let Some(r) = &from.secret_key_ref {
+                    let optional = r.optional == Some(true);
+                    match secret(api, ns, &r.name) {
+                        Some(s) => match s.data.as_ref().and_then(|d| d.get(&r.key)) {
+                            Some(v) => Some(String::from_utf8_lossy(&v.0).into_owned()),
+                            None if optional => None,
+                            None => return Err(format!("couldn't find key {} in Secret {ns}/{}", r.key, r.name)),
+                        },
+                        None if optional => None,
+                        None => return Err(format!("secret {:?} not found", r.name)),
+                    }
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(v) = value {
+            env.insert(e.name.clone(), v);
+        }
+    }
+    Ok(env)
+}
+
+/// The Downward API's fields.
+fn field(pod: &Pod, path: &str) -> String {
+    let meta = &pod.metadata;
+    let status = pod.status.as_ref();
+    let map_value = |map: Option<&BTreeMap<String, String>>, inner: &str| {
+        let key = inner.trim_start_matches("['").trim_end_matches("']");
+        map.and_then(|m| m.get(key)).cloned().unwrap_or_default()
+    };
+    match path {
+        "metadata.name" => meta.name.clone().unwrap_or_default(),
+        "metadata.namespace" => meta.namespace.clone().unwrap_or_default(),
+        "metadata.uid" => meta.uid.clone().unwrap_or_default(),
+        "spec.nodeName" => pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default(),
+        "spec.serviceAccountName" => pod.spec.as_ref().and_then(|s| s.service_account_name.clone()).unwrap_or_default(),
+        "status.hostIP" => status.and_then(|s| s.host_ip.clone()).unwrap_or_default(),
+        "status.podIP" => status.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
+        "status.podIPs" => status
+            .and_then(|s| s.pod_ips.as_ref())
+            .map(|ips| ips.iter().map(|i| i.ip.clone()).collect::<Vec<_>>().join(","))
+            .unwrap_or_default(),
+        "status.hostIPs" => status
+            .and_then(|s| s.host_ips.as_ref())
+            .map(|ips| ips.iter().map(|i| i.ip.clone()).collect::<Vec<_>>().join(","))
+            .unwrap_or_default(),
+        p if p.starts_with("metadata.labels[") => map_value(meta.labels.as_ref(), &p["metadata.labels".len()..]),
+        p if p.starts_with("metadata.annotations[") => map_value(meta.annotations.as_ref(), &p["metadata.annotations".len()..]),
+        _ => String::new(),
+    }
+}
+
+/// `resourceFieldRef`: a request or limit in units of the divisor, rounded up; a limit not set
+/// is the node's allocatable (`ExtractContainerResourceValue`).
+fn resource(c: &Container, name: &str, divisor: Option<&str>, (node_cpu_milli, node_memory): (i64, i64)) -> String {
+    let res = c.resources.as_ref();
+    let (group, kind) = name.split_once('.').unwrap_or(("", name));
+    let list = if group == "limits" { res.and_then(|r| r.limits.as_ref()) } else { res.and_then(|r| r.requests.as_ref()) };
+    let q = list.and_then(|l| l.get(kind)).map(|q| q.0.as_str());
+    let ceil_div = |a: i64, b: i64| if b <= 0 { a } else { (a + b - 1) / b };
+    match kind {
+        "cpu" => {
+            let milli = q.and_then(quantity::cpu_millis).unwrap_or(if group == "limits" { node_cpu_milli } else { 0 });
+            let divisor = divisor.and_then(quantity::cpu_millis).unwrap_or(1000);
+            ceil_div(milli, divisor).to_string()
+        }
+        _ => {
+            let bytes = q.and_then(quantity::bytes).unwrap_or(if group == "limits" { node_memory } else { 0 });
+            let divisor = divisor.and_then(quantity::bytes).unwrap_or(1);
+            ceil_div(bytes, divisor).to_string()
+        }
+    }
+}
+
+/// The kubelet's `$(VAR)` expansion (command, args and env values): a reference to a defined
+/// variable is replaced, `$$` is a literal `$`, anything else stays as written.
+pub fn expand(text: &str, env: &Env) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some((name, tail)) = after.strip_prefix('(').and_then(|a| a.split_once(')')) {
+            match env.get(name) {
+                Some(v) => out.push_str(v),
+                None => out.push_str(&format!("$({name})")),
+            }
+            rest = tail;
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The shell's `$VAR` and `${VAR}` (unset variables are empty).
+pub fn shell_expand(text: &str, env: &Env) -> String {
+    let mut out = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, ch)) = chars.next() {
+        if ch != '$' {
+            out.push(ch);
+            continue;
+        }
+        let rest = &text[i + 1..];
+        let (name, skip) = if let Some(inner) = rest.strip_prefix('{').and_then(|r| r.split_once('}')).map(|(n, _)| n) {
+            (inner, inner.len() + 2)
+        } else {
+            let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            (&rest[..len], len)
+        };
+        if name.is_empty() {
+            out.push('$');
+            continue;
+        }
+        match name.strip_prefix('#') {
+            // `${#VAR}`: its length.
+            Some(var) => out.push_str(&env.get(var).map_or(0, |v| v.chars().count()).to_string()),
+            None => out.push_str(env.get(name).map(String::as_str).unwrap_or("")),
+        }
+        for _ in 0..skip {
+            chars.next();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubelet_and_shell_expansion() {
+        let env: Env = [("NAME".to_string(), "world".to_string())].into();
+        assert_eq!(expand("hello $(NAME), $(MISSING), $$(NAME)", &env), "hello world, $(MISSING), $(NAME)");
+        assert_eq!(shell_expand("hello $NAME and ${NAME}! $UNSET$", &env), "hello world and world! $");
+        assert_eq!(shell_expand("${#NAME} letters", &env), "5 letters");
+    }
+
+    #[test]
+    fn resource_fields_round_up_in_divisor_units() {
+        let c: Container =
+            serde_json::from_str(r#"{"name":"c","resources":{"requests":{"cpu":"250m","memory":"64Mi"},"limits":{"cpu":"1500m"}}}"#)
+                .expect("container");
+        let node = (4000, 8 << 30);
+        assert_eq!(resource(&c, "requests.cpu", None, node), "1");
+        assert_eq!(resource(&c, "requests.cpu", Some("1m"), node), "250");
+        assert_eq!(resource(&c, "limits.cpu", None, node), "2");
+        assert_eq!(resource(&c, "requests.memory", Some("1Mi"), node), "64");
+        assert_eq!(resource(&c, "limits.memory", None, node), (8u64 << 30).to_string(), "no limit: the node's allocatable");
+    }
+}
