@@ -6,6 +6,7 @@ mod args;
 pub mod columns;
 mod delete;
 mod describe;
+mod generate;
 mod get;
 mod logs;
 pub mod printers;
@@ -45,6 +46,9 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     };
     if command == "logs" {
         return logs::logs(cluster, &args[1..]);
+    }
+    if command == "create" && matches!(args.get(1).map(String::as_str), Some("configmap" | "cm" | "secret")) {
+        return generate::create(cluster, files, &args[1..]);
     }
     let flags = match args::parse_flags(command, &args[1..]) {
         Ok(f) => f,
