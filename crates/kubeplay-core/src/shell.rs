@@ -41,6 +41,8 @@ pub const HELP: &str = "kubeplay commands:
   kubectl delete KIND NAME | -f FILE | -l SELECTOR
   kubectl scale deployment NAME --replicas=N
   kubectl logs POD [-c CONTAINER] [-p] [--tail=N] [--timestamps]
+  kubectl exec POD [-c CONTAINER] -- COMMAND [ARGS]
+  kubectl create configmap|secret generic NAME --from-literal=K=V [--dry-run=client -o yaml]
   sleep DURATION                  let virtual time pass (500ms, 30s, 5m, 1h)
   help                            this text
 ";
@@ -85,7 +87,13 @@ impl Session {
         let mut transcript = String::new();
         for command in split_script(script) {
             transcript.push_str(&format!("$ {command}\n"));
-            transcript.push_str(&self.exec(&command).text);
+            let text = self.exec(&command).text;
+            transcript.push_str(&text);
+            // Output that does not end a line (`cat` of a value without one) ends it here, as a
+            // terminal's next prompt would, so the transcript reads back command by command.
+            if !text.is_empty() && !text.ends_with('\n') {
+                transcript.push('\n');
+            }
         }
         transcript
     }

@@ -1,6 +1,8 @@
-//! Container logs, as `kubectl logs` reaches them through the API server (which proxies to the
-//! node): the kubelet appends what a container prints; the lines of its current run and of the
-//! one before (`--previous`) are kept, at most `MAX_LINES` each, and go with the Pod.
+//! What `kubectl logs` and `kubectl exec` reach through the API server (which proxies to the
+//! node): the kubelet appends what a container prints — the lines of its current run and of
+//! the one before (`--previous`) are kept, at most `MAX_LINES` each — and publishes what a
+//! running container holds (its files and environment) for commands to run against. Both go
+//! with the Pod.
 
 use std::collections::BTreeMap;
 
@@ -17,10 +19,19 @@ struct ContainerLog {
     previous: Option<Vec<Line>>,
 }
 
+/// A running container as `exec` sees it: path → contents, and its environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerView {
+    pub files: BTreeMap<String, String>,
+    pub env: BTreeMap<String, String>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Logs {
     /// (Pod uid, container name) → its log.
     by_container: BTreeMap<(String, String), ContainerLog>,
+    /// (Pod uid, container name) → the running container.
+    running: BTreeMap<(String, String), ContainerView>,
 }
 
 impl Logs {
@@ -47,7 +58,28 @@ impl Logs {
         }
     }
 
+    pub fn set_running(&mut self, pod_uid: &str, container: &str, view: Option<ContainerView>) {
+        let key = (pod_uid.to_string(), container.to_string());
+        match view {
+            Some(v) => _ = self.running.insert(key, v),
+            None => _ = self.running.remove(&key),
+        }
+    }
+
+    pub fn running(&self, pod_uid: &str, container: &str) -> Option<&ContainerView> {
+        self.running.get(&(pod_uid.to_string(), container.to_string()))
+    }
+
     pub fn forget(&mut self, pod_uid: &str) {
+        let gone: Vec<(String, String)> = self
+            .running
+            .range((pod_uid.to_string(), String::new())..)
+            .take_while(|((u, _), _)| u == pod_uid)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in gone {
+            self.running.remove(&k);
+        }
         let keys: Vec<(String, String)> = self
             .by_container
             .range((pod_uid.to_string(), String::new())..)

@@ -223,6 +223,16 @@ impl ApiServer {
         self.logs.get(pod_uid, container, previous)
     }
 
+    /// The kubelet publishes a running container (files and environment), or its end (`None`).
+    pub fn set_running_container(&mut self, pod_uid: &str, container: &str, view: Option<logs::ContainerView>) {
+        self.logs.set_running(pod_uid, container, view);
+    }
+
+    /// `POST …/pods/NAME/exec?container=C`: the running container, if it is running.
+    pub fn running_container(&self, pod_uid: &str, container: &str) -> Option<&logs::ContainerView> {
+        self.logs.running(pod_uid, container)
+    }
+
     /// Marks a fixed Service address (the `kubernetes` Service's 10.96.0.1) as taken.
     pub fn reserve_service_ip(&mut self, ip: &str) {
         self.allocations.reserve_service_ip(ip);

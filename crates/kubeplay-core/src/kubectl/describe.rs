@@ -28,8 +28,11 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
     let mut out = Vec::new();
     let mut errors = String::new();
     for (info, names) in reqs {
-        if !matches!(info.kind, "Pod" | "Deployment") {
-            errors.push_str(&format!("error: kubeplay describes pods and deployments so far; try `kubectl get {} -o yaml`\n", info.plural));
+        if !matches!(info.kind, "Pod" | "Deployment" | "ConfigMap" | "Secret") {
+            errors.push_str(&format!(
+                "error: kubeplay describes pods, deployments, configmaps and secrets so far; try `kubectl get {} -o yaml`\n",
+                info.plural
+            ));
             continue;
         }
         let keys: Vec<ObjectKey> = if names.is_empty() {
@@ -41,6 +44,8 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
             match cluster.get(&key) {
                 Some(Object::Pod(p)) => out.push(pod(cluster, p)),
                 Some(Object::Deployment(d)) => out.push(deployment(cluster, d)),
+                Some(Object::ConfigMap(cm)) => out.push(config_map(cluster, cm)),
+                Some(Object::Secret(s)) => out.push(secret(s)),
                 _ => errors.push_str(&format!("Error from server (NotFound): {} \"{}\" not found\n", info.qualified_plural(), key.name)),
             }
         }
@@ -603,4 +608,39 @@ fn container_resource(c: &Container, resource: &str, divisor: Option<&str>) -> S
     } else {
         value.to_string()
     }
+}
+
+/// `ConfigMapDescriber`: every key and its value, then binary keys by size, then events.
+fn config_map(cluster: &Cluster, cm: &k8s_openapi::api::core::v1::ConfigMap) -> String {
+    let mut w = TabWriter::default();
+    w.write(&format!("Name:\t{}\n", cm.metadata.name.as_deref().unwrap_or("")));
+    w.write(&format!("Namespace:\t{}\n", cm.metadata.namespace.as_deref().unwrap_or("")));
+    labels(&mut w, "Labels", cm.metadata.labels.as_ref());
+    annotations(&mut w, "Annotations", cm.metadata.annotations.as_ref());
+    w.write("\nData\n====\n");
+    for (k, v) in cm.data.iter().flatten() {
+        w.write(&format!("{k}:\n----\n{v}\n\n"));
+    }
+    w.write("\nBinaryData\n====\n");
+    for (k, v) in cm.binary_data.iter().flatten() {
+        w.write(&format!("{k}: {} bytes\n", v.0.len()));
+    }
+    w.write("\n");
+    events(cluster, &mut w, cm.metadata.uid.as_deref());
+    w.finish()
+}
+
+/// `SecretDescriber`: the type and each key's size — never its value.
+fn secret(s: &k8s_openapi::api::core::v1::Secret) -> String {
+    let mut w = TabWriter::default();
+    w.write(&format!("Name:\t{}\n", s.metadata.name.as_deref().unwrap_or("")));
+    w.write(&format!("Namespace:\t{}\n", s.metadata.namespace.as_deref().unwrap_or("")));
+    labels(&mut w, "Labels", s.metadata.labels.as_ref());
+    annotations(&mut w, "Annotations", s.metadata.annotations.as_ref());
+    w.write(&format!("\nType:\t{}\n", s.type_.as_deref().unwrap_or("")));
+    w.write("\nData\n====\n");
+    for (k, v) in s.data.iter().flatten() {
+        w.write(&format!("{k}:\t{} bytes\n", v.0.len()));
+    }
+    w.finish()
 }

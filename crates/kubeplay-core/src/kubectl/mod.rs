@@ -6,6 +6,7 @@ mod args;
 pub mod columns;
 mod delete;
 mod describe;
+mod exec;
 mod generate;
 mod get;
 mod logs;
@@ -41,11 +42,14 @@ pub trait Files {
 pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output {
     let Some(command) = args.first() else {
         return Output::ok(
-            "kubectl controls the Kubernetes cluster manager.\n\nBasic Commands:\n  apply, get, describe, delete, scale, logs\n",
+            "kubectl controls the Kubernetes cluster manager.\n\nBasic Commands:\n  apply, create, get, describe, delete, scale, logs, exec\n",
         );
     };
     if command == "logs" {
         return logs::logs(cluster, &args[1..]);
+    }
+    if command == "exec" {
+        return exec::exec(cluster, &args[1..]);
     }
     if command == "create" && matches!(args.get(1).map(String::as_str), Some("configmap" | "cm" | "secret")) {
         return generate::create(cluster, files, &args[1..]);
@@ -65,7 +69,7 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
             v = crate::bootstrap::KUBERNETES_VERSION
         )),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create -f, get, describe, delete, scale, logs, version\n"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create, get, describe, delete, scale, logs, exec, version\n"
         )),
     }
 }

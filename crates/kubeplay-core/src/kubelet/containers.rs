@@ -57,6 +57,8 @@ struct ProbeCount {
 pub struct ContainerRun {
     /// The environment built when the container was created.
     pub env: super::env::Env,
+    /// The files its volumes hold.
+    pub files: super::process::Files,
     incarnation: u32,
     process: Option<Process>,
     started_at: SimTime,
@@ -130,7 +132,7 @@ impl Kubelet {
         let program = Program::of(&expand(c.command.as_ref()), &expand(c.args.as_ref()));
         let restarted = run.process.is_some() || run.incarnation > 0;
         run.stop();
-        run.process = Some(Process::start(&program, run.env.clone()));
+        run.process = Some(Process::start(&program, run.env.clone(), run.files.clone()));
         run.started_at = now;
         run.startup_done = c.startup_probe.is_none();
         run.probes.clear();
@@ -162,6 +164,8 @@ impl Kubelet {
         for line in process.output.drain(..) {
             ctx.api.append_log(&uid, &name, line);
         }
+        let view = crate::apiserver::logs::ContainerView { files: process.files.clone(), env: run.env.clone() };
+        ctx.api.set_running_container(&uid, &name, Some(view));
         match result {
             Run::Sleep(d) => self.timer(key, now.plus(d), Timer::Wake { container: i, incarnation }),
             Run::Forever => {}
@@ -203,7 +207,8 @@ impl Kubelet {
         let runs_server = !Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default()).ignores_sigterm;
         let listening = probe::listening(c, runs_server);
         let files = run.process.as_ref().map(|p| p.files.clone()).unwrap_or_default();
-        let result = probe::run(spec, &probe::Target { files: &files, listening: &listening, pod_ip: &pod_ip, container: c });
+        let result =
+            probe::run(spec, &probe::Target { files: &files, env: &run.env, listening: &listening, pod_ip: &pod_ip, container: c });
         let count = run.probes.entry(kind).or_default();
         match &result {
             Ok(()) => {
@@ -304,6 +309,9 @@ impl Kubelet {
             policy == "Always" || (policy == "OnFailure" && code != 0)
         };
         let init_done = init && !slots::is_sidecar(&pod, i) && code == 0;
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let name = slots::spec(&pod, i).map(|c| c.name.clone()).unwrap_or_default();
+        ctx.api.set_running_container(&uid, &name, None);
         let Some(run) = self.run_mut(key, i) else { return };
         let ran_for = now.since(run.started_at);
         run.stop();

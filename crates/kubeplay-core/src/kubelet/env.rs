@@ -24,7 +24,24 @@ fn secret<'a>(api: &'a ApiServer, ns: &str, name: &str) -> Option<&'a k8s_openap
 /// Builds the environment of `c` in `pod`, or the error the kubelet reports.
 pub fn resolve(api: &ApiServer, pod: &Pod, c: &Container, node_allocatable: (i64, i64)) -> Result<Env, String> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let mut env = Env::new();
+    // What every container gets: the image's PATH and HOME, its hostname, and the variables of
+    // the `kubernetes` Service (enableServiceLinks adds other Services' in a later issue).
+    let mut env: Env = [
+        ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        ("HOME", "/root"),
+        ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
+        ("KUBERNETES_SERVICE_PORT", "443"),
+        ("KUBERNETES_SERVICE_PORT_HTTPS", "443"),
+        ("KUBERNETES_PORT", "tcp://10.96.0.1:443"),
+        ("KUBERNETES_PORT_443_TCP", "tcp://10.96.0.1:443"),
+        ("KUBERNETES_PORT_443_TCP_PROTO", "tcp"),
+        ("KUBERNETES_PORT_443_TCP_PORT", "443"),
+        ("KUBERNETES_PORT_443_TCP_ADDR", "10.96.0.1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.insert("HOSTNAME".into(), pod.metadata.name.clone().unwrap_or_default());
     for from in c.env_from.iter().flatten() {
         let prefix = from.prefix.as_deref().unwrap_or("");
         if let Some(r) = &from.config_map_ref {

@@ -13,6 +13,7 @@ mod ipam;
 pub mod probe;
 pub mod process;
 mod slots;
+mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -333,6 +334,13 @@ impl Kubelet {
         self.next(ctx, work, Step::Start(i), SimDuration::from_secs(10));
     }
 
+    /// `FailedMount`: the container stays in ContainerCreating, and the kubelet tries again.
+    fn mount_error(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize, message: String) {
+        let node = node_of(pod);
+        ctx.api.record(NewEvent { warning: true, host: Some(&node), ..NewEvent::normal("kubelet", object, "FailedMount", message) });
+        self.next(ctx, work, Step::Start(i), SimDuration::from_secs(10));
+    }
+
     /// The Pod is gone: drop its worker and give its IP back.
     fn forget(&mut self, key: &ObjectKey, pod: &Pod) {
         self.workers.remove(key);
@@ -464,8 +472,17 @@ impl Kubelet {
                 return;
             }
         };
+        // Its volumes: a ConfigMap or Secret that is missing fails the mount (FailedMount).
+        let files = match volumes::files(ctx.api, pod, c) {
+            Ok(files) => files,
+            Err(message) => {
+                self.mount_error(ctx, object, pod, work, i, message);
+                return;
+            }
+        };
         if let Some(run) = self.run_mut(work.key, i) {
             run.env = env;
+            run.files = files;
         }
         container_event(ctx.api, object, i, "Created", format!("Created container: {}", c.name), false);
         container_event(ctx.api, object, i, "Started", format!("Started container {}", c.name), false);

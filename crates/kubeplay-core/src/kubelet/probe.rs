@@ -59,7 +59,8 @@ impl Params {
 
 /// What the container looks like from the prober: its files, the ports it listens on, its IP.
 pub struct Target<'a> {
-    pub files: &'a BTreeSet<String>,
+    pub files: &'a process::Files,
+    pub env: &'a super::env::Env,
     pub listening: &'a BTreeSet<i32>,
     pub pod_ip: &'a str,
     pub container: &'a Container,
@@ -69,13 +70,14 @@ pub struct Target<'a> {
 pub fn run(p: &Probe, target: &Target<'_>) -> Result<(), String> {
     if let Some(exec) = &p.exec {
         let command = exec.command.as_deref().unwrap_or_default();
-        let (code, output) = process::exec(command, target.files);
-        return if code == 0 {
+        let result = process::exec(command, target.files, target.env);
+        let output = result.output.trim_end();
+        return if result.code == 0 {
             Ok(())
         } else if output.is_empty() {
-            Err(format!("command {} exited with {code}", quoted(command)))
+            Err(format!("command {} exited with {}", quoted(command), result.code))
         } else {
-            Err(output)
+            Err(output.to_string())
         };
     }
     if let Some(http) = &p.http_get {
@@ -158,7 +160,8 @@ mod tests {
 
     #[test]
     fn each_mechanism_fails_with_the_kubelets_message() {
-        let files = BTreeSet::new();
+        let files = process::Files::new();
+        let env = super::super::env::Env::new();
         let c = Container {
             name: "app".into(),
             image: Some("registry.k8s.io/agnhost:2.40".into()),
@@ -166,7 +169,7 @@ mod tests {
             ..Default::default()
         };
         let ports = listening(&c, true);
-        let target = Target { files: &files, listening: &ports, pod_ip: "10.244.1.5", container: &c };
+        let target = Target { files: &files, env: &env, listening: &ports, pod_ip: "10.244.1.5", container: &c };
         let exec = Probe { exec: Some(ExecAction { command: Some(vec!["cat".into(), "/tmp/healthy".into()]) }), ..Default::default() };
         assert_eq!(run(&exec, &target), Err("cat: can't open '/tmp/healthy': No such file or directory".into()));
         let http = |port: IntOrString| Probe {

@@ -5,7 +5,7 @@
 //! on a condition (`until nslookup …`) waits forever, until DNS and traffic are modelled. The process keeps the files it created, so exec probes (`cat FILE`)
 //! see what the script did. Time passes only in `sleep`.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use crate::time::SimDuration;
 
@@ -124,12 +124,15 @@ fn simple(words: &[&str]) -> Cmd {
     }
 }
 
+/// A container's files: path → contents (what its volumes hold, and what its program made).
+pub type Files = BTreeMap<String, String>;
+
 /// A running instance of a program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Process {
     program: Program,
     next: usize,
-    pub files: BTreeSet<String>,
+    pub files: Files,
     last_status: i32,
     /// Lines printed since the kubelet last collected them.
     pub output: Vec<String>,
@@ -149,13 +152,13 @@ pub enum Run {
 }
 
 impl Process {
-    pub fn start(program: &Program, env: super::env::Env) -> Process {
-        Process { program: program.clone(), next: 0, files: BTreeSet::new(), last_status: 0, output: Vec::new(), env }
+    pub fn start(program: &Program, env: super::env::Env, files: Files) -> Process {
+        Process { program: program.clone(), next: 0, files, last_status: 0, output: Vec::new(), env }
     }
 
     #[cfg(test)]
     fn start_plain(program: &Program) -> Process {
-        Process::start(program, Default::default())
+        Process::start(program, Default::default(), Files::new())
     }
 
     /// Runs until the process sleeps, runs forever or exits.
@@ -169,7 +172,9 @@ impl Process {
                     return Run::Forever;
                 }
                 Cmd::Touch(files) => {
-                    self.files.extend(files.iter().cloned());
+                    for f in files {
+                        self.files.entry(f.clone()).or_default();
+                    }
                     self.last_status = 0;
                 }
                 Cmd::Rm(files) => {
@@ -191,32 +196,82 @@ impl Process {
     }
 }
 
-/// Runs an exec probe's command in the container: `cat`, `ls`, `test -e|-f`, `[ -e … ]` look at
-/// the process's files, `sh -c` scripts run their commands, `exit N`/`true`/`false` give their
-/// status; anything else succeeds. Returns the exit code and what it printed.
-pub fn exec(command: &[String], files: &BTreeSet<String>) -> (i32, String) {
-    let words: Vec<&str> = command.iter().map(String::as_str).collect();
+/// The result of a command run in a container (`kubectl exec`, an exec probe).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exec {
+    pub code: i32,
+    pub output: String,
+    /// False for a program kubeplay does not model inside containers (it then succeeds silently).
+    pub modelled: bool,
+}
+
+fn done(code: i32, output: String) -> Exec {
+    Exec { code, output, modelled: true }
+}
+
+/// Runs a command in a container: `cat`, `ls`, `test -e|-f`, `[ -e … ]` look at its files,
+/// `echo`, `env`, `printenv`, `hostname` at its environment, `sh -c` runs a script of these,
+/// `exit N`/`true`/`false` give their status. Anything else succeeds without output.
+pub fn exec(command: &[String], files: &Files, env: &super::env::Env) -> Exec {
+    let words: Vec<String> = command.iter().map(|w| super::env::shell_expand(w, env)).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
     match words.as_slice() {
-        [shell, flags, script, ..] if SHELLS.contains(shell) && is_command_flag(flags) => {
-            let mut last = (0, String::new());
+        [shell, flags, ..] if SHELLS.contains(shell) && is_command_flag(flags) => {
+            let script = command.get(2).cloned().unwrap_or_default();
+            let mut result = done(0, String::new());
             for part in script.replace("&&", ";").replace('\n', ";").split(';') {
                 let inner: Vec<String> = part.split_whitespace().map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string()).collect();
                 if inner.is_empty() {
                     continue;
                 }
-                last = exec(&inner, files);
-                if last.0 != 0 {
+                let step = exec(&inner, files, env);
+                result.output.push_str(&step.output);
+                result.code = step.code;
+                result.modelled &= step.modelled;
+                if step.code != 0 {
                     break;
                 }
             }
-            last
+            result
         }
-        ["cat", file, ..] if !files.contains(*file) => (1, format!("cat: can't open '{file}': No such file or directory")),
-        ["ls", file, ..] if !file.starts_with('-') && !files.contains(*file) => (1, format!("ls: {file}: No such file or directory")),
-        ["test" | "[", "-e" | "-f", file, ..] => (i32::from(!files.contains(*file)), String::new()),
-        ["exit", code, ..] => (code.parse().unwrap_or(255), String::new()),
-        ["false"] => (1, String::new()),
-        _ => (0, String::new()),
+        ["cat", paths @ ..] => {
+            let mut out = String::new();
+            for path in paths.iter().filter(|p| !p.starts_with('-')) {
+                match files.get(*path) {
+                    Some(content) => out.push_str(content),
+                    None => return done(1, format!("{out}cat: can't open '{path}': No such file or directory\n")),
+                }
+            }
+            done(0, out)
+        }
+        ["ls", args @ ..] => {
+            let target = args.iter().find(|a| !a.starts_with('-')).copied().unwrap_or("/");
+            if files.contains_key(target) {
+                return done(0, format!("{target}\n"));
+            }
+            let dir = format!("{}/", target.trim_end_matches('/'));
+            let mut entries: Vec<&str> =
+                files.keys().filter_map(|f| f.strip_prefix(dir.as_str())).map(|rest| rest.split('/').next().unwrap_or(rest)).collect();
+            entries.dedup();
+            if entries.is_empty() {
+                done(1, format!("ls: {target}: No such file or directory\n"))
+            } else {
+                done(0, entries.iter().map(|e| format!("{e}\n")).collect())
+            }
+        }
+        ["test" | "[", "-e" | "-f", path, ..] => done(i32::from(!files.contains_key(*path)), String::new()),
+        ["echo", "-n", rest @ ..] => done(0, rest.join(" ")),
+        ["echo", rest @ ..] => done(0, format!("{}\n", rest.join(" "))),
+        ["env"] | ["printenv"] => done(0, env.iter().map(|(k, v)| format!("{k}={v}\n")).collect()),
+        ["printenv", name] => match env.get(*name) {
+            Some(v) => done(0, format!("{v}\n")),
+            None => done(1, String::new()),
+        },
+        ["hostname"] => done(0, format!("{}\n", env.get("HOSTNAME").map(String::as_str).unwrap_or(""))),
+        ["exit", code, ..] => done(code.parse().unwrap_or(255), String::new()),
+        ["true"] | [":"] => done(0, String::new()),
+        ["false"] => done(1, String::new()),
+        _ => Exec { code: 0, output: String::new(), modelled: false },
     }
 }
 
@@ -232,13 +287,13 @@ mod tests {
     fn the_liveness_example_creates_then_removes_its_file() {
         let program = Program::of(&[], &strings(&["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]));
         assert!(program.ignores_sigterm);
-        let mut p = Process::start(&program, Default::default());
+        let mut p = Process::start(&program, Default::default(), Files::new());
         assert_eq!(p.run(), Run::Sleep(SimDuration::from_secs(30)));
-        assert_eq!(exec(&strings(&["cat", "/tmp/healthy"]), &p.files).0, 0);
+        assert_eq!(exec(&strings(&["cat", "/tmp/healthy"]), &p.files, &Default::default()).code, 0);
         assert_eq!(p.run(), Run::Sleep(SimDuration::from_secs(600)));
         assert_eq!(
-            exec(&strings(&["cat", "/tmp/healthy"]), &p.files),
-            (1, "cat: can't open '/tmp/healthy': No such file or directory".into())
+            exec(&strings(&["cat", "/tmp/healthy"]), &p.files, &Default::default()),
+            done(1, "cat: can't open '/tmp/healthy': No such file or directory\n".into())
         );
         assert_eq!(p.run(), Run::Exited(0));
     }

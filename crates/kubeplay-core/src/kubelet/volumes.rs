@@ -1,0 +1,122 @@
+//! The files a container sees through its volume mounts: a ConfigMap or Secret volume is one
+//! file per key (or per `items` entry), a downwardAPI volume one per field, the projected
+//! service-account volume its `token`, `ca.crt` and `namespace`. A ConfigMap or Secret that
+//! does not exist (and is not `optional`) fails the mount, as the kubelet reports it.
+
+use k8s_openapi::api::core::v1::{Container, KeyToPath, Pod, Volume};
+
+use super::process::Files;
+use crate::api::{Object, ObjectKey};
+use crate::apiserver::ApiServer;
+
+/// What `data` holds for each key of a ConfigMap or Secret, in bytes as text.
+fn source(api: &ApiServer, kind: &'static str, ns: &str, name: &str) -> Option<Vec<(String, String)>> {
+    let object = api.get(&ObjectKey::new(kind, ns, name))?;
+    match object {
+        Object::ConfigMap(cm) => Some(cm.data.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Object::Secret(s) => Some(s.data.iter().flatten().map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned())).collect()),
+        _ => None,
+    }
+}
+
+/// The keys to project: all of them, or the `items` (key → path) asked for.
+fn project(entries: Vec<(String, String)>, items: Option<&Vec<KeyToPath>>) -> Vec<(String, String)> {
+    match items {
+        None => entries,
+        Some(items) => {
+            items.iter().filter_map(|i| entries.iter().find(|(k, _)| *k == i.key).map(|(_, v)| (i.path.clone(), v.clone()))).collect()
+        }
+    }
+}
+
+fn field(pod: &Pod, path: &str) -> String {
+    match path {
+        "metadata.name" => pod.metadata.name.clone().unwrap_or_default(),
+        "metadata.namespace" => pod.metadata.namespace.clone().unwrap_or_default(),
+        "metadata.uid" => pod.metadata.uid.clone().unwrap_or_default(),
+        "metadata.labels" | "metadata.annotations" => {
+            let map = if path == "metadata.labels" { &pod.metadata.labels } else { &pod.metadata.annotations };
+            map.iter().flatten().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect::<String>().trim_end().to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// The files of one volume, relative to its mount point.
+fn volume_files(api: &ApiServer, pod: &Pod, v: &Volume) -> Result<Vec<(String, String)>, String> {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let fails = |what: &str| format!("MountVolume.SetUp failed for volume {:?} : {what}", v.name);
+    if let Some(cm) = &v.config_map {
+        return match source(api, "ConfigMap", ns, &cm.name) {
+            Some(entries) => Ok(project(entries, cm.items.as_ref())),
+            None if cm.optional == Some(true) => Ok(Vec::new()),
+            None => Err(fails(&format!("configmap {:?} not found", cm.name))),
+        };
+    }
+    if let Some(secret) = &v.secret {
+        let name = secret.secret_name.clone().unwrap_or_default();
+        return match source(api, "Secret", ns, &name) {
+            Some(entries) => Ok(project(entries, secret.items.as_ref())),
+            None if secret.optional == Some(true) => Ok(Vec::new()),
+            None => Err(fails(&format!("secret {name:?} not found"))),
+        };
+    }
+    if let Some(d) = &v.downward_api {
+        return Ok(d
+            .items
+            .iter()
+            .flatten()
+            .filter_map(|i| Some((i.path.clone(), field(pod, &i.field_ref.as_ref()?.field_path))))
+            .collect());
+    }
+    if let Some(p) = &v.projected {
+        let mut out = Vec::new();
+        for s in p.sources.iter().flatten() {
+            if let Some(token) = &s.service_account_token {
+                // A token of the right shape; nothing in the simulation verifies it.
+                out.push((
+                    token.path.clone(),
+                    format!("eyJhbGciOiJSUzI1NiIsImtpZCI6Imt1YmVwbGF5In0.{}.c2lnbmF0dXJl", pod.metadata.uid.clone().unwrap_or_default()),
+                ));
+            }
+            if let Some(cm) = &s.config_map {
+                // kube-root-ca.crt is published into every namespace by the control plane.
+                let entries = source(api, "ConfigMap", ns, &cm.name).unwrap_or_else(|| {
+                    vec![(
+                        "ca.crt".to_string(),
+                        "-----BEGIN CERTIFICATE-----\n(kubeplay cluster CA)\n-----END CERTIFICATE-----\n".to_string(),
+                    )]
+                });
+                out.extend(project(entries, cm.items.as_ref()));
+            }
+            if let Some(secret) = &s.secret {
+                if let Some(entries) = source(api, "Secret", ns, &secret.name) {
+                    out.extend(project(entries, secret.items.as_ref()));
+                }
+            }
+            if let Some(d) = &s.downward_api {
+                out.extend(d.items.iter().flatten().filter_map(|i| Some((i.path.clone(), field(pod, &i.field_ref.as_ref()?.field_path)))));
+            }
+        }
+        return Ok(out);
+    }
+    Ok(Vec::new()) // emptyDir, hostPath, claims: empty as far as the simulation knows.
+}
+
+/// Every file `c` sees through its mounts, or the first mount that fails.
+pub fn files(api: &ApiServer, pod: &Pod, c: &Container) -> Result<Files, String> {
+    let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
+    let mut files = Files::new();
+    for m in c.volume_mounts.iter().flatten() {
+        let Some(v) = volumes.and_then(|vs| vs.iter().find(|v| v.name == m.name)) else { continue };
+        let base = m.mount_path.trim_end_matches('/');
+        for (path, content) in volume_files(api, pod, v)? {
+            match m.sub_path.as_deref().filter(|s| !s.is_empty()) {
+                Some(sub) if sub == path => _ = files.insert(base.to_string(), content),
+                Some(_) => {}
+                None => _ = files.insert(format!("{base}/{path}"), content),
+            }
+        }
+    }
+    Ok(files)
+}
