@@ -19,11 +19,12 @@ struct ContainerLog {
     previous: Option<Vec<Line>>,
 }
 
-/// A running container as `exec` sees it: path → contents, and its environment.
+/// A running container as `exec` sees it: path → contents, and its environment. Shared with
+/// the kubelet's own record (`Rc`): publishing it copies nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerView {
-    pub files: BTreeMap<String, String>,
-    pub env: BTreeMap<String, String>,
+    pub files: std::rc::Rc<BTreeMap<String, String>>,
+    pub env: std::rc::Rc<BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Debug, Default)]

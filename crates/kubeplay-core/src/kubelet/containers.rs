@@ -56,9 +56,9 @@ struct ProbeCount {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerRun {
     /// The environment built when the container was created.
-    pub env: super::env::Env,
+    pub env: std::rc::Rc<super::env::Env>,
     /// The files its volumes hold.
-    pub files: super::process::Files,
+    pub files: std::rc::Rc<super::process::Files>,
     incarnation: u32,
     process: Option<Process>,
     started_at: SimTime,

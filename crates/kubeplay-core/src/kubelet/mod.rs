@@ -481,8 +481,8 @@ impl Kubelet {
             }
         };
         if let Some(run) = self.run_mut(work.key, i) {
-            run.env = env;
-            run.files = files;
+            run.env = std::rc::Rc::new(env);
+            run.files = std::rc::Rc::new(files);
         }
         container_event(ctx.api, object, i, "Created", format!("Created container: {}", c.name), false);
         container_event(ctx.api, object, i, "Started", format!("Started container {}", c.name), false);

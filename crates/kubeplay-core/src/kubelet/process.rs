@@ -132,12 +132,13 @@ pub type Files = BTreeMap<String, String>;
 pub struct Process {
     program: Program,
     next: usize,
-    pub files: Files,
+    /// Shared until the program changes a file (copy on write).
+    pub files: std::rc::Rc<Files>,
     last_status: i32,
     /// Lines printed since the kubelet last collected them.
     pub output: Vec<String>,
     /// Its environment, for `$VAR`.
-    env: super::env::Env,
+    env: std::rc::Rc<super::env::Env>,
 }
 
 /// What the process does next.
@@ -152,13 +153,13 @@ pub enum Run {
 }
 
 impl Process {
-    pub fn start(program: &Program, env: super::env::Env, files: Files) -> Process {
+    pub fn start(program: &Program, env: std::rc::Rc<super::env::Env>, files: std::rc::Rc<Files>) -> Process {
         Process { program: program.clone(), next: 0, files, last_status: 0, output: Vec::new(), env }
     }
 
     #[cfg(test)]
     fn start_plain(program: &Program) -> Process {
-        Process::start(program, Default::default(), Files::new())
+        Process::start(program, Default::default(), Default::default())
     }
 
     /// Runs until the process sleeps, runs forever or exits.
@@ -173,13 +174,15 @@ impl Process {
                 }
                 Cmd::Touch(files) => {
                     for f in files {
-                        self.files.entry(f.clone()).or_default();
+                        std::rc::Rc::make_mut(&mut self.files).entry(f.clone()).or_default();
                     }
                     self.last_status = 0;
                 }
                 Cmd::Rm(files) => {
                     for f in files {
-                        self.files.remove(f);
+                        if self.files.contains_key(f) {
+                            std::rc::Rc::make_mut(&mut self.files).remove(f);
+                        }
                     }
                     self.last_status = 0;
                 }
@@ -287,7 +290,7 @@ mod tests {
     fn the_liveness_example_creates_then_removes_its_file() {
         let program = Program::of(&[], &strings(&["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]));
         assert!(program.ignores_sigterm);
-        let mut p = Process::start(&program, Default::default(), Files::new());
+        let mut p = Process::start(&program, Default::default(), Default::default());
         assert_eq!(p.run(), Run::Sleep(SimDuration::from_secs(30)));
         assert_eq!(exec(&strings(&["cat", "/tmp/healthy"]), &p.files, &Default::default()).code, 0);
         assert_eq!(p.run(), Run::Sleep(SimDuration::from_secs(600)));
