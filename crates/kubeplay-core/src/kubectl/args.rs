@@ -81,6 +81,45 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
     Ok(f)
 }
 
+/// Walks command-line words as cobra reads them: `--flag=value`, `--flag value`, and
+/// positional words. Commands whose flags differ from the common set (`logs`, the generators)
+/// read their own with it.
+pub(super) struct ArgWalker<'a> {
+    args: &'a [String],
+    i: usize,
+}
+
+/// One word: a flag's name with the value written after `=`, or a positional word.
+pub(super) struct Arg<'a> {
+    pub(super) name: &'a str,
+    pub(super) inline: Option<&'a str>,
+}
+
+impl<'a> ArgWalker<'a> {
+    pub(super) fn new(args: &'a [String]) -> ArgWalker<'a> {
+        ArgWalker { args, i: 0 }
+    }
+
+    pub(super) fn next_arg(&mut self) -> Option<Arg<'a>> {
+        let arg = self.args.get(self.i)?.as_str();
+        self.i += 1;
+        Some(match arg.split_once('=') {
+            Some((name, v)) if name.starts_with('-') => Arg { name, inline: Some(v) },
+            _ => Arg { name: arg, inline: None },
+        })
+    }
+
+    /// The flag's value: after `=`, or the next word.
+    pub(super) fn value(&mut self, arg: &Arg<'_>) -> Result<String, String> {
+        if let Some(v) = arg.inline {
+            return Ok(v.to_string());
+        }
+        let v = self.args.get(self.i).cloned().ok_or_else(|| format!("error: flag needs an argument: {}", arg.name))?;
+        self.i += 1;
+        Ok(v)
+    }
+}
+
 pub(super) fn namespace(flags: &Flags) -> String {
     flags.namespace.clone().unwrap_or_else(|| "default".into())
 }

@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::ByteString;
 use serde_json::{json, Value};
 
+use super::args::ArgWalker;
 use super::{printers, Files, Output};
 use crate::api::Object;
 use crate::sim::Cluster;
@@ -31,41 +32,28 @@ struct GenFlags {
 
 fn parse(command: &str, args: &[String]) -> Result<GenFlags, String> {
     let mut f = GenFlags::default();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with('-') => (n, Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            i += 1;
-            args.get(i).cloned().ok_or_else(|| format!("error: flag needs an argument: {name}"))
-        };
-        match name {
-            "--from-literal" => f.literals.push(value()?),
-            "--from-file" => f.files.push(value()?),
-            "--from-env-file" => f.env_files.push(value()?),
-            "--type" => f.type_ = Some(value()?),
-            "--dry-run" => f.dry_run = Some(inline.clone().unwrap_or_else(|| "client".into())),
-            "-o" | "--output" => f.output = Some(value()?),
-            "-n" | "--namespace" => f.namespace = Some(value()?),
-            "--docker-server" => _ = f.docker.insert("server", value()?),
-            "--docker-username" => _ = f.docker.insert("username", value()?),
-            "--docker-password" => _ = f.docker.insert("password", value()?),
-            "--docker-email" => _ = f.docker.insert("email", value()?),
-            "--cert" => f.cert = Some(value()?),
-            "--key" => f.key = Some(value()?),
-            _ if name.starts_with('-') => {
+    let mut walker = ArgWalker::new(args);
+    while let Some(arg) = walker.next_arg() {
+        match arg.name {
+            "--from-literal" => f.literals.push(walker.value(&arg)?),
+            "--from-file" => f.files.push(walker.value(&arg)?),
+            "--from-env-file" => f.env_files.push(walker.value(&arg)?),
+            "--type" => f.type_ = Some(walker.value(&arg)?),
+            "--dry-run" => f.dry_run = Some(arg.inline.unwrap_or("client").to_string()),
+            "-o" | "--output" => f.output = Some(walker.value(&arg)?),
+            "-n" | "--namespace" => f.namespace = Some(walker.value(&arg)?),
+            "--docker-server" => _ = f.docker.insert("server", walker.value(&arg)?),
+            "--docker-username" => _ = f.docker.insert("username", walker.value(&arg)?),
+            "--docker-password" => _ = f.docker.insert("password", walker.value(&arg)?),
+            "--docker-email" => _ = f.docker.insert("email", walker.value(&arg)?),
+            "--cert" => f.cert = Some(walker.value(&arg)?),
+            "--key" => f.key = Some(walker.value(&arg)?),
+            name if name.starts_with('-') => {
                 return Err(format!("error: unknown flag: {name}\nSee 'kubectl create {command} --help' for usage."))
             }
-            _ if f.name.is_none() => f.name = Some(arg.to_string()),
+            word if f.name.is_none() => f.name = Some(word.to_string()),
             _ => return Err(format!("error: exactly one NAME is required, got {}", args.iter().filter(|a| !a.starts_with('-')).count())),
         }
-        i += 1;
     }
     Ok(f)
 }

@@ -3,6 +3,7 @@
 //! first of its Pods is used, as kubectl does. Its flags differ from the other commands'
 //! (`-f` follows, `-c` names a container), so it parses its own.
 
+use super::args::ArgWalker;
 use super::Output;
 use crate::api::{Object, ObjectKey};
 use crate::sim::Cluster;
@@ -21,40 +22,28 @@ struct LogFlags {
 
 fn parse(args: &[String]) -> Result<LogFlags, String> {
     let mut f = LogFlags::default();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with('-') => (n, Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            i += 1;
-            args.get(i).cloned().ok_or_else(|| format!("error: flag needs an argument: {name}"))
-        };
-        match name {
-            "-c" | "--container" => f.container = Some(value()?),
-            "-n" | "--namespace" => f.namespace = Some(value()?),
+    let mut walker = ArgWalker::new(args);
+    while let Some(arg) = walker.next_arg() {
+        let flag = |on: Option<&str>| on != Some("false");
+        match arg.name {
+            "-c" | "--container" => f.container = Some(walker.value(&arg)?),
+            "-n" | "--namespace" => f.namespace = Some(walker.value(&arg)?),
             "--tail" => {
-                let v = value()?;
+                let v = walker.value(&arg)?;
                 let n = v.parse().map_err(|_| {
                     format!("error: invalid argument \"{v}\" for \"--tail\" flag: strconv.ParseInt: parsing \"{v}\": invalid syntax")
                 })?;
                 f.tail = Some(n);
             }
-            "-p" | "--previous" => f.previous = inline.as_deref() != Some("false"),
-            "--timestamps" => f.timestamps = inline.as_deref() != Some("false"),
-            "-f" | "--follow" => f.follow = inline.as_deref() != Some("false"),
-            _ if name.starts_with('-') => return Err(format!("error: unknown flag: {name}\nSee 'kubectl logs --help' for usage.")),
-            _ if f.target.is_none() => f.target = Some(arg.to_string()),
+            "-p" | "--previous" => f.previous = flag(arg.inline),
+            "--timestamps" => f.timestamps = flag(arg.inline),
+            "-f" | "--follow" => f.follow = flag(arg.inline),
+            name if name.starts_with('-') => return Err(format!("error: unknown flag: {name}\nSee 'kubectl logs --help' for usage.")),
+            word if f.target.is_none() => f.target = Some(word.to_string()),
             // `kubectl logs POD CONTAINER`, the old form.
-            _ if f.container.is_none() => f.container = Some(arg.to_string()),
+            word if f.container.is_none() => f.container = Some(word.to_string()),
             _ => return Err("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.".into()),
         }
-        i += 1;
     }
     Ok(f)
 }
