@@ -20,6 +20,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(scheduler::Scheduler::default()),
         Box::new(kubelet::Kubelet::default()),
         Box::new(controllers::garbage_collector::GarbageCollector),
+        Box::new(controllers::root_ca_publisher::RootCaPublisher),
     ]
 }
 
@@ -336,6 +337,18 @@ mod tests {
         assert_eq!(cluster.store().count("ReplicaSet"), 0);
         assert_eq!(cluster.store().count("Pod"), 0);
         assert_eq!(cluster.check_caches(), Ok(()));
+    }
+
+    #[test]
+    fn every_namespace_gets_the_root_ca_bundle_back_if_it_goes() {
+        let mut cluster = Cluster::new(1);
+        let bundle = |c: &Cluster, ns: &str| c.get(&ObjectKey::new("ConfigMap", ns, crate::controllers::root_ca_publisher::NAME)).is_some();
+        assert!(["default", "kube-system", "kube-public", "kube-node-lease"].iter().all(|ns| bundle(&cluster, ns)));
+        apply(&mut cluster, "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n");
+        assert!(bundle(&cluster, "team"), "a new namespace gets one");
+        cluster.delete(&ObjectKey::new("ConfigMap", "team", crate::controllers::root_ca_publisher::NAME));
+        cluster.settle();
+        assert!(bundle(&cluster, "team"), "put back when deleted");
     }
 
     #[test]

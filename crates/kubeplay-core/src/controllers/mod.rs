@@ -4,5 +4,6 @@
 pub mod deployment;
 pub mod garbage_collector;
 pub mod replicaset;
+pub mod root_ca_publisher;
 
 pub use deployment::{pod_template_hash, same_template};
