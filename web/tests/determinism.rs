@@ -21,6 +21,7 @@ const PAGES: &[(&str, &str)] = pages![
     "invalid_manifests_are_rejected.md",
     "kubectl_basics.md",
     "liveness_probe_restarts.md",
+    "memory_limits.md",
     "owners_replace_and_cascade.md",
     "pod_updates.md",
     "recreate_strategy.md",

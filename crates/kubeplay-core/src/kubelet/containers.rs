@@ -44,6 +44,11 @@ pub enum Timer {
     Restart {
         container: usize,
     },
+    /// The container's memory passed its limit: the kernel's OOM killer ends it.
+    OomKilled {
+        container: usize,
+        incarnation: u32,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -140,6 +145,18 @@ impl Kubelet {
         if restarted {
             ctx.api.container_restarted(&uid, &c.name);
         }
+        // A program that allocates more than its memory limit is killed by the kernel as soon
+        // as it has (a fraction of a second after it starts).
+        let limit = c
+            .resources
+            .as_ref()
+            .and_then(|r| r.limits.as_ref())
+            .and_then(|l| l.get("memory"))
+            .and_then(|q| crate::api::quantity::bytes(&q.0));
+        if limit.is_some_and(|limit| program.memory > limit) {
+            let after = crate::time::SimDuration(ctx.rng.range_inclusive(200, 800));
+            self.timer(key, now.plus(after), Timer::OomKilled { container: i, incarnation });
+        }
         for kind in [Kind::Startup, Kind::Liveness, Kind::Readiness] {
             let gated = kind != Kind::Startup && c.startup_probe.is_some();
             if let Some(p) = kind.of(c).filter(|_| !gated) {
@@ -182,6 +199,9 @@ impl Kubelet {
             }
             Timer::Stopped { container, incarnation, exit_code } if current(self, container, incarnation) => {
                 self.container_exited(ctx, key, container, exit_code);
+            }
+            Timer::OomKilled { container, incarnation } if current(self, container, incarnation) => {
+                self.container_ended(ctx, key, container, 137, "OOMKilled");
             }
             Timer::Restart { container } => {
                 let now = ctx.now();
@@ -296,6 +316,11 @@ impl Kubelet {
 
     /// The container's process ended with `code`: record it, then restart as the policy says.
     fn container_exited(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, code: i32) {
+        self.container_ended(ctx, key, i, code, if code == 0 { "Completed" } else { "Error" });
+    }
+
+    /// The container ended with `code` for `reason` (Completed, Error, OOMKilled).
+    fn container_ended(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, code: i32, reason: &str) {
         let Some(mut pod) = ctx.api.get(key).and_then(Object::as_pod).cloned() else { return };
         let now = ctx.now();
         let timestamp = ctx.api.timestamp();
@@ -337,7 +362,7 @@ impl Kubelet {
         let terminated = ContainerState {
             terminated: Some(ContainerStateTerminated {
                 exit_code: code,
-                reason: Some(if code == 0 { "Completed" } else { "Error" }.into()),
+                reason: Some(reason.into()),
                 started_at,
                 finished_at: Some(timestamp.clone()),
                 container_id: cs.container_id.clone(),

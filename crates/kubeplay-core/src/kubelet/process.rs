@@ -30,6 +30,8 @@ pub enum Cmd {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Program {
     pub commands: Vec<Cmd>,
+    /// Memory the program allocates and keeps, in bytes (`stress --vm N --vm-bytes B`).
+    pub memory: i64,
     /// A shell or `sleep` as PID 1 has no SIGTERM handler: it lives out the grace period and is
     /// killed (exit 137). Servers stop promptly.
     pub ignores_sigterm: bool,
@@ -54,18 +56,39 @@ impl Program {
         let words: Vec<&str> = command.iter().chain(args).map(String::as_str).collect();
         match words.as_slice() {
             [shell, flags, script, ..] if SHELLS.contains(shell) && is_command_flag(flags) => {
-                Program { commands: parse_script(script), ignores_sigterm: true }
+                Program { commands: parse_script(script), memory: 0, ignores_sigterm: true }
             }
-            ["sleep" | "/bin/sleep", rest @ ..] => Program { commands: vec![sleep(rest), Cmd::Exit(0)], ignores_sigterm: true },
+            ["sleep" | "/bin/sleep", rest @ ..] => Program { commands: vec![sleep(rest), Cmd::Exit(0)], memory: 0, ignores_sigterm: true },
+            // The stress tool the resource examples use: allocates and holds its memory.
+            ["stress" | "/usr/bin/stress" | "/usr/local/bin/stress", rest @ ..] => {
+                Program { commands: vec![Cmd::Forever], memory: stress_bytes(rest), ignores_sigterm: false }
+            }
             // A utility run as the command does its job and exits (`echo`, `wget -O …`, `cp`).
             [program, rest @ ..] if ONE_SHOT.contains(&program.rsplit('/').next().unwrap_or(program)) => {
                 let mut words = vec![program.rsplit('/').next().unwrap_or(program)];
                 words.extend_from_slice(rest);
-                Program { commands: vec![simple(&words)], ignores_sigterm: true }
+                Program { commands: vec![simple(&words)], memory: 0, ignores_sigterm: true }
             }
-            _ => Program { commands: vec![Cmd::Forever], ignores_sigterm: false },
+            _ => Program { commands: vec![Cmd::Forever], memory: 0, ignores_sigterm: false },
         }
     }
+}
+
+/// `stress --vm N --vm-bytes SIZE`: N workers of SIZE each (stress's default 256M; suffixes
+/// B, K, M, G in powers of 1024).
+fn stress_bytes(args: &[&str]) -> i64 {
+    let value = |flag: &str| args.iter().position(|a| *a == flag).and_then(|i| args.get(i + 1)).copied();
+    let workers: i64 = value("--vm").or_else(|| value("-m")).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let size = value("--vm-bytes").unwrap_or("256M");
+    let (digits, unit) = size.split_at(size.find(|c: char| !c.is_ascii_digit()).unwrap_or(size.len()));
+    let scale: i64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => 1,
+    };
+    workers.saturating_mul(digits.parse::<i64>().unwrap_or(0).saturating_mul(scale))
 }
 
 fn sleep(args: &[&str]) -> Cmd {
@@ -319,6 +342,8 @@ mod tests {
         assert_eq!(run(&["wget", "-O", "/work-dir/index.html", "http://info.cern.ch"], &[]), Run::Exited(0), "a utility finishes");
         assert_eq!(run(&["/bin/false"], &[]), Run::Exited(1));
         assert_eq!(run(&["/agnhost", "netexec"], &[]), Run::Forever, "anything else serves");
+        let stress = Program::of(&strings(&["stress"]), &strings(&["--vm", "1", "--vm-bytes", "250M", "--vm-hang", "1"]));
+        assert_eq!(stress.memory, 250 << 20);
         assert_eq!(run(&["sh", "-c", "tail -F /opt/logs.txt"], &[]), Run::Forever, "following a file");
         assert_eq!(run(&["sh", "-c", "echo start; exec nginx -g 'daemon off;'"], &[]), Run::Forever);
         assert!(!Program::of(&[], &[]).ignores_sigterm);
