@@ -25,22 +25,12 @@ fn secret<'a>(api: &'a ApiServer, ns: &str, name: &str) -> Option<&'a k8s_openap
 pub fn resolve(api: &ApiServer, pod: &Pod, c: &Container, node_allocatable: (i64, i64)) -> Result<Env, String> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
     // What every container gets: the image's PATH and HOME, its hostname, and the variables of
-    // the `kubernetes` Service (enableServiceLinks adds other Services' in a later issue).
-    let mut env: Env = [
-        ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-        ("HOME", "/root"),
-        ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
-        ("KUBERNETES_SERVICE_PORT", "443"),
-        ("KUBERNETES_SERVICE_PORT_HTTPS", "443"),
-        ("KUBERNETES_PORT", "tcp://10.96.0.1:443"),
-        ("KUBERNETES_PORT_443_TCP", "tcp://10.96.0.1:443"),
-        ("KUBERNETES_PORT_443_TCP_PROTO", "tcp"),
-        ("KUBERNETES_PORT_443_TCP_PORT", "443"),
-        ("KUBERNETES_PORT_443_TCP_ADDR", "10.96.0.1"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    // the Services it may reach (declared variables take precedence over all of these).
+    let mut env: Env = [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOME", "/root")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.extend(service_env(api, pod));
     env.insert("HOSTNAME".into(), pod.metadata.name.clone().unwrap_or_default());
     for from in c.env_from.iter().flatten() {
         let prefix = from.prefix.as_deref().unwrap_or("");
@@ -101,6 +91,59 @@ pub fn resolve(api: &ApiServer, pod: &Pod, c: &Container, node_allocatable: (i64
         }
     }
     Ok(env)
+}
+
+/// `envvars.FromServices`: for each Service with a ClusterIP in the Pod's namespace that existed
+/// when the Pod was created (all but `kubernetes` only with `enableServiceLinks`), and always for
+/// the `kubernetes` Service of `default`: `NAME_SERVICE_HOST`, `NAME_SERVICE_PORT`,
+/// `NAME_SERVICE_PORT_<PORTNAME>` and the Docker-link style `NAME_PORT…` variables.
+fn service_env(api: &ApiServer, pod: &Pod) -> Env {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let created = pod.metadata.creation_timestamp.as_ref().map(crate::time::from_time);
+    let links = pod.spec.as_ref().and_then(|s| s.enable_service_links) != Some(false);
+    let mut services: Vec<&k8s_openapi::api::core::v1::Service> = Vec::new();
+    if links {
+        let before = |svc: &&k8s_openapi::api::core::v1::Service| {
+            let at = svc.metadata.creation_timestamp.as_ref().map(crate::time::from_time);
+            matches!((at, created), (Some(a), Some(c)) if a <= c)
+        };
+        services.extend(api.store().list("Service", Some(ns)).filter_map(Object::as_service).filter(before));
+    }
+    if let Some(master) = api.get(&ObjectKey::new("Service", "default", "kubernetes")).and_then(Object::as_service) {
+        if !services.iter().any(|s| s.metadata.uid == master.metadata.uid) {
+            services.push(master);
+        }
+    }
+    let mut env = Env::new();
+    for svc in services {
+        let Some(spec) = svc.spec.as_ref() else { continue };
+        let ip = spec.cluster_ip.as_deref().unwrap_or("");
+        if ip.is_empty() || ip == "None" {
+            continue;
+        }
+        let name = svc.metadata.name.as_deref().unwrap_or("").to_ascii_uppercase().replace('-', "_");
+        let host = if ip.contains(':') { format!("[{ip}]") } else { ip.to_string() };
+        let ports = spec.ports.as_deref().unwrap_or_default();
+        let Some(first) = ports.first() else { continue };
+        env.insert(format!("{name}_SERVICE_HOST"), ip.to_string());
+        env.insert(format!("{name}_SERVICE_PORT"), first.port.to_string());
+        for p in ports {
+            if let Some(port_name) = p.name.as_deref().filter(|n| !n.is_empty()) {
+                env.insert(format!("{name}_SERVICE_PORT_{}", port_name.to_ascii_uppercase().replace('-', "_")), p.port.to_string());
+            }
+        }
+        let proto = |p: &k8s_openapi::api::core::v1::ServicePort| p.protocol.clone().unwrap_or_else(|| "TCP".into());
+        env.insert(format!("{name}_PORT"), format!("{}://{host}:{}", proto(first).to_ascii_lowercase(), first.port));
+        for p in ports {
+            let (lower, upper) = (proto(p).to_ascii_lowercase(), proto(p).to_ascii_uppercase());
+            let prefix = format!("{name}_PORT_{}_{upper}", p.port);
+            env.insert(prefix.clone(), format!("{lower}://{host}:{}", p.port));
+            env.insert(format!("{prefix}_PROTO"), lower);
+            env.insert(format!("{prefix}_PORT"), p.port.to_string());
+            env.insert(format!("{prefix}_ADDR"), ip.to_string());
+        }
+    }
+    env
 }
 
 /// The Downward API's fields.
@@ -223,6 +266,41 @@ mod tests {
         assert_eq!(expand("hello $(NAME), $(MISSING), $$(NAME)", &env), "hello world, $(MISSING), $(NAME)");
         assert_eq!(shell_expand("hello $NAME and ${NAME}! $UNSET$", &env), "hello world and world! $");
         assert_eq!(shell_expand("${#NAME} letters", &env), "5 letters");
+    }
+
+    #[test]
+    fn service_variables_follow_envvars_from_services() {
+        let mut api = ApiServer::new(1);
+        let create = |api: &mut ApiServer, yaml: &str| {
+            api.create(crate::manifest::parse("t.yaml", yaml).objects[0].object.clone()).expect("created")
+        };
+        create(&mut api, "apiVersion: v1\nkind: Service\nmetadata: {name: kubernetes, namespace: default}\nspec: {clusterIP: 10.96.0.1, ports: [{name: https, port: 443}]}\n");
+        create(&mut api, "apiVersion: v1\nkind: Service\nmetadata: {name: redis-leader, namespace: default}\nspec: {ports: [{name: tcp-redis, port: 6379}, {name: dns, port: 6380, protocol: UDP}]}\n");
+        create(
+            &mut api,
+            "apiVersion: v1\nkind: Service\nmetadata: {name: headless, namespace: default}\nspec: {clusterIP: None, ports: [{port: 80}]}\n",
+        );
+        api.set_now(crate::time::SimTime(5000));
+        let pod = create(
+            &mut api,
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec: {containers: [{name: c, image: busybox}]}\n",
+        );
+        api.set_now(crate::time::SimTime(10_000));
+        create(&mut api, "apiVersion: v1\nkind: Service\nmetadata: {name: later, namespace: default}\nspec: {ports: [{port: 80}]}\n");
+        let pod = pod.as_pod().expect("pod").clone();
+        let env = service_env(&api, &pod);
+        let ip = env.get("REDIS_LEADER_SERVICE_HOST").cloned().expect("redis-leader");
+        assert_eq!(env.get("REDIS_LEADER_SERVICE_PORT").map(String::as_str), Some("6379"), "the first port");
+        assert_eq!(env.get("REDIS_LEADER_SERVICE_PORT_TCP_REDIS").map(String::as_str), Some("6379"));
+        assert_eq!(env.get("REDIS_LEADER_PORT_6380_UDP"), Some(&format!("udp://{ip}:6380")));
+        assert_eq!(env.get("REDIS_LEADER_PORT_6380_UDP_PROTO").map(String::as_str), Some("udp"));
+        assert_eq!(env.get("KUBERNETES_SERVICE_PORT_HTTPS").map(String::as_str), Some("443"));
+        assert!(!env.keys().any(|k| k.starts_with("HEADLESS_")), "no ClusterIP, no variables");
+        assert!(!env.keys().any(|k| k.starts_with("LATER_")), "created after the Pod");
+        let mut unlinked = pod.clone();
+        unlinked.spec.as_mut().expect("spec").enable_service_links = Some(false);
+        let env = service_env(&api, &unlinked);
+        assert!(env.keys().all(|k| k.starts_with("KUBERNETES_")), "{env:?}");
     }
 
     #[test]
