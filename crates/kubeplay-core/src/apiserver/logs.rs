@@ -72,23 +72,16 @@ impl Logs {
     }
 
     pub fn forget(&mut self, pod_uid: &str) {
-        let gone: Vec<(String, String)> = self
-            .running
-            .range((pod_uid.to_string(), String::new())..)
-            .take_while(|((u, _), _)| u == pod_uid)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in gone {
-            self.running.remove(&k);
-        }
-        let keys: Vec<(String, String)> = self
-            .by_container
-            .range((pod_uid.to_string(), String::new())..)
-            .take_while(|((u, _), _)| u == pod_uid)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in keys {
-            self.by_container.remove(&k);
-        }
+        remove_pod(&mut self.running, pod_uid);
+        remove_pod(&mut self.by_container, pod_uid);
+    }
+}
+
+/// Drops every (Pod uid, container) entry of one Pod.
+fn remove_pod<V>(map: &mut BTreeMap<(String, String), V>, pod_uid: &str) {
+    let keys: Vec<(String, String)> =
+        map.range((pod_uid.to_string(), String::new())..).take_while(|((u, _), _)| u == pod_uid).map(|(k, _)| k.clone()).collect();
+    for k in keys {
+        map.remove(&k);
     }
 }
