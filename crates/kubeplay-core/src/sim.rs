@@ -113,6 +113,18 @@ impl Cluster {
         &self.api
     }
 
+    /// `kubectl exec`: runs `command` to its end in a running container (the API server
+    /// proxies to the node's runtime); files it writes stay in the container.
+    pub fn exec_in_container(&mut self, pod_uid: &str, container: &str, command: &[String]) -> Option<crate::kubelet::sh::Exec> {
+        let view = self.api.running_container(pod_uid, container)?.clone();
+        let result = crate::kubelet::sh::exec(command, view.files.clone(), &view.env, self.now());
+        if !std::rc::Rc::ptr_eq(&result.files, &view.files) {
+            let written = crate::apiserver::logs::ContainerView { files: result.files.clone(), env: view.env };
+            self.api.set_running_container(pod_uid, container, Some(written));
+        }
+        Some(result)
+    }
+
     pub fn store(&self) -> &Store {
         self.api.store()
     }

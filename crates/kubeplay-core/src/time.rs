@@ -75,6 +75,24 @@ impl SimTime {
         )
     }
 
+    /// The wall-clock fields of this instant, in UTC.
+    pub fn calendar(self) -> Calendar {
+        let secs = EPOCH_UNIX_SECONDS + (self.0 / 1000) as i64;
+        let days = secs.div_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let s = secs.rem_euclid(86_400);
+        Calendar {
+            year,
+            month,
+            day,
+            hour: (s / 3600) as u32,
+            minute: (s / 60 % 60) as u32,
+            second: (s % 60) as u32,
+            weekday: (days + 4).rem_euclid(7) as u32,
+            unix_seconds: secs,
+        }
+    }
+
     /// Nanoseconds since the Unix epoch (used where Kubernetes derives names from `UnixNano`).
     pub fn unix_nanos(self) -> u64 {
         (EPOCH_UNIX_SECONDS as u64) * 1_000_000_000 + self.0 * 1_000_000
@@ -86,6 +104,19 @@ impl SimTime {
         let (y, m, d) = civil_from_days(days);
         (format!("{y:04}-{m:02}-{d:02}"), secs.rem_euclid(86_400))
     }
+}
+
+/// A UTC date and time; `weekday` 0 is Sunday.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Calendar {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub weekday: u32,
+    pub unix_seconds: i64,
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).

@@ -1,11 +1,11 @@
 //! `kubectl exec POD [-c CONTAINER] [-i] [-t] -- COMMAND [ARGS…]`: runs a command in a running
-//! container, through the API server, with the container's files and environment (the
-//! commands kubeplay's container shell knows: `cat`, `ls`, `env`, `printenv`, `echo`,
-//! `hostname`, `test`, `sh -c …`). The console cannot hold an interactive shell.
+//! container, through the API server, with the container's files and environment, by the
+//! container shell (`sh -c '…'` scripts and the BusyBox utilities it knows). What the command
+//! writes stays in the container: `kubectl exec web -- rm /tmp/healthy` makes a liveness probe
+//! fail. The console cannot hold an interactive shell.
 
 use super::Output;
 use crate::api::{Object, ObjectKey};
-use crate::kubelet::process;
 use crate::sim::Cluster;
 
 pub(super) fn exec(cluster: &mut Cluster, args: &[String]) -> Output {
@@ -61,25 +61,27 @@ pub(super) fn exec(cluster: &mut Cluster, args: &[String]) -> Output {
         }
     };
     let uid = pod.metadata.uid.clone().unwrap_or_default();
-    let Some(view) = cluster.api().running_container(&uid, &container) else {
+    if cluster.api().running_container(&uid, &container).is_none() {
         return Output::err(format!(
             "{notes}error: Internal error occurred: unable to upgrade connection: container not found (\"{container}\")\n"
         ));
-    };
+    }
     let shell = matches!(command, [c] if matches!(c.as_str(), "sh" | "/bin/sh" | "bash" | "/bin/bash" | "ash"));
     if interactive && shell {
         return Output::err(format!(
             "{notes}kubeplay: the console cannot hold an interactive shell; run one command at a time: kubectl exec {pod_name} -- COMMAND\n"
         ));
     }
-    let result = process::exec(command, &view.files, &view.env);
+    let Some(result) = cluster.exec_in_container(&uid, &container, command) else {
+        return Output::err(format!("{notes}error: unable to upgrade connection: container not running\n"));
+    };
     let mut text = notes;
     text.push_str(&result.output);
-    if !result.modelled {
-        text.push_str(&format!(
-            "kubeplay: `{}` is not simulated inside containers (cat, ls, env, printenv, echo, hostname, test and sh -c are)\n",
-            command[0]
-        ));
+    if let Some(program) = &result.unmodelled {
+        text.push_str(&format!("kubeplay: `{program}` is not simulated inside containers; it was taken to succeed without output\n"));
+    }
+    if result.endless {
+        text.push_str("kubeplay: the command runs until interrupted; the console stopped it here\n");
     }
     if result.code != 0 {
         text.push_str(&format!("command terminated with exit code {}\n", result.code));

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStateTermin
 
 use super::probe::{self, Kind, Params};
 use super::process::{Process, Program, Run};
+use super::sh::OnTerm;
 use super::{container_event, slots, Kubelet, Step};
 use crate::api::pod_util;
 use crate::api::{Object, ObjectKey};
@@ -63,7 +64,7 @@ pub struct ContainerRun {
     /// The environment built when the container was created.
     pub env: std::rc::Rc<super::env::Env>,
     /// The files its volumes hold.
-    pub files: std::rc::Rc<super::process::Files>,
+    pub files: std::rc::Rc<super::sh::Files>,
     incarnation: u32,
     process: Option<Process>,
     started_at: SimTime,
@@ -174,14 +175,18 @@ impl Kubelet {
             let name = pod.and_then(|p| slots::spec(p, i)).map(|c| c.name.clone()).unwrap_or_default();
             (pod.and_then(|p| p.metadata.uid.clone()).unwrap_or_default(), name)
         };
+        let exec_wrote = ctx.api.running_container(&uid, &name).map(|v| v.files.clone());
         let Some(run) = self.run_mut(key, i) else { return };
         let incarnation = run.incarnation;
         let Some(process) = run.process.as_mut() else { return };
-        let result = process.run();
-        for line in process.output.drain(..) {
+        if let Some(files) = exec_wrote {
+            process.set_files(files);
+        }
+        let result = process.run(now);
+        for line in process.take_output() {
             ctx.api.append_log(&uid, &name, line);
         }
-        let view = crate::apiserver::logs::ContainerView { files: process.files.clone(), env: run.env.clone() };
+        let view = crate::apiserver::logs::ContainerView { files: process.files().clone(), env: run.env.clone() };
         ctx.api.set_running_container(&uid, &name, Some(view));
         match result {
             Run::Sleep(d) => self.timer(key, now.plus(d), Timer::Wake { container: i, incarnation }),
@@ -219,16 +224,19 @@ impl Kubelet {
         let params = Params::of(spec);
         let now = ctx.now();
         let pod_ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default();
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        // The container's files as they are now (a `kubectl exec` may have changed them).
+        let files = ctx.api.running_container(&uid, &c.name).map(|v| v.files.clone());
         let Some(run) = self.run_mut(key, i) else { return };
         if run.killing {
             return;
         }
         let incarnation = run.incarnation;
-        let runs_server = !Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default()).ignores_sigterm;
+        let runs_server = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default()).is_server();
         let listening = probe::listening(c, runs_server);
-        let files = run.process.as_ref().map(|p| p.files.clone()).unwrap_or_default();
-        let result =
-            probe::run(spec, &probe::Target { files: &files, env: &run.env, listening: &listening, pod_ip: &pod_ip, container: c });
+        let files = files.or_else(|| run.process.as_ref().map(|p| p.files().clone())).unwrap_or_default();
+        let target = probe::Target { files: &files, env: &run.env, listening: &listening, pod_ip: &pod_ip, container: c, now };
+        let result = probe::run(spec, &target);
         let count = run.probes.entry(kind).or_default();
         match &result {
             Ok(()) => {
@@ -299,19 +307,52 @@ impl Kubelet {
         let Some(pod) = object.as_pod() else { return };
         let Some(c) = slots::spec(pod, i) else { return };
         container_event(ctx.api, object, i, "Killing", message, false);
-        let program = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default());
         let probe_grace = c.liveness_probe.as_ref().and_then(|p| p.termination_grace_period_seconds);
         let grace = probe_grace.or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds)).unwrap_or(30).max(0) as u64;
-        let (after, exit_code) = if program.ignores_sigterm {
-            (SimDuration::from_secs(grace), 137)
-        } else {
-            (SimDuration(ctx.rng.range_inclusive(100, 600).min(grace * 1000)), exit_on_sigterm(c))
-        };
+        let (after, exit_code) = self.sigterm(ctx, key, object, i, SimDuration::from_secs(grace));
         let now = ctx.now();
         let Some(run) = self.run_mut(key, i) else { return };
         run.killing = true;
         let incarnation = run.incarnation;
         self.timer(key, now.plus(after), Timer::Stopped { container: i, incarnation, exit_code });
+    }
+
+    /// Sends SIGTERM to container `i`: when will it have stopped, and with what exit code. A
+    /// process without a handler (a shell or `sleep` as PID 1) lives out the grace period and
+    /// is killed (137); a server exits promptly; a shell's `trap` runs (at once, or when its
+    /// foreground `sleep` ends) and the process exits as the trap says.
+    pub(super) fn sigterm(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: &ObjectKey,
+        object: &Object,
+        i: usize,
+        grace: SimDuration,
+    ) -> (SimDuration, i32) {
+        let Some(pod) = object.as_pod() else { return (grace, 137) };
+        let Some(c) = slots::spec(pod, i) else { return (grace, 137) };
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let now = ctx.now();
+        let Some(run) = self.run_mut(key, i) else { return (grace, 137) };
+        let incarnation = run.incarnation;
+        let Some(process) = run.process.as_mut() else { return (SimDuration::ZERO, 137) };
+        let on_term = process.terminate(now);
+        let printed = process.take_output();
+        let outcome = match on_term {
+            OnTerm::Ignored | OnTerm::Deferred => (grace, 137),
+            OnTerm::Default => (SimDuration(ctx.rng.range_inclusive(100, 600)).min(grace), exit_on_sigterm(c)),
+            OnTerm::Handled(Run::Exited(code)) => (SimDuration(1).min(grace), code),
+            OnTerm::Handled(Run::Sleep(d)) => {
+                // The trap returned and the script went on to sleep.
+                self.timer(key, now.plus(d), Timer::Wake { container: i, incarnation });
+                (grace, 137)
+            }
+            OnTerm::Handled(Run::Forever) => (grace, 137),
+        };
+        for line in printed {
+            ctx.api.append_log(&uid, &c.name, line);
+        }
+        outcome
     }
 
     /// The container's process ended with `code`: record it, then restart as the policy says.

@@ -12,6 +12,7 @@ mod images;
 mod ipam;
 pub mod probe;
 pub mod process;
+pub mod sh;
 mod slots;
 mod steps;
 mod volumes;
@@ -187,12 +188,6 @@ fn container_event(api: &mut ApiServer, pod: &Object, k: usize, reason: &str, me
     let node = node_of(p);
     let field_path = slots::field_path(p, k);
     api.record(NewEvent { warning, host: Some(&node), field_path: Some(field_path), ..NewEvent::normal("kubelet", pod, reason, message) });
-}
-
-/// A shell or `sleep` running as PID 1 has no SIGTERM handler, so it lives out the grace
-/// period; servers such as nginx exit promptly.
-fn ignores_sigterm(c: &k8s_openapi::api::core::v1::Container) -> bool {
-    process::Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default()).ignores_sigterm
 }
 
 /// The node's allocatable CPU (millicores) and memory: a `resourceFieldRef` to a limit that is

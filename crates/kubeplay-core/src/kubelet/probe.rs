@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::{Container, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::process;
-use crate::time::SimDuration;
+use super::sh;
+use crate::time::{SimDuration, SimTime};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -59,20 +59,25 @@ impl Params {
 
 /// What the container looks like from the prober: its files, the ports it listens on, its IP.
 pub struct Target<'a> {
-    pub files: &'a process::Files,
+    pub files: &'a std::rc::Rc<sh::Files>,
     pub env: &'a super::env::Env,
     pub listening: &'a BTreeSet<i32>,
     pub pod_ip: &'a str,
     pub container: &'a Container,
+    pub now: SimTime,
 }
 
 /// Runs one probe: `Ok(())` on success, `Err(message)` with the kubelet's wording.
 pub fn run(p: &Probe, target: &Target<'_>) -> Result<(), String> {
     if let Some(exec) = &p.exec {
         let command = exec.command.as_deref().unwrap_or_default();
-        let result = process::exec(command, target.files, target.env);
+        let result = sh::exec(command, target.files.clone(), target.env, target.now);
         let output = result.output.trim_end();
-        return if result.code == 0 {
+        // The runtime stops an exec probe at timeoutSeconds (ExecProbeTimeout, GA).
+        let timeout = SimDuration::from_secs(p.timeout_seconds.unwrap_or(1).max(1) as u64);
+        return if result.endless || result.took > timeout {
+            Err(format!("command {} timed out", go_quote(&command.join(" "))))
+        } else if result.code == 0 {
             Ok(())
         } else if output.is_empty() {
             Err(format!("command {} exited with {}", quoted(command), result.code))
@@ -115,6 +120,11 @@ fn port_number(port: &IntOrString, c: &Container) -> i32 {
             c.ports.iter().flatten().find(|p| p.name.as_deref() == Some(name.as_str())).map_or(0, |p| p.container_port)
         }
     }
+}
+
+/// Go's `%q`.
+fn go_quote(text: &str) -> String {
+    format!("{text:?}")
 }
 
 /// `[cat /tmp/healthy]`, as Go prints a string slice.
@@ -160,7 +170,7 @@ mod tests {
 
     #[test]
     fn each_mechanism_fails_with_the_kubelets_message() {
-        let files = process::Files::new();
+        let files = std::rc::Rc::new(sh::Files::new());
         let env = super::super::env::Env::new();
         let c = Container {
             name: "app".into(),
@@ -169,9 +179,15 @@ mod tests {
             ..Default::default()
         };
         let ports = listening(&c, true);
-        let target = Target { files: &files, env: &env, listening: &ports, pod_ip: "10.244.1.5", container: &c };
+        let target = Target { files: &files, env: &env, listening: &ports, pod_ip: "10.244.1.5", container: &c, now: SimTime::ZERO };
         let exec = Probe { exec: Some(ExecAction { command: Some(vec!["cat".into(), "/tmp/healthy".into()]) }), ..Default::default() };
         assert_eq!(run(&exec, &target), Err("cat: can't open '/tmp/healthy': No such file or directory".into()));
+        let slow = Probe {
+            exec: Some(ExecAction { command: Some(vec!["sh".into(), "-c".into(), "sleep 5".into()]) }),
+            timeout_seconds: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(run(&slow, &target), Err("command \"sh -c sleep 5\" timed out".into()));
         let http = |port: IntOrString| Probe {
             http_get: Some(HTTPGetAction { path: Some("/healthz".into()), port, ..Default::default() }),
             ..Default::default()

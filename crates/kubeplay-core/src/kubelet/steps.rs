@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::images::{self, image_size};
-use super::{container_event, containers, env, ignores_sigterm, node_allocatable, node_of, slots, volumes, Kubelet, Step, Work};
+use super::{container_event, containers, env, node_allocatable, node_of, slots, volumes, Kubelet, Step, Work};
 use crate::api::image::qualified_image;
 use crate::api::pod_util;
 use crate::api::{Object, ObjectKey};
@@ -335,18 +335,18 @@ impl Kubelet {
             self.stopped(ctx, pod, key);
             return;
         }
-        let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(30).max(0) as u64;
-        let mut stop_ms = 0;
+        let grace = SimDuration::from_secs(pod.metadata.deletion_grace_period_seconds.unwrap_or(30).max(0) as u64);
+        let mut stop = SimDuration::ZERO;
         for k in 0..slots::len(pod) {
             let Some(c) = slots::spec(pod, k) else { continue };
             let running = slots::status(pod, k).is_some_and(|x| x.state.as_ref().is_some_and(|s| s.running.is_some()));
             if running {
                 container_event(ctx.api, object, k, "Killing", format!("Stopping container {}", c.name), false);
             }
-            let ms = if ignores_sigterm(c) { grace * 1000 } else { ctx.rng.range_inclusive(100, 600).min(grace * 1000) };
-            stop_ms = stop_ms.max(ms);
+            let (after, _) = self.sigterm(ctx, key, object, k, grace);
+            stop = stop.max(after);
         }
-        self.set(key, Step::Stopped, SimDuration(stop_ms.max(1)), ctx.now());
+        self.set(key, Step::Stopped, stop.max(SimDuration(1)), ctx.now());
     }
 
     /// Every container has stopped: the kubelet deletes the Pod for good (grace period 0).
