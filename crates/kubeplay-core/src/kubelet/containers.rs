@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStateTerminated, ContainerStateWaiting, Pod};
 
+use super::hooks;
 use super::probe::{self, Kind, Params};
 use super::process::{Process, Program, Run};
 use super::sh::OnTerm;
@@ -138,7 +139,16 @@ impl Kubelet {
         let program = Program::of(&expand(c.command.as_ref()), &expand(c.args.as_ref()));
         let restarted = run.process.is_some() || run.incarnation > 0;
         run.stop();
-        run.process = Some(Process::start(&program, run.env.clone(), run.files.clone()));
+        let mut process = Process::start(&program, run.env.clone(), run.files.clone());
+        // The postStart hook runs as the container starts; what it writes stays.
+        let listening = probe::listening(c, program.is_server());
+        let target = hooks::Target { spec: c, files: run.files.clone(), env: &run.env, listening: &listening };
+        let post_start = hooks::post_start(&target, now);
+        let post_start_failed = post_start.as_ref().is_some_and(|o| o.failed);
+        if let Some(outcome) = post_start {
+            process.set_files(outcome.files);
+        }
+        run.process = Some(process);
         run.started_at = now;
         run.startup_done = c.startup_probe.is_none();
         run.probes.clear();
@@ -165,6 +175,12 @@ impl Kubelet {
             }
         }
         self.advance_process(ctx, key, i);
+        if post_start_failed {
+            if let Some(object) = ctx.api.get_rc(key) {
+                container_event(ctx.api, &object, i, "FailedPostStartHook", "PostStartHook failed".into(), true);
+                self.kill(ctx, key, &object, i, "FailedPostStartHook".into());
+            }
+        }
     }
 
     /// Runs the process until it sleeps, runs on, or exits; what it printed goes to its log.
@@ -336,7 +352,17 @@ impl Kubelet {
         let Some(run) = self.run_mut(key, i) else { return (grace, 137) };
         let incarnation = run.incarnation;
         let Some(process) = run.process.as_mut() else { return (SimDuration::ZERO, 137) };
-        let on_term = process.terminate(now);
+        // The preStop hook runs first and takes its time out of the grace period.
+        let listening = probe::listening(c, !matches!(process, Process::Shell(_)));
+        let target = hooks::Target { spec: c, files: process.files().clone(), env: &run.env, listening: &listening };
+        let pre_stop = hooks::pre_stop(&target, now);
+        let hook_took = pre_stop.as_ref().map_or(SimDuration::ZERO, |o| o.took.min(grace));
+        let pre_stop_failed = pre_stop.as_ref().is_some_and(|o| o.failed && o.took < grace);
+        if let Some(outcome) = pre_stop {
+            process.set_files(outcome.files);
+        }
+        let grace = SimDuration(grace.0 - hook_took.0);
+        let on_term = process.terminate(now.plus(hook_took));
         let printed = process.take_output();
         let outcome = match on_term {
             OnTerm::Ignored | OnTerm::Deferred => (grace, 137),
@@ -352,7 +378,10 @@ impl Kubelet {
         for line in printed {
             ctx.api.append_log(&uid, &c.name, line);
         }
-        outcome
+        if pre_stop_failed {
+            container_event(ctx.api, object, i, "FailedPreStopHook", "PreStopHook failed".into(), true);
+        }
+        (SimDuration(hook_took.0.saturating_add(outcome.0 .0)), outcome.1)
     }
 
     /// The container's process ended with `code`: record it, then restart as the policy says.

@@ -8,6 +8,7 @@
 
 mod containers;
 mod env;
+mod hooks;
 mod images;
 mod ipam;
 pub mod probe;

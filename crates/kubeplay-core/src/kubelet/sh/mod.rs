@@ -137,6 +137,8 @@ pub struct Shell {
     random: u64,
     /// The status of the last `$(…)` of the command being expanded.
     substituted: Option<i32>,
+    /// Programs this shell has told to stop.
+    stopped: std::collections::BTreeSet<String>,
     /// Everything written to the terminal, as written (for `exec`).
     raw: Option<String>,
     /// `set -e`: a failing command outside a condition ends the script.
@@ -172,6 +174,7 @@ impl Shell {
             errexit: false,
             substituted: None,
             raw: None,
+            stopped: Default::default(),
         }
     }
 
@@ -562,7 +565,7 @@ impl Shell {
         let stdin = match input {
             Some(Ok(text)) => Some(text),
             Some(Err(path)) => {
-                self.write(2, &format!("sh: can't open {path}: no such file\n"));
+                self.write(2, &format!("sh: can't open '{path}': No such file or directory\n"));
                 return Flow::Status(1);
             }
             None => stdin,
@@ -673,6 +676,24 @@ impl Shell {
                 other => other,
             },
             "tail" if args.iter().any(|a| matches!(a.as_str(), "-f" | "-F" | "--follow")) => Flow::Forever,
+            // Signalling the container's programs: kubeplay keeps no process table, only which
+            // programs this shell has stopped (`nginx -s quit`, then `while killall -0 nginx`).
+            "nginx" if args.iter().any(|a| a == "-s") => {
+                if args.iter().any(|a| a == "quit" || a == "stop") {
+                    self.stopped.insert("nginx".into());
+                }
+                Flow::Status(0)
+            }
+            "killall" | "pkill" | "pidof" | "pgrep" => {
+                let probe_only = name == "pidof" || name == "pgrep" || args.iter().any(|a| a == "-0");
+                let targets: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+                if probe_only {
+                    Flow::Status(i32::from(targets.iter().any(|t| self.stopped.contains(t.as_str()))))
+                } else {
+                    self.stopped.extend(targets.into_iter().cloned());
+                    Flow::Status(0)
+                }
+            }
             _ if utils::is_server(&name, args) => Flow::Forever,
             _ => {
                 let mut out = utils::Out::default();
@@ -748,6 +769,20 @@ impl Shell {
         }
         if has_field || !current.is_empty() {
             fields.push(current);
+        }
+        let globbing = word.0.iter().any(|p| matches!(p, Part::Lit { text, quoted: false } if text.contains(['*', '?'])));
+        if globbing {
+            fields = fields
+                .into_iter()
+                .flat_map(|f| {
+                    let found = utils::glob(&self.files, &f);
+                    if found.is_empty() {
+                        vec![f]
+                    } else {
+                        found
+                    }
+                })
+                .collect();
         }
         fields
     }

@@ -78,8 +78,13 @@ fn files_and_redirection() {
     assert_eq!(output, vec!["one", "two", "f", "missing"]);
     assert_eq!(out("{ echo a; echo b; } > /x; wc -l < /x"), "2");
     assert_eq!(out("echo err >&2"), "err", "stderr reaches the log too");
-    assert_eq!(out("[ -d /tmp ] || echo no-tmp; mkdir /tmp; [ -d /tmp ] && echo tmp"), "no-tmp\ntmp");
+    assert_eq!(out("[ -d /work ] || echo no-work; mkdir /work; [ -d /work ] && echo work; mkdir /tmp"), "no-work\nwork\nmkdir: can't create directory '/tmp': File exists");
     assert_eq!(out("echo x > /proc/1/fd/1"), "x", "a preStop hook writing to PID 1's stdout");
+    assert_eq!(
+        out("touch /etc/b /etc/a.conf /etc/c.conf; echo /etc/*.conf; echo '/etc/*'; echo /nope/*"),
+        "/etc/a.conf /etc/c.conf\n/etc/*\n/nope/*"
+    );
+    assert_eq!(out("rm /tmp/x 2>/dev/null; ls /tmp; ls / | head -3"), "bin\ndev\netc", "standard directories exist, empty");
 }
 
 #[test]
@@ -92,6 +97,8 @@ fn servers_busy_loops_and_background_jobs() {
     assert_eq!(sh("sleep 10 & wait").run(SimTime::ZERO), Run::Sleep(SimDuration::from_secs(10)));
     assert_eq!(sh("nginx & wait").run(SimTime::ZERO), Run::Forever);
     assert_eq!(finish("sleep 1.5").2, 1500);
+    // kubernetes.io's lifecycle-events preStop hook ends once nginx has quit.
+    assert_eq!(finish("nginx -s quit; while killall -0 nginx; do sleep 1; done").0, 0);
     assert_eq!(finish("sleep").0, 1);
 }
 
