@@ -42,6 +42,9 @@ pub enum Step {
     Pull(usize),
     /// Container `i`'s image finished pulling after `ms`.
     Pulled(usize, u64),
+    /// The pod worker's next sync after container `i`'s image failed to pull: the image is
+    /// in back-off.
+    PullBackOff(usize),
     /// Create and start container `i`.
     Start(usize),
     /// All containers have stopped after a deletion; the Pod object goes.
@@ -61,11 +64,22 @@ struct PodWorker {
     containers: BTreeMap<usize, containers::ContainerRun>,
     timers: BTreeSet<(SimTime, u64, containers::Timer)>,
     next_timer: u64,
+    /// Failed pulls per container: how many, the last one's time and error.
+    pull_failures: BTreeMap<usize, (u32, SimTime, String)>,
 }
 
 impl PodWorker {
     fn new(uid: String, step: Step, due: SimTime) -> PodWorker {
-        PodWorker { uid, step, due, terminating: false, containers: BTreeMap::new(), timers: BTreeSet::new(), next_timer: 0 }
+        PodWorker {
+            uid,
+            step,
+            due,
+            terminating: false,
+            containers: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            next_timer: 0,
+            pull_failures: BTreeMap::new(),
+        }
     }
 
     /// When this Pod next needs the kubelet.
@@ -147,6 +161,7 @@ impl Component for Kubelet {
                 Step::SandboxReady => self.sandbox_ready(ctx, pod, &work),
                 Step::Pull(i) => self.pull(ctx, &object, pod, &work, i),
                 Step::Pulled(i, ms) => self.pulled(ctx, &object, pod, &work, i, ms),
+                Step::PullBackOff(i) => self.pull_back_off(ctx, &object, pod, &work, i),
                 Step::Start(i) => self.start(ctx, &object, pod, &work, i),
             }
         }

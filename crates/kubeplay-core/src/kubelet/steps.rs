@@ -154,6 +154,13 @@ impl Kubelet {
         let node = node_of(pod);
         let present = self.images.get(&node).is_some_and(|imgs| imgs.contains(&qualified_image(&image)));
         let policy = c.image_pull_policy.as_deref().unwrap_or("IfNotPresent");
+        if policy == "Never" && !present {
+            let message = format!("Container image {image:?} is not present with pull policy of Never");
+            container_event(ctx.api, object, i, "ErrImageNeverPull", message.clone(), true);
+            container_event(ctx.api, object, i, "Failed", "Error: ErrImageNeverPull".into(), true);
+            self.set_waiting(ctx, pod, i, "ErrImageNeverPull", message);
+            return;
+        }
         if present && policy != "Always" {
             container_event(ctx.api, object, i, "Pulled", format!("Container image {image:?} already present on machine"), false);
             let delay = SimDuration(ctx.rng.range_inclusive(20, 80));
@@ -168,6 +175,13 @@ impl Kubelet {
     pub(super) fn pulled(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize, ms: u64) {
         let Some(c) = slots::spec(pod, i) else { return };
         let image = c.image.clone().unwrap_or_default();
+        if let Some(error) = images::pull_error(&image) {
+            self.pull_failed(ctx, object, pod, work, i, error);
+            return;
+        }
+        if let Some(w) = self.workers.get_mut(work.key) {
+            w.pull_failures.remove(&i);
+        }
         let took = SimDuration(ms).go_string();
         let size = image_size(&image);
         let message = format!("Successfully pulled image {image:?} in {took} ({took} including waiting). Image size: {size} bytes.");
@@ -175,6 +189,48 @@ impl Kubelet {
         self.images.entry(node_of(pod)).or_default().insert(qualified_image(&image));
         let delay = SimDuration(ctx.rng.range_inclusive(30, 120));
         self.next(ctx, work, Step::Start(i), delay);
+    }
+
+    /// The pull failed: the container waits as ErrImagePull until the pod worker's next sync
+    /// (10–15 s later, `backOffPeriod` with jitter), which finds the image in back-off.
+    fn pull_failed(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize, error: String) {
+        let image = slots::spec(pod, i).and_then(|c| c.image.clone()).unwrap_or_default();
+        container_event(ctx.api, object, i, "Failed", format!("Failed to pull image {image:?}: {error}"), true);
+        container_event(ctx.api, object, i, "Failed", "Error: ErrImagePull".into(), true);
+        self.set_waiting(ctx, pod, i, "ErrImagePull", error.clone());
+        let now = ctx.now();
+        if let Some(w) = self.workers.get_mut(work.key) {
+            let failures = w.pull_failures.get(&i).map_or(0, |f| f.0) + 1;
+            w.pull_failures.insert(i, (failures, now, error));
+        }
+        let resync = SimDuration(ctx.rng.range_inclusive(10_000, 15_000));
+        self.next(ctx, work, Step::PullBackOff(i), resync);
+    }
+
+    /// The image is in back-off: the container waits as ImagePullBackOff; the next pull is
+    /// due when the back-off (20 s after the first failure, doubling, at most 300 s) is over.
+    pub(super) fn pull_back_off(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {
+        let image = slots::spec(pod, i).and_then(|c| c.image.clone()).unwrap_or_default();
+        let Some((failures, at, error)) = self.workers.get(work.key).and_then(|w| w.pull_failures.get(&i)).cloned() else { return };
+        container_event(ctx.api, object, i, "BackOff", format!("Back-off pulling image {image:?}"), false);
+        container_event(ctx.api, object, i, "Failed", "Error: ImagePullBackOff".into(), true);
+        self.set_waiting(ctx, pod, i, "ImagePullBackOff", format!("Back-off pulling image {image:?}: ErrImagePull: {error}"));
+        let backoff = SimDuration((10_000u64 << failures.min(5)).min(300_000));
+        let now = ctx.now();
+        let due = at.plus(backoff).max(now.plus(SimDuration::from_secs(1)));
+        self.next(ctx, work, Step::Pull(i), due.since(now));
+    }
+
+    /// Container `i` waits with this reason and message.
+    fn set_waiting(&mut self, ctx: &mut Ctx<'_>, pod: &Pod, i: usize, reason: &str, message: String) {
+        let mut pod = pod.clone();
+        if let Some(cs) = slots::status_mut(&mut pod, i) {
+            cs.state = Some(ContainerState {
+                waiting: Some(ContainerStateWaiting { reason: Some(reason.into()), message: Some(message) }),
+                ..Default::default()
+            });
+        }
+        ctx.api.update(Object::from(pod));
     }
 
     pub(super) fn start(&mut self, ctx: &mut Ctx<'_>, object: &Object, pod: &Pod, work: &Work<'_>, i: usize) {

@@ -78,7 +78,10 @@ fn files_and_redirection() {
     assert_eq!(output, vec!["one", "two", "f", "missing"]);
     assert_eq!(out("{ echo a; echo b; } > /x; wc -l < /x"), "2");
     assert_eq!(out("echo err >&2"), "err", "stderr reaches the log too");
-    assert_eq!(out("[ -d /work ] || echo no-work; mkdir /work; [ -d /work ] && echo work; mkdir /tmp"), "no-work\nwork\nmkdir: can't create directory '/tmp': File exists");
+    assert_eq!(
+        out("[ -d /work ] || echo no-work; mkdir /work; [ -d /work ] && echo work; mkdir /tmp"),
+        "no-work\nwork\nmkdir: can't create directory '/tmp': File exists"
+    );
     assert_eq!(out("echo x > /proc/1/fd/1"), "x", "a preStop hook writing to PID 1's stdout");
     assert_eq!(
         out("touch /etc/b /etc/a.conf /etc/c.conf; echo /etc/*.conf; echo '/etc/*'; echo /nope/*"),
