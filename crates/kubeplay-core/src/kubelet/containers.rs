@@ -4,13 +4,14 @@
 //! back-off (the first restart at once, then 10 s doubling to 300 s; reset after 10 minutes
 //! of running), showing `CrashLoopBackOff` while it waits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStateTerminated, ContainerStateWaiting, Pod};
 
 use super::hooks;
 use super::probe::{self, Kind, Params};
 use super::process::{Process, Program, Run};
+use super::server::Server;
 use super::sh::OnTerm;
 use super::{container_event, slots, Kubelet, Step};
 use crate::api::pod_util;
@@ -74,6 +75,20 @@ pub struct ContainerRun {
     probes: BTreeMap<Kind, ProbeCount>,
     /// The last back-off delay and when the container last exited.
     backoff: Option<(SimDuration, SimTime)>,
+    /// What its image's server does (None for a script or utility).
+    server: Option<std::rc::Rc<Server>>,
+}
+
+impl ContainerRun {
+    /// The ports the container answers on now: a server's once it has started up; a script
+    /// that runs a server (`exec nginx`, `python -m http.server`) its declared ports.
+    fn listening(&self, c: &Container, now: SimTime) -> BTreeSet<i32> {
+        match (&self.server, &self.process) {
+            (Some(server), _) => server.listening(now.since(self.started_at)),
+            (None, Some(Process::Shell(shell))) if shell.serving() => c.ports.iter().flatten().map(|p| p.container_port).collect(),
+            _ => BTreeSet::new(),
+        }
+    }
 }
 
 impl ContainerRun {
@@ -139,17 +154,28 @@ impl Kubelet {
         let program = Program::of(&expand(c.command.as_ref()), &expand(c.args.as_ref()));
         let restarted = run.process.is_some() || run.incarnation > 0;
         run.stop();
-        let mut process = Process::start(&program, run.env.clone(), run.files.clone());
+        let server = program.is_server().then(|| std::rc::Rc::new(Server::of(pod, c)));
+        // The image's own files, with the volumes mounted over them.
+        let files = match &server {
+            Some(s) if !s.files.is_empty() => {
+                let mut files = s.files.clone();
+                files.extend(run.files.iter().map(|(k, v)| (k.clone(), v.clone())));
+                std::rc::Rc::new(files)
+            }
+            _ => run.files.clone(),
+        };
+        let mut process = Process::start(&program, run.env.clone(), files.clone());
+        run.server = server.clone();
+        run.started_at = now;
         // The postStart hook runs as the container starts; what it writes stays.
-        let listening = probe::listening(c, program.is_server());
-        let target = hooks::Target { spec: c, files: run.files.clone(), env: &run.env, listening: &listening };
+        let listening = run.listening(c, now);
+        let target = hooks::Target { spec: c, files, env: &run.env, listening: &listening };
         let post_start = hooks::post_start(&target, now);
         let post_start_failed = post_start.as_ref().is_some_and(|o| o.failed);
         if let Some(outcome) = post_start {
             process.set_files(outcome.files);
         }
         run.process = Some(process);
-        run.started_at = now;
         run.startup_done = c.startup_probe.is_none();
         run.probes.clear();
         let incarnation = run.incarnation;
@@ -164,9 +190,19 @@ impl Kubelet {
             .and_then(|r| r.limits.as_ref())
             .and_then(|l| l.get("memory"))
             .and_then(|q| crate::api::quantity::bytes(&q.0));
-        if limit.is_some_and(|limit| program.memory > limit) {
+        let memory = program.memory.max(server.as_ref().map_or(0, |s| s.memory));
+        if limit.is_some_and(|limit| memory > limit) {
             let after = crate::time::SimDuration(ctx.rng.range_inclusive(200, 800));
             self.timer(key, now.plus(after), Timer::OomKilled { container: i, incarnation });
+        }
+        if let Some(server) = &server {
+            for line in &server.log {
+                ctx.api.append_log(&uid, &c.name, line.clone());
+            }
+            // A server that exits by itself (`kubeplay.dev/exit-after`).
+            if let Some((after, exit_code)) = server.exit_after {
+                self.timer(key, now.plus(after), Timer::Stopped { container: i, incarnation, exit_code });
+            }
         }
         for kind in [Kind::Startup, Kind::Liveness, Kind::Readiness] {
             let gated = kind != Kind::Startup && c.startup_probe.is_some();
@@ -248,10 +284,19 @@ impl Kubelet {
             return;
         }
         let incarnation = run.incarnation;
-        let runs_server = Program::of(c.command.as_deref().unwrap_or_default(), c.args.as_deref().unwrap_or_default()).is_server();
-        let listening = probe::listening(c, runs_server);
+        let listening = run.listening(c, now);
         let files = files.or_else(|| run.process.as_ref().map(|p| p.files().clone())).unwrap_or_default();
-        let target = probe::Target { files: &files, env: &run.env, listening: &listening, pod_ip: &pod_ip, container: c, now };
+        let server = run.server.clone();
+        let since = now.since(run.started_at);
+        let target = probe::Target {
+            files: &files,
+            env: &run.env,
+            listening: &listening,
+            pod_ip: &pod_ip,
+            container: c,
+            now,
+            http_status: &|path: &str| server.as_ref().map_or(200, |s| s.status(path, since)),
+        };
         let result = probe::run(spec, &target);
         let count = run.probes.entry(kind).or_default();
         match &result {
@@ -351,9 +396,9 @@ impl Kubelet {
         let now = ctx.now();
         let Some(run) = self.run_mut(key, i) else { return (grace, 137) };
         let incarnation = run.incarnation;
-        let Some(process) = run.process.as_mut() else { return (SimDuration::ZERO, 137) };
         // The preStop hook runs first and takes its time out of the grace period.
-        let listening = probe::listening(c, !matches!(process, Process::Shell(_)));
+        let listening = run.listening(c, now);
+        let Some(process) = run.process.as_mut() else { return (SimDuration::ZERO, 137) };
         let target = hooks::Target { spec: c, files: process.files().clone(), env: &run.env, listening: &listening };
         let pre_stop = hooks::pre_stop(&target, now);
         let hook_took = pre_stop.as_ref().map_or(SimDuration::ZERO, |o| o.took.min(grace));
@@ -366,7 +411,10 @@ impl Kubelet {
         let printed = process.take_output();
         let outcome = match on_term {
             OnTerm::Ignored | OnTerm::Deferred => (grace, 137),
-            OnTerm::Default => (SimDuration(ctx.rng.range_inclusive(100, 600)).min(grace), exit_on_sigterm(c)),
+            OnTerm::Default => {
+                let code = run.server.as_ref().map_or_else(|| exit_on_sigterm(c), |s| s.sigterm_exit);
+                (SimDuration(ctx.rng.range_inclusive(100, 600)).min(grace), code)
+            }
             OnTerm::Handled(Run::Exited(code)) => (SimDuration(1).min(grace), code),
             OnTerm::Handled(Run::Sleep(d)) => {
                 // The trap returned and the script went on to sleep.

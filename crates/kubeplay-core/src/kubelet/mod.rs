@@ -13,6 +13,7 @@ mod images;
 mod ipam;
 pub mod probe;
 pub mod process;
+mod server;
 pub mod sh;
 mod slots;
 mod steps;

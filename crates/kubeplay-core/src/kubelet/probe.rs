@@ -65,6 +65,8 @@ pub struct Target<'a> {
     pub pod_ip: &'a str,
     pub container: &'a Container,
     pub now: SimTime,
+    /// The HTTP status the container's server answers for a path.
+    pub http_status: &'a dyn Fn(&str) -> u16,
 }
 
 /// Runs one probe: `Ok(())` on success, `Err(message)` with the kubelet's wording.
@@ -92,7 +94,11 @@ pub fn run(p: &Probe, target: &Target<'_>) -> Result<(), String> {
         let host = http.host.as_deref().filter(|h| !h.is_empty()).unwrap_or(target.pod_ip);
         let url = format!("{scheme}://{host}:{port}{path}");
         return if target.listening.contains(&port) {
-            Ok(()) // A server we know nothing more about answers 200.
+            // The prober counts 200–399 as success.
+            match (target.http_status)(path) {
+                code if (200..400).contains(&code) => Ok(()),
+                code => Err(format!("HTTP probe failed with statuscode: {code}")),
+            }
         } else {
             Err(format!("Get \"{url}\": dial tcp {host}:{port}: connect: connection refused"))
         };
@@ -132,28 +138,6 @@ fn quoted(command: &[String]) -> String {
     format!("[{}]", command.join(" "))
 }
 
-/// The ports a running container listens on: its declared containerPorts, plus the port a
-/// well-known server image listens on by default. Scripts listen on nothing.
-pub fn listening(c: &Container, runs_server: bool) -> BTreeSet<i32> {
-    let mut ports: BTreeSet<i32> = BTreeSet::new();
-    if !runs_server {
-        return ports;
-    }
-    ports.extend(c.ports.iter().flatten().map(|p| p.container_port));
-    let image = c.image.as_deref().unwrap_or("");
-    let repo = image.rsplit('/').next().unwrap_or(image).split([':', '@']).next().unwrap_or("");
-    let default = match repo {
-        "nginx" | "httpd" | "caddy" => Some(80),
-        "redis" => Some(6379),
-        "postgres" => Some(5432),
-        "mysql" | "mariadb" => Some(3306),
-        "mongo" => Some(27017),
-        _ => None,
-    };
-    ports.extend(default);
-    ports
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,8 +162,17 @@ mod tests {
             ports: Some(vec![ContainerPort { container_port: 8080, name: Some("http".into()), ..Default::default() }]),
             ..Default::default()
         };
-        let ports = listening(&c, true);
-        let target = Target { files: &files, env: &env, listening: &ports, pod_ip: "10.244.1.5", container: &c, now: SimTime::ZERO };
+        let ports: BTreeSet<i32> = [8080].into();
+        let status = |path: &str| if path == "/healthz" { 200 } else { 404 };
+        let target = Target {
+            files: &files,
+            env: &env,
+            listening: &ports,
+            pod_ip: "10.244.1.5",
+            container: &c,
+            now: SimTime::ZERO,
+            http_status: &status,
+        };
         let exec = Probe { exec: Some(ExecAction { command: Some(vec!["cat".into(), "/tmp/healthy".into()]) }), ..Default::default() };
         assert_eq!(run(&exec, &target), Err("cat: can't open '/tmp/healthy': No such file or directory".into()));
         let slow = Probe {
@@ -199,7 +192,10 @@ mod tests {
         );
         let tcp = Probe { tcp_socket: Some(TCPSocketAction { port: IntOrString::Int(3306), host: None }), ..Default::default() };
         assert_eq!(run(&tcp, &target), Err("dial tcp 10.244.1.5:3306: connect: connection refused".into()));
-        assert!(listening(&Container { image: Some("nginx:1.27".into()), ..Default::default() }, true).contains(&80));
-        assert!(listening(&c, false).is_empty(), "a script listens on nothing");
+        let missing = Probe {
+            http_get: Some(HTTPGetAction { path: Some("/_status/healthz".into()), port: IntOrString::Int(8080), ..Default::default() }),
+            ..Default::default()
+        };
+        assert_eq!(run(&missing, &target), Err("HTTP probe failed with statuscode: 404".into()));
     }
 }

@@ -89,8 +89,10 @@ enum Blocked {
     Sleep,
     /// In the `wait` builtin (signals interrupt it).
     Wait,
-    /// In something that never returns: a server, `tail -f`.
+    /// In something that never returns: `tail -f`, a busy loop.
     Forever,
+    /// Running a server in the foreground (`nginx -g 'daemon off;'`).
+    Serving,
     /// Replaced by a program with `exec`.
     Replaced,
     Exited(i32),
@@ -189,7 +191,7 @@ impl Shell {
                     return run;
                 }
             }
-            Some(b @ (Blocked::Forever | Blocked::Replaced)) => {
+            Some(b @ (Blocked::Forever | Blocked::Serving | Blocked::Replaced)) => {
                 self.blocked = Some(b);
                 return Run::Forever;
             }
@@ -209,6 +211,11 @@ impl Shell {
         run
     }
 
+    /// Whether a server runs in the foreground (its container answers on its ports).
+    pub fn serving(&self) -> bool {
+        matches!(self.blocked, Some(Blocked::Serving | Blocked::Replaced))
+    }
+
     /// SIGTERM arrives.
     pub fn terminate(&mut self, now: SimTime) -> OnTerm {
         self.now = now;
@@ -224,7 +231,7 @@ impl Shell {
                 self.pending_term = true;
                 OnTerm::Deferred
             }
-            Some(Blocked::Forever) => OnTerm::Ignored,
+            Some(Blocked::Forever | Blocked::Serving) => OnTerm::Ignored,
             Some(Blocked::Exited(code)) => OnTerm::Handled(Run::Exited(code)),
             Some(Blocked::Wait) | Some(Blocked::Replaced) | None => {
                 // `wait` returns 128+15 once the trap has run.
@@ -417,6 +424,10 @@ impl Shell {
             Flow::Wait => self.wait(),
             Flow::Forever => {
                 self.blocked = Some(Blocked::Forever);
+                Some(Run::Forever)
+            }
+            Flow::Serve => {
+                self.blocked = Some(Blocked::Serving);
                 Some(Run::Forever)
             }
             Flow::Replaced => {
@@ -672,7 +683,7 @@ impl Shell {
             "exec" if args.is_empty() => Flow::Status(0),
             "exec" => match self.command(args, stdin) {
                 Flow::Status(s) => Flow::Exit(s),
-                Flow::Forever => Flow::Replaced,
+                Flow::Serve => Flow::Replaced,
                 other => other,
             },
             "tail" if args.iter().any(|a| matches!(a.as_str(), "-f" | "-F" | "--follow")) => Flow::Forever,
@@ -694,7 +705,7 @@ impl Shell {
                     Flow::Status(0)
                 }
             }
-            _ if utils::is_server(&name, args) => Flow::Forever,
+            _ if utils::is_server(&name, args) => Flow::Serve,
             _ => {
                 let mut out = utils::Out::default();
                 let ctx = utils::Ctx { vars: &self.vars, now: self.now };
@@ -868,7 +879,9 @@ enum Flow {
     Sleep(SimDuration),
     Wait,
     Forever,
-    /// `exec` of a program that runs until stopped.
+    /// A server in the foreground.
+    Serve,
+    /// `exec` of a server: the shell is gone.
     Replaced,
     Exit(i32),
 }

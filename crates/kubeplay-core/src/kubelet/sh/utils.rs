@@ -356,7 +356,10 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
             let targets: Vec<String> =
                 if operands.is_empty() { vec!["/".into()] } else { operands.iter().map(|s| s.to_string()).collect() };
             let mut status = 0;
-            for target in &targets {
+            for (n, target) in targets.iter().enumerate() {
+                if n > 0 && targets.len() > 1 {
+                    out.stdout.push('\n');
+                }
                 if files.contains_key(target) {
                     out.stdout.push_str(&format!("{target}\n"));
                 } else if is_dir(files, target) {

@@ -1,0 +1,311 @@
+//! What an image's server does once its container starts — the ports it listens on and from
+//! when, the HTTP status each path answers over time, when it exits, how much memory it holds,
+//! what it logs and which files its image ships. Read, in this order, from the Pod's
+//! `kubeplay.dev/…` annotations (for behaviour no image explains), the catalogue of
+//! well-known images below, and otherwise: it listens on its declared containerPorts after
+//! about a second and answers 200 everywhere.
+//!
+//! Annotations (on the Pod; `NAME.CONTAINER` applies to one container only):
+//! - `kubeplay.dev/startup: 20s` — time before the server listens;
+//! - `kubeplay.dev/exit-after: 45s`, `kubeplay.dev/exit-code: "1"` — the process exits on its own;
+//! - `kubeplay.dev/memory: 300Mi` — memory it holds (more than its limit: OOMKilled);
+//! - `kubeplay.dev/http: "/healthz 200 after 30s 500; / 200"` — status per path, changing over
+//!   time since the container started (paths not listed answer 200, or the image's default).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{Container, Pod};
+
+use crate::time::SimDuration;
+
+/// One path's answers: a status from the start, and later ones after a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Route {
+    path: String,
+    /// (from time since start, status), ascending.
+    statuses: Vec<(SimDuration, u16)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    ports: BTreeSet<i32>,
+    startup: SimDuration,
+    routes: Vec<Route>,
+    /// The status of a path no route names.
+    fallback: u16,
+    pub exit_after: Option<(SimDuration, i32)>,
+    pub memory: i64,
+    pub log: Vec<String>,
+    pub files: BTreeMap<String, String>,
+    /// How it ends on SIGTERM: 0 for servers that shut down cleanly, else 143.
+    pub sigterm_exit: i32,
+}
+
+fn annotation<'a>(pod: &'a Pod, container: &str, name: &str) -> Option<&'a str> {
+    let annotations = pod.metadata.annotations.as_ref()?;
+    annotations
+        .get(&format!("kubeplay.dev/{name}.{container}"))
+        .or_else(|| annotations.get(&format!("kubeplay.dev/{name}")))
+        .map(String::as_str)
+}
+
+/// `/healthz 200 after 30s 500; / 200`.
+fn parse_routes(text: &str) -> Vec<Route> {
+    let mut routes = Vec::new();
+    for part in text.split(';') {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        let Some((path, rest)) = words.split_first() else { continue };
+        let mut statuses = Vec::new();
+        let mut at = SimDuration::ZERO;
+        let mut i = 0;
+        while i < rest.len() {
+            if rest[i] == "after" {
+                at = rest.get(i + 1).and_then(|d| SimDuration::parse(d)).unwrap_or(at);
+                i += 2;
+                continue;
+            }
+            if let Ok(code) = rest[i].parse::<u16>() {
+                statuses.push((at, code));
+            }
+            i += 1;
+        }
+        if !statuses.is_empty() {
+            routes.push(Route { path: path.to_string(), statuses });
+        }
+    }
+    routes
+}
+
+fn repo_of(image: &str) -> &str {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    last.split(':').next().unwrap_or(last)
+}
+
+/// The nginx image's default pages, as it ships them.
+const NGINX_INDEX: &str = include_str!("image_files/index.html");
+const NGINX_50X: &str = include_str!("image_files/50x.html");
+
+impl Server {
+    /// The server container `c` of `pod` runs.
+    pub fn of(pod: &Pod, c: &Container) -> Server {
+        let image = c.image.as_deref().unwrap_or("");
+        let args: Vec<&str> = c.command.iter().flatten().chain(c.args.iter().flatten()).map(String::as_str).collect();
+        let mut s = Server {
+            ports: c.ports.iter().flatten().map(|p| p.container_port).collect(),
+            startup: SimDuration(1000),
+            routes: Vec::new(),
+            fallback: 200,
+            exit_after: None,
+            memory: 0,
+            log: Vec::new(),
+            files: BTreeMap::new(),
+            sigterm_exit: 143,
+        };
+        let route = |path: &str, statuses: &[(u64, u16)]| Route {
+            path: path.into(),
+            statuses: statuses.iter().map(|(ms, code)| (SimDuration(*ms), *code)).collect(),
+        };
+        match repo_of(image) {
+            "nginx" => {
+                s.ports.insert(80);
+                s.startup = SimDuration(300);
+                s.routes = vec![route("/", &[(0, 200)]), route("/index.html", &[(0, 200)])];
+                s.fallback = 404;
+                s.sigterm_exit = 0;
+                s.log = [
+                    "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
+                    "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/",
+                    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh",
+                    "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf",
+                    "10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf",
+                    "/docker-entrypoint.sh: Sourcing /docker-entrypoint.d/15-local-resolvers.envsh",
+                    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh",
+                    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh",
+                    "/docker-entrypoint.sh: Configuration complete; ready for start up",
+                ]
+                .map(String::from)
+                .to_vec();
+                s.files.insert("/usr/share/nginx/html/index.html".into(), NGINX_INDEX.into());
+                s.files.insert("/usr/share/nginx/html/50x.html".into(), NGINX_50X.into());
+                s.files.insert("/etc/nginx/nginx.conf".into(), "user  nginx;\nworker_processes  auto;\n\nerror_log  /var/log/nginx/error.log notice;\npid        /run/nginx.pid;\n\nevents {\n    worker_connections  1024;\n}\n\nhttp {\n    include       /etc/nginx/mime.types;\n    default_type  application/octet-stream;\n    sendfile        on;\n    keepalive_timeout  65;\n    include /etc/nginx/conf.d/*.conf;\n}\n".into());
+                s.files.insert("/etc/nginx/conf.d/default.conf".into(), "server {\n    listen       80;\n    listen  [::]:80;\n    server_name  localhost;\n\n    location / {\n        root   /usr/share/nginx/html;\n        index  index.html index.htm;\n    }\n\n    error_page   500 502 503 504  /50x.html;\n    location = /50x.html {\n        root   /usr/share/nginx/html;\n    }\n}\n".into());
+            }
+            "httpd" => {
+                s.ports.insert(80);
+                s.startup = SimDuration(400);
+                s.routes = vec![route("/", &[(0, 200)]), route("/index.html", &[(0, 200)])];
+                s.fallback = 404;
+                s.sigterm_exit = 0;
+                s.files.insert("/usr/local/apache2/htdocs/index.html".into(), "<html><body><h1>It works!</h1></body></html>\n".into());
+            }
+            "agnhost" => match args.iter().find(|a| !a.starts_with('-') && !a.starts_with('/')).copied() {
+                // agnhost liveness: /healthz answers 200 for its first 10 seconds, then 500.
+                Some("liveness") => {
+                    s.ports.insert(8080);
+                    s.startup = SimDuration(200);
+                    s.routes = vec![route("/healthz", &[(0, 200), (10_000, 500)])];
+                    s.fallback = 404;
+                }
+                Some("serve-hostname") => {
+                    s.ports.insert(9376);
+                    s.startup = SimDuration(200);
+                }
+                Some("netexec") => {
+                    let port = args.iter().find_map(|a| a.strip_prefix("--http-port=")).and_then(|p| p.parse().ok()).unwrap_or(8080);
+                    s.ports.insert(port);
+                    s.startup = SimDuration(200);
+                }
+                Some("test-webserver") => {
+                    s.ports.insert(80);
+                }
+                _ => {}
+            },
+            "http-echo" => {
+                let port = args.iter().find_map(|a| a.strip_prefix("-listen=:")).and_then(|p| p.parse().ok()).unwrap_or(5678);
+                s.ports.insert(port);
+                s.startup = SimDuration(100);
+            }
+            "hello-app" => {
+                s.ports.insert(8080);
+                s.startup = SimDuration(200);
+            }
+            "podinfo" => {
+                s.ports.insert(9898);
+                s.startup = SimDuration(1500);
+            }
+            "redis" => {
+                s.ports.insert(6379);
+                s.startup = SimDuration(300);
+                s.sigterm_exit = 0;
+            }
+            "postgres" => {
+                s.ports.insert(5432);
+                s.startup = SimDuration(3000);
+                s.sigterm_exit = 0;
+            }
+            "mysql" | "mariadb" => {
+                s.ports.insert(3306);
+                s.startup = SimDuration(15_000);
+                s.sigterm_exit = 0;
+            }
+            "mongo" => {
+                s.ports.insert(27017);
+                s.startup = SimDuration(2000);
+                s.sigterm_exit = 0;
+            }
+            "memcached" => {
+                s.ports.insert(11211);
+                s.startup = SimDuration(100);
+            }
+            "rabbitmq" => {
+                s.ports.insert(5672);
+                s.startup = SimDuration(10_000);
+                s.sigterm_exit = 0;
+            }
+            "caddy" => {
+                s.ports.insert(80);
+                s.sigterm_exit = 0;
+            }
+            "etcd" => {
+                s.ports.extend([2379, 2380]);
+                s.startup = SimDuration(500);
+            }
+            _ => {}
+        }
+        let name = c.name.as_str();
+        if let Some(d) = annotation(pod, name, "startup").and_then(SimDuration::parse) {
+            s.startup = d;
+        }
+        if let Some(d) = annotation(pod, name, "exit-after").and_then(SimDuration::parse) {
+            let code = annotation(pod, name, "exit-code").and_then(|c| c.trim().parse().ok()).unwrap_or(1);
+            s.exit_after = Some((d, code));
+        }
+        if let Some(bytes) = annotation(pod, name, "memory").and_then(crate::api::quantity::bytes) {
+            s.memory = bytes;
+        }
+        if let Some(text) = annotation(pod, name, "http") {
+            let mut routes = parse_routes(text);
+            routes.extend(s.routes.drain(..).filter(|r| !text.split(';').any(|p| p.split_whitespace().next() == Some(r.path.as_str()))));
+            s.routes = routes;
+        }
+        s
+    }
+
+    /// The ports it answers on `since` after it started.
+    pub fn listening(&self, since: SimDuration) -> BTreeSet<i32> {
+        if since >= self.startup {
+            self.ports.clone()
+        } else {
+            BTreeSet::new()
+        }
+    }
+
+    /// The HTTP status for `path` at `since` after start.
+    pub fn status(&self, path: &str, since: SimDuration) -> u16 {
+        let path = path.split('?').next().unwrap_or(path);
+        match self.routes.iter().find(|r| r.path == path) {
+            Some(r) => r.statuses.iter().filter(|(at, _)| *at <= since).last().map_or(self.fallback, |(_, code)| *code),
+            None => self.fallback,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn server(image: &str, args: &[&str], annotations: &[(&str, &str)]) -> Server {
+        let pod = Pod {
+            metadata: ObjectMeta {
+                annotations: Some(annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let c = Container {
+            name: "app".into(),
+            image: Some(image.into()),
+            args: Some(args.iter().map(|a| a.to_string()).collect()),
+            ..Default::default()
+        };
+        Server::of(&pod, &c)
+    }
+
+    #[test]
+    fn catalogued_servers_answer_as_the_images_do() {
+        let nginx = server("nginx:1.29", &[], &[]);
+        assert_eq!(nginx.status("/", SimDuration::ZERO), 200);
+        assert_eq!(nginx.status("/healthz", SimDuration::ZERO), 404, "nginx has no /healthz");
+        assert!(nginx.listening(SimDuration(100)).is_empty(), "not listening yet");
+        assert!(nginx.listening(SimDuration(300)).contains(&80));
+        let live = server("registry.k8s.io/e2e-test-images/agnhost:2.40", &["liveness"], &[]);
+        assert_eq!(live.status("/healthz", SimDuration(9_999)), 200);
+        assert_eq!(live.status("/healthz", SimDuration(10_000)), 500);
+        assert!(server("mysql:9", &[], &[]).listening(SimDuration(14_000)).is_empty());
+        assert_eq!(server("example.com/app:1", &[], &[]).status("/anything", SimDuration::ZERO), 200);
+    }
+
+    #[test]
+    fn annotations_say_what_no_image_explains() {
+        let s = server(
+            "example.com/app:1",
+            &[],
+            &[
+                ("kubeplay.dev/http", "/healthz 200 after 30s 500; /ready 503 after 1m 200"),
+                ("kubeplay.dev/startup.app", "20s"),
+                ("kubeplay.dev/startup", "5s"),
+                ("kubeplay.dev/exit-after", "2m"),
+                ("kubeplay.dev/memory", "300Mi"),
+            ],
+        );
+        assert_eq!(s.status("/healthz", SimDuration::from_secs(29)), 200);
+        assert_eq!(s.status("/healthz", SimDuration::from_secs(30)), 500);
+        assert_eq!(s.status("/ready", SimDuration::from_secs(59)), 503);
+        assert_eq!(s.status("/ready", SimDuration::from_secs(60)), 200);
+        assert_eq!(s.startup, SimDuration::from_secs(20), "the container's own annotation wins");
+        assert_eq!(s.exit_after, Some((SimDuration::from_secs(120), 1)));
+        assert_eq!(s.memory, 300 << 20);
+    }
+}
