@@ -245,7 +245,7 @@ impl Server {
     pub fn status(&self, path: &str, since: SimDuration) -> u16 {
         let path = path.split('?').next().unwrap_or(path);
         match self.routes.iter().find(|r| r.path == path) {
-            Some(r) => r.statuses.iter().filter(|(at, _)| *at <= since).last().map_or(self.fallback, |(_, code)| *code),
+            Some(r) => r.statuses.iter().rfind(|(at, _)| *at <= since).map_or(self.fallback, |(_, code)| *code),
             None => self.fallback,
         }
     }
