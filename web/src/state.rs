@@ -27,6 +27,8 @@ pub type Dispatch = UseReducerDispatcher<Playground>;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsoleEntry {
+    /// The prompt it was typed at: `$ `, or an attached container shell's (`/ # `).
+    pub prompt: String,
     pub command: String,
     pub output: String,
     pub ok: bool,
@@ -44,6 +46,8 @@ pub struct Playground {
     /// Virtual milliseconds per wall millisecond.
     pub speed: u32,
     pub console: Rc<Vec<ConsoleEntry>>,
+    /// What the console's input line prompts with now.
+    pub prompt: String,
     pub seed: u64,
 }
 
@@ -70,6 +74,7 @@ impl PartialEq for Playground {
             && self.playing == other.playing
             && self.speed == other.speed
             && Rc::ptr_eq(&self.console, &other.console)
+            && self.prompt == other.prompt
     }
 }
 
@@ -92,7 +97,8 @@ impl Playground {
             diagnostics: Rc::new(parsed.diagnostics),
             playing: true,
             speed: 1,
-            console: Rc::new(vec![ConsoleEntry { command, output: out.text, ok: out.ok }]),
+            console: Rc::new(vec![ConsoleEntry { prompt: "$ ".into(), command, output: out.text, ok: out.ok }]),
+            prompt: "$ ".into(),
             seed,
         }
     }
@@ -107,6 +113,7 @@ impl Playground {
             playing: self.playing,
             speed: self.speed,
             console: self.console.clone(),
+            prompt: self.prompt.clone(),
             seed: self.seed,
         };
         f(&mut next);
@@ -137,9 +144,11 @@ impl Playground {
     }
 
     fn run(&mut self, command: &str) {
+        let prompt = self.session.borrow().prompt();
         let out = self.session.borrow_mut().exec(command);
+        self.prompt = self.session.borrow().prompt();
         let mut console = (*self.console).clone();
-        console.push(ConsoleEntry { command: command.to_string(), output: out.text, ok: out.ok });
+        console.push(ConsoleEntry { prompt, command: command.to_string(), output: out.text, ok: out.ok });
         if console.len() > 200 {
             console.drain(..console.len() - 200);
         }

@@ -18,6 +18,9 @@ pub struct Session {
     pub files: BTreeMap<String, String>,
     /// A fallback reader for names not registered (the CLI reads the file system).
     pub reader: Option<FileReader>,
+    /// The shell in a container the console is attached to (`kubectl exec -it POD -- sh`):
+    /// lines go to it until `exit`.
+    pub attached: Option<kubectl::exec::Attached>,
 }
 
 struct SessionFiles<'a> {
@@ -49,11 +52,14 @@ pub const HELP: &str = "kubeplay commands:
 
 impl Session {
     pub fn new(cluster: Cluster) -> Session {
-        Session { cluster, files: BTreeMap::new(), reader: None }
+        Session { cluster, files: BTreeMap::new(), reader: None, attached: None }
     }
 
     /// Runs one command line.
     pub fn exec(&mut self, line: &str) -> Output {
+        if self.attached.is_some() {
+            return self.exec_attached(line);
+        }
         let words = match split_words(line) {
             Ok(w) => w,
             Err(e) => return Output::err(format!("{e}\n")),
@@ -65,6 +71,17 @@ impl Session {
             return Output::err("kubeplay: pipes, redirection and && are not supported; run one command at a time\n");
         }
         match program.as_str() {
+            "kubectl" | "k" if words.get(1).is_some_and(|w| w == "exec") => match kubectl::exec::attach(&mut self.cluster, &words[2..]) {
+                Some(Ok((attached, notes))) => {
+                    self.attached = Some(attached);
+                    Output::ok(notes)
+                }
+                Some(Err(out)) => out,
+                None => {
+                    let files = SessionFiles { files: &self.files, reader: &self.reader };
+                    kubectl::run(&mut self.cluster, &files, &words[1..])
+                }
+            },
             "kubectl" | "k" => {
                 let files = SessionFiles { files: &self.files, reader: &self.reader };
                 kubectl::run(&mut self.cluster, &files, &words[1..])
@@ -82,17 +99,58 @@ impl Session {
         }
     }
 
+    /// What the console prompts with: `$ `, or the attached shell's prompt.
+    pub fn prompt(&self) -> String {
+        self.attached.as_ref().map_or_else(|| "$ ".to_string(), |a| a.prompt())
+    }
+
+    /// A line for the attached shell; `exit` (or the container stopping) detaches.
+    fn exec_attached(&mut self, line: &str) -> Output {
+        let Some(mut attached) = self.attached.take() else { return Output::ok("") };
+        let trimmed = line.trim();
+        if let Some(code) = trimmed.strip_prefix("exit").filter(|rest| rest.is_empty() || rest.starts_with(' ')) {
+            let code: i32 = code.trim().parse().unwrap_or(0);
+            return if code == 0 { Output::ok("") } else { Output::err(format!("command terminated with exit code {code}\n")) };
+        }
+        self.cluster.settle();
+        let (uid, container) = (attached.uid.clone(), attached.container.clone());
+        let Some(result) = self.cluster.exec_line_in_container(&uid, &container, line, &mut attached.vars) else {
+            // The container stopped under the shell.
+            return Output::err("command terminated with exit code 137\n");
+        };
+        let mut text = result.output;
+        if let Some(program) = &result.unmodelled {
+            text.push_str(&format!("kubeplay: `{program}` is not simulated inside containers; it was taken to succeed without output\n"));
+        }
+        self.attached = Some(attached);
+        Output { text, ok: result.code == 0 }
+    }
+
     /// Runs a script, returning the transcript: `$ command` then its output, per command.
+    /// A line typed at an attached container shell is the shell's to read whole (`for …; do
+    /// …; done`), not split on `;`.
     pub fn run_script(&mut self, script: &str) -> String {
         let mut transcript = String::new();
-        for command in split_script(script) {
-            transcript.push_str(&format!("$ {command}\n"));
-            let text = self.exec(&command).text;
-            transcript.push_str(&text);
-            // Output that does not end a line (`cat` of a value without one) ends it here, as a
-            // terminal's next prompt would, so the transcript reads back command by command.
-            if !text.is_empty() && !text.ends_with('\n') {
-                transcript.push('\n');
+        for line in script.lines() {
+            let mut pieces = if self.attached.is_some() {
+                let whole = line.trim();
+                if whole.is_empty() {
+                    continue;
+                }
+                vec![whole.to_string()]
+            } else {
+                split_script(line)
+            };
+            while !pieces.is_empty() {
+                let command = if self.attached.is_some() { std::mem::take(&mut pieces).join("; ") } else { pieces.remove(0) };
+                transcript.push_str(&format!("$ {command}\n"));
+                let text = self.exec(&command).text;
+                transcript.push_str(&text);
+                // Output that does not end a line (`cat` of a value without one) ends it here, as
+                // a terminal's next prompt would, so the transcript reads back command by command.
+                if !text.is_empty() && !text.ends_with('\n') {
+                    transcript.push('\n');
+                }
             }
         }
         transcript

@@ -2,6 +2,7 @@
 //! components, and the loop that turns the API server's watch events into component work.
 //! `Cluster` is the mutable host; readers take `&Cluster`.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::api::{Object, ObjectKey};
@@ -116,8 +117,28 @@ impl Cluster {
     /// `kubectl exec`: runs `command` to its end in a running container (the API server
     /// proxies to the node's runtime); files it writes stay in the container.
     pub fn exec_in_container(&mut self, pod_uid: &str, container: &str, command: &[String]) -> Option<crate::kubelet::sh::Exec> {
+        self.exec_with(pod_uid, container, |files, env, now| crate::kubelet::sh::exec(command, files, env, now))
+    }
+
+    /// A line typed into an interactive shell in the container; `vars` carry over.
+    pub fn exec_line_in_container(
+        &mut self,
+        pod_uid: &str,
+        container: &str,
+        line: &str,
+        vars: &mut BTreeMap<String, String>,
+    ) -> Option<crate::kubelet::sh::Exec> {
+        self.exec_with(pod_uid, container, |files, _, now| crate::kubelet::sh::exec_line(line, files, vars, now))
+    }
+
+    fn exec_with(
+        &mut self,
+        pod_uid: &str,
+        container: &str,
+        run: impl FnOnce(std::rc::Rc<crate::kubelet::sh::Files>, &BTreeMap<String, String>, SimTime) -> crate::kubelet::sh::Exec,
+    ) -> Option<crate::kubelet::sh::Exec> {
         let view = self.api.running_container(pod_uid, container)?.clone();
-        let result = crate::kubelet::sh::exec(command, view.files.clone(), &view.env, self.now());
+        let result = run(view.files.clone(), &view.env, self.now());
         if !std::rc::Rc::ptr_eq(&result.files, &view.files) {
             let written = crate::apiserver::logs::ContainerView { files: result.files.clone(), env: view.env };
             self.api.set_running_container(pod_uid, container, Some(written));

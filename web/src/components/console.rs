@@ -8,6 +8,8 @@ use crate::state::{Action, ConsoleEntry};
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {
     pub entries: Rc<Vec<ConsoleEntry>>,
+    /// `$ `, or the attached container shell's prompt.
+    pub prompt: AttrValue,
 }
 
 #[function_component(Console)]
@@ -55,13 +57,13 @@ pub fn console(p: &ConsoleProps) -> Html {
             <pre class="console-output" data-testid="console-output" ref={output_ref} aria-live="polite">
                 { for p.entries.iter().map(|e| html! {
                     <>
-                        <span class="prompt">{ format!("$ {}\n", e.command) }</span>
+                        <span class="prompt">{ format!("{}{}\n", e.prompt, e.command) }</span>
                         <span class={if e.ok { "out" } else { "out error" }}>{ &e.output }</span>
                     </>
                 }) }
             </pre>
             <div class="console-input">
-                <span aria-hidden="true">{ "$" }</span>
+                <span aria-hidden="true" data-testid="console-prompt">{ p.prompt.trim_end().to_string() }</span>
                 <input
                     data-testid="console-input"
                     aria-label="Command (kubectl …, sleep 10s, help)"

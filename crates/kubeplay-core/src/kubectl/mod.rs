@@ -6,7 +6,7 @@ mod args;
 pub mod columns;
 mod delete;
 mod describe;
-mod exec;
+pub mod exec;
 mod generate;
 mod get;
 mod logs;

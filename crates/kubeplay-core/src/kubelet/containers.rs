@@ -154,7 +154,13 @@ impl Kubelet {
         let program = Program::of(&expand(c.command.as_ref()), &expand(c.args.as_ref()));
         let restarted = run.process.is_some() || run.incarnation > 0;
         run.stop();
-        let server = program.is_server().then(|| std::rc::Rc::new(Server::of(pod, c)));
+        let cpu_limit = c.resources.as_ref().and_then(|r| r.limits.as_ref()).and_then(|l| l.get("cpu"));
+        let cpu_limit = cpu_limit.and_then(|q| crate::api::quantity::cpu_millis(&q.0));
+        let server = program.is_server().then(|| {
+            let mut server = Server::of(pod, c);
+            server.throttle(cpu_limit);
+            std::rc::Rc::new(server)
+        });
         // The image's own files, with the volumes mounted over them.
         let files = match &server {
             Some(s) if !s.files.is_empty() => {

@@ -90,6 +90,46 @@ fn has_tag(e: &Entry, tag: &str) -> bool {
     first_ok && pieces.all(|p| e.named.contains(&p) || p.starts_with("alpine") || p.starts_with("bookworm") || p.starts_with("trixie"))
 }
 
+/// What an image has on its PATH, as far as kubeplay knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Userland {
+    /// `pause`: one static binary.
+    Pause,
+    /// distroless: no shell, no utilities.
+    Distroless,
+    /// BusyBox (busybox, alpine and `-alpine` tags): `sh` and its applets, no `bash`.
+    BusyBox,
+    /// A Debian, Ubuntu or Oracle Linux base, or an image kubeplay does not know: assume a full one.
+    Full,
+}
+
+fn userland(image: &str) -> Userland {
+    let qualified = qualified_image(image);
+    let (repo, tag) = qualified.rsplit_once(':').unwrap_or((&qualified, ""));
+    let name = repo.rsplit('/').next().unwrap_or(repo);
+    if name == "pause" {
+        Userland::Pause
+    } else if repo.contains("/distroless/") {
+        Userland::Distroless
+    } else if matches!(name, "busybox" | "alpine" | "agnhost") || tag.contains("alpine") {
+        Userland::BusyBox
+    } else {
+        Userland::Full
+    }
+}
+
+/// Whether `program` (a path or a name) exists in `image`.
+pub fn has_program(image: &str, program: &str) -> bool {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let shell_or_utility = matches!(name, "sh" | "bash" | "ash" | "dash") || name == "sleep" || super::sh::is_utility(name);
+    match userland(image) {
+        Userland::Pause => name == "pause",
+        Userland::Distroless => !shell_or_utility,
+        Userland::BusyBox => name != "bash" && name != "dash",
+        Userland::Full => true,
+    }
+}
+
 /// Why pulling `image` fails, in containerd's words through the CRI, or None if it exists.
 pub fn pull_error(image: &str) -> Option<String> {
     if image.contains('@') {
@@ -158,6 +198,11 @@ mod tests {
             assert!(pull_error(missing).is_some(), "{missing}");
         }
         assert_eq!(image_size("nginx:1.27"), 72_219_556);
+        assert!(has_program("nginx:1.29", "bash"));
+        assert!(!has_program("nginx:1.29-alpine", "bash"));
+        assert!(has_program("busybox:1.36", "/bin/sh"));
+        assert!(!has_program("registry.k8s.io/pause:3.10", "sh"));
+        assert!(!has_program("gcr.io/distroless/static-debian12", "ls"));
         assert_eq!(image_size("registry.k8s.io/pause:3.10"), 320_368);
     }
 }

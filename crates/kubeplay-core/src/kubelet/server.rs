@@ -232,6 +232,14 @@ impl Server {
         s
     }
 
+    /// A CPU limit below what start-up needs (a core, for these servers) throttles it: the
+    /// CFS quota stretches start-up in proportion. Throttling never kills.
+    pub fn throttle(&mut self, cpu_limit_millis: Option<i64>) {
+        if let Some(limit) = cpu_limit_millis.filter(|l| *l > 0 && *l < 1000) {
+            self.startup = SimDuration(self.startup.0.saturating_mul(1000) / limit as u64);
+        }
+    }
+
     /// The ports it answers on `since` after it started.
     pub fn listening(&self, since: SimDuration) -> BTreeSet<i32> {
         if since >= self.startup {
@@ -285,6 +293,10 @@ mod tests {
         assert_eq!(live.status("/healthz", SimDuration(10_000)), 500);
         assert!(server("mysql:9", &[], &[]).listening(SimDuration(14_000)).is_empty());
         assert_eq!(server("example.com/app:1", &[], &[]).status("/anything", SimDuration::ZERO), 200);
+        let mut throttled = server("mysql:9", &[], &[]);
+        throttled.throttle(Some(250));
+        assert!(throttled.listening(SimDuration::from_secs(59)).is_empty(), "a quarter of a core: four times as long");
+        assert!(!throttled.listening(SimDuration::from_secs(60)).is_empty());
     }
 
     #[test]

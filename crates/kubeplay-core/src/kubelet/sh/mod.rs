@@ -913,6 +913,19 @@ pub fn exec(command: &[String], files: Rc<Files>, env: &BTreeMap<String, String>
     };
     let mut shell = Shell::start(&script, args, env, files);
     shell.errexit = errexit;
+    run_to_end(&mut shell, now)
+}
+
+/// One line typed at an interactive shell (`kubectl exec -it POD -- sh`): `vars` are the
+/// session's variables, kept from line to line.
+pub fn exec_line(line: &str, files: Rc<Files>, vars: &mut BTreeMap<String, String>, now: SimTime) -> Exec {
+    let mut shell = Shell::start(&Script::parse(line), Vec::new(), vars, files);
+    let result = run_to_end(&mut shell, now);
+    *vars = std::mem::take(&mut shell.vars);
+    result
+}
+
+fn run_to_end(shell: &mut Shell, now: SimTime) -> Exec {
     shell.raw = Some(String::new());
     let mut took = SimDuration::ZERO;
     let mut endless = false;
@@ -931,7 +944,7 @@ pub fn exec(command: &[String], files: Rc<Files>, env: &BTreeMap<String, String>
         }
     }
     let output = shell.raw.take().unwrap_or_default();
-    Exec { code, output, unmodelled: shell.unmodelled, files: shell.files, took, endless }
+    Exec { code, output, unmodelled: shell.unmodelled.take(), files: shell.files.clone(), took, endless }
 }
 
 /// `-c`, or a cluster of shell options that includes it (`-ec`, `-exc`, `-lc`).
