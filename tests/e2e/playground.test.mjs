@@ -89,10 +89,14 @@ test('kubectl get pods typed in the console prints the table', async () => {
   assert.match(lines[0], /^NAME +READY +STATUS +RESTARTS +AGE$/);
   assert.equal(lines.length, 4);
   for (const row of lines.slice(1)) assert.match(row, /^web-\S+ +1\/1 +Running +0 +\d+s$/);
-  // Clicking a Pod describes it in the console.
+  // Clicking a Pod opens its details; their "describe" describes it in the console.
   const first = p.runningPodsOnWorkers().first();
   const name = await first.getAttribute('data-name');
   await first.click();
+  const detail = p.page.locator(`[data-testid="pod-detail"][data-name="${name}"]`);
+  await detail.waitFor();
+  assert.equal(await detail.locator('[data-testid="container"]').getAttribute('data-state'), 'Running');
+  await detail.getByTestId('describe').click();
   await p.waitForConsole(`$ kubectl describe pod ${name} -n default`);
   const described = (await p.consoleOutput.textContent()).split(`$ kubectl describe pod ${name} -n default\n`)[1];
   assert.match(described, new RegExp(`^Name: +${name}\n`));
@@ -169,6 +173,63 @@ test('a Pod whose liveness probe starts failing is restarted, and its chip count
   assert.match(await chip.textContent(), /↻1/);
   const events = await p.page.locator('[data-testid="event"]').allTextContents();
   assert.ok(events.some((e) => e.includes('Liveness probe failed: cat: can\'t open \'/tmp/healthy\'')), events.join('\n'));
+  // The Pod's details show why: its timeline has the failed probes, the kill and the restart.
+  await chip.click();
+  const card = p.page.locator('[data-testid="pod-detail"] [data-testid="container"][data-name="liveness"]');
+  await card.waitFor();
+  assert.ok(Number(await card.getAttribute('data-restarts')) >= 1);
+  const kinds = await card.locator('[data-testid="timeline-list"] li').evaluateAll((els) => els.map((e) => e.dataset.kind));
+  const strip = await card.locator('[data-testid="timeline"] .mark').evaluateAll((els) => els.map((e) => e.dataset.kind));
+  for (const kind of ['probe-fail', 'kill', 'exit', 'start']) assert.ok(strip.includes(kind) || kinds.includes(kind), `${kind} in ${strip}`);
+  // A command typed into the container's exec line runs through the console.
+  await card.getByTestId('exec-input').fill('touch /tmp/healthy && ls /tmp');
+  await card.getByTestId('exec-input').press('Enter');
+  await p.waitForConsole("$ kubectl exec liveness-exec -n default -c liveness -- sh -c 'touch /tmp/healthy && ls /tmp'\nhealthy\n");
+  await p.screenshot('pod-detail');
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
+test('Secret values in a Pod\'s environment are masked until revealed', async () => {
+  const p = await open();
+  await p.paste([
+    'apiVersion: v1',
+    'kind: Secret',
+    'metadata:',
+    '  name: db',
+    'stringData:',
+    '  password: s3cr3t-value',
+    '---',
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    '  name: app',
+    'spec:',
+    '  containers:',
+    '  - name: app',
+    '    image: busybox:1.36',
+    '    command: ["sleep", "3600"]',
+    '    env:',
+    '    - name: MODE',
+    '      value: production',
+    '    - name: DB_PASSWORD',
+    '      valueFrom:',
+    '        secretKeyRef: {name: db, key: password}',
+  ].join('\n'));
+  await p.page.getByTestId('reset').click();
+  const chip = p.page.locator('[data-testid="pod"][data-name="app"][data-phase="Running"]');
+  await chip.waitFor({ timeout: 30_000 });
+  await chip.click();
+  const env = p.page.locator('[data-testid="pod-detail"] [data-testid="env"]');
+  await env.waitFor();
+  assert.equal(await env.locator('tr[data-name="MODE"] td').nth(1).textContent(), 'production');
+  const secret = env.locator('tr[data-name="DB_PASSWORD"] td').nth(1);
+  assert.equal(await secret.textContent(), '••••••');
+  assert.ok(!(await p.page.locator('[data-testid="pod-detail"]').textContent()).includes('s3cr3t-value'));
+  await p.page.getByTestId('reveal-secrets').click();
+  assert.equal(await secret.textContent(), 's3cr3t-value');
+  await p.page.getByTestId('close-detail').click();
+  assert.equal(await p.page.locator('[data-testid="pod-detail"]').count(), 0);
   assert.deepEqual(p.errors, []);
   await p.page.close();
 });

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
-use crate::components::{ClusterView, Console, Controls, Editor, EventsPanel};
+use crate::components::{ClusterView, Console, Controls, Editor, EventsPanel, PodDetailPanel};
 use crate::state::{Action, Dispatch, Playground, DEFAULT_EXAMPLE, DEFAULT_SEED};
 
 /// Wall-clock milliseconds between simulation ticks.
@@ -33,7 +33,12 @@ pub fn app() -> Html {
                 </header>
                 <main class="panes">
                     <Editor text={AttrValue::from(state.editor.clone())} diagnostics={Rc::clone(&state.diagnostics)} />
-                    <ClusterView nodes={Rc::clone(&view.nodes)} unscheduled={Rc::clone(&view.unscheduled)} />
+                    <div class={if state.detail.is_some() { "cluster-wrap with-detail" } else { "cluster-wrap" }}>
+                        <ClusterView nodes={Rc::clone(&view.nodes)} unscheduled={Rc::clone(&view.unscheduled)} />
+                        if let Some(detail) = &state.detail {
+                            <PodDetailPanel detail={Rc::clone(detail)} now_ms={state.time_ms} />
+                        }
+                    </div>
                 </main>
                 <section class="bottom">
                     <EventsPanel events={Rc::clone(&view.events)} now_s={state.time_ms / 1000} />

@@ -5,5 +5,6 @@
 pub mod app;
 pub mod bench;
 pub mod components;
+pub mod detail;
 pub mod state;
 pub mod view;

@@ -9,6 +9,7 @@ use kubeplay_core::time::SimDuration;
 use kubeplay_core::{manifest, Cluster, Session};
 use yew::{Reducible, UseReducerDispatcher};
 
+use crate::detail::{self, PodDetail};
 use crate::view::{self, View};
 
 /// The buffer name the editor's text is known by to `kubectl apply -f`.
@@ -48,6 +49,9 @@ pub struct Playground {
     pub console: Rc<Vec<ConsoleEntry>>,
     /// What the console's input line prompts with now.
     pub prompt: String,
+    /// The Pod whose details are open (its uid), and those details.
+    pub selected: Option<String>,
+    pub detail: Option<Rc<PodDetail>>,
     pub seed: u64,
 }
 
@@ -63,6 +67,8 @@ pub enum Action {
     SetSpeed(u32),
     Run(String),
     Reset,
+    /// Open a Pod's details (its uid), or close them.
+    Select(Option<String>),
 }
 
 impl PartialEq for Playground {
@@ -75,6 +81,8 @@ impl PartialEq for Playground {
             && self.speed == other.speed
             && Rc::ptr_eq(&self.console, &other.console)
             && self.prompt == other.prompt
+            && self.selected == other.selected
+            && self.detail == other.detail
     }
 }
 
@@ -99,6 +107,8 @@ impl Playground {
             speed: 1,
             console: Rc::new(vec![ConsoleEntry { prompt: "$ ".into(), command, output: out.text, ok: out.ok }]),
             prompt: "$ ".into(),
+            selected: None,
+            detail: None,
             seed,
         }
     }
@@ -114,6 +124,8 @@ impl Playground {
             speed: self.speed,
             console: self.console.clone(),
             prompt: self.prompt.clone(),
+            selected: self.selected.clone(),
+            detail: self.detail.clone(),
             seed: self.seed,
         };
         f(&mut next);
@@ -124,6 +136,10 @@ impl Playground {
         let session = self.session.borrow();
         self.view = Rc::new(view::build(&session.cluster, &self.view));
         self.time_ms = session.cluster.now().ms();
+        let detail = self.selected.as_deref().and_then(|uid| detail::build(&session.cluster, uid));
+        if detail.as_ref() != self.detail.as_deref() {
+            self.detail = detail.map(Rc::new);
+        }
     }
 
     /// Lets `d` of virtual time pass within the frame budget; false if the budget ran out
@@ -194,6 +210,10 @@ impl Reducible for Playground {
             Action::SetSpeed(s) => self.with(|p| p.speed = s.clamp(1, 100)),
             Action::Run(command) => self.with(|p| p.run(command.trim())),
             Action::Reset => Rc::new(Playground::start(self.seed, self.editor.clone())),
+            Action::Select(uid) => self.with(|p| {
+                p.selected = uid;
+                p.refresh();
+            }),
         }
     }
 }

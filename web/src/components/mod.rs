@@ -8,9 +8,11 @@ mod editor;
 mod events;
 mod node_box;
 mod pod_chip;
+mod pod_detail;
 
 pub use cluster_view::ClusterView;
 pub use console::Console;
 pub use controls::Controls;
 pub use editor::Editor;
 pub use events::EventsPanel;
+pub use pod_detail::PodDetailPanel;

@@ -11,15 +11,12 @@ pub struct PodChipProps {
     pub pod: Rc<PodView>,
 }
 
-/// One Pod, coloured by phase, showing kubectl's STATUS; a click describes it in the console.
+/// One Pod, coloured by phase, showing kubectl's STATUS; a click opens its details.
 #[function_component(PodChip)]
 pub fn pod_chip(p: &PodChipProps) -> Html {
     let dispatch = use_dispatch();
     let pod = &p.pod;
-    let onclick = {
-        let command = format!("kubectl describe pod {} -n {}", pod.name, pod.namespace);
-        use_callback(command, move |_: MouseEvent, command| dispatch.dispatch(Action::Run(command.clone())))
-    };
+    let onclick = use_callback(pod.uid.clone(), move |_: MouseEvent, uid| dispatch.dispatch(Action::Select(Some(uid.clone()))));
     let ready = pod.ready.split_once('/').is_some_and(|(r, t)| r == t);
     let class = format!(
         "pod phase-{} status-{}{}",
@@ -44,7 +41,7 @@ pub fn pod_chip(p: &PodChipProps) -> Html {
             data-ready={pod.ready.clone()}
             data-restarts={pod.restarts.to_string()}
             data-node={pod.node.clone().unwrap_or_default()}
-            title={format!("{title} (click: kubectl describe)")}
+            title={format!("{title} (click: details)")}
             aria-label={title}
             role="button"
             {onclick}

@@ -1,8 +1,10 @@
 //! What `kubectl logs` and `kubectl exec` reach through the API server (which proxies to the
 //! node): the kubelet appends what a container prints — the lines of its current run and of
 //! the one before (`--previous`) are kept, at most `MAX_LINES` each — and publishes what a
-//! running container holds (its files and environment) for commands to run against. Both go
-//! with the Pod.
+//! running container holds (its files and environment) for commands to run against; and the
+//! kubelet's record of what happened to each container (starts, every probe result, kills,
+//! exits, back-off waits) that the playground draws as a timeline — what the prober's metrics
+//! and the kubelet's log say on a real node. All go with the Pod.
 
 use std::collections::BTreeMap;
 
@@ -27,12 +29,40 @@ pub struct ContainerView {
     pub env: std::rc::Rc<BTreeMap<String, String>>,
 }
 
+/// Timeline entries kept per container (the newest).
+const MAX_MARKS: usize = 100;
+
+/// Something the kubelet did to or saw of a container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Started,
+    /// A probe ran: `kind` is Liveness, Readiness or Startup; `message` says why it failed.
+    Probe {
+        kind: &'static str,
+        ok: bool,
+        message: String,
+    },
+    Killing {
+        message: String,
+    },
+    Exited {
+        code: i32,
+        reason: String,
+    },
+    /// The restart waits this long (CrashLoopBackOff).
+    BackOff {
+        wait: crate::time::SimDuration,
+    },
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Logs {
     /// (Pod uid, container name) → its log.
     by_container: BTreeMap<(String, String), ContainerLog>,
     /// (Pod uid, container name) → the running container.
     running: BTreeMap<(String, String), ContainerView>,
+    /// (Pod uid, container name) → its timeline, oldest first.
+    marks: BTreeMap<(String, String), std::collections::VecDeque<(SimTime, Mark)>>,
 }
 
 impl Logs {
@@ -71,7 +101,20 @@ impl Logs {
         self.running.get(&(pod_uid.to_string(), container.to_string()))
     }
 
+    pub fn mark(&mut self, pod_uid: &str, container: &str, at: SimTime, mark: Mark) {
+        let marks = self.marks.entry((pod_uid.to_string(), container.to_string())).or_default();
+        if marks.len() >= MAX_MARKS {
+            marks.pop_front();
+        }
+        marks.push_back((at, mark));
+    }
+
+    pub fn marks(&self, pod_uid: &str, container: &str) -> impl Iterator<Item = &(SimTime, Mark)> {
+        self.marks.get(&(pod_uid.to_string(), container.to_string())).into_iter().flatten()
+    }
+
     pub fn forget(&mut self, pod_uid: &str) {
+        remove_pod(&mut self.marks, pod_uid);
         remove_pod(&mut self.running, pod_uid);
         remove_pod(&mut self.by_container, pod_uid);
     }

@@ -223,6 +223,16 @@ impl ApiServer {
         self.logs.get(pod_uid, container, previous)
     }
 
+    /// The kubelet notes what happened to a container (for the playground's timeline).
+    pub fn mark(&mut self, pod_uid: &str, container: &str, mark: logs::Mark) {
+        self.logs.mark(pod_uid, container, self.now, mark);
+    }
+
+    /// A container's timeline, oldest first.
+    pub fn marks(&self, pod_uid: &str, container: &str) -> impl Iterator<Item = &(SimTime, logs::Mark)> {
+        self.logs.marks(pod_uid, container)
+    }
+
     /// The kubelet publishes a running container (files and environment), or its end (`None`).
     pub fn set_running_container(&mut self, pod_uid: &str, container: &str, view: Option<logs::ContainerView>) {
         self.logs.set_running(pod_uid, container, view);

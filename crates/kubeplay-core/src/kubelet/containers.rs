@@ -16,6 +16,7 @@ use super::sh::OnTerm;
 use super::{container_event, slots, Kubelet, Step};
 use crate::api::pod_util;
 use crate::api::{Object, ObjectKey};
+use crate::apiserver::logs::Mark;
 use crate::runtime::Ctx;
 use crate::time::{SimDuration, SimTime};
 
@@ -188,6 +189,7 @@ impl Kubelet {
         if restarted {
             ctx.api.container_restarted(&uid, &c.name);
         }
+        ctx.api.mark(&uid, &c.name, Mark::Started);
         // A program that allocates more than its memory limit is killed by the kernel as soon
         // as it has (a fraction of a second after it starts).
         let limit = c
@@ -316,6 +318,8 @@ impl Kubelet {
             }
         }
         let (successes, failures) = (count.successes, count.failures);
+        let message = result.as_ref().err().cloned().unwrap_or_default();
+        ctx.api.mark(&uid, &c.name, Mark::Probe { kind: kind.title(), ok: result.is_ok(), message });
         if let Err(message) = &result {
             let event = format!("{} probe failed: {message}", kind.title());
             container_event(ctx.api, &object, i, "Unhealthy", event, true);
@@ -373,6 +377,8 @@ impl Kubelet {
     fn kill(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, object: &Object, i: usize, message: String) {
         let Some(pod) = object.as_pod() else { return };
         let Some(c) = slots::spec(pod, i) else { return };
+        let uid = pod.metadata.uid.as_deref().unwrap_or_default();
+        ctx.api.mark(uid, &c.name, Mark::Killing { message: message.clone() });
         container_event(ctx.api, object, i, "Killing", message, false);
         let probe_grace = c.liveness_probe.as_ref().and_then(|p| p.termination_grace_period_seconds);
         let grace = probe_grace.or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds)).unwrap_or(30).max(0) as u64;
@@ -497,6 +503,10 @@ impl Kubelet {
         cs.ready = false;
         cs.started = Some(false);
         let waiting = restart && delay > SimDuration::ZERO;
+        ctx.api.mark(&uid, &name, Mark::Exited { code, reason: reason.to_string() });
+        if waiting {
+            ctx.api.mark(&uid, &name, Mark::BackOff { wait: delay });
+        }
         if waiting {
             cs.last_state = Some(terminated);
             let message = format!("back-off {} restarting failed container={name} pod={reference}", delay.go_string());

@@ -15,7 +15,7 @@ pub mod probe;
 pub mod process;
 mod server;
 pub mod sh;
-mod slots;
+pub mod slots;
 mod steps;
 mod volumes;
 

@@ -21,7 +21,7 @@ pub struct Program {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Body {
     /// A script or a utility, run by the container shell; `args` are `$0`, `$1`, …
-    Shell { script: Script, args: Vec<String>, errexit: bool },
+    Shell { script: Script, args: Vec<String>, errexit: bool, xtrace: bool },
     /// A server: runs until stopped, listens on its ports, exits on SIGTERM.
     Server,
 }
@@ -42,6 +42,7 @@ impl Program {
                     script: Script::parse(script),
                     args: rest.iter().map(|s| s.to_string()).collect(),
                     errexit: flags.contains('e'),
+                    xtrace: flags.contains('x'),
                 },
                 memory: 0,
             },
@@ -53,7 +54,10 @@ impl Program {
             // A utility run as the command does its job and exits (`echo`, `sleep 3600`, `cp`).
             [program, ..] if base(program) == "sleep" || sh::is_utility(base(program)) => {
                 let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-                Program { body: Body::Shell { script: Script::command(&words), args: Vec::new(), errexit: false }, memory: 0 }
+                Program {
+                    body: Body::Shell { script: Script::command(&words), args: Vec::new(), errexit: false, xtrace: false },
+                    memory: 0,
+                }
             }
             _ => Program { body: Body::Server, memory: 0 },
         }
@@ -92,9 +96,10 @@ pub enum Process {
 impl Process {
     pub fn start(program: &Program, env: Rc<super::env::Env>, files: Rc<Files>) -> Process {
         match &program.body {
-            Body::Shell { script, args, errexit } => {
+            Body::Shell { script, args, errexit, xtrace } => {
                 let mut shell = Shell::start(script, args.clone(), &env, files);
                 shell.errexit = *errexit;
+                shell.xtrace = *xtrace;
                 Process::Shell(Box::new(shell))
             }
             Body::Server => Process::Server { files },

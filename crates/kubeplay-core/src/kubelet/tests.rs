@@ -173,3 +173,26 @@ fn readiness_follows_its_probe_and_a_startup_probe_gates_it() {
     assert_eq!((last.exit_code, last.reason.as_deref()), (0, Some("Completed")));
     assert!(h.reasons().iter().any(|r| r == "Unhealthy"));
 }
+
+#[test]
+fn the_timeline_records_probes_the_kill_the_exit_and_the_restart() {
+    let mut h = Harness::new();
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: live, namespace: default}\nspec:\n  nodeName: n1\n  terminationGracePeriodSeconds: 5\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh, -c, 'touch /tmp/ok; sleep 12; rm /tmp/ok; sleep 3600']\n    livenessProbe: {exec: {command: [cat, /tmp/ok]}, periodSeconds: 5}\n";
+    let key = create(&mut h, yaml);
+    h.run(&key, SimTime(40_000));
+    let uid = h.pod(&key).and_then(|p| p.metadata.uid).unwrap_or_default();
+    let kinds: Vec<String> = h
+        .api
+        .marks(&uid, "c")
+        .map(|(_, m)| match m {
+            crate::apiserver::logs::Mark::Started => "start".to_string(),
+            crate::apiserver::logs::Mark::Probe { ok, .. } => if *ok { "ok" } else { "fail" }.to_string(),
+            crate::apiserver::logs::Mark::Killing { .. } => "kill".to_string(),
+            crate::apiserver::logs::Mark::Exited { code, .. } => format!("exit {code}"),
+            crate::apiserver::logs::Mark::BackOff { wait } => format!("wait {}", wait.go_string()),
+        })
+        .collect();
+    // Probes at 0, 5, 10 pass; 15, 20, 25 fail; the kill waits out the 5 s grace (PID 1 sh
+    // ignores SIGTERM), and the first restart is at once.
+    assert_eq!(kinds[..10], ["start", "ok", "ok", "ok", "fail", "fail", "fail", "kill", "exit 137", "start"], "{kinds:?}");
+}

@@ -145,6 +145,8 @@ pub struct Shell {
     raw: Option<String>,
     /// `set -e`: a failing command outside a condition ends the script.
     pub errexit: bool,
+    /// `set -x`: each command is printed to stderr, `+ ` first, before it runs.
+    pub xtrace: bool,
 }
 
 impl Shell {
@@ -174,6 +176,7 @@ impl Shell {
             unmodelled: None,
             random: 0x2545_f491_4f6c_dd1d,
             errexit: false,
+            xtrace: false,
             substituted: None,
             raw: None,
             stopped: Default::default(),
@@ -552,6 +555,11 @@ impl Shell {
             let value = self.expand(value).join(" ");
             assigned.push((name.clone(), value));
         }
+        if self.xtrace {
+            let shown: Vec<String> =
+                assigned.iter().map(|(n, v)| format!("{n}={}", xtrace_quote(v))).chain(words.iter().map(|w| xtrace_quote(w))).collect();
+            self.write(2, &format!("+ {}\n", shown.join(" ")));
+        }
         if words.is_empty() {
             for (name, value) in assigned {
                 self.vars.insert(name, value);
@@ -645,10 +653,12 @@ impl Shell {
             }
             "set" => {
                 for a in args {
-                    if a.starts_with('-') && a.contains('e') {
-                        self.errexit = true;
-                    } else if a.starts_with('+') && a.contains('e') {
-                        self.errexit = false;
+                    let on = a.starts_with('-');
+                    if a.starts_with(['-', '+']) && a.contains('e') {
+                        self.errexit = on;
+                    }
+                    if a.starts_with(['-', '+']) && a.contains('x') {
+                        self.xtrace = on;
                     }
                 }
                 Flow::Status(0)
@@ -846,6 +856,7 @@ impl Shell {
         let script = Script::parse(source);
         let mut sub = Shell::start(&script, self.args.clone(), &self.vars, self.files.clone());
         sub.depth = self.depth + 1;
+        sub.xtrace = self.xtrace;
         sub.now = self.now;
         sub.random = self.random;
         sub.sinks = vec![[Sink::Capture, self.sinks.last().map_or(Sink::Log, |s| s[1].clone())]];
@@ -869,6 +880,16 @@ impl Shell {
             self.write(2, &format!("{line}\n"));
         }
         sub.capture.trim_end_matches('\n').to_string()
+    }
+}
+
+/// A word as `set -x` shows it: quoted when the shell would need quotes to read it back.
+fn xtrace_quote(word: &str) -> String {
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "_/.:,=+-@%^".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -905,14 +926,15 @@ pub struct Exec {
 /// Runs `command` (argv, as `kubectl exec` and exec probes give it) to its end.
 pub fn exec(command: &[String], files: Rc<Files>, env: &BTreeMap<String, String>, now: SimTime) -> Exec {
     let is_shell = |w: &str| matches!(w.rsplit('/').next().unwrap_or(w), "sh" | "bash" | "ash" | "dash");
-    let (script, args, errexit) = match command {
+    let (script, args, flags) = match command {
         [shell, flag, script, rest @ ..] if is_shell(shell) && is_command_flag(flag) => {
-            (Script::parse(script), rest.to_vec(), flag.contains('e'))
+            (Script::parse(script), rest.to_vec(), flag.as_str())
         }
-        _ => (Script::command(command), Vec::new(), false),
+        _ => (Script::command(command), Vec::new(), ""),
     };
     let mut shell = Shell::start(&script, args, env, files);
-    shell.errexit = errexit;
+    shell.errexit = flags.contains('e');
+    shell.xtrace = flags.contains('x');
     run_to_end(&mut shell, now)
 }
 

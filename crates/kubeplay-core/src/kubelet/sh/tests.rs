@@ -54,6 +54,10 @@ fn variables_arithmetic_and_substitution() {
     assert_eq!(out("for i in $(seq 1 3); do echo $i; done | wc -l"), "1\n2\n3\n0", "a compound command in a pipeline runs in turn");
     assert_eq!(out("seq 1 3 | wc -l"), "3");
     assert_eq!(out("echo hello world | tr a-z A-Z"), "HELLO WORLD");
+    // microservices-demo's frontend check: the status code out of wget's headers.
+    assert_eq!(out("STATUSCODE=$(wget --server-response http://frontend:80 2>&1 | awk '/^  HTTP/{print $2}'); echo $STATUSCODE"), "200");
+    assert_eq!(out("printf 'a:b:c\\n' | awk -F: '{print $3, $1}'"), "c a");
+    assert_eq!(out("set -x; X=1; echo \"$X two\" $(echo 3)"), "+ X=1\n+ echo 3\n+ echo '1 two' 3\n1 two 3");
 }
 
 #[test]

@@ -19,10 +19,10 @@ pub struct Ctx<'a> {
     pub now: SimTime,
 }
 
-const UTILITIES: [&str; 44] = [
-    "echo", "printf", "cat", "touch", "rm", "mkdir", "rmdir", "cp", "mv", "ls", "test", "[", "true", "false", ":", "date", "hostname",
-    "env", "printenv", "seq", "wc", "head", "tail", "grep", "basename", "dirname", "id", "whoami", "uname", "pwd", "expr", "tee", "sort",
-    "uniq", "cut", "tr", "rev", "nproc", "free", "df", "du", "ln", "chmod", "chown",
+const UTILITIES: [&str; 47] = [
+    "wget", "curl", "awk", "echo", "printf", "cat", "touch", "rm", "mkdir", "rmdir", "cp", "mv", "ls", "test", "[", "true", "false", ":",
+    "date", "hostname", "env", "printenv", "seq", "wc", "head", "tail", "grep", "basename", "dirname", "id", "whoami", "uname", "pwd",
+    "expr", "tee", "sort", "uniq", "cut", "tr", "rev", "nproc", "free", "df", "du", "ln", "chmod", "chown",
 ];
 
 /// Long-running programs: in a script they run in the foreground until stopped.
@@ -643,10 +643,125 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
             out.stdout.push_str(&all.iter().map(|l| format!("{l}\n")).collect::<String>());
             0
         }
+        // Until Services and traffic are simulated, a request reaches its target and gets 200 OK.
+        "wget" => {
+            let (flags, operands) = flags_and_operands(args);
+            let quiet = flags.contains('q');
+            let target = args.iter().position(|a| a == "-O").and_then(|i| args.get(i + 1)).cloned().or_else(|| {
+                args.iter()
+                    .find_map(|a| a.strip_prefix("-O").or_else(|| a.strip_prefix("-qO")).filter(|v| !v.is_empty()).map(str::to_string))
+            });
+            let url = operands.iter().find(|o| o.contains('.') || o.contains(':') || o.contains('/')).map_or("", |o| o.as_str());
+            let host = url.trim_start_matches("http://").trim_start_matches("https://").split('/').next().unwrap_or("");
+            if !quiet {
+                out.stderr.push_str(&format!("Connecting to {host}\n"));
+            }
+            if flags.contains('S') || args.iter().any(|a| a == "--server-response") {
+                out.stderr.push_str("  HTTP/1.1 200 OK\n");
+            }
+            match target.as_deref() {
+                Some("-") => out.stdout.push_str("OK\n"),
+                Some(path) => _ = files.insert(path.to_string(), "OK\n".into()),
+                None => _ = files.insert("/index.html".into(), "OK\n".into()),
+            }
+            0
+        }
+        "curl" => {
+            let write_out = args.iter().position(|a| a == "-w" || a == "--write-out").and_then(|i| args.get(i + 1));
+            let to_null = args.iter().position(|a| a == "-o").and_then(|i| args.get(i + 1)).is_some_and(|o| o == "/dev/null");
+            if !to_null {
+                out.stdout.push_str("OK\n");
+            }
+            if let Some(format) = write_out {
+                out.stdout.push_str(&unescape(&format.replace("%{http_code}", "200")));
+            }
+            0
+        }
+        "awk" => {
+            let mut separator: Option<String> = None;
+            let mut program = None;
+            let mut paths = Vec::new();
+            let mut i = 0;
+            while i < args.len() {
+                let a = &args[i];
+                if a == "-F" {
+                    separator = args.get(i + 1).cloned();
+                    i += 1;
+                } else if let Some(sep) = a.strip_prefix("-F") {
+                    separator = Some(sep.to_string());
+                } else if program.is_none() {
+                    program = Some(a.clone());
+                } else {
+                    paths.push(a.clone());
+                }
+                i += 1;
+            }
+            let text = match paths.first() {
+                Some(p) => files.get(p).cloned().unwrap_or_default(),
+                None => input.to_string(),
+            };
+            match awk(program.as_deref().unwrap_or(""), separator.as_deref(), &text) {
+                Some(printed) => {
+                    out.stdout.push_str(&printed);
+                    0
+                }
+                None => return None,
+            }
+        }
         "free" | "df" | "du" | "chmod" | "chown" => 0,
         _ => return None,
     };
     Some(status)
+}
+
+/// The awk programs one-liners use: `[/RE/]{print $N, …}` or `/RE/` (a literal pattern,
+/// `^` anchoring it); None for anything else.
+fn awk(program: &str, separator: Option<&str>, text: &str) -> Option<String> {
+    let program = program.trim();
+    let (pattern, action) = match program.strip_prefix('/') {
+        Some(rest) => {
+            let end = rest.find('/')?;
+            (Some(&rest[..end]), rest[end + 1..].trim())
+        }
+        None => (None, program),
+    };
+    let fields: Vec<String> = if action.is_empty() {
+        vec!["$0".into()]
+    } else {
+        let inner = action.strip_prefix('{')?.strip_suffix('}')?.trim();
+        let list = inner.strip_prefix("print")?.trim();
+        if list.is_empty() {
+            vec!["$0".into()]
+        } else {
+            list.split(',').map(|f| f.trim().to_string()).collect()
+        }
+    };
+    let matches = |line: &str| match pattern {
+        None => true,
+        Some(p) => match p.strip_prefix('^') {
+            Some(anchored) => line.starts_with(anchored),
+            None => line.contains(p),
+        },
+    };
+    let mut out = String::new();
+    for line in text.lines().filter(|l| matches(l)) {
+        let split: Vec<&str> = match separator {
+            Some(sep) if !sep.is_empty() && sep != " " => line.split(sep).collect(),
+            _ => line.split_whitespace().collect(),
+        };
+        let values: Vec<String> = fields
+            .iter()
+            .map(|f| match f.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+                Some(0) => line.to_string(),
+                Some(n) => split.get(n - 1).map_or(String::new(), |v| v.to_string()),
+                None if f == "NF" => split.len().to_string(),
+                None => f.trim_matches('"').to_string(),
+            })
+            .collect();
+        out.push_str(&values.join(" "));
+        out.push('\n');
+    }
+    Some(out)
 }
 
 /// `a-z` style ranges for `tr`.
