@@ -60,6 +60,10 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
 }
 
 fn rfc1123z(t: &Time) -> String {
+    if t.0 == k8s_openapi::jiff::Timestamp::UNIX_EPOCH {
+        // The zero time a container that never started reports.
+        return "Thu, 01 Jan 1970 00:00:00 +0000".into();
+    }
     from_time(t).rfc1123z()
 }
 
@@ -162,6 +166,9 @@ fn state(w: &mut TabWriter, name: &str, s: &ContainerState) {
         w.write(&format!("    {name}:\tTerminated\n"));
         if let Some(r) = t.reason.as_deref().filter(|r| !r.is_empty()) {
             w.write(&format!("      Reason:\t{r}\n"));
+        }
+        if let Some(m) = t.message.as_deref().filter(|m| !m.is_empty()) {
+            w.write(&format!("      Message:\t{m}\n"));
         }
         w.write(&format!("      Exit Code:\t{}\n", t.exit_code));
         w.write(&format!("      Started:\t{}\n", t.started_at.as_ref().map(rfc1123z).unwrap_or_default()));

@@ -266,7 +266,7 @@ impl Kubelet {
                 self.container_exited(ctx, key, container, exit_code);
             }
             Timer::OomKilled { container, incarnation } if current(self, container, incarnation) => {
-                self.container_ended(ctx, key, container, 137, "OOMKilled");
+                self.container_ended(ctx, key, container, 137, "OOMKilled", None);
             }
             Timer::Restart { container } => {
                 let now = ctx.now();
@@ -446,11 +446,19 @@ impl Kubelet {
 
     /// The container's process ended with `code`: record it, then restart as the policy says.
     fn container_exited(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, code: i32) {
-        self.container_ended(ctx, key, i, code, if code == 0 { "Completed" } else { "Error" });
+        self.container_ended(ctx, key, i, code, if code == 0 { "Completed" } else { "Error" }, None);
     }
 
     /// The container ended with `code` for `reason` (Completed, Error, OOMKilled).
-    fn container_ended(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, i: usize, code: i32, reason: &str) {
+    pub(super) fn container_ended(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: &ObjectKey,
+        i: usize,
+        code: i32,
+        reason: &str,
+        message: Option<String>,
+    ) {
         let Some(mut pod) = ctx.api.get(key).and_then(Object::as_pod).cloned() else { return };
         let now = ctx.now();
         let timestamp = ctx.api.timestamp();
@@ -488,7 +496,12 @@ impl Kubelet {
         let name = slots::spec(&pod, i).map(|c| c.name.clone()).unwrap_or_default();
         let reference = pod_ref(&pod);
         let Some(cs) = slots::status_mut(&mut pod, i) else { return };
-        let started_at = cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone());
+        // A container that never started reports the zero time, as containerd does.
+        let started_at = if reason == "StartError" {
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH))
+        } else {
+            cs.state.as_ref().and_then(|s| s.running.as_ref()).and_then(|r| r.started_at.clone())
+        };
         let terminated = ContainerState {
             terminated: Some(ContainerStateTerminated {
                 exit_code: code,
@@ -496,6 +509,7 @@ impl Kubelet {
                 started_at,
                 finished_at: Some(timestamp.clone()),
                 container_id: cs.container_id.clone(),
+                message,
                 ..Default::default()
             }),
             ..Default::default()

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{
     PodIP,
 };
 
-use super::images::{self, image_size};
+use super::images::{self, has_program, image_size};
 use super::{container_event, containers, env, node_allocatable, node_of, slots, volumes, Kubelet, Step, Work};
 use crate::api::image::qualified_image;
 use crate::api::pod_util;
@@ -258,7 +258,15 @@ impl Kubelet {
             run.files = std::rc::Rc::new(files);
         }
         container_event(ctx.api, object, i, "Created", format!("Created container: {}", c.name), false);
-        container_event(ctx.api, object, i, "Started", format!("Started container {}", c.name), false);
+        // A command the image does not have: the runtime cannot start the container.
+        let missing = c.command.as_ref().and_then(|cmd| cmd.first()).filter(|p| !has_program(c.image.as_deref().unwrap_or(""), p));
+        let start_error = missing.map(|p| {
+            format!("failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: {p:?}: executable file not found in $PATH: unknown")
+        });
+        match &start_error {
+            Some(message) => container_event(ctx.api, object, i, "Failed", format!("Error: {message}"), true),
+            None => container_event(ctx.api, object, i, "Started", format!("Started container {}", c.name), false),
+        }
         let image = qualified_image(c.image.as_deref().unwrap_or(""));
         let mut pod = pod.clone();
         let now = ctx.api.timestamp();
@@ -294,6 +302,10 @@ impl Kubelet {
             // An init container runs to completion before the next starts; a sidecar only has
             // to have started.
             ctx.api.update(Object::from(pod.clone()));
+            if let Some(message) = start_error {
+                self.container_ended(ctx, work.key, i, 128, "StartError", Some(message));
+                return;
+            }
             if slots::is_sidecar(&pod, i) && c.startup_probe.is_none() {
                 self.next_after_init(ctx, work.key, i);
             }
@@ -321,7 +333,10 @@ impl Kubelet {
                 ctx.api.update(Object::from(pod.clone()));
             }
         }
-        self.container_started(ctx, work.key, &pod, i);
+        match start_error {
+            Some(message) => self.container_ended(ctx, work.key, i, 128, "StartError", Some(message)),
+            None => self.container_started(ctx, work.key, &pod, i),
+        }
     }
 
     /// A changed container image (the one Pod update the API allows) restarts that container:
