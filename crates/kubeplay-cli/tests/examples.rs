@@ -1,9 +1,31 @@
-//! Every file in `examples/` (the playground's example gallery) parses without errors and runs
-//! for five virtual minutes without a livelock.
+//! Every file in `examples/` (the playground's example gallery) parses without errors, its
+//! `# Try:` commands all succeed, and it runs on for five virtual minutes without a livelock.
 
 use std::path::{Path, PathBuf};
 
+use kubeplay_core::shell::split_script;
 use kubeplay_core::{manifest, Cluster, Session};
+
+/// The commands of the `# Try:` lines at the top of an example (what follows two or more
+/// spaces and `(` is a comment about what to look for).
+fn try_commands(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_try = false;
+    for line in text.lines() {
+        let rest = if let Some(r) = line.strip_prefix("# Try:") {
+            in_try = true;
+            r
+        } else if let Some(r) = line.strip_prefix("#   ").filter(|_| in_try) {
+            r
+        } else {
+            in_try = false;
+            continue;
+        };
+        let command = rest.split("  (").next().unwrap_or(rest).trim();
+        out.extend(split_script(command));
+    }
+    out
+}
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).expect("examples/").filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -29,9 +51,18 @@ fn every_example_loads_and_runs() {
         assert!(!parsed.has_errors(), "{name}: {:?}", parsed.diagnostics);
         assert!(text.starts_with('#'), "{name} starts with a comment that says what it shows");
         let mut session = Session::new(Cluster::for_manifests(1, [(name.as_str(), text.as_str())]));
-        session.files.insert(name.clone(), text);
+        session.files.insert(name.clone(), text.clone());
         let out = session.exec(&format!("kubectl apply -f {name}"));
         assert!(out.ok, "{name}: {}", out.text);
+        let commands = try_commands(&text);
+        assert!(!commands.is_empty() || name.ends_with("web.yaml"), "{name} has no `# Try:` commands");
+        for command in commands {
+            let out = session.exec(&command);
+            assert!(out.ok, "{name}: `{command}` failed:\n{}", out.text);
+            if session.attached.is_some() {
+                session.exec("exit");
+            }
+        }
         session.exec("sleep 5m");
         assert!(!session.cluster.livelocked(), "{name}");
     }
