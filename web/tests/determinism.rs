@@ -27,6 +27,7 @@ const PAGES: &[(&str, &str)] = pages![
     "memory_limits.md",
     "owners_replace_and_cascade.md",
     "pod_updates.md",
+    "qos_classes.md",
     "recreate_strategy.md",
     "restart_policies.md",
     "rolling_update.md",
