@@ -367,6 +367,7 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
         keep_allocations(old, new);
     }
     default(api, &mut desired);
+    immutable_update(existing, &desired)?;
     let old_meta = existing.meta().clone();
     let labels = desired.meta().labels.clone();
     let annotations = desired.meta().annotations.clone();
@@ -398,6 +399,46 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
     meta.labels = labels;
     meta.annotations = annotations;
     Ok(merged)
+}
+
+/// `ValidateConfigMapUpdate` / `ValidateSecretUpdate`: an `immutable` object's data cannot
+/// change, nor can it become mutable again; a Secret's type never changes.
+fn immutable_update(existing: &Object, desired: &Object) -> Result<(), String> {
+    const IMMUTABLE: &str = "Forbidden: field is immutable when `immutable` is set";
+    let mut errors = Vec::new();
+    let (kind, was_immutable, is_immutable, same_data, same_binary) = match (existing, desired) {
+        (Object::ConfigMap(old), Object::ConfigMap(new)) => (
+            "ConfigMap",
+            old.immutable == Some(true),
+            new.immutable == Some(true),
+            old.data == new.data,
+            old.binary_data == new.binary_data,
+        ),
+        (Object::Secret(old), Object::Secret(new)) => {
+            let (old_type, new_type) = (old.type_.as_deref().unwrap_or("Opaque"), new.type_.as_deref().unwrap_or("Opaque"));
+            if old_type != new_type {
+                errors.push(format!("type: Invalid value: {new_type:?}: field is immutable"));
+            }
+            ("Secret", old.immutable == Some(true), new.immutable == Some(true), old.data == new.data, true)
+        }
+        _ => return Ok(()),
+    };
+    if was_immutable {
+        if !is_immutable {
+            errors.push(format!("immutable: {IMMUTABLE}"));
+        }
+        if !same_data {
+            errors.push(format!("data: {IMMUTABLE}"));
+        }
+        if !same_binary {
+            errors.push(format!("binaryData: {IMMUTABLE}"));
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(format!("The {kind} {:?} is invalid: {}\n", desired.name(), errors[0])),
+        _ => Err(format!("The {kind} {:?} is invalid: [{}]\n", desired.name(), errors.join(", "))),
+    }
 }
 
 /// A Service keeps its ClusterIP and node ports across applies that do not set them.

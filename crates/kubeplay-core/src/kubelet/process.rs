@@ -46,6 +46,15 @@ impl Program {
                 },
                 memory: 0,
             },
+            // The Job examples' `perl -Mbignum=bpi -wle 'print bpi(2000)'`: computes π to that
+            // many digits (about N²/400,000 s of CPU), prints it and exits.
+            [program, rest @ ..] if base(program) == "perl" && rest.iter().any(|a| a.contains("bpi(")) => {
+                let n = rest.iter().find_map(|a| a.split("bpi(").nth(1)?.split(')').next()?.trim().parse::<usize>().ok()).unwrap_or(0);
+                let digits = pi_digits(n.clamp(1, MAX_PI_DIGITS));
+                let millis = 500 + (n * n / 400) as u64;
+                let script = Script::parse(&format!("sleep {}.{:03}; echo {digits}", millis / 1000, millis % 1000));
+                Program { body: Body::Shell { script, args: Vec::new(), errexit: false, xtrace: false }, memory: 0 }
+            }
             // The stress tool the resource examples use: allocates and holds its memory.
             [program, rest @ ..] if base(program) == "stress" => {
                 let rest: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
@@ -66,6 +75,72 @@ impl Program {
     /// An image's server (it listens on its ports), not a script or a utility.
     pub fn is_server(&self) -> bool {
         self.body == Body::Server
+    }
+}
+
+/// More digits of π than this are not computed (the spigot is quadratic).
+const MAX_PI_DIGITS: usize = 5000;
+
+/// π to `n` significant digits, rounded, as Perl's `bpi(n)` prints it (`3.14159…`).
+fn pi_digits(n: usize) -> String {
+    // Rabinowitz–Wagon spigot, with a few guard digits for the rounding.
+    let want = n + 6;
+    let len = want * 10 / 3 + 2;
+    let mut a = vec![2u64; len];
+    let mut out: Vec<u8> = Vec::with_capacity(want);
+    let mut nines = 0usize;
+    let mut predigit = 0u8;
+    for _ in 0..want {
+        let mut carry = 0u64;
+        for i in (0..len).rev() {
+            let x = a[i] * 10 + carry * (i as u64 + 1);
+            let denom = 2 * i as u64 + 1;
+            a[i] = x % denom;
+            carry = x / denom;
+        }
+        a[0] = carry % 10;
+        let q = (carry / 10) as u8;
+        match q {
+            9 => nines += 1,
+            10 => {
+                out.push(predigit + 1);
+                out.extend(std::iter::repeat_n(0, nines));
+                predigit = 0;
+                nines = 0;
+            }
+            _ => {
+                out.push(predigit);
+                predigit = q;
+                out.extend(std::iter::repeat_n(9, nines));
+                nines = 0;
+            }
+        }
+    }
+    out.push(predigit);
+    // out[0] is the spigot's leading 0; the digits of π start at out[1].
+    let mut digits: Vec<u8> = out.into_iter().skip(1).take(n + 1).collect();
+    // Round to n significant digits.
+    if digits.len() > n {
+        let round_up = digits[n] >= 5;
+        digits.truncate(n);
+        if round_up {
+            let mut i = n;
+            while i > 0 {
+                i -= 1;
+                if digits[i] == 9 {
+                    digits[i] = 0;
+                } else {
+                    digits[i] += 1;
+                    break;
+                }
+            }
+        }
+    }
+    let text: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+    if text.len() > 1 {
+        format!("{}.{}", &text[..1], &text[1..])
+    } else {
+        text
     }
 }
 
@@ -177,5 +252,15 @@ mod tests {
             Process::start(&Program::of(&strings(&["sh", "-c", "echo $0 $1"]), &strings(&["name", "one"])), Rc::default(), Rc::default());
         p.run(SimTime::ZERO);
         assert_eq!(p.take_output(), vec!["name one"]);
+        // The Job example's π.
+        assert_eq!(pi_digits(10), "3.141592654");
+        assert_eq!(pi_digits(50), "3.1415926535897932384626433832795028841971693993751");
+        // 999 decimals: …2164201989 rounded at the last place.
+        assert!(pi_digits(1000).ends_with("216420199"), "{}", &pi_digits(1000)[990..]);
+        let mut perl =
+            Process::start(&Program::of(&strings(&["perl", "-Mbignum=bpi", "-wle", "print bpi(1000)"]), &[]), Rc::default(), Rc::default());
+        assert_eq!(perl.run(SimTime::ZERO), Run::Sleep(SimDuration(3000)));
+        assert_eq!(perl.run(SimTime(3000)), Run::Exited(0));
+        assert_eq!(perl.take_output()[0].len(), 1001);
     }
 }
