@@ -62,7 +62,9 @@ struct PodWorker {
     step: Step,
     due: SimTime,
     terminating: bool,
-    containers: BTreeMap<usize, containers::ContainerRun>,
+    /// By slot (init containers first). A Vec, not a map: a Pod has a handful of containers, and
+    /// a map's node would cost kilobytes per Pod at 150,000 Pods.
+    containers: Vec<containers::ContainerRun>,
     timers: BTreeSet<(SimTime, u64, containers::Timer)>,
     next_timer: u64,
     /// Failed pulls per container: how many, the last one's time and error.
@@ -76,7 +78,7 @@ impl PodWorker {
             step,
             due,
             terminating: false,
-            containers: BTreeMap::new(),
+            containers: Vec::new(),
             timers: BTreeSet::new(),
             next_timer: 0,
             pull_failures: BTreeMap::new(),
@@ -221,11 +223,15 @@ fn node_allocatable(api: &ApiServer, node: &str) -> (i64, i64) {
 
 impl Kubelet {
     fn run(&self, key: &ObjectKey, i: usize) -> Option<&containers::ContainerRun> {
-        self.workers.get(key)?.containers.get(&i)
+        self.workers.get(key)?.containers.get(i)
     }
 
     fn run_mut(&mut self, key: &ObjectKey, i: usize) -> Option<&mut containers::ContainerRun> {
-        Some(self.workers.get_mut(key)?.containers.entry(i).or_default())
+        let runs = &mut self.workers.get_mut(key)?.containers;
+        if runs.len() <= i {
+            runs.resize_with(i + 1, Default::default);
+        }
+        runs.get_mut(i)
     }
 
     fn timer(&mut self, key: &ObjectKey, at: SimTime, timer: containers::Timer) {
