@@ -82,6 +82,21 @@ fn repo_of(image: &str) -> &str {
     last.split(':').next().unwrap_or(last)
 }
 
+/// Servers that need nothing but their ports: (repository, ports, start-up ms, exits 0 on SIGTERM).
+const SERVERS: &[(&str, &[i32], u64, bool)] = &[
+    ("hello-app", &[8080], 200, false),
+    ("podinfo", &[9898], 1500, false),
+    ("redis", &[6379], 300, true),
+    ("postgres", &[5432], 3000, true),
+    ("mysql", &[3306], 15_000, true),
+    ("mariadb", &[3306], 15_000, true),
+    ("mongo", &[27017], 2000, true),
+    ("memcached", &[11211], 100, false),
+    ("rabbitmq", &[5672], 10_000, true),
+    ("caddy", &[80], 1000, true),
+    ("etcd", &[2379, 2380], 500, false),
+];
+
 /// The nginx image's default pages, as it ships them.
 const NGINX_INDEX: &str = include_str!("image_files/index.html");
 const NGINX_50X: &str = include_str!("image_files/50x.html");
@@ -166,52 +181,15 @@ impl Server {
                 s.ports.insert(port);
                 s.startup = SimDuration(100);
             }
-            "hello-app" => {
-                s.ports.insert(8080);
-                s.startup = SimDuration(200);
+            repo => {
+                if let Some(&(_, ports, startup_ms, clean)) = SERVERS.iter().find(|(r, ..)| *r == repo) {
+                    s.ports.extend(ports.iter().copied());
+                    s.startup = SimDuration(startup_ms);
+                    if clean {
+                        s.sigterm_exit = 0;
+                    }
+                }
             }
-            "podinfo" => {
-                s.ports.insert(9898);
-                s.startup = SimDuration(1500);
-            }
-            "redis" => {
-                s.ports.insert(6379);
-                s.startup = SimDuration(300);
-                s.sigterm_exit = 0;
-            }
-            "postgres" => {
-                s.ports.insert(5432);
-                s.startup = SimDuration(3000);
-                s.sigterm_exit = 0;
-            }
-            "mysql" | "mariadb" => {
-                s.ports.insert(3306);
-                s.startup = SimDuration(15_000);
-                s.sigterm_exit = 0;
-            }
-            "mongo" => {
-                s.ports.insert(27017);
-                s.startup = SimDuration(2000);
-                s.sigterm_exit = 0;
-            }
-            "memcached" => {
-                s.ports.insert(11211);
-                s.startup = SimDuration(100);
-            }
-            "rabbitmq" => {
-                s.ports.insert(5672);
-                s.startup = SimDuration(10_000);
-                s.sigterm_exit = 0;
-            }
-            "caddy" => {
-                s.ports.insert(80);
-                s.sigterm_exit = 0;
-            }
-            "etcd" => {
-                s.ports.extend([2379, 2380]);
-                s.startup = SimDuration(500);
-            }
-            _ => {}
         }
         let name = c.name.as_str();
         if let Some(d) = annotation(pod, name, "startup").and_then(SimDuration::parse) {

@@ -450,16 +450,7 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
         }
         "wc" => {
             let (flags, operands) = flags_and_operands(args);
-            let text = match operands.first() {
-                Some(path) => match files.get(path.as_str()) {
-                    Some(t) => t.clone(),
-                    None => {
-                        out.stderr.push_str(&format!("wc: {path}: No such file or directory\n"));
-                        return Some(1);
-                    }
-                },
-                None => input.to_string(),
-            };
+            let Some(text) = read_input("wc", operands.first().map(|p| p.as_str()), files, input, out) else { return Some(1) };
             let counts = [('l', text.matches('\n').count()), ('w', text.split_whitespace().count()), ('c', text.len())];
             let chosen: Vec<String> =
                 counts.iter().filter(|(f, _)| flags.is_empty() || flags.contains(*f)).map(|(_, n)| n.to_string()).collect();
@@ -486,10 +477,7 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
                 }
                 i += 1;
             }
-            let text = match &path {
-                Some(p) => files.get(p).cloned().unwrap_or_default(),
-                None => input.to_string(),
-            };
+            let Some(text) = read_input(name, path.as_deref(), files, input, out) else { return Some(1) };
             let all = lines(&text);
             let picked = if name == "head" { &all[..n.min(all.len())] } else { &all[all.len().saturating_sub(n)..] };
             out.stdout.push_str(&joined(picked));
@@ -501,16 +489,7 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
                 out.stderr.push_str("BusyBox v1.37.0 (2024-09-26 21:31:42 UTC) multi-call binary.\n\nUsage: grep [-HhnlLoqvsrRiwFE] [-m N] [-A|B|C N] { PATTERN | -e PATTERN... | -f FILE... } [FILE]...\n");
                 return Some(2);
             };
-            let text = match paths.first() {
-                Some(p) => match files.get(p.as_str()) {
-                    Some(t) => t.clone(),
-                    None => {
-                        out.stderr.push_str(&format!("grep: {p}: No such file or directory\n"));
-                        return Some(2);
-                    }
-                },
-                None => input.to_string(),
-            };
+            let Some(text) = read_input("grep", paths.first().map(|p| p.as_str()), files, input, out) else { return Some(2) };
             let ignore_case = flags.contains('i');
             let matches = |line: &str| {
                 let found =
@@ -712,6 +691,20 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
         _ => return None,
     };
     Some(status)
+}
+
+/// A utility's input: the file it names, or stdin; a missing file is reported as BusyBox does.
+fn read_input(name: &str, path: Option<&str>, files: &Files, stdin: &str, out: &mut Out) -> Option<String> {
+    match path {
+        None | Some("-") => Some(stdin.to_string()),
+        Some(p) => match files.get(p) {
+            Some(text) => Some(text.clone()),
+            None => {
+                out.stderr.push_str(&format!("{name}: {p}: No such file or directory\n"));
+                None
+            }
+        },
+    }
 }
 
 /// The awk programs one-liners use: `[/RE/]{print $N, …}` or `/RE/` (a literal pattern,
