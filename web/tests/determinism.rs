@@ -32,6 +32,7 @@ const PAGES: &[(&str, &str)] = pages![
     "restart_policies.md",
     "rolling_update.md",
     "scheduling_queue.md",
+    "services_and_endpoints.md",
     "services_get_addresses.md",
     "unschedulable_pods_stay_pending.md",
 ];

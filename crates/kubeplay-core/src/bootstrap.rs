@@ -36,6 +36,39 @@ pub fn control_plane(api: &mut ApiServer) {
         ..Default::default()
     };
     let _ = api.create(Object::from(svc));
+    apiserver_endpoints(api);
+}
+
+/// Where the API server listens (the control-plane node's address, as on a kind cluster).
+pub const APISERVER_ADDRESS: &str = "172.18.0.2";
+
+/// The API server's own endpoint reconciler: the `kubernetes` Service has no selector; the
+/// API server writes its Endpoints and EndpointSlice itself.
+fn apiserver_endpoints(api: &mut ApiServer) {
+    use k8s_openapi::api::core::v1::{EndpointAddress, EndpointPort as CorePort, EndpointSubset, Endpoints};
+    use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
+    let labels = BTreeMap::from([("endpointslice.kubernetes.io/skip-mirror".to_string(), "true".to_string())]);
+    let endpoints = Endpoints {
+        metadata: ObjectMeta { labels: Some(labels), ..meta("kubernetes", Some("default")) },
+        subsets: Some(vec![EndpointSubset {
+            addresses: Some(vec![EndpointAddress { ip: APISERVER_ADDRESS.into(), ..Default::default() }]),
+            ports: Some(vec![CorePort { name: Some("https".into()), port: 6443, protocol: Some("TCP".into()), app_protocol: None }]),
+            not_ready_addresses: None,
+        }]),
+    };
+    let _ = api.create(Object::from(endpoints));
+    let labels = BTreeMap::from([("kubernetes.io/service-name".to_string(), "kubernetes".to_string())]);
+    let slice = EndpointSlice {
+        metadata: ObjectMeta { labels: Some(labels), ..meta("kubernetes", Some("default")) },
+        address_type: "IPv4".into(),
+        endpoints: Some(vec![Endpoint {
+            addresses: vec![APISERVER_ADDRESS.into()],
+            conditions: Some(EndpointConditions { ready: Some(true), ..Default::default() }),
+            ..Default::default()
+        }]),
+        ports: Some(vec![EndpointPort { name: Some("https".into()), port: Some(6443), protocol: Some("TCP".into()), app_protocol: None }]),
+    };
+    let _ = api.create(Object::from(slice));
 }
 
 fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {

@@ -22,6 +22,8 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(kubelet::Kubelet::default()),
         Box::new(controllers::garbage_collector::GarbageCollector),
         Box::new(controllers::root_ca_publisher::RootCaPublisher),
+        Box::new(controllers::endpointslice::EndpointSliceController),
+        Box::new(controllers::endpoints::EndpointsController),
     ]
 }
 

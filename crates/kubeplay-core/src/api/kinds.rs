@@ -80,7 +80,7 @@ kinds! {
     "ServiceAccount", "", ["v1"], "serviceaccounts", ["sa"], true, Stored;
     "PersistentVolume", "", ["v1"], "persistentvolumes", ["pv"], false, Stored;
     "PersistentVolumeClaim", "", ["v1"], "persistentvolumeclaims", ["pvc"], true, Stored;
-    "Endpoints", "", ["v1"], "endpoints", ["ep"], true, Stored;
+    "Endpoints", "", ["v1"], "endpoints", ["ep"], true, Simulated;
     "LimitRange", "", ["v1"], "limitranges", ["limits"], true, Stored;
     "ResourceQuota", "", ["v1"], "resourcequotas", ["quota"], true, Stored;
     "ReplicationController", "", ["v1"], "replicationcontrollers", ["rc"], true, Stored;
@@ -96,7 +96,7 @@ kinds! {
     "NetworkPolicy", "networking.k8s.io", ["v1"], "networkpolicies", ["netpol"], true, Stored;
     "IPAddress", "networking.k8s.io", ["v1"], "ipaddresses", ["ip"], false, Stored;
     "ServiceCIDR", "networking.k8s.io", ["v1"], "servicecidrs", [], false, Stored;
-    "EndpointSlice", "discovery.k8s.io", ["v1"], "endpointslices", [], true, Stored;
+    "EndpointSlice", "discovery.k8s.io", ["v1"], "endpointslices", [], true, Simulated;
     "PodDisruptionBudget", "policy", ["v1"], "poddisruptionbudgets", ["pdb"], true, Stored;
     "Role", "rbac.authorization.k8s.io", ["v1"], "roles", [], true, Stored;
     "RoleBinding", "rbac.authorization.k8s.io", ["v1"], "rolebindings", [], true, Stored;

@@ -1,5 +1,6 @@
 //! Our object model over k8s-openapi: kinds, keys, labels, quantities.
 
+pub mod endpoints;
 pub mod image;
 pub mod kinds;
 pub mod labels;

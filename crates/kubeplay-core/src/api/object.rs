@@ -2,7 +2,8 @@
 //! controllers act on, and a JSON body for the kinds that are only stored.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
@@ -46,6 +47,8 @@ pub enum Object {
     ReplicaSet(Box<ReplicaSet>),
     ConfigMap(Box<ConfigMap>),
     Secret(Box<Secret>),
+    EndpointSlice(Box<EndpointSlice>),
+    Endpoints(Box<Endpoints>),
     Stored(Box<Stored>),
 }
 
@@ -59,7 +62,7 @@ macro_rules! from_typed {
     };
 }
 
-from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, Stored: Stored);
+from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Stored: Stored);
 
 macro_rules! each_typed {
     ($obj:expr, $x:ident => $body:expr) => {
@@ -73,6 +76,8 @@ macro_rules! each_typed {
             Object::ReplicaSet($x) => $body,
             Object::ConfigMap($x) => $body,
             Object::Secret($x) => $body,
+            Object::EndpointSlice($x) => $body,
+            Object::Endpoints($x) => $body,
             Object::Stored($x) => $body,
         }
     };
@@ -98,6 +103,8 @@ impl Object {
             Object::ReplicaSet(_) => kinds::kind("ReplicaSet"),
             Object::ConfigMap(_) => kinds::kind("ConfigMap"),
             Object::Secret(_) => kinds::kind("Secret"),
+            Object::EndpointSlice(_) => kinds::kind("EndpointSlice"),
+            Object::Endpoints(_) => kinds::kind("Endpoints"),
             Object::Stored(s) => s.info,
         }
     }
@@ -138,6 +145,8 @@ impl Object {
             Object::ReplicaSet(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::ConfigMap(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::Secret(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::EndpointSlice(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Endpoints(o) => serde_json::to_value(o).unwrap_or(Value::Null),
         };
         if let Value::Object(map) = &mut value {
             map.insert("apiVersion".into(), Value::String(self.api_version()));
@@ -173,6 +182,8 @@ accessors! {
     Namespace, Namespace, as_namespace, as_namespace_mut;
     ConfigMap, ConfigMap, as_config_map, as_config_map_mut;
     Secret, Secret, as_secret, as_secret_mut;
+    EndpointSlice, EndpointSlice, as_endpoint_slice, as_endpoint_slice_mut;
+    Endpoints, Endpoints, as_endpoints, as_endpoints_mut;
 }
 
 /// The ownerReference with `controller: true`, if any.

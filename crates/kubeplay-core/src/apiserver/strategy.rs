@@ -94,7 +94,13 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
                 }
             }
         }
-        Object::Event(_) | Object::Stored(_) | Object::ConfigMap(_) => {}
+        Object::EndpointSlice(slice) => {
+            // `endpoints` is a required list: an empty one is stored as such.
+            for port in slice.ports.iter_mut().flatten() {
+                port.protocol.get_or_insert_with(|| "TCP".into());
+            }
+        }
+        Object::Event(_) | Object::Stored(_) | Object::ConfigMap(_) | Object::Endpoints(_) => {}
     }
 }
 

@@ -2,6 +2,8 @@
 //! component (see `runtime`): it declares its watches and reconciles one key at a time.
 
 pub mod deployment;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod garbage_collector;
 pub mod replicaset;
 pub mod root_ca_publisher;

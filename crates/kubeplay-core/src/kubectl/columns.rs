@@ -95,6 +95,8 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
         "Event" => (&["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], &[]),
         "ConfigMap" => (&["NAME", "DATA", "AGE"], &[]),
         "Secret" => (&["NAME", "TYPE", "DATA", "AGE"], &[]),
+        "EndpointSlice" => (&["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], &[]),
+        "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
         _ => (&["NAME", "AGE"], &[]),
     };
     let mut h: Vec<String> = base.iter().map(|s| s.to_string()).collect();
@@ -216,8 +218,70 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
             let ty = secret.type_.clone().unwrap_or_else(|| "Opaque".into());
             vec![name, ty, secret.data.as_ref().map_or(0, |d| d.len()).to_string(), created]
         }
+        Object::EndpointSlice(slice) => {
+            vec![name, slice.address_type.clone(), endpoint_slice_ports(slice), discovery_endpoints(slice), created]
+        }
+        Object::Endpoints(ep) => vec![name, format_endpoints(ep), created],
         Object::Stored(_) => vec![name, created],
     }
+}
+
+/// `strings.Join(list, ",")`, and ` + N more...` past the first three.
+fn list_with_more(list: Vec<String>, count: usize) -> String {
+    let joined = list.join(",");
+    if count > 3 {
+        format!("{joined} + {} more...", count - 3)
+    } else {
+        joined
+    }
+}
+
+/// `formatEndpointSlicePorts`.
+fn endpoint_slice_ports(slice: &k8s_openapi::api::discovery::v1::EndpointSlice) -> String {
+    let ports = slice.ports.as_deref().unwrap_or_default();
+    if ports.is_empty() {
+        return "<unset>".into();
+    }
+    let list =
+        ports.iter().take(3).map(|p| p.port.map(|n| n.to_string()).or_else(|| p.name.clone()).unwrap_or_else(|| "*".into())).collect();
+    list_with_more(list, ports.len())
+}
+
+/// `formatDiscoveryEndpoints`: every address of every endpoint, whatever its conditions.
+fn discovery_endpoints(slice: &k8s_openapi::api::discovery::v1::EndpointSlice) -> String {
+    let addresses: Vec<&String> = slice.endpoints.iter().flatten().flat_map(|e| e.addresses.iter()).collect();
+    if addresses.is_empty() {
+        return "<unset>".into();
+    }
+    list_with_more(addresses.iter().take(3).map(|a| a.to_string()).collect(), addresses.len())
+}
+
+/// `formatEndpoints`: ready addresses with each port (`ip:port`), or bare IPs without ports.
+fn format_endpoints(ep: &k8s_openapi::api::core::v1::Endpoints) -> String {
+    let subsets = ep.subsets.as_deref().unwrap_or_default();
+    if subsets.is_empty() {
+        return "<none>".into();
+    }
+    let mut all = Vec::new();
+    for ss in subsets {
+        let addresses = ss.addresses.as_deref().unwrap_or_default();
+        match ss.ports.as_deref() {
+            None | Some([]) => all.extend(addresses.iter().map(|a| a.ip.clone())),
+            Some(ports) => {
+                for port in ports {
+                    all.extend(addresses.iter().map(|a| {
+                        if a.ip.contains(':') {
+                            format!("[{}]:{}", a.ip, port.port)
+                        } else {
+                            format!("{}:{}", a.ip, port.port)
+                        }
+                    }));
+                }
+            }
+        }
+    }
+    let count = all.len();
+    list_with_more(all.into_iter().take(3).collect(), count)
 }
 
 fn containers_images(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> [String; 2] {

@@ -88,7 +88,9 @@ impl PodWorker {
     /// When this Pod next needs the kubelet.
     fn next_due(&self) -> Option<SimTime> {
         let step = (self.step != Step::Idle).then_some(self.due);
-        step.into_iter().chain(self.timers.first().map(|(at, _, _)| *at)).min()
+        // A terminating Pod's container timers (probes, sleeps) no longer fire.
+        let timer = self.timers.first().map(|(at, _, _)| *at).filter(|_| !self.terminating);
+        step.into_iter().chain(timer).min()
     }
 }
 

@@ -257,6 +257,8 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "ReplicaSet" => return typed!(ReplicaSet, k::apps::v1::ReplicaSet),
         "ConfigMap" => return typed!(ConfigMap, k::core::v1::ConfigMap),
         "Secret" => return typed!(Secret, k::core::v1::Secret),
+        "EndpointSlice" => return typed!(EndpointSlice, k::discovery::v1::EndpointSlice),
+        "Endpoints" => return typed!(Endpoints, k::core::v1::Endpoints),
         _ => {}
     }
     let unknown = match info.kind {

@@ -1,0 +1,157 @@
+//! The Endpoints controller (`pkg/controller/endpoint`): the legacy `v1` Endpoints object of a
+//! Service with a selector, named after it — the selected Pods' addresses, ready ones under
+//! `addresses` and the rest under `notReadyAddresses`, grouped by resolved ports and sorted by
+//! IP (`RepackSubsets`). Terminating Pods are left out. Deprecated since v1.33 in favour of
+//! EndpointSlices, but still maintained (and `kubectl get endpoints` still lists it).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::api::endpoints::{self, pod_ip};
+use crate::api::{pod_util, Object, ObjectKey};
+use crate::apiserver::{ApiServer, Change};
+use crate::runtime::{Action, Component, Ctx, Watches};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EndpointsController;
+
+impl Component for EndpointsController {
+    fn name(&self) -> &'static str {
+        "endpoint-controller"
+    }
+
+    fn watches(&self) -> Watches {
+        Watches::reconciles("Service").watches("Endpoints", service_of_endpoints).watches("Pod", services_of_pod)
+    }
+
+    fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
+        let ep_key = ObjectKey::new("Endpoints", &key.namespace, &key.name);
+        let Some(service) = ctx.api.get(key).and_then(Object::as_service).cloned() else {
+            // The Service is gone: so is its Endpoints object.
+            if ctx.api.get(&ep_key).is_some() {
+                ctx.api.delete(&ep_key);
+            }
+            return Action::AwaitChange;
+        };
+        if !endpoints::managed(&service) {
+            return Action::AwaitChange;
+        }
+        let subsets = subsets(ctx.api, &service);
+        let existing = ctx.api.get(&ep_key).and_then(Object::as_endpoints).cloned();
+        let labels = service.metadata.labels.clone();
+        match existing {
+            Some(ep) if ep.subsets.clone().unwrap_or_default() == subsets && ep.metadata.labels == labels => {}
+            existing => {
+                let mut ep = existing.unwrap_or_else(|| Endpoints {
+                    metadata: ObjectMeta { name: Some(key.name.clone()), namespace: Some(key.namespace.clone()), ..Default::default() },
+                    ..Default::default()
+                });
+                ep.metadata.labels = labels;
+                ep.metadata
+                    .annotations
+                    .get_or_insert_with(Default::default)
+                    .insert("endpoints.kubernetes.io/last-change-trigger-time".into(), ctx.api.now().rfc3339());
+                ep.subsets = (!subsets.is_empty()).then_some(subsets);
+                if ctx.api.get(&ep_key).is_some() {
+                    ctx.api.update(Object::from(ep));
+                } else {
+                    let _ = ctx.api.create(Object::from(ep));
+                }
+            }
+        }
+        Action::AwaitChange
+    }
+
+    fn clone_box(&self) -> Box<dyn Component> {
+        Box::new(*self)
+    }
+}
+
+fn service_of_endpoints(_api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
+    out.push(ObjectKey::new("Service", &change.key.namespace, &change.key.name));
+}
+
+fn services_of_pod(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
+    let Some(pod) = change.object.as_pod() else { return };
+    let old = change.old.as_deref().and_then(Object::as_pod);
+    if old.is_some_and(|old| !endpoints::relevant_change(old, pod)) {
+        return;
+    }
+    for o in api.store().list("Service", Some(&change.key.namespace)) {
+        let Some(svc) = o.as_service() else { continue };
+        if endpoints::selects(svc, pod) || old.is_some_and(|old| endpoints::selects(svc, old)) {
+            out.push(o.key());
+        }
+    }
+}
+
+/// Resolved ports: (name, number, protocol).
+type Ports = Vec<(String, i32, String)>;
+/// Ready and not-ready addresses.
+type Addresses = (Vec<EndpointAddress>, Vec<EndpointAddress>);
+
+fn subsets(api: &ApiServer, service: &Service) -> Vec<EndpointSubset> {
+    let mut groups: BTreeMap<Ports, Addresses> = BTreeMap::new();
+    let namespace = service.metadata.namespace.as_deref().unwrap_or("default");
+    for o in api.store().list("Pod", Some(namespace)) {
+        let Some(pod) = o.as_pod() else { continue };
+        if !endpoints::selects(service, pod) || !endpoints::should_be_endpoint(pod, false) {
+            continue;
+        }
+        let ports: Ports = service
+            .spec
+            .iter()
+            .flat_map(|s| s.ports.iter().flatten())
+            .filter_map(|p| {
+                Some((
+                    p.name.clone().unwrap_or_default(),
+                    endpoints::find_port(pod, p)?,
+                    p.protocol.clone().unwrap_or_else(|| "TCP".into()),
+                ))
+            })
+            .collect();
+        let address = EndpointAddress {
+            ip: pod_ip(pod).to_string(),
+            node_name: pod_util::node_name(pod).map(str::to_string),
+            target_ref: Some(ObjectReference {
+                kind: Some("Pod".into()),
+                namespace: pod.metadata.namespace.clone(),
+                name: pod.metadata.name.clone(),
+                uid: pod.metadata.uid.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (ready, _, _) = endpoints::conditions(service, pod);
+        let group = groups.entry(ports).or_default();
+        if ready {
+            group.0.push(address);
+        } else {
+            group.1.push(address);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(ports, (mut ready, mut not_ready))| {
+            ready.sort_by(|a, b| a.ip.cmp(&b.ip));
+            not_ready.sort_by(|a, b| a.ip.cmp(&b.ip));
+            EndpointSubset {
+                addresses: (!ready.is_empty()).then_some(ready),
+                not_ready_addresses: (!not_ready.is_empty()).then_some(not_ready),
+                ports: (!ports.is_empty()).then(|| {
+                    ports
+                        .into_iter()
+                        .map(|(name, port, protocol)| EndpointPort {
+                            name: Some(name).filter(|n| !n.is_empty()),
+                            port,
+                            protocol: Some(protocol),
+                            app_protocol: None,
+                        })
+                        .collect()
+                }),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,375 @@
+//! The EndpointSlice controller (`pkg/controller/endpointslice`): for every Service with a
+//! selector, EndpointSlices listing the selected Pods that have an IP — each endpoint with its
+//! ready / serving / terminating conditions, node, zone and Pod reference — grouped by the
+//! resolved ports (a named targetPort may resolve differently per Pod), at most 100 endpoints
+//! a slice. Slices are named `<service>-<5 random>`, labelled with the Service's name and this
+//! controller, and owned by the Service (deleting it deletes them). A Service that selects no
+//! Pod has one placeholder slice with no endpoints. Endpoints stay in the slice they are in
+//! while they last, so a change rewrites as few slices as it can.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ObjectReference, Pod, Service};
+use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+
+use crate::api::endpoints::{self, pod_ip};
+use crate::api::{pod_util, Object, ObjectKey};
+use crate::apiserver::{ApiServer, Change};
+use crate::runtime::{Action, Component, Ctx, Watches};
+
+pub const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
+/// `--max-endpoints-per-slice`'s default.
+const MAX_ENDPOINTS_PER_SLICE: usize = 100;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EndpointSliceController;
+
+impl Component for EndpointSliceController {
+    fn name(&self) -> &'static str {
+        "endpointslice-controller"
+    }
+
+    fn watches(&self) -> Watches {
+        Watches::reconciles("Service").owns("EndpointSlice").watches("Pod", services_of_pod)
+    }
+
+    fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
+        let Some(service) = ctx.api.get(key).and_then(Object::as_service).cloned() else {
+            return Action::AwaitChange; // Its slices go with it (owner references).
+        };
+        if !endpoints::managed(&service) {
+            return Action::AwaitChange;
+        }
+        let desired = desired_endpoints(ctx.api, &service);
+        let existing: Vec<EndpointSlice> = ctx
+            .api
+            .store()
+            .list("EndpointSlice", Some(&key.namespace))
+            .filter_map(Object::as_endpoint_slice)
+            .filter(|s| label(s, SERVICE_NAME_LABEL) == Some(&key.name) && label(s, MANAGED_BY_LABEL) == Some(MANAGED_BY))
+            .cloned()
+            .collect();
+        let trigger = ctx.api.now().rfc3339();
+        for slice in plan(&service, desired, existing, &trigger) {
+            match slice {
+                Write::Create(s) => {
+                    let _ = ctx.api.create(Object::from(s));
+                }
+                Write::Update(s) => _ = ctx.api.update(Object::from(s)),
+                Write::Delete(name) => _ = ctx.api.delete(&ObjectKey::new("EndpointSlice", &key.namespace, &name)),
+            }
+        }
+        Action::AwaitChange
+    }
+
+    fn clone_box(&self) -> Box<dyn Component> {
+        Box::new(*self)
+    }
+}
+
+fn label<'a>(slice: &'a EndpointSlice, key: &str) -> Option<&'a str> {
+    slice.metadata.labels.as_ref()?.get(key).map(String::as_str)
+}
+
+/// A Pod change maps to the Services that select it, before or after (only when something
+/// endpoints show changed).
+fn services_of_pod(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
+    let Some(pod) = change.object.as_pod() else { return };
+    let old = change.old.as_deref().and_then(Object::as_pod);
+    if old.is_some_and(|old| !endpoints::relevant_change(old, pod)) {
+        return;
+    }
+    for o in api.store().list("Service", Some(&change.key.namespace)) {
+        let Some(svc) = o.as_service() else { continue };
+        if endpoints::selects(svc, pod) || old.is_some_and(|old| endpoints::selects(svc, old)) {
+            out.push(o.key());
+        }
+    }
+}
+
+/// The endpoints the Service should have, grouped by their resolved ports.
+fn desired_endpoints(api: &ApiServer, service: &Service) -> BTreeMap<Vec<PortKey>, Vec<Endpoint>> {
+    let mut groups: BTreeMap<Vec<PortKey>, Vec<Endpoint>> = BTreeMap::new();
+    let namespace = service.metadata.namespace.as_deref().unwrap_or("default");
+    for o in api.store().list("Pod", Some(namespace)) {
+        let Some(pod) = o.as_pod() else { continue };
+        if !endpoints::selects(service, pod) || !endpoints::should_be_endpoint(pod, true) {
+            continue;
+        }
+        let ports: Vec<PortKey> = service
+            .spec
+            .iter()
+            .flat_map(|s| s.ports.iter().flatten())
+            .filter_map(|p| {
+                let number = endpoints::find_port(pod, p)?;
+                Some(PortKey {
+                    name: p.name.clone().unwrap_or_default(),
+                    port: number,
+                    protocol: p.protocol.clone().unwrap_or_else(|| "TCP".into()),
+                    app_protocol: p.app_protocol.clone(),
+                })
+            })
+            .collect();
+        groups.entry(ports).or_default().push(endpoint(api, service, pod));
+    }
+    groups
+}
+
+/// One resolved port of a slice (its identity for grouping).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct PortKey {
+    name: String,
+    port: i32,
+    protocol: String,
+    app_protocol: Option<String>,
+}
+
+impl PortKey {
+    fn to_port(&self) -> EndpointPort {
+        EndpointPort {
+            name: Some(self.name.clone()),
+            port: Some(self.port),
+            protocol: Some(self.protocol.clone()),
+            app_protocol: self.app_protocol.clone(),
+        }
+    }
+
+    fn of(port: &EndpointPort) -> PortKey {
+        PortKey {
+            name: port.name.clone().unwrap_or_default(),
+            port: port.port.unwrap_or(0),
+            protocol: port.protocol.clone().unwrap_or_else(|| "TCP".into()),
+            app_protocol: port.app_protocol.clone(),
+        }
+    }
+}
+
+fn endpoint(api: &ApiServer, service: &Service, pod: &Pod) -> Endpoint {
+    let (ready, serving, terminating) = endpoints::conditions(service, pod);
+    let node = pod_util::node_name(pod).map(str::to_string);
+    let zone = node.as_deref().and_then(|n| {
+        let node = api.get(&ObjectKey::new("Node", "", n)).and_then(Object::as_node)?;
+        node.metadata.labels.as_ref()?.get("topology.kubernetes.io/zone").cloned()
+    });
+    let spec = pod.spec.as_ref();
+    let service_name = service.metadata.name.as_deref();
+    // A Pod with a hostname in a subdomain named after the Service gets a DNS name of its own.
+    let hostname = spec.and_then(|s| s.hostname.clone()).filter(|_| spec.and_then(|s| s.subdomain.as_deref()) == service_name);
+    Endpoint {
+        addresses: vec![pod_ip(pod).to_string()],
+        conditions: Some(EndpointConditions { ready: Some(ready), serving: Some(serving), terminating: Some(terminating) }),
+        hostname,
+        node_name: node,
+        target_ref: Some(ObjectReference {
+            kind: Some("Pod".into()),
+            namespace: pod.metadata.namespace.clone(),
+            name: pod.metadata.name.clone(),
+            uid: pod.metadata.uid.clone(),
+            ..Default::default()
+        }),
+        zone,
+        ..Default::default()
+    }
+}
+
+enum Write {
+    Create(EndpointSlice),
+    Update(EndpointSlice),
+    Delete(String),
+}
+
+fn pod_uid(e: &Endpoint) -> Option<&str> {
+    e.target_ref.as_ref()?.uid.as_deref()
+}
+
+/// The writes that turn `existing` into `desired`: endpoints stay in their slice while they
+/// last (updated in place); new ones fill slices with room, then new slices.
+fn plan(service: &Service, mut desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>>, existing: Vec<EndpointSlice>, trigger: &str) -> Vec<Write> {
+    let total: usize = desired.values().map(Vec::len).sum();
+    let mut writes = Vec::new();
+    // Slices that keep endpoints, with whether they changed.
+    let mut slices: Vec<(EndpointSlice, bool)> = Vec::new();
+    let mut placeholder = None;
+    for mut slice in existing {
+        let name = slice.metadata.name.clone().unwrap_or_default();
+        if slice.ports.is_none() && slice.endpoints.as_ref().is_none_or(Vec::is_empty) {
+            if total == 0 && placeholder.is_none() {
+                placeholder = Some(name); // One placeholder stays while nothing is selected.
+            } else {
+                writes.push(Write::Delete(name));
+            }
+            continue;
+        }
+        let ports: Vec<PortKey> = slice.ports.iter().flatten().map(PortKey::of).collect();
+        let before = slice.clone();
+        let wanted = desired.entry(ports).or_default();
+        let kept: Vec<Endpoint> = slice
+            .endpoints
+            .take()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| {
+                let i = wanted.iter().position(|w| pod_uid(w) == pod_uid(e))?;
+                Some(wanted.remove(i))
+            })
+            .collect();
+        if kept.is_empty() {
+            writes.push(Write::Delete(name));
+            continue;
+        }
+        slice.endpoints = Some(kept);
+        set_meta(&mut slice, service);
+        let changed = slice != before;
+        slices.push((slice, changed));
+    }
+    for (ports, mut rest) in desired {
+        for (slice, changed) in slices.iter_mut() {
+            let endpoints = slice.endpoints.get_or_insert_with(Vec::new);
+            let room = MAX_ENDPOINTS_PER_SLICE.saturating_sub(endpoints.len());
+            let same = slice.ports.iter().flatten().map(PortKey::of).collect::<Vec<_>>() == ports;
+            if !rest.is_empty() && same && room > 0 {
+                endpoints.extend(rest.drain(..room.min(rest.len())));
+                *changed = true;
+            }
+        }
+        while !rest.is_empty() {
+            let mut slice = new_slice(service, trigger);
+            slice.ports = Some(ports.iter().map(PortKey::to_port).collect());
+            slice.endpoints = Some(rest.drain(..MAX_ENDPOINTS_PER_SLICE.min(rest.len())).collect());
+            writes.push(Write::Create(slice));
+        }
+    }
+    for (mut slice, changed) in slices {
+        if changed {
+            stamp(&mut slice, trigger);
+            writes.push(Write::Update(slice));
+        }
+    }
+    if total == 0 && placeholder.is_none() {
+        writes.push(Write::Create(new_slice(service, trigger)));
+    }
+    writes
+}
+
+fn stamp(slice: &mut EndpointSlice, trigger: &str) {
+    slice
+        .metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert("endpoints.kubernetes.io/last-change-trigger-time".into(), trigger.into());
+}
+
+/// The slice's labels (the Service's own, plus the service-name and managed-by labels, and
+/// the headless marker) and owner.
+fn set_meta(slice: &mut EndpointSlice, service: &Service) {
+    let mut labels = service.metadata.labels.clone().unwrap_or_default();
+    labels.insert(SERVICE_NAME_LABEL.into(), service.metadata.name.clone().unwrap_or_default());
+    labels.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
+    if service.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None") {
+        labels.insert("service.kubernetes.io/headless".into(), String::new());
+    }
+    slice.metadata.labels = Some(labels);
+}
+
+fn new_slice(service: &Service, trigger: &str) -> EndpointSlice {
+    let name = service.metadata.name.clone().unwrap_or_default();
+    let mut slice = EndpointSlice {
+        metadata: ObjectMeta {
+            generate_name: Some(format!("{name}-")),
+            namespace: service.metadata.namespace.clone(),
+            owner_references: Some(vec![OwnerReference {
+                api_version: "v1".into(),
+                kind: "Service".into(),
+                name,
+                uid: service.metadata.uid.clone().unwrap_or_default(),
+                controller: Some(true),
+                block_owner_deletion: Some(true),
+            }]),
+            ..Default::default()
+        },
+        address_type: "IPv4".into(),
+        endpoints: None,
+        ports: None,
+    };
+    set_meta(&mut slice, service);
+    stamp(&mut slice, trigger);
+    slice
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(i: usize) -> Endpoint {
+        Endpoint {
+            addresses: vec![format!("10.244.{}.{}", i / 250, i % 250 + 2)],
+            target_ref: Some(ObjectReference { uid: Some(format!("uid-{i}")), ..Default::default() }),
+            ..Default::default()
+        }
+    }
+
+    fn service() -> Service {
+        Service {
+            metadata: ObjectMeta {
+                name: Some("web".into()),
+                namespace: Some("default".into()),
+                uid: Some("svc".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn port() -> Vec<PortKey> {
+        vec![PortKey { name: "http".into(), port: 80, protocol: "TCP".into(), app_protocol: None }]
+    }
+
+    fn created(writes: &[Write]) -> Vec<usize> {
+        writes.iter().filter_map(|w| if let Write::Create(s) = w { Some(s.endpoints.as_ref().map_or(0, Vec::len)) } else { None }).collect()
+    }
+
+    #[test]
+    fn at_most_100_endpoints_a_slice_and_endpoints_stay_where_they_are() {
+        let svc = service();
+        let desired = BTreeMap::from([(port(), (0..250).map(ep).collect::<Vec<_>>())]);
+        let writes = plan(&svc, desired, Vec::new(), "t");
+        assert_eq!(created(&writes), vec![100, 100, 50]);
+        // Apply the plan, then remove one endpoint from the first slice and add two.
+        let mut slices: Vec<EndpointSlice> = writes
+            .into_iter()
+            .enumerate()
+            .filter_map(|(n, w)| {
+                if let Write::Create(mut s) = w {
+                    s.metadata.name = Some(format!("web-{n}"));
+                    Some(s)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let mut next: Vec<Endpoint> = (1..252).map(ep).collect();
+        next.retain(|e| pod_uid(e) != Some("uid-0"));
+        let writes = plan(&svc, BTreeMap::from([(port(), next)]), slices.clone(), "t2");
+        let updated: Vec<(String, usize)> = writes
+            .iter()
+            .filter_map(|w| {
+                if let Write::Update(s) = w {
+                    Some((s.metadata.name.clone().unwrap_or_default(), s.endpoints.as_ref().map_or(0, Vec::len)))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        // The first slice lost uid-0 and took a new endpoint, the last one the other; the full
+        // middle slice was not touched.
+        assert_eq!(updated, vec![("web-0".to_string(), 100), ("web-2".to_string(), 51)]);
+        assert!(created(&writes).is_empty());
+        // Nothing selected: every slice goes and one placeholder is created.
+        slices.truncate(1);
+        let writes = plan(&svc, BTreeMap::new(), slices, "t3");
+        assert!(matches!(writes.as_slice(), [Write::Delete(_), Write::Create(p)] if p.ports.is_none() && p.endpoints.is_none()));
+    }
+}
