@@ -36,6 +36,9 @@ pub struct Store {
     pods_by_node: BTreeMap<String, BTreeSet<ObjectKey>>,
     /// Objects per kind, so counting Pods does not walk them.
     counts: BTreeMap<&'static str, usize>,
+    /// (namespace, label key, label value) → names of the Pods with that label, so a Service's
+    /// selector finds its Pods without walking the namespace.
+    pods_by_label: BTreeMap<(String, String, String), BTreeSet<String>>,
 }
 
 impl Store {
@@ -106,6 +109,13 @@ impl Store {
             *self.counts.entry(key.kind).or_default() += 1;
         }
         self.index(&key, &object, true);
+        if key.kind == "Pod" {
+            let old_labels = previous.as_ref().and_then(|p| p.meta().labels.as_ref());
+            if old_labels != object.meta().labels.as_ref() {
+                self.index_labels(&key, old_labels.cloned().as_ref(), false);
+                self.index_labels(&key, object.meta().labels.clone().as_ref(), true);
+            }
+        }
         self.objects.insert(key.clone(), object.clone());
         self.changes.push(Change { key, kind, object: object.clone(), old: previous });
         object
@@ -114,6 +124,9 @@ impl Store {
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Rc<Object>> {
         let removed = self.objects.remove(key)?;
         self.index(key, &removed, false);
+        if key.kind == "Pod" {
+            self.index_labels(key, removed.meta().labels.clone().as_ref(), false);
+        }
         if let Some(n) = self.counts.get_mut(key.kind) {
             *n = n.saturating_sub(1);
         }
@@ -128,6 +141,36 @@ impl Store {
 
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty()
+    }
+
+    /// The Pods in `namespace` that have every label of `selector` (a non-empty map), found
+    /// through the label index's shortest list.
+    pub fn pods_matching<'a>(&'a self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<&'a Object> {
+        let lists: Option<Vec<&BTreeSet<String>>> =
+            selector.iter().map(|(k, v)| self.pods_by_label.get(&(namespace.to_string(), k.clone(), v.clone()))).collect();
+        let Some(shortest) = lists.and_then(|l| l.into_iter().min_by_key(|s| s.len())) else { return Vec::new() };
+        shortest
+            .iter()
+            .filter_map(|name| self.get(&ObjectKey::new("Pod", namespace, name)))
+            .filter(|o| {
+                let labels = o.meta().labels.as_ref();
+                selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+            })
+            .collect()
+    }
+
+    fn index_labels(&mut self, key: &ObjectKey, labels: Option<&BTreeMap<String, String>>, add: bool) {
+        for (k, v) in labels.into_iter().flatten() {
+            let index = (key.namespace.clone(), k.clone(), v.clone());
+            if add {
+                self.pods_by_label.entry(index).or_default().insert(key.name.clone());
+            } else if let Some(set) = self.pods_by_label.get_mut(&index) {
+                set.remove(&key.name);
+                if set.is_empty() {
+                    self.pods_by_label.remove(&index);
+                }
+            }
+        }
     }
 
     /// Adds `object` to (or removes it from) the owner and node indexes.
@@ -161,6 +204,32 @@ mod tests {
         p.metadata.name = Some(name.into());
         p.metadata.namespace = Some(ns.into());
         Object::from(p)
+    }
+
+    #[test]
+    fn the_label_index_follows_label_changes_and_deletions() {
+        let mut s = Store::default();
+        let labelled = |name: &str, labels: &[(&str, &str)]| {
+            let mut p = pod("default", name);
+            p.meta_mut().labels = Some(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+            p
+        };
+        s.put(labelled("a", &[("app", "web"), ("tier", "fe")]));
+        s.put(labelled("b", &[("app", "web")]));
+        s.put(labelled("c", &[("app", "api")]));
+        s.put(pod("other", "d"));
+        let names = |s: &Store, sel: &[(&str, &str)]| -> Vec<String> {
+            let sel: BTreeMap<String, String> = sel.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            s.pods_matching("default", &sel).iter().map(|o| o.name().to_string()).collect()
+        };
+        assert_eq!(names(&s, &[("app", "web")]), ["a", "b"]);
+        assert_eq!(names(&s, &[("app", "web"), ("tier", "fe")]), ["a"]);
+        s.put(labelled("b", &[("app", "api")]));
+        assert_eq!(names(&s, &[("app", "web")]), ["a"]);
+        assert_eq!(names(&s, &[("app", "api")]), ["b", "c"]);
+        s.remove(&ObjectKey::new("Pod", "default", "c"));
+        assert_eq!(names(&s, &[("app", "api")]), ["b"]);
+        assert!(names(&s, &[("app", "none")]).is_empty());
     }
 
     #[test]

@@ -95,7 +95,8 @@ type Addresses = (Vec<EndpointAddress>, Vec<EndpointAddress>);
 fn subsets(api: &ApiServer, service: &Service) -> Vec<EndpointSubset> {
     let mut groups: BTreeMap<Ports, Addresses> = BTreeMap::new();
     let namespace = service.metadata.namespace.as_deref().unwrap_or("default");
-    for o in api.store().list("Pod", Some(namespace)) {
+    let selector = service.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+    for o in api.store().pods_matching(namespace, &selector) {
         let Some(pod) = o.as_pod() else { continue };
         if !endpoints::selects(service, pod) || !endpoints::should_be_endpoint(pod, false) {
             continue;

@@ -94,7 +94,8 @@ fn services_of_pod(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
 fn desired_endpoints(api: &ApiServer, service: &Service) -> BTreeMap<Vec<PortKey>, Vec<Endpoint>> {
     let mut groups: BTreeMap<Vec<PortKey>, Vec<Endpoint>> = BTreeMap::new();
     let namespace = service.metadata.namespace.as_deref().unwrap_or("default");
-    for o in api.store().list("Pod", Some(namespace)) {
+    let selector = service.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+    for o in api.store().pods_matching(namespace, &selector) {
         let Some(pod) = o.as_pod() else { continue };
         if !endpoints::selects(service, pod) || !endpoints::should_be_endpoint(pod, true) {
             continue;
