@@ -17,6 +17,7 @@ const PAGES: &[(&str, &str)] = pages![
     "configmaps_secrets_and_env.md",
     "container_shell_and_hooks.md",
     "deployment_starts_pods.md",
+    "dns_and_requests_from_pods.md",
     "http_and_tcp_probes.md",
     "image_pull_back_off.md",
     "init_containers_and_sidecars.md",

@@ -37,6 +37,43 @@ pub fn control_plane(api: &mut ApiServer) {
     };
     let _ = api.create(Object::from(svc));
     apiserver_endpoints(api);
+    cluster_dns(api);
+}
+
+/// CoreDNS's Service, `kube-dns` in kube-system at 10.96.0.10: every Pod's nameserver. CoreDNS
+/// itself is not run as Pods (the kubelet's dataplane answers its queries), so the Service has
+/// no selector and no endpoints here.
+fn cluster_dns(api: &mut ApiServer) {
+    api.reserve_service_ip(crate::apiserver::CLUSTER_DNS_IP);
+    let labels = BTreeMap::from([
+        ("k8s-app".to_string(), "kube-dns".to_string()),
+        ("kubernetes.io/cluster-service".to_string(), "true".to_string()),
+        ("kubernetes.io/name".to_string(), "CoreDNS".to_string()),
+    ]);
+    let port = |name: &str, port: i32, protocol: &str| ServicePort {
+        name: Some(name.into()),
+        port,
+        protocol: Some(protocol.into()),
+        target_port: Some(IntOrString::Int(port)),
+        ..Default::default()
+    };
+    let svc = Service {
+        metadata: ObjectMeta {
+            labels: Some(labels),
+            annotations: Some(BTreeMap::from([
+                ("prometheus.io/port".to_string(), "9153".to_string()),
+                ("prometheus.io/scrape".to_string(), "true".to_string()),
+            ])),
+            ..meta("kube-dns", Some("kube-system"))
+        },
+        spec: Some(ServiceSpec {
+            cluster_ip: Some(crate::apiserver::CLUSTER_DNS_IP.into()),
+            ports: Some(vec![port("dns", 53, "UDP"), port("dns-tcp", 53, "TCP"), port("metrics", 9153, "TCP")]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let _ = api.create(Object::from(svc));
 }
 
 /// Where the API server listens (the control-plane node's address, as on a kind cluster).

@@ -119,7 +119,7 @@ impl Cluster {
     /// `kubectl exec`: runs `command` to its end in a running container (the API server
     /// proxies to the node's runtime); files it writes stay in the container.
     pub fn exec_in_container(&mut self, pod_uid: &str, container: &str, command: &[String]) -> Option<crate::kubelet::sh::Exec> {
-        self.exec_with(pod_uid, container, |files, env, now| crate::kubelet::sh::exec(command, files, env, now))
+        self.exec_with(pod_uid, container, |files, env, now, net| crate::kubelet::sh::exec(command, files, env, now, net))
     }
 
     /// A line typed into an interactive shell in the container; `vars` carry over.
@@ -130,19 +130,26 @@ impl Cluster {
         line: &str,
         vars: &mut BTreeMap<String, String>,
     ) -> Option<crate::kubelet::sh::Exec> {
-        self.exec_with(pod_uid, container, |files, _, now| crate::kubelet::sh::exec_line(line, files, vars, now))
+        self.exec_with(pod_uid, container, |files, _, now, net| crate::kubelet::sh::exec_line(line, files, vars, now, net))
     }
 
     fn exec_with(
         &mut self,
         pod_uid: &str,
         container: &str,
-        run: impl FnOnce(std::rc::Rc<crate::kubelet::sh::Files>, &BTreeMap<String, String>, SimTime) -> crate::kubelet::sh::Exec,
+        run: impl FnOnce(
+            std::rc::Rc<crate::kubelet::sh::Files>,
+            &BTreeMap<String, String>,
+            SimTime,
+            &dyn crate::kubelet::sh::Net,
+        ) -> crate::kubelet::sh::Exec,
     ) -> Option<crate::kubelet::sh::Exec> {
         let view = self.api.running_container(pod_uid, container)?.clone();
-        let result = run(view.files.clone(), &view.env, self.now());
+        let pod =
+            self.api.store().list("Pod", None).filter_map(Object::as_pod).find(|p| p.metadata.uid.as_deref() == Some(pod_uid))?.clone();
+        let result = run(view.files.clone(), &view.env, self.now(), &crate::kubelet::dataplane::PodNet::of(&self.api, &pod));
         if !std::rc::Rc::ptr_eq(&result.files, &view.files) {
-            let written = crate::apiserver::logs::ContainerView { files: result.files.clone(), env: view.env };
+            let written = crate::apiserver::logs::ContainerView { files: result.files.clone(), ..view };
             self.api.set_running_container(pod_uid, container, Some(written));
         }
         Some(result)

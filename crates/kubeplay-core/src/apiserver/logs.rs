@@ -21,13 +21,38 @@ struct ContainerLog {
     previous: Option<Vec<Line>>,
 }
 
-/// A running container as `exec` sees it: path → contents, and its environment. Shared with
-/// the kubelet's own record (`Rc`): publishing it copies nothing.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What a container's server answers (the kubelet's model of the image, behind a trait so
+/// the network can ask it without knowing the kubelet).
+pub trait Responder: std::fmt::Debug {
+    /// Whether it accepts connections on `port`, `since` after the container started.
+    fn answers(&self, port: i32, since: crate::time::SimDuration) -> bool;
+    /// An HTTP GET of `path`: status and body (`hostname` is the Pod's).
+    fn respond(&self, path: &str, since: crate::time::SimDuration, hostname: &str) -> (u16, String);
+}
+
+/// A running container as `exec` and the network see it: path → contents, its environment,
+/// and what its server answers since it started. Shared with the kubelet's own record (`Rc`):
+/// publishing it copies nothing.
+#[derive(Clone, Debug, Default)]
 pub struct ContainerView {
     pub files: std::rc::Rc<BTreeMap<String, String>>,
     pub env: std::rc::Rc<BTreeMap<String, String>>,
+    pub server: Option<std::rc::Rc<dyn Responder>>,
+    pub started_at: SimTime,
 }
+
+impl PartialEq for ContainerView {
+    fn eq(&self, other: &Self) -> bool {
+        let same_server = match (&self.server, &other.server) {
+            (Some(a), Some(b)) => std::rc::Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        self.files == other.files && self.env == other.env && self.started_at == other.started_at && same_server
+    }
+}
+
+impl Eq for ContainerView {}
 
 /// Timeline entries kept per container (the newest).
 const MAX_MARKS: usize = 100;

@@ -18,6 +18,11 @@ pub use events::NewEvent;
 pub use store::{Change, ChangeKind, Store};
 pub use strategy::KUBERNETES_VERSION;
 
+/// The cluster's DNS domain (kubelet `--cluster-domain`).
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+/// The `kube-dns` Service's ClusterIP (kubelet `--cluster-dns`): every Pod's nameserver.
+pub const CLUSTER_DNS_IP: &str = "10.96.0.10";
+
 use crate::api::{Object, ObjectKey};
 use crate::rng::SimRng;
 use crate::time::{to_time, SimDuration, SimTime};

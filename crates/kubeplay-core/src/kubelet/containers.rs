@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStateTerminated, ContainerStateWaiting, Pod};
 
-use super::hooks;
 use super::probe::{self, Kind, Params};
 use super::process::{Process, Program, Run};
 use super::server::Server;
 use super::sh::OnTerm;
 use super::{container_event, slots, Kubelet, Step};
+use super::{dataplane, hooks};
 use crate::api::pod_util;
 use crate::api::{Object, ObjectKey};
 use crate::apiserver::logs::Mark;
@@ -176,7 +176,8 @@ impl Kubelet {
         run.started_at = now;
         // The postStart hook runs as the container starts; what it writes stays.
         let listening = run.listening(c, now);
-        let target = hooks::Target { spec: c, files, env: &run.env, listening: &listening };
+        let net = dataplane::PodNet::of(ctx.api, pod);
+        let target = hooks::Target { spec: c, files, env: &run.env, listening: &listening, net: &net };
         let post_start = hooks::post_start(&target, now);
         let post_start_failed = post_start.as_ref().is_some_and(|o| o.failed);
         if let Some(outcome) = post_start {
@@ -236,17 +237,31 @@ impl Kubelet {
             (pod.and_then(|p| p.metadata.uid.clone()).unwrap_or_default(), name)
         };
         let exec_wrote = ctx.api.running_container(&uid, &name).map(|v| v.files.clone());
+        let Some(object) = ctx.api.get_rc(key) else { return };
+        let Some(pod) = object.as_pod() else { return };
+        let Some(spec) = slots::spec(pod, i) else { return };
         let Some(run) = self.run_mut(key, i) else { return };
         let incarnation = run.incarnation;
         let Some(process) = run.process.as_mut() else { return };
         if let Some(files) = exec_wrote {
             process.set_files(files);
         }
-        let result = process.run(now);
+        let result = process.run(now, &dataplane::PodNet::of(ctx.api, pod));
         for line in process.take_output() {
             ctx.api.append_log(&uid, &name, line);
         }
-        let view = crate::apiserver::logs::ContainerView { files: process.files().clone(), env: run.env.clone() };
+        // What answers on the network: the image's server, or a server the script started.
+        let server: Option<std::rc::Rc<dyn crate::apiserver::logs::Responder>> = match (&run.server, &*process) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Process::Shell(shell)) if shell.serving() => Some(std::rc::Rc::new(Server::declared(spec))),
+            _ => None,
+        };
+        let view = crate::apiserver::logs::ContainerView {
+            files: process.files().clone(),
+            env: run.env.clone(),
+            server,
+            started_at: run.started_at,
+        };
         ctx.api.set_running_container(&uid, &name, Some(view));
         match result {
             Run::Sleep(d) => self.timer(key, now.plus(d), Timer::Wake { container: i, incarnation }),
@@ -296,6 +311,7 @@ impl Kubelet {
         let files = files.or_else(|| run.process.as_ref().map(|p| p.files().clone())).unwrap_or_default();
         let server = run.server.clone();
         let since = now.since(run.started_at);
+        let net = dataplane::PodNet::of(ctx.api, pod);
         let target = probe::Target {
             files: &files,
             env: &run.env,
@@ -304,6 +320,7 @@ impl Kubelet {
             container: c,
             now,
             http_status: &|path: &str| server.as_ref().map_or(200, |s| s.status(path, since)),
+            net: &net,
         };
         let result = probe::run(spec, &target);
         let count = run.probes.entry(kind).or_default();
@@ -411,7 +428,8 @@ impl Kubelet {
         // The preStop hook runs first and takes its time out of the grace period.
         let listening = run.listening(c, now);
         let Some(process) = run.process.as_mut() else { return (SimDuration::ZERO, 137) };
-        let target = hooks::Target { spec: c, files: process.files().clone(), env: &run.env, listening: &listening };
+        let net = dataplane::PodNet::of(ctx.api, pod);
+        let target = hooks::Target { spec: c, files: process.files().clone(), env: &run.env, listening: &listening, net: &net };
         let pre_stop = hooks::pre_stop(&target, now);
         let hook_took = pre_stop.as_ref().map_or(SimDuration::ZERO, |o| o.took.min(grace));
         let pre_stop_failed = pre_stop.as_ref().is_some_and(|o| o.failed && o.took < grace);
@@ -419,7 +437,7 @@ impl Kubelet {
             process.set_files(outcome.files);
         }
         let grace = SimDuration(grace.0 - hook_took.0);
-        let on_term = process.terminate(now.plus(hook_took));
+        let on_term = process.terminate(now.plus(hook_took), &net);
         let printed = process.take_output();
         let outcome = match on_term {
             OnTerm::Ignored | OnTerm::Deferred => (grace, 137),

@@ -26,6 +26,7 @@ pub struct Target<'a> {
     pub files: Rc<Files>,
     pub env: &'a super::env::Env,
     pub listening: &'a BTreeSet<i32>,
+    pub net: &'a dyn sh::Net,
 }
 
 pub fn post_start(c: &Target<'_>, now: SimTime) -> Option<Outcome> {
@@ -41,7 +42,7 @@ pub fn pre_stop(c: &Target<'_>, now: SimTime) -> Option<Outcome> {
 fn run(handler: &LifecycleHandler, c: &Target<'_>, now: SimTime) -> Outcome {
     if let Some(exec) = &handler.exec {
         let command = exec.command.as_deref().unwrap_or_default();
-        let result = sh::exec(command, c.files.clone(), c.env, now);
+        let result = sh::exec(command, c.files.clone(), c.env, now, c.net);
         return Outcome { took: result.took, files: result.files, failed: result.code != 0 || result.endless };
     }
     if let Some(http) = &handler.http_get {

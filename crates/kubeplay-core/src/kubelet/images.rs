@@ -97,7 +97,8 @@ enum Userland {
     Pause,
     /// distroless: no shell, no utilities.
     Distroless,
-    /// BusyBox (busybox, alpine and `-alpine` tags): `sh` and its applets, no `bash`.
+    /// BusyBox (busybox, alpine and `-alpine` tags): `sh` and its applets (`wget`, not `curl`),
+    /// no `bash`.
     BusyBox,
     /// A Debian, Ubuntu or Oracle Linux base, or an image kubeplay does not know: assume a full one.
     Full,
@@ -125,7 +126,7 @@ pub fn has_program(image: &str, program: &str) -> bool {
     match userland(image) {
         Userland::Pause => name == "pause",
         Userland::Distroless => !shell_or_utility,
-        Userland::BusyBox => name != "bash" && name != "dash",
+        Userland::BusyBox => !matches!(name, "bash" | "dash" | "curl"),
         Userland::Full => true,
     }
 }

@@ -67,13 +67,14 @@ pub struct Target<'a> {
     pub now: SimTime,
     /// The HTTP status the container's server answers for a path.
     pub http_status: &'a dyn Fn(&str) -> u16,
+    pub net: &'a dyn sh::Net,
 }
 
 /// Runs one probe: `Ok(())` on success, `Err(message)` with the kubelet's wording.
 pub fn run(p: &Probe, target: &Target<'_>) -> Result<(), String> {
     if let Some(exec) = &p.exec {
         let command = exec.command.as_deref().unwrap_or_default();
-        let result = sh::exec(command, target.files.clone(), target.env, target.now);
+        let result = sh::exec(command, target.files.clone(), target.env, target.now, target.net);
         let output = result.output.trim_end();
         // The runtime stops an exec probe at timeoutSeconds (ExecProbeTimeout, GA).
         let timeout = SimDuration::from_secs(p.timeout_seconds.unwrap_or(1).max(1) as u64);
@@ -172,6 +173,7 @@ mod tests {
             container: &c,
             now: SimTime::ZERO,
             http_status: &status,
+            net: &sh::NoNet,
         };
         let exec = Probe { exec: Some(ExecAction { command: Some(vec!["cat".into(), "/tmp/healthy".into()]) }), ..Default::default() };
         assert_eq!(run(&exec, &target), Err("cat: can't open '/tmp/healthy': No such file or directory".into()));

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use super::sh::{self, OnTerm, Script, Shell};
+use super::sh::{self, Net, OnTerm, Script, Shell};
 pub use super::sh::{Files, Run};
 use crate::time::SimTime;
 
@@ -182,18 +182,18 @@ impl Process {
     }
 
     /// Runs until the process sleeps, runs on, or exits.
-    pub fn run(&mut self, now: SimTime) -> Run {
+    pub fn run(&mut self, now: SimTime, net: &dyn Net) -> Run {
         match self {
-            Process::Shell(shell) => shell.run(now),
+            Process::Shell(shell) => shell.run(now, net),
             Process::Server { .. } => Run::Forever,
         }
     }
 
     /// SIGTERM: a server takes the default action; a shell as PID 1 ignores it unless it
     /// traps it.
-    pub fn terminate(&mut self, now: SimTime) -> OnTerm {
+    pub fn terminate(&mut self, now: SimTime, net: &dyn Net) -> OnTerm {
         match self {
-            Process::Shell(shell) => shell.terminate(now),
+            Process::Shell(shell) => shell.terminate(now, net),
             Process::Server { .. } => OnTerm::Default,
         }
     }
@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn commands_become_scripts_utilities_or_servers() {
         let run = |command: &[&str], args: &[&str]| {
-            Process::start(&Program::of(&strings(command), &strings(args)), Rc::default(), Rc::default()).run(SimTime::ZERO)
+            Process::start(&Program::of(&strings(command), &strings(args)), Rc::default(), Rc::default()).run(SimTime::ZERO, &sh::NoNet)
         };
         assert_eq!(run(&["sh", "-c", "echo hi && exit 3"], &[]), Run::Exited(3));
         assert_eq!(run(&["sleep"], &["3600"]), Run::Sleep(SimDuration::from_secs(3600)));
@@ -250,7 +250,7 @@ mod tests {
         assert!(!Program::of(&strings(&["sleep", "10"]), &[]).is_server());
         let mut p =
             Process::start(&Program::of(&strings(&["sh", "-c", "echo $0 $1"]), &strings(&["name", "one"])), Rc::default(), Rc::default());
-        p.run(SimTime::ZERO);
+        p.run(SimTime::ZERO, &sh::NoNet);
         assert_eq!(p.take_output(), vec!["name one"]);
         // The Job example's π.
         assert_eq!(pi_digits(10), "3.141592654");
@@ -259,8 +259,8 @@ mod tests {
         assert!(pi_digits(1000).ends_with("216420199"), "{}", &pi_digits(1000)[990..]);
         let mut perl =
             Process::start(&Program::of(&strings(&["perl", "-Mbignum=bpi", "-wle", "print bpi(1000)"]), &[]), Rc::default(), Rc::default());
-        assert_eq!(perl.run(SimTime::ZERO), Run::Sleep(SimDuration(3000)));
-        assert_eq!(perl.run(SimTime(3000)), Run::Exited(0));
+        assert_eq!(perl.run(SimTime::ZERO, &sh::NoNet), Run::Sleep(SimDuration(3000)));
+        assert_eq!(perl.run(SimTime(3000), &sh::NoNet), Run::Exited(0));
         assert_eq!(perl.take_output()[0].len(), 1001);
     }
 }

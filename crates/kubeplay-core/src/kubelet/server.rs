@@ -39,6 +39,42 @@ pub struct Server {
     pub files: BTreeMap<String, String>,
     /// How it ends on SIGTERM: 0 for servers that shut down cleanly, else 143.
     pub sigterm_exit: i32,
+    body: Body,
+}
+
+/// What a successful response carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Body {
+    Empty,
+    /// nginx's files: its index page, and its own 404 page.
+    Nginx,
+    /// The Pod's hostname (agnhost serve-hostname).
+    Hostname,
+    /// A fixed text and a newline (http-echo's `-text`).
+    Text(String),
+    /// The GKE hello-app: a greeting, its version and the hostname.
+    HelloApp(String),
+}
+
+const NGINX_404: &str = "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.29.3</center>\r\n</body>\r\n</html>\r\n";
+
+impl crate::apiserver::logs::Responder for Server {
+    fn answers(&self, port: i32, since: SimDuration) -> bool {
+        since >= self.startup && self.ports.contains(&port)
+    }
+
+    fn respond(&self, path: &str, since: SimDuration, hostname: &str) -> (u16, String) {
+        let status = self.status(path, since);
+        let body = match (&self.body, status) {
+            (Body::Nginx, 200) => NGINX_INDEX.to_string(),
+            (Body::Nginx, 404) => NGINX_404.to_string(),
+            (Body::Hostname, 200) => hostname.to_string(),
+            (Body::Text(text), 200) => format!("{text}\n"),
+            (Body::HelloApp(version), 200) => format!("Hello, world!\nVersion: {version}\nHostname: {hostname}\n"),
+            _ => String::new(),
+        };
+        (status, body)
+    }
 }
 
 fn annotation<'a>(pod: &'a Pod, container: &str, name: &str) -> Option<&'a str> {
@@ -84,7 +120,6 @@ fn repo_of(image: &str) -> &str {
 
 /// Servers that need nothing but their ports: (repository, ports, start-up ms, exits 0 on SIGTERM).
 const SERVERS: &[(&str, &[i32], u64, bool)] = &[
-    ("hello-app", &[8080], 200, false),
     ("podinfo", &[9898], 1500, false),
     ("redis", &[6379], 300, true),
     ("postgres", &[5432], 3000, true),
@@ -116,6 +151,7 @@ impl Server {
             log: Vec::new(),
             files: BTreeMap::new(),
             sigterm_exit: 143,
+            body: Body::Empty,
         };
         let route = |path: &str, statuses: &[(u64, u16)]| Route {
             path: path.into(),
@@ -128,6 +164,7 @@ impl Server {
                 s.routes = vec![route("/", &[(0, 200)]), route("/index.html", &[(0, 200)])];
                 s.fallback = 404;
                 s.sigterm_exit = 0;
+                s.body = Body::Nginx;
                 s.log = [
                     "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
                     "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/",
@@ -165,6 +202,7 @@ impl Server {
                 Some("serve-hostname") => {
                     s.ports.insert(9376);
                     s.startup = SimDuration(200);
+                    s.body = Body::Hostname;
                 }
                 Some("netexec") => {
                     let port = args.iter().find_map(|a| a.strip_prefix("--http-port=")).and_then(|p| p.parse().ok()).unwrap_or(8080);
@@ -180,6 +218,15 @@ impl Server {
                 let port = args.iter().find_map(|a| a.strip_prefix("-listen=:")).and_then(|p| p.parse().ok()).unwrap_or(5678);
                 s.ports.insert(port);
                 s.startup = SimDuration(100);
+                let text =
+                    args.iter().find_map(|a| a.strip_prefix("-text=").or_else(|| a.strip_prefix("--text="))).unwrap_or("hello-world");
+                s.body = Body::Text(text.trim_matches('"').to_string());
+            }
+            "hello-app" => {
+                s.ports.insert(8080);
+                s.startup = SimDuration(200);
+                let tag = image.rsplit_once(':').map_or("1.0", |(_, t)| t);
+                s.body = Body::HelloApp(format!("{tag}.0"));
             }
             repo => {
                 if let Some(&(_, ports, startup_ms, clean)) = SERVERS.iter().find(|(r, ..)| *r == repo) {
@@ -208,6 +255,23 @@ impl Server {
             s.routes = routes;
         }
         s
+    }
+
+    /// What a script that runs a server (`exec nginx`, `python -m http.server`) answers: its
+    /// declared ports, at once, 200 everywhere.
+    pub fn declared(c: &Container) -> Server {
+        Server {
+            ports: c.ports.iter().flatten().map(|p| p.container_port).collect(),
+            startup: SimDuration::ZERO,
+            routes: Vec::new(),
+            fallback: 200,
+            exit_after: None,
+            memory: 0,
+            log: Vec::new(),
+            files: BTreeMap::new(),
+            sigterm_exit: 143,
+            body: Body::Empty,
+        }
     }
 
     /// A CPU limit below what start-up needs (a core, for these servers) throttles it: the

@@ -107,6 +107,13 @@ fn volume_files(api: &ApiServer, pod: &Pod, v: &Volume) -> Result<Vec<(String, S
 pub fn files(api: &ApiServer, pod: &Pod, c: &Container) -> Result<Files, String> {
     let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
     let mut files = Files::new();
+    // The kubelet writes every container's resolver configuration (dnsPolicy ClusterFirst).
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let domain = super::dataplane::CLUSTER_DOMAIN;
+    files.insert(
+        "/etc/resolv.conf".into(),
+        format!("search {ns}.svc.{domain} svc.{domain} {domain}\nnameserver {}\noptions ndots:5\n", super::dataplane::DNS_SERVICE_IP),
+    );
     for m in c.volume_mounts.iter().flatten() {
         let Some(v) = volumes.and_then(|vs| vs.iter().find(|v| v.name == m.name)) else { continue };
         let base = m.mount_path.trim_end_matches('/');

@@ -36,6 +36,54 @@ const MAX_OUTPUT: usize = 1 << 20;
 /// `$(…)` inside `$(…)` inside …: refused past this depth.
 const MAX_SUBSTITUTION_DEPTH: u32 = 8;
 
+/// The network as a container sees it: DNS through the cluster's resolver (with the Pod's
+/// search path) and connections through the node's Service rules. The kubelet provides it;
+/// the shell stays free of the cluster.
+pub trait Net {
+    /// The addresses `name` resolves to, or the names tried when it does not (NXDOMAIN).
+    fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>>;
+    /// A connection to `ip:port`, and (with `path`) an HTTP GET of it.
+    fn connect(&self, ip: &str, port: i32, path: Option<&str>) -> Reply;
+    /// The resolver's address (`/etc/resolv.conf`'s nameserver).
+    fn nameserver(&self) -> String;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The fully qualified name that answered.
+    pub fqdn: String,
+    pub addresses: Vec<String>,
+    /// An ExternalName Service's CNAME target.
+    pub cname: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Nothing listens there, or a Service has no endpoints (kube-proxy's REJECT).
+    Refused,
+    /// No route: the address is nobody's.
+    Unreachable,
+    /// Connected; for an HTTP request the status and body.
+    Http { status: u16, body: String },
+}
+
+/// No network at all: every name fails to resolve and nothing answers (for unit tests).
+pub struct NoNet;
+
+impl Net for NoNet {
+    fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>> {
+        Err(vec![name.to_string()])
+    }
+
+    fn connect(&self, _ip: &str, _port: i32, _path: Option<&str>) -> Reply {
+        Reply::Unreachable
+    }
+
+    fn nameserver(&self) -> String {
+        "10.96.0.10".into()
+    }
+}
+
 /// A compiled script.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Script {
@@ -185,7 +233,7 @@ impl Shell {
 
     /// Runs until the process sleeps, blocks for good or exits. `now` is the virtual time
     /// (for `date` and background jobs).
-    pub fn run(&mut self, now: SimTime) -> Run {
+    pub fn run(&mut self, now: SimTime, net: &dyn Net) -> Run {
         self.now = now;
         match self.blocked.take() {
             Some(Blocked::Sleep) => self.status = 0,
@@ -205,11 +253,11 @@ impl Shell {
             None => {}
         }
         if std::mem::take(&mut self.pending_term) {
-            if let Some(run) = self.run_trap() {
+            if let Some(run) = self.run_trap(net) {
                 return run;
             }
         }
-        let run = self.step_until_blocked();
+        let run = self.step_until_blocked(net);
         self.flush_log(matches!(run, Run::Exited(_)));
         run
     }
@@ -220,7 +268,7 @@ impl Shell {
     }
 
     /// SIGTERM arrives.
-    pub fn terminate(&mut self, now: SimTime) -> OnTerm {
+    pub fn terminate(&mut self, now: SimTime, net: &dyn Net) -> OnTerm {
         self.now = now;
         if matches!(self.blocked, Some(Blocked::Replaced)) {
             return OnTerm::Default;
@@ -240,9 +288,9 @@ impl Shell {
                 // `wait` returns 128+15 once the trap has run.
                 self.blocked = None;
                 self.status = 143;
-                let run = match self.run_trap() {
+                let run = match self.run_trap(net) {
                     Some(run) => run,
-                    None => self.step_until_blocked(),
+                    None => self.step_until_blocked(net),
                 };
                 self.flush_log(matches!(run, Run::Exited(_)));
                 OnTerm::Handled(run)
@@ -251,7 +299,7 @@ impl Shell {
     }
 
     /// Runs the TERM trap's action; `Some` when it ended the process.
-    fn run_trap(&mut self) -> Option<Run> {
+    fn run_trap(&mut self, net: &dyn Net) -> Option<Run> {
         let action = ["TERM", "SIGTERM", "15"].iter().find_map(|s| self.traps.get(*s)).cloned()?;
         let script = Script::parse(&action);
         let saved = (std::mem::replace(&mut self.ops, script.ops), self.pc, self.status);
@@ -262,7 +310,7 @@ impl Shell {
                 break None;
             }
             budget -= 1;
-            match self.step() {
+            match self.step(net) {
                 Some(Run::Exited(code)) => break Some(Run::Exited(code)),
                 // Time does not pass inside a trap here: its sleeps are skipped.
                 Some(_) => self.blocked = None,
@@ -279,7 +327,7 @@ impl Shell {
         ended
     }
 
-    fn step_until_blocked(&mut self) -> Run {
+    fn step_until_blocked(&mut self, net: &dyn Net) -> Run {
         let mut budget = BUDGET;
         while self.pc < self.ops.len() {
             if budget == 0 || self.log.len() + self.output.iter().map(String::len).sum::<usize>() > MAX_OUTPUT {
@@ -288,7 +336,7 @@ impl Shell {
                 return Run::Forever;
             }
             budget -= 1;
-            if let Some(run) = self.step() {
+            if let Some(run) = self.step(net) {
                 return run;
             }
         }
@@ -297,12 +345,12 @@ impl Shell {
     }
 
     /// One operation; `Some` when the process blocks or exits.
-    fn step(&mut self) -> Option<Run> {
+    fn step(&mut self, net: &dyn Net) -> Option<Run> {
         let op = self.ops.get(self.pc)?.clone();
         self.pc += 1;
         match op {
             Op::Simple { cmd, checked } => {
-                let flow = self.simple(&cmd, None);
+                let flow = self.simple(net, &cmd, None);
                 self.settle(flow, checked)
             }
             Op::Pipeline { cmds, checked } => {
@@ -314,7 +362,7 @@ impl Shell {
                         self.sinks.push([Sink::Capture, self.sinks.last().map_or(Sink::Log, |s| s[1].clone())]);
                     }
                     let before = std::mem::take(&mut self.capture);
-                    let flow = self.simple(cmd, input.take());
+                    let flow = self.simple(net, cmd, input.take());
                     if !last {
                         self.sinks.pop();
                         input = Some(std::mem::replace(&mut self.capture, before));
@@ -333,7 +381,7 @@ impl Shell {
                 }
             }
             Op::Background(cmd) => {
-                let end = match self.background_kind(&cmd) {
+                let end = match self.background_kind(net, &cmd) {
                     Some(d) => Some(self.now.plus(d)),
                     None => None,
                 };
@@ -368,7 +416,7 @@ impl Shell {
             }
             Op::ForInit(words) => {
                 let list = match &words {
-                    Some(words) => words.iter().flat_map(|w| self.expand(w)).collect(),
+                    Some(words) => words.iter().flat_map(|w| self.expand(net, w)).collect(),
                     None => self.args.iter().skip(1).cloned().collect(),
                 };
                 self.loops.push((list, 0));
@@ -391,7 +439,7 @@ impl Shell {
                 None
             }
             Op::PushRedirs(redirs) => {
-                match self.open(&redirs) {
+                match self.open(net, &redirs) {
                     Ok(frame) => self.sinks.push(frame),
                     Err(message) => {
                         self.write(2, &message);
@@ -462,8 +510,8 @@ impl Shell {
 
     /// How long a background command runs: `sleep N` for N, a utility not at all, anything
     /// else (a server) for ever (None).
-    fn background_kind(&mut self, cmd: &Simple) -> Option<SimDuration> {
-        let words: Vec<String> = cmd.words.iter().flat_map(|w| self.expand(w)).collect();
+    fn background_kind(&mut self, net: &dyn Net, cmd: &Simple) -> Option<SimDuration> {
+        let words: Vec<String> = cmd.words.iter().flat_map(|w| self.expand(net, w)).collect();
         match words.first().map(|w| w.rsplit('/').next().unwrap_or(w)) {
             Some("sleep") => match utils::sleep_duration(&words[1..]) {
                 Ok(Some(d)) => Some(d),
@@ -471,17 +519,17 @@ impl Shell {
                 Err(_) => Some(SimDuration::ZERO),
             },
             Some(name) if utils::is_utility(name) => {
-                let _ = self.simple(cmd, None);
+                let _ = self.simple(net, cmd, None);
                 Some(SimDuration::ZERO)
             }
             _ => None,
         }
     }
 
-    fn open(&mut self, redirs: &[Redir]) -> Result<[Sink; 2], String> {
+    fn open(&mut self, net: &dyn Net, redirs: &[Redir]) -> Result<[Sink; 2], String> {
         let mut frame = self.sinks.last().cloned().unwrap_or([Sink::Log, Sink::Log]);
         for r in redirs {
-            let target = self.expand(&r.target).join(" ");
+            let target = self.expand(net, &r.target).join(" ");
             if r.op == RedirOp::In || r.fd > 2 || r.fd == 0 {
                 continue;
             }
@@ -544,15 +592,15 @@ impl Shell {
     }
 
     /// Runs one simple command: assignments, expansion, redirections, then the command.
-    fn simple(&mut self, cmd: &Simple, stdin: Option<String>) -> Flow {
+    fn simple(&mut self, net: &dyn Net, cmd: &Simple, stdin: Option<String>) -> Flow {
         let mut words = Vec::new();
         self.substituted = None;
         for w in &cmd.words {
-            words.extend(self.expand(w));
+            words.extend(self.expand(net, w));
         }
         let mut assigned = Vec::new();
         for (name, value) in &cmd.assigns {
-            let value = self.expand(value).join(" ");
+            let value = self.expand(net, value).join(" ");
             assigned.push((name.clone(), value));
         }
         if self.xtrace {
@@ -567,7 +615,7 @@ impl Shell {
             // The status of the last command substitution, else 0.
             return Flow::Status(self.substituted.unwrap_or(0));
         }
-        let frame = match self.open(&cmd.redirs) {
+        let frame = match self.open(net, &cmd.redirs) {
             Ok(frame) => frame,
             Err(message) => {
                 self.write(2, &message);
@@ -578,7 +626,7 @@ impl Shell {
             .redirs
             .iter()
             .filter(|r| r.op == RedirOp::In && r.fd == 0)
-            .map(|r| self.expand(&r.target).join(" "))
+            .map(|r| self.expand(net, &r.target).join(" "))
             .next_back()
             .map(|path| self.files.get(&path).cloned().ok_or(path));
         let stdin = match input {
@@ -593,7 +641,7 @@ impl Shell {
         let saved: Vec<(String, Option<String>)> =
             assigned.iter().map(|(n, v)| (n.clone(), self.vars.insert(n.clone(), v.clone()))).collect();
         self.sinks.push(frame);
-        let flow = self.command(&words, stdin);
+        let flow = self.command(net, &words, stdin);
         self.sinks.pop();
         for (name, old) in saved {
             match old {
@@ -605,7 +653,7 @@ impl Shell {
     }
 
     /// Builtins that change the shell itself; everything else is a utility.
-    fn command(&mut self, words: &[String], stdin: Option<String>) -> Flow {
+    fn command(&mut self, net: &dyn Net, words: &[String], stdin: Option<String>) -> Flow {
         let name = words[0].rsplit('/').next().unwrap_or(&words[0]).to_string();
         let args = &words[1..];
         match name.as_str() {
@@ -691,7 +739,7 @@ impl Shell {
             }
             "cd" | "umask" | "ulimit" | "." | "source" | "kill" | "sync" => Flow::Status(0),
             "exec" if args.is_empty() => Flow::Status(0),
-            "exec" => match self.command(args, stdin) {
+            "exec" => match self.command(net, args, stdin) {
                 Flow::Status(s) => Flow::Exit(s),
                 Flow::Serve => Flow::Replaced,
                 other => other,
@@ -718,7 +766,7 @@ impl Shell {
             _ if utils::is_server(&name, args) => Flow::Serve,
             _ => {
                 let mut out = utils::Out::default();
-                let ctx = utils::Ctx { vars: &self.vars, now: self.now };
+                let ctx = utils::Ctx { vars: &self.vars, now: self.now, net };
                 let status = utils::run(&name, args, stdin.as_deref(), Rc::make_mut(&mut self.files), &ctx, &mut out);
                 if status.is_none() && self.unmodelled.is_none() {
                     self.unmodelled = Some(name.clone());
@@ -731,7 +779,7 @@ impl Shell {
     }
 
     /// A word's fields after parameter, command and arithmetic expansion and field splitting.
-    fn expand(&mut self, word: &Word) -> Vec<String> {
+    fn expand(&mut self, net: &dyn Net, word: &Word) -> Vec<String> {
         let mut fields: Vec<String> = Vec::new();
         let mut current = String::new();
         let mut has_field = false;
@@ -749,9 +797,9 @@ impl Shell {
                         }
                         continue;
                     }
-                    (self.param(name, op.as_ref()), *quoted)
+                    (self.param(net, name, op.as_ref()), *quoted)
                 }
-                Part::Command { source, quoted } => (self.substitute(source), *quoted),
+                Part::Command { source, quoted } => (self.substitute(net, source), *quoted),
                 Part::Arith { source, quoted } => {
                     // `$((…))` may itself hold `$VAR`s: expand them first.
                     let src = super::env::shell_expand(source, &self.vars);
@@ -808,7 +856,7 @@ impl Shell {
         fields
     }
 
-    fn param(&mut self, name: &str, op: Option<&(String, Word)>) -> String {
+    fn param(&mut self, net: &dyn Net, name: &str, op: Option<&(String, Word)>) -> String {
         let value: Option<String> = match name {
             "?" => Some(self.status.to_string()),
             "$" => Some("1".into()),
@@ -820,7 +868,7 @@ impl Shell {
                 self.random ^= self.random << 17;
                 Some((self.random % 32768).to_string())
             }
-            n if n.starts_with('#') && n.len() > 1 => Some(self.param(&n[1..], None).chars().count().to_string()),
+            n if n.starts_with('#') && n.len() > 1 => Some(self.param(net, &n[1..], None).chars().count().to_string()),
             n if n.chars().all(|c| c.is_ascii_digit()) => n.parse::<usize>().ok().and_then(|i| self.args.get(i).cloned()),
             n => self.vars.get(n).cloned(),
         };
@@ -829,16 +877,16 @@ impl Shell {
         let unset = value.is_none();
         let applies = if op.starts_with(':') { unset_or_null } else { unset };
         match op.trim_start_matches(':') {
-            "-" if applies => self.expand(word).join(" "),
+            "-" if applies => self.expand(net, word).join(" "),
             "=" if applies => {
-                let v = self.expand(word).join(" ");
+                let v = self.expand(net, word).join(" ");
                 self.vars.insert(name.to_string(), v.clone());
                 v
             }
-            "+" if !applies => self.expand(word).join(" "),
+            "+" if !applies => self.expand(net, word).join(" "),
             "+" => String::new(),
             "?" if applies => {
-                let message = self.expand(word).join(" ");
+                let message = self.expand(net, word).join(" ");
                 self.write(2, &format!("sh: {name}: {}\n", if message.is_empty() { "parameter not set" } else { &message }));
                 self.status = 1;
                 String::new()
@@ -849,7 +897,7 @@ impl Shell {
 
     /// `$(…)`: runs the script in a copy of this shell and takes what it printed, without
     /// the trailing newlines.
-    fn substitute(&mut self, source: &str) -> String {
+    fn substitute(&mut self, net: &dyn Net, source: &str) -> String {
         if self.depth >= MAX_SUBSTITUTION_DEPTH {
             return String::new();
         }
@@ -863,7 +911,7 @@ impl Shell {
         let mut budget = BUDGET;
         while sub.pc < sub.ops.len() && budget > 0 {
             budget -= 1;
-            match sub.step() {
+            match sub.step(net) {
                 Some(Run::Exited(_)) => break,
                 Some(_) => sub.blocked = None, // Its sleeps pass instantly.
                 None => {}
@@ -924,7 +972,7 @@ pub struct Exec {
 }
 
 /// Runs `command` (argv, as `kubectl exec` and exec probes give it) to its end.
-pub fn exec(command: &[String], files: Rc<Files>, env: &BTreeMap<String, String>, now: SimTime) -> Exec {
+pub fn exec(command: &[String], files: Rc<Files>, env: &BTreeMap<String, String>, now: SimTime, net: &dyn Net) -> Exec {
     let is_shell = |w: &str| matches!(w.rsplit('/').next().unwrap_or(w), "sh" | "bash" | "ash" | "dash");
     let (script, args, flags) = match command {
         [shell, flag, script, rest @ ..] if is_shell(shell) && is_command_flag(flag) => {
@@ -935,25 +983,25 @@ pub fn exec(command: &[String], files: Rc<Files>, env: &BTreeMap<String, String>
     let mut shell = Shell::start(&script, args, env, files);
     shell.errexit = flags.contains('e');
     shell.xtrace = flags.contains('x');
-    run_to_end(&mut shell, now)
+    run_to_end(&mut shell, now, net)
 }
 
 /// One line typed at an interactive shell (`kubectl exec -it POD -- sh`): `vars` are the
 /// session's variables, kept from line to line.
-pub fn exec_line(line: &str, files: Rc<Files>, vars: &mut BTreeMap<String, String>, now: SimTime) -> Exec {
+pub fn exec_line(line: &str, files: Rc<Files>, vars: &mut BTreeMap<String, String>, now: SimTime, net: &dyn Net) -> Exec {
     let mut shell = Shell::start(&Script::parse(line), Vec::new(), vars, files);
-    let result = run_to_end(&mut shell, now);
+    let result = run_to_end(&mut shell, now, net);
     *vars = std::mem::take(&mut shell.vars);
     result
 }
 
-fn run_to_end(shell: &mut Shell, now: SimTime) -> Exec {
+fn run_to_end(shell: &mut Shell, now: SimTime, net: &dyn Net) -> Exec {
     shell.raw = Some(String::new());
     let mut took = SimDuration::ZERO;
     let mut endless = false;
     let mut code = 0;
     for _ in 0..10_000 {
-        match shell.run(now.plus(took)) {
+        match shell.run(now.plus(took), net) {
             Run::Sleep(d) => took = SimDuration(took.0.saturating_add(d.0)),
             Run::Forever => {
                 endless = true;

@@ -1,5 +1,29 @@
 use super::*;
 
+/// A network where every name resolves and every server answers 200.
+struct Friendly;
+
+impl Net for Friendly {
+    fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>> {
+        if name == "nosuch" {
+            return Err(vec![format!("{name}.default.svc.cluster.local")]);
+        }
+        Ok(Resolved { fqdn: format!("{name}.default.svc.cluster.local"), addresses: vec!["10.96.0.42".into()], cname: None })
+    }
+
+    fn connect(&self, _ip: &str, port: i32, path: Option<&str>) -> Reply {
+        match (port, path) {
+            (81, _) => Reply::Refused,
+            (_, Some("/missing")) => Reply::Http { status: 404, body: String::new() },
+            _ => Reply::Http { status: 200, body: "hello\n".into() },
+        }
+    }
+
+    fn nameserver(&self) -> String {
+        "10.96.0.10".into()
+    }
+}
+
 fn strings(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
@@ -13,7 +37,7 @@ fn finish(script: &str) -> (i32, Vec<String>, u64) {
     let mut s = sh(script);
     let mut now = SimTime::ZERO;
     for _ in 0..1000 {
-        match s.run(now) {
+        match s.run(now, &Friendly) {
             Run::Sleep(d) => now = now.plus(d),
             Run::Exited(code) => return (code, s.output, now.0),
             Run::Forever => return (-1, s.output, now.0),
@@ -29,21 +53,21 @@ fn out(script: &str) -> String {
 #[test]
 fn the_liveness_example_creates_then_removes_its_file() {
     let mut s = sh("touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600");
-    assert_eq!(s.run(SimTime::ZERO), Run::Sleep(SimDuration::from_secs(30)));
-    let cat = |files: &Rc<Files>| exec(&strings(&["cat", "/tmp/healthy"]), files.clone(), &BTreeMap::new(), SimTime::ZERO);
+    assert_eq!(s.run(SimTime::ZERO, &Friendly), Run::Sleep(SimDuration::from_secs(30)));
+    let cat = |files: &Rc<Files>| exec(&strings(&["cat", "/tmp/healthy"]), files.clone(), &BTreeMap::new(), SimTime::ZERO, &Friendly);
     assert_eq!(cat(&s.files).code, 0);
-    assert_eq!(s.run(SimTime(30_000)), Run::Sleep(SimDuration::from_secs(600)));
+    assert_eq!(s.run(SimTime(30_000), &Friendly), Run::Sleep(SimDuration::from_secs(600)));
     let failed = cat(&s.files);
     assert_eq!((failed.code, failed.output.as_str()), (1, "cat: can't open '/tmp/healthy': No such file or directory\n"));
-    assert_eq!(s.run(SimTime(630_000)), Run::Exited(0));
+    assert_eq!(s.run(SimTime(630_000), &Friendly), Run::Exited(0));
 }
 
 #[test]
 fn variables_arithmetic_and_substitution() {
     // kubernetes.io's counter Pod (the logging page).
     let mut s = sh("i=0; while true; do echo \"$i: $(date)\"; i=$((i+1)); sleep 1; done");
-    assert_eq!(s.run(SimTime::ZERO), Run::Sleep(SimDuration::from_secs(1)));
-    assert_eq!(s.run(SimTime(1000)), Run::Sleep(SimDuration::from_secs(1)));
+    assert_eq!(s.run(SimTime::ZERO, &Friendly), Run::Sleep(SimDuration::from_secs(1)));
+    assert_eq!(s.run(SimTime(1000), &Friendly), Run::Sleep(SimDuration::from_secs(1)));
     assert_eq!(s.output, vec!["0: Thu Jan  1 00:00:00 UTC 2026", "1: Thu Jan  1 00:00:01 UTC 2026"]);
     assert_eq!(out("X=hello; echo ${X} ${#X} ${Y:-default} ${Y-unset} \"$X world\""), "hello 5 default unset hello world");
     assert_eq!(out("A='a  b'; for w in $A \"$A\"; do echo \"[$w]\"; done"), "[a]\n[b]\n[a  b]");
@@ -96,13 +120,13 @@ fn files_and_redirection() {
 
 #[test]
 fn servers_busy_loops_and_background_jobs() {
-    assert_eq!(sh("while true; do echo tick; sleep 5; done").run(SimTime::ZERO), Run::Sleep(SimDuration::from_secs(5)));
-    assert_eq!(sh("while true; do :; done").run(SimTime::ZERO), Run::Forever, "a loop that never sleeps spins");
-    assert_eq!(sh("echo start; exec nginx -g 'daemon off;'").run(SimTime::ZERO), Run::Forever);
-    assert_eq!(sh("tail -f /dev/null").run(SimTime::ZERO), Run::Forever);
-    assert_eq!(sh("sleep infinity").run(SimTime::ZERO), Run::Forever);
-    assert_eq!(sh("sleep 10 & wait").run(SimTime::ZERO), Run::Sleep(SimDuration::from_secs(10)));
-    assert_eq!(sh("nginx & wait").run(SimTime::ZERO), Run::Forever);
+    assert_eq!(sh("while true; do echo tick; sleep 5; done").run(SimTime::ZERO, &Friendly), Run::Sleep(SimDuration::from_secs(5)));
+    assert_eq!(sh("while true; do :; done").run(SimTime::ZERO, &Friendly), Run::Forever, "a loop that never sleeps spins");
+    assert_eq!(sh("echo start; exec nginx -g 'daemon off;'").run(SimTime::ZERO, &Friendly), Run::Forever);
+    assert_eq!(sh("tail -f /dev/null").run(SimTime::ZERO, &Friendly), Run::Forever);
+    assert_eq!(sh("sleep infinity").run(SimTime::ZERO, &Friendly), Run::Forever);
+    assert_eq!(sh("sleep 10 & wait").run(SimTime::ZERO, &Friendly), Run::Sleep(SimDuration::from_secs(10)));
+    assert_eq!(sh("nginx & wait").run(SimTime::ZERO, &Friendly), Run::Forever);
     assert_eq!(finish("sleep 1.5").2, 1500);
     // kubernetes.io's lifecycle-events preStop hook ends once nginx has quit.
     assert_eq!(finish("nginx -s quit; while killall -0 nginx; do sleep 1; done").0, 0);
@@ -112,32 +136,32 @@ fn servers_busy_loops_and_background_jobs() {
 #[test]
 fn sigterm_and_traps_as_pid_1() {
     let mut plain = sh("sleep 3600");
-    plain.run(SimTime::ZERO);
-    assert_eq!(plain.terminate(SimTime(1000)), OnTerm::Ignored, "PID 1 has no default handler");
+    plain.run(SimTime::ZERO, &Friendly);
+    assert_eq!(plain.terminate(SimTime(1000), &Friendly), OnTerm::Ignored, "PID 1 has no default handler");
 
     // The trap waits for the foreground sleep…
     let mut fg = sh("trap 'echo bye; exit 0' TERM; sleep 20");
-    assert_eq!(fg.run(SimTime::ZERO), Run::Sleep(SimDuration::from_secs(20)));
-    assert_eq!(fg.terminate(SimTime(1000)), OnTerm::Deferred);
-    assert_eq!(fg.run(SimTime(20_000)), Run::Exited(0));
+    assert_eq!(fg.run(SimTime::ZERO, &Friendly), Run::Sleep(SimDuration::from_secs(20)));
+    assert_eq!(fg.terminate(SimTime(1000), &Friendly), OnTerm::Deferred);
+    assert_eq!(fg.run(SimTime(20_000), &Friendly), Run::Exited(0));
     assert_eq!(fg.output, vec!["bye"]);
 
     // …but interrupts `wait` at once.
     let mut bg = sh("trap 'echo stopping; exit 0' SIGTERM; sleep 3600 & wait");
-    assert_eq!(bg.run(SimTime::ZERO), Run::Sleep(SimDuration::from_secs(3600)));
-    assert_eq!(bg.terminate(SimTime(1000)), OnTerm::Handled(Run::Exited(0)));
+    assert_eq!(bg.run(SimTime::ZERO, &Friendly), Run::Sleep(SimDuration::from_secs(3600)));
+    assert_eq!(bg.terminate(SimTime(1000), &Friendly), OnTerm::Handled(Run::Exited(0)));
     assert_eq!(bg.output, vec!["stopping"]);
 
     let mut replaced = sh("exec nginx");
-    replaced.run(SimTime::ZERO);
-    assert_eq!(replaced.terminate(SimTime(5)), OnTerm::Default);
+    replaced.run(SimTime::ZERO, &Friendly);
+    assert_eq!(replaced.terminate(SimTime(5), &Friendly), OnTerm::Default);
 }
 
 #[test]
 fn exec_runs_to_the_end_and_keeps_what_it_wrote() {
     let files: Rc<Files> = Rc::new([("/etc/config/color".to_string(), "blue".to_string())].into());
     let env: BTreeMap<String, String> = [("HOSTNAME".to_string(), "web-0".to_string())].into();
-    let run = |cmd: &[&str]| exec(&strings(cmd), files.clone(), &env, SimTime::ZERO);
+    let run = |cmd: &[&str]| exec(&strings(cmd), files.clone(), &env, SimTime::ZERO, &Friendly);
     assert_eq!(run(&["cat", "/etc/config/color"]).output, "blue");
     assert_eq!(run(&["hostname"]).output, "web-0\n");
     assert_eq!(run(&["ls", "/etc/config"]).output, "color\n");
@@ -146,7 +170,20 @@ fn exec_runs_to_the_end_and_keeps_what_it_wrote() {
     assert!(touched.files.contains_key("/tmp/healthy"));
     assert_eq!(run(&["sh", "-c", "sleep 3; echo late"]).took, SimDuration::from_secs(3));
     assert!(run(&["tail", "-f", "/var/log/x"]).endless);
-    assert_eq!(run(&["nslookup", "kubernetes"]).unmodelled.as_deref(), Some("nslookup"));
+    assert_eq!(run(&["dig", "kubernetes"]).unmodelled.as_deref(), Some("dig"));
+    // The network, through the Net the kubelet provides.
+    assert_eq!(run(&["wget", "-qO-", "http://web/"]).output, "hello\n");
+    assert_eq!(run(&["wget", "-q", "http://nosuch/"]).output, "wget: bad address 'nosuch'\n");
+    assert_eq!(run(&["wget", "-q", "-O-", "web:81"]).output, "wget: can't connect to remote host (10.96.0.42): Connection refused\n");
+    assert_eq!(run(&["wget", "-q", "-O-", "web/missing"]).output, "wget: server returned error: HTTP/1.1 404 Not Found\n");
+    assert_eq!(run(&["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://web/missing"]).output, "404");
+    assert_eq!(run(&["curl", "http://nosuch"]).code, 6);
+    assert_eq!(
+        run(&["nslookup", "web"]).output,
+        "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tweb.default.svc.cluster.local\nAddress: 10.96.0.42\n\n"
+    );
+    assert_eq!(run(&["nslookup", "nosuch"]).code, 1);
+    assert_eq!(run(&["sh", "-c", "nc -z web 81 || echo closed"]).output, "closed\n");
     assert_eq!(
         run(&["sh", "-c", "if then"]),
         Exec {
@@ -177,9 +214,9 @@ fn no_script_panics_or_runs_unbounded() {
         let mut now = SimTime::ZERO;
         for round in 0..50 {
             if round == 3 {
-                let _ = s.terminate(now);
+                let _ = s.terminate(now, &Friendly);
             }
-            match s.run(now) {
+            match s.run(now, &Friendly) {
                 Run::Sleep(d) => {
                     assert!(d > SimDuration::ZERO, "{source:?} sleeps for no time: the simulation would stall");
                     now = now.plus(d);
@@ -187,6 +224,6 @@ fn no_script_panics_or_runs_unbounded() {
                 Run::Forever | Run::Exited(_) => break,
             }
         }
-        let _ = exec(&strings(&["sh", "-c", &source]), Rc::default(), &BTreeMap::new(), SimTime::ZERO);
+        let _ = exec(&strings(&["sh", "-c", &source]), Rc::default(), &BTreeMap::new(), SimTime::ZERO, &Friendly);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Files;
+use super::{Files, Reply};
 use crate::time::{SimDuration, SimTime};
 
 #[derive(Default)]
@@ -17,12 +17,13 @@ pub struct Out {
 pub struct Ctx<'a> {
     pub vars: &'a BTreeMap<String, String>,
     pub now: SimTime,
+    pub net: &'a dyn super::Net,
 }
 
-const UTILITIES: [&str; 47] = [
-    "wget", "curl", "awk", "echo", "printf", "cat", "touch", "rm", "mkdir", "rmdir", "cp", "mv", "ls", "test", "[", "true", "false", ":",
-    "date", "hostname", "env", "printenv", "seq", "wc", "head", "tail", "grep", "basename", "dirname", "id", "whoami", "uname", "pwd",
-    "expr", "tee", "sort", "uniq", "cut", "tr", "rev", "nproc", "free", "df", "du", "ln", "chmod", "chown",
+const UTILITIES: [&str; 48] = [
+    "wget", "curl", "awk", "nslookup", "echo", "printf", "cat", "touch", "rm", "mkdir", "rmdir", "cp", "mv", "ls", "test", "[", "true",
+    "false", ":", "date", "hostname", "env", "printenv", "seq", "wc", "head", "tail", "grep", "basename", "dirname", "id", "whoami",
+    "uname", "pwd", "expr", "tee", "sort", "uniq", "cut", "tr", "rev", "nproc", "free", "df", "du", "ln", "chmod", "chown",
 ];
 
 /// Long-running programs: in a script they run in the foreground until stopped.
@@ -622,39 +623,31 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
             out.stdout.push_str(&all.iter().map(|l| format!("{l}\n")).collect::<String>());
             0
         }
-        // Until Services and traffic are simulated, a request reaches its target and gets 200 OK.
-        "wget" => {
-            let (flags, operands) = flags_and_operands(args);
-            let quiet = flags.contains('q');
-            let target = args.iter().position(|a| a == "-O").and_then(|i| args.get(i + 1)).cloned().or_else(|| {
-                args.iter()
-                    .find_map(|a| a.strip_prefix("-O").or_else(|| a.strip_prefix("-qO")).filter(|v| !v.is_empty()).map(str::to_string))
-            });
-            let url = operands.iter().find(|o| o.contains('.') || o.contains(':') || o.contains('/')).map_or("", |o| o.as_str());
-            let host = url.trim_start_matches("http://").trim_start_matches("https://").split('/').next().unwrap_or("");
-            if !quiet {
-                out.stderr.push_str(&format!("Connecting to {host}\n"));
+        "wget" => return Some(wget(args, files, ctx, out)),
+        "curl" => return Some(curl(args, files, ctx, out)),
+        "nslookup" => return Some(nslookup(args, ctx, out)),
+        "nc" if args.iter().any(|a| a.starts_with("-z") || a == "-vz" || a == "-zv") => {
+            let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+            let (Some(host), Some(port)) = (operands.first(), operands.get(1).and_then(|p| p.parse::<i32>().ok())) else {
+                out.stderr.push_str("nc: bad port\n");
+                return Some(1);
+            };
+            let ip = match ctx.net.resolve(host) {
+                Ok(r) => r.addresses.first().cloned().unwrap_or_default(),
+                Err(_) => {
+                    out.stderr.push_str(&format!("nc: bad address '{host}'\n"));
+                    return Some(1);
+                }
+            };
+            match ctx.net.connect(&ip, port, None) {
+                Reply::Http { .. } => {
+                    if args.iter().any(|a| a.contains('v')) {
+                        out.stderr.push_str(&format!("{host} ({ip}:{port}) open\n"));
+                    }
+                    0
+                }
+                _ => 1,
             }
-            if flags.contains('S') || args.iter().any(|a| a == "--server-response") {
-                out.stderr.push_str("  HTTP/1.1 200 OK\n");
-            }
-            match target.as_deref() {
-                Some("-") => out.stdout.push_str("OK\n"),
-                Some(path) => _ = files.insert(path.to_string(), "OK\n".into()),
-                None => _ = files.insert("/index.html".into(), "OK\n".into()),
-            }
-            0
-        }
-        "curl" => {
-            let write_out = args.iter().position(|a| a == "-w" || a == "--write-out").and_then(|i| args.get(i + 1));
-            let to_null = args.iter().position(|a| a == "-o").and_then(|i| args.get(i + 1)).is_some_and(|o| o == "/dev/null");
-            if !to_null {
-                out.stdout.push_str("OK\n");
-            }
-            if let Some(format) = write_out {
-                out.stdout.push_str(&unescape(&format.replace("%{http_code}", "200")));
-            }
-            0
         }
         "awk" => {
             let mut separator: Option<String> = None;
@@ -691,6 +684,242 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
         _ => return None,
     };
     Some(status)
+}
+
+/// `http://host:port/path` → (host, port, path).
+fn parse_url(url: &str) -> (String, i32, String) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].to_string()),
+        None => (rest, "/".to_string()),
+    };
+    let default = if scheme == "https" { 443 } else { 80 };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse().unwrap_or(default)),
+        None => (authority.to_string(), default),
+    };
+    (host, port, path)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// How an HTTP request went.
+enum Fetched {
+    /// The name did not resolve.
+    BadAddress,
+    /// No connection (refused, or no route).
+    NoConnection(Reply),
+    Http(u16, String),
+}
+
+/// An HTTP GET of `url`: the host as written, the `ip:port` connected to, and the outcome.
+fn fetch(url: &str, ctx: &Ctx<'_>) -> (String, String, Fetched) {
+    let (host, port, path) = parse_url(url);
+    let ip = match ctx.net.resolve(&host) {
+        Ok(r) => r.addresses.first().cloned().unwrap_or_default(),
+        Err(_) => return (host, String::new(), Fetched::BadAddress),
+    };
+    let target = format!("{ip}:{port}");
+    match ctx.net.connect(&ip, port, Some(&path)) {
+        Reply::Http { status, body } => (host, target, Fetched::Http(status, body)),
+        other => (host, target, Fetched::NoConnection(other)),
+    }
+}
+
+/// BusyBox `wget URL [-O FILE] [-q] [-S] [--spider]`.
+fn wget(args: &[String], files: &mut Files, ctx: &Ctx<'_>, out: &mut Out) -> i32 {
+    let quiet = args.iter().any(|a| a == "-q" || (a.starts_with("-q") && !a.starts_with("--")));
+    let headers = args.iter().any(|a| a == "-S" || a == "--server-response");
+    let spider = args.iter().any(|a| a == "--spider");
+    let mut target: Option<String> = None;
+    let mut url = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "-O" || a == "-T" || a == "--timeout" || a == "-U" {
+            if a == "-O" {
+                target = args.get(i + 1).cloned();
+            }
+            i += 1;
+        } else if let Some(v) = a.strip_prefix("-qO").or_else(|| a.strip_prefix("-O")).filter(|v| !v.is_empty()) {
+            target = Some(v.to_string());
+        } else if !a.starts_with('-') {
+            url = Some(a.clone());
+        }
+        i += 1;
+    }
+    let Some(url) = url else {
+        out.stderr.push_str("BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] [-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...\n");
+        return 1;
+    };
+    let (host, addr, result) = fetch(&url, ctx);
+    match result {
+        Fetched::BadAddress => {
+            out.stderr.push_str(&format!("wget: bad address '{host}'\n"));
+            1
+        }
+        Fetched::NoConnection(reply) => {
+            if !quiet {
+                out.stderr.push_str(&format!("Connecting to {host} ({addr})\n"));
+            }
+            let why = if reply == Reply::Refused { "Connection refused" } else { "No route to host" };
+            let ip = addr.rsplit_once(':').map_or(addr.as_str(), |(ip, _)| ip);
+            out.stderr.push_str(&format!("wget: can't connect to remote host ({ip}): {why}\n"));
+            1
+        }
+        Fetched::Http(status, body) => {
+            if !quiet {
+                out.stderr.push_str(&format!("Connecting to {host} ({addr})\n"));
+            }
+            if headers {
+                out.stderr.push_str(&format!("  HTTP/1.1 {status} {}\n", reason(status)));
+            }
+            if status >= 400 {
+                out.stderr.push_str(&format!("wget: server returned error: HTTP/1.1 {status} {}\n", reason(status)));
+                return 1;
+            }
+            if spider {
+                if !quiet {
+                    out.stderr.push_str("remote file exists\n");
+                }
+                return 0;
+            }
+            match target.as_deref() {
+                Some("-") => {
+                    if !quiet {
+                        out.stderr.push_str("writing to stdout\n");
+                    }
+                    out.stdout.push_str(&body);
+                    if !quiet {
+                        out.stderr.push_str("-                    100% |********************************|   ");
+                        out.stderr.push_str(&format!("{}  0:00:00 ETA\nwritten to stdout\n", body.len()));
+                    }
+                }
+                other => {
+                    let name = other.map(str::to_string).unwrap_or_else(|| {
+                        let (_, _, path) = parse_url(&url);
+                        let last = path.rsplit('/').next().unwrap_or("");
+                        if last.is_empty() {
+                            "index.html".into()
+                        } else {
+                            last.to_string()
+                        }
+                    });
+                    let path = if name.starts_with('/') { name.clone() } else { format!("/{name}") };
+                    if !quiet {
+                        out.stderr.push_str(&format!(
+                            "saving to '{name}'\n{name:<20} 100% |********************************| {:>5}  0:00:00 ETA\n'{name}' saved\n",
+                            body.len()
+                        ));
+                    }
+                    files.insert(path, body);
+                }
+            }
+            0
+        }
+    }
+}
+
+/// curl URL [-s] [-S] [-f] [-o FILE] [-w FORMAT] [-I].
+fn curl(args: &[String], files: &mut Files, ctx: &Ctx<'_>, out: &mut Out) -> i32 {
+    let has = |short: char, long: &str| args.iter().any(|a| a == long || (a.starts_with('-') && !a.starts_with("--") && a.contains(short)));
+    let silent = has('s', "--silent") && !has('S', "--show-error");
+    let fail = has('f', "--fail");
+    let head = has('I', "--head");
+    let value = |flags: &[&str]| args.iter().position(|a| flags.contains(&a.as_str())).and_then(|i| args.get(i + 1)).cloned();
+    let output = value(&["-o", "--output"]);
+    let write_out = value(&["-w", "--write-out"]);
+    let skip: Vec<usize> = args
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| {
+            matches!(a.as_str(), "-o" | "--output" | "-w" | "--write-out" | "-H" | "--header" | "-m" | "--max-time" | "-X" | "-d")
+        })
+        .map(|(i, _)| i + 1)
+        .collect();
+    let Some(url) = args.iter().enumerate().find(|(i, a)| !a.starts_with('-') && !skip.contains(i)).map(|(_, a)| a.clone()) else {
+        out.stderr.push_str("curl: try 'curl --help' or 'curl --manual' for more information\n");
+        return 2;
+    };
+    let (host, _, result) = fetch(&url, ctx);
+    let (_, port, _) = parse_url(&url);
+    let (code, status, body) = match result {
+        Fetched::BadAddress => {
+            if !silent {
+                out.stderr.push_str(&format!("curl: (6) Could not resolve host: {host}\n"));
+            }
+            (6, 0, String::new())
+        }
+        Fetched::NoConnection(_) => {
+            if !silent {
+                out.stderr
+                    .push_str(&format!("curl: (7) Failed to connect to {host} port {port} after 0 ms: Could not connect to server\n"));
+            }
+            (7, 0, String::new())
+        }
+        Fetched::Http(status, _) if fail && status >= 400 => {
+            if !silent {
+                out.stderr.push_str(&format!("curl: (22) The requested URL returned error: {status}\n"));
+            }
+            (22, status, String::new())
+        }
+        Fetched::Http(status, body) => (0, status, body),
+    };
+    if code == 0 {
+        let text = if head { format!("HTTP/1.1 {status} {}\r\n\r\n", reason(status)) } else { body };
+        match output.as_deref() {
+            Some("/dev/null") => {}
+            Some(path) => _ = files.insert(path.to_string(), text),
+            None => out.stdout.push_str(&text),
+        }
+    }
+    if let Some(format) = write_out {
+        out.stdout.push_str(&unescape(&format.replace("%{http_code}", &format!("{status:03}"))));
+    }
+    code
+}
+
+/// BusyBox nslookup NAME: the cluster DNS's answer.
+fn nslookup(args: &[String], ctx: &Ctx<'_>, out: &mut Out) -> i32 {
+    let Some(name) = args.iter().find(|a| !a.starts_with('-')) else {
+        out.stderr.push_str("BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: nslookup [-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]\n");
+        return 1;
+    };
+    let server = ctx.net.nameserver();
+    out.stdout.push_str(&format!("Server:\t\t{server}\nAddress:\t{server}:53\n\n"));
+    match ctx.net.resolve(name) {
+        Ok(r) => {
+            if let Some(cname) = &r.cname {
+                out.stdout.push_str(&format!("{}\tcanonical name = {cname}\n", r.fqdn));
+            }
+            for address in &r.addresses {
+                out.stdout.push_str(&format!("Name:\t{}\nAddress: {address}\n", r.cname.as_deref().unwrap_or(&r.fqdn)));
+            }
+            out.stdout.push('\n');
+            0
+        }
+        Err(_) => {
+            out.stdout.push_str(&format!("** server can't find {name}: NXDOMAIN\n\n"));
+            1
+        }
+    }
 }
 
 /// A utility's input: the file it names, or stdin; a missing file is reported as BusyBox does.

@@ -1,0 +1,266 @@
+//! The network a Pod's containers use: cluster DNS as CoreDNS answers it (the Pod's search
+//! path `<ns>.svc.cluster.local svc.cluster.local cluster.local` with `ndots:5`; Service A
+//! records; a headless Service's ready Pod IPs; an ExternalName's CNAME; `<ip-dashed>.<ns>.pod`
+//! records; NXDOMAIN for the rest of `cluster.local`) and connections as kube-proxy's rules
+//! route them (a ClusterIP, a node's NodePort, or a Pod IP; a Service picks one of its ready
+//! endpoints — serving terminating ones when none is ready — and with none, rejects). What
+//! answers is the target container's server (`server.rs`), from the running-container views
+//! the API server relays. Names outside the cluster resolve to a public address that answers
+//! 200: the simulated cluster has a friendly internet.
+
+use k8s_openapi::api::core::v1::{Pod, Service};
+
+use super::sh::{Net, Reply, Resolved};
+use crate::api::{pod_util, Object};
+use crate::apiserver::ApiServer;
+use crate::rng::fnv1a64;
+
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+/// The `kube-dns` Service's ClusterIP: every Pod's nameserver.
+pub const DNS_SERVICE_IP: &str = "10.96.0.10";
+
+/// The network as one Pod sees it.
+pub struct PodNet<'a> {
+    pub api: &'a ApiServer,
+    pub namespace: String,
+    pub pod_uid: String,
+    /// Varies the endpoint kube-proxy picks (its rules pick at random per connection).
+    pub seed: u64,
+}
+
+impl<'a> PodNet<'a> {
+    pub fn of(api: &'a ApiServer, pod: &Pod) -> PodNet<'a> {
+        PodNet {
+            api,
+            namespace: pod.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+            pod_uid: pod.metadata.uid.clone().unwrap_or_default(),
+            seed: api.now().ms(),
+        }
+    }
+
+    fn services(&self) -> impl Iterator<Item = &'a Service> {
+        self.api.store().list("Service", None).filter_map(Object::as_service)
+    }
+
+    fn pod_by_ip(&self, ip: &str) -> Option<&'a Pod> {
+        self.api
+            .store()
+            .list("Pod", None)
+            .filter_map(Object::as_pod)
+            .find(|p| crate::api::endpoints::pod_ip(p) == ip && !pod_util::is_terminal(p))
+    }
+
+    /// A ready (or, failing that, serving) endpoint of `service` for `port`: (IP, target port).
+    fn endpoint(&self, service: &Service, port: i32) -> Option<(String, i32)> {
+        let spec = service.spec.as_ref()?;
+        let sp = spec.ports.iter().flatten().find(|p| p.port == port || p.node_port == Some(port))?;
+        let name = service.metadata.name.as_deref().unwrap_or("");
+        let namespace = service.metadata.namespace.as_deref().unwrap_or("");
+        let mut ready = Vec::new();
+        let mut serving = Vec::new();
+        for slice in self.api.store().list("EndpointSlice", Some(namespace)).filter_map(Object::as_endpoint_slice) {
+            if slice.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) != Some(name) {
+                continue;
+            }
+            let Some(target) = slice.ports.iter().flatten().find(|p| p.name.as_deref().unwrap_or("") == sp.name.as_deref().unwrap_or(""))
+            else {
+                continue;
+            };
+            for e in slice.endpoints.iter().flatten() {
+                let c = e.conditions.clone().unwrap_or_default();
+                let entry = (e.addresses.first().cloned().unwrap_or_default(), target.port.unwrap_or(sp.port));
+                if c.ready != Some(false) {
+                    ready.push(entry);
+                } else if c.serving == Some(true) {
+                    serving.push(entry);
+                }
+            }
+        }
+        let pool = if ready.is_empty() { serving } else { ready };
+        if pool.is_empty() {
+            return None;
+        }
+        let i = (fnv1a64(format!("{}/{}/{}", self.pod_uid, self.seed, name).as_bytes()) % pool.len() as u64) as usize;
+        pool.into_iter().nth(i)
+    }
+
+    /// What the Pod at `ip` answers on `port`.
+    fn deliver(&self, pod: &Pod, port: i32, path: Option<&str>) -> Reply {
+        let uid = pod.metadata.uid.as_deref().unwrap_or("");
+        let hostname = pod.metadata.name.as_deref().unwrap_or("");
+        for c in pod.spec.iter().flat_map(|s| s.containers.iter()) {
+            let Some(view) = self.api.running_container(uid, &c.name) else { continue };
+            let Some(server) = &view.server else { continue };
+            let since = self.api.now().since(view.started_at);
+            if server.answers(port, since) {
+                let (status, body) = path.map_or((0, String::new()), |p| server.respond(p, since, hostname));
+                return Reply::Http { status, body };
+            }
+        }
+        Reply::Refused
+    }
+}
+
+/// `10.244.1.5` → `10-244-1-5`.
+fn dashed(ip: &str) -> String {
+    ip.replace('.', "-")
+}
+
+fn is_ipv4(name: &str) -> bool {
+    name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok())
+}
+
+impl Net for PodNet<'_> {
+    fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>> {
+        let name = name.trim_end_matches('.');
+        if is_ipv4(name) {
+            return Ok(Resolved { fqdn: name.into(), addresses: vec![name.into()], cname: None });
+        }
+        if name == "localhost" {
+            return Ok(Resolved { fqdn: name.into(), addresses: vec!["127.0.0.1".into()], cname: None });
+        }
+        let search = [format!("{}.svc.{CLUSTER_DOMAIN}", self.namespace), format!("svc.{CLUSTER_DOMAIN}"), CLUSTER_DOMAIN.to_string()];
+        let mut candidates: Vec<String> = Vec::new();
+        let dots = name.matches('.').count();
+        if dots >= 5 {
+            candidates.push(name.into());
+        }
+        candidates.extend(search.iter().map(|s| format!("{name}.{s}")));
+        if dots < 5 {
+            candidates.push(name.into());
+        }
+        for fqdn in &candidates {
+            if let Some(found) = self.lookup(fqdn) {
+                return Ok(found);
+            }
+        }
+        Err(candidates)
+    }
+
+    fn connect(&self, ip: &str, port: i32, path: Option<&str>) -> Reply {
+        if ip == "127.0.0.1" {
+            let own = self
+                .api
+                .store()
+                .list("Pod", Some(&self.namespace))
+                .filter_map(Object::as_pod)
+                .find(|p| p.metadata.uid.as_deref() == Some(&self.pod_uid));
+            return own.map_or(Reply::Refused, |p| self.deliver(p, port, path));
+        }
+        // A Service's ClusterIP or a node's NodePort: kube-proxy picks an endpoint.
+        let node_ip = self
+            .api
+            .store()
+            .list("Node", None)
+            .filter_map(Object::as_node)
+            .any(|n| n.status.iter().flat_map(|s| s.addresses.iter().flatten()).any(|a| a.address == ip));
+        let service = self.services().find(|s| {
+            let spec = s.spec.as_ref();
+            let cluster_ip = spec.and_then(|s| s.cluster_ip.as_deref()) == Some(ip);
+            let node_port = node_ip && spec.is_some_and(|s| s.ports.iter().flatten().any(|p| p.node_port == Some(port)));
+            let external = spec.is_some_and(|s| s.external_ips.iter().flatten().any(|e| e == ip));
+            cluster_ip || node_port || external
+        });
+        if let Some(service) = service {
+            let Some((pod_ip, target)) = self.endpoint(service, port) else { return Reply::Refused };
+            return match self.pod_by_ip(&pod_ip) {
+                Some(pod) => self.deliver(pod, target, path),
+                None => Reply::Refused, // Outside the cluster (a hand-written endpoint): nothing we know answers.
+            };
+        }
+        if node_ip {
+            return Reply::Refused;
+        }
+        if let Some(pod) = self.pod_by_ip(ip) {
+            return self.deliver(pod, port, path);
+        }
+        let cluster = ip.starts_with("10.96.") || ip.starts_with("10.97.") || ip.starts_with("10.2") || ip.starts_with("172.18.");
+        if cluster {
+            Reply::Unreachable
+        } else {
+            Reply::Http { status: 200, body: String::new() } // The friendly internet.
+        }
+    }
+
+    fn nameserver(&self) -> String {
+        DNS_SERVICE_IP.into()
+    }
+}
+
+impl PodNet<'_> {
+    /// One fully qualified name, as CoreDNS's kubernetes plugin answers it.
+    fn lookup(&self, fqdn: &str) -> Option<Resolved> {
+        let answer = |addresses: Vec<String>| Some(Resolved { fqdn: fqdn.to_string(), addresses, cname: None });
+        let Some(inside) = fqdn.strip_suffix(&format!(".{CLUSTER_DOMAIN}")) else {
+            // Outside the cluster: a real-looking domain resolves to a public address.
+            let tld = fqdn.rsplit('.').next().unwrap_or("");
+            let public = fqdn.contains('.') && tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic());
+            if !public {
+                return None;
+            }
+            let h = fnv1a64(fqdn.as_bytes());
+            return answer(vec![format!("93.184.{}.{}", (h >> 8) % 256, h % 254 + 1)]);
+        };
+        let parts: Vec<&str> = inside.split('.').collect();
+        match parts.as_slice() {
+            [ip, _ns, "pod"] => Some(ip.replace('-', ".")).filter(|ip| is_ipv4(ip)).and_then(|ip| answer(vec![ip])),
+            [svc, ns, "svc"] => {
+                let service =
+                    self.services().find(|s| s.metadata.name.as_deref() == Some(*svc) && s.metadata.namespace.as_deref() == Some(*ns))?;
+                let spec = service.spec.as_ref()?;
+                if spec.type_.as_deref() == Some("ExternalName") {
+                    let target = spec.external_name.clone().unwrap_or_default();
+                    let resolved = self.lookup(&target);
+                    return Some(Resolved {
+                        fqdn: fqdn.to_string(),
+                        addresses: resolved.map(|r| r.addresses).unwrap_or_default(),
+                        cname: Some(target),
+                    });
+                }
+                match spec.cluster_ip.as_deref() {
+                    Some("None") | None => {
+                        // Headless: the ready endpoints' addresses.
+                        let mut ips: Vec<String> = self
+                            .api
+                            .store()
+                            .list("EndpointSlice", Some(ns))
+                            .filter_map(Object::as_endpoint_slice)
+                            .filter(|s| {
+                                s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str)
+                                    == Some(*svc)
+                            })
+                            .flat_map(|s| s.endpoints.iter().flatten())
+                            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false))
+                            .filter_map(|e| e.addresses.first().cloned())
+                            .collect();
+                        ips.sort();
+                        ips.dedup();
+                        if ips.is_empty() {
+                            None
+                        } else {
+                            answer(ips)
+                        }
+                    }
+                    Some(ip) => answer(vec![ip.to_string()]),
+                }
+            }
+            // `<hostname>.<subdomain>.<ns>.svc`: a Pod named in a headless Service's slice.
+            [host, svc, ns, "svc"] => self
+                .api
+                .store()
+                .list("EndpointSlice", Some(ns))
+                .filter_map(Object::as_endpoint_slice)
+                .filter(|s| s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) == Some(*svc))
+                .flat_map(|s| s.endpoints.iter().flatten())
+                .find(|e| e.hostname.as_deref() == Some(*host))
+                .and_then(|e| answer(e.addresses.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The Pod's own A record name (`10-244-1-5.default.pod.cluster.local`).
+pub fn pod_record(pod: &Pod) -> String {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    format!("{}.{ns}.pod.{CLUSTER_DOMAIN}", dashed(crate::api::endpoints::pod_ip(pod)))
+}
