@@ -199,7 +199,8 @@ fn service_account_token(spec: &mut PodSpec, suffix: &str) {
     }
     let name = format!("kube-api-access-{suffix}");
     let mut mounted = false;
-    for c in &mut spec.containers {
+    // The ServiceAccount admission plugin mounts the token into init containers too.
+    for c in spec.init_containers.iter_mut().flatten().chain(spec.containers.iter_mut()) {
         let mounts = c.volume_mounts.get_or_insert_with(Vec::new);
         if mounts.iter().any(|m| m.mount_path == TOKEN_MOUNT_PATH) {
             continue;
