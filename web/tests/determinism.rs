@@ -35,6 +35,7 @@ const PAGES: &[(&str, &str)] = pages![
     "scheduling_queue.md",
     "services_and_endpoints.md",
     "services_get_addresses.md",
+    "shared_empty_dir.md",
     "unschedulable_pods_stay_pending.md",
 ];
 

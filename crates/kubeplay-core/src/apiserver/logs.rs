@@ -26,8 +26,9 @@ struct ContainerLog {
 pub trait Responder: std::fmt::Debug {
     /// Whether it accepts connections on `port`, `since` after the container started.
     fn answers(&self, port: i32, since: crate::time::SimDuration) -> bool;
-    /// An HTTP GET of `path`: status and body (`hostname` is the Pod's).
-    fn respond(&self, path: &str, since: crate::time::SimDuration, hostname: &str) -> (u16, String);
+    /// An HTTP GET of `path`: status and body (`hostname` is the Pod's; `files` the
+    /// container's, which a web server serves).
+    fn respond(&self, path: &str, since: crate::time::SimDuration, hostname: &str, files: &BTreeMap<String, String>) -> (u16, String);
 }
 
 /// A running container as `exec` and the network see it: path → contents, its environment,

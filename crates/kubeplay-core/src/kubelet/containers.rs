@@ -166,6 +166,11 @@ impl Kubelet {
         let files = match &server {
             Some(s) if !s.files.is_empty() => {
                 let mut files = s.files.clone();
+                // A volume mounted over an image directory hides what the image has there.
+                for m in c.volume_mounts.iter().flatten() {
+                    let prefix = format!("{}/", m.mount_path.trim_end_matches('/'));
+                    files.retain(|path, _| !path.starts_with(&prefix) && *path != m.mount_path);
+                }
                 files.extend(run.files.iter().map(|(k, v)| (k.clone(), v.clone())));
                 std::rc::Rc::new(files)
             }
@@ -250,6 +255,7 @@ impl Kubelet {
         for line in process.take_output() {
             ctx.api.append_log(&uid, &name, line);
         }
+        let written = super::volumes::empty_dir_contents(pod, spec, process.files());
         // What answers on the network: the image's server, or a server the script started.
         let server: Option<std::rc::Rc<dyn crate::apiserver::logs::Responder>> = match (&run.server, &*process) {
             (Some(s), _) => Some(s.clone()),
@@ -263,10 +269,58 @@ impl Kubelet {
             started_at: run.started_at,
         };
         ctx.api.set_running_container(&uid, &name, Some(view));
+        self.share_empty_dirs(ctx, key, pod, i, written);
         match result {
             Run::Sleep(d) => self.timer(key, now.plus(d), Timer::Wake { container: i, incarnation }),
             Run::Forever => {}
             Run::Exited(code) => self.container_exited(ctx, key, i, code),
+        }
+    }
+
+    /// What container `i` wrote into emptyDir volumes becomes what every container of the Pod
+    /// that mounts them sees (the running ones at once).
+    fn share_empty_dirs(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, pod: &Pod, i: usize, written: Vec<(String, super::process::Files)>) {
+        let Some(worker) = self.workers.get_mut(key) else { return };
+        let mut changed = Vec::new();
+        for (volume, contents) in written {
+            if worker.empty_dirs.get(&volume).is_none_or(|old| **old != contents) {
+                worker.empty_dirs.insert(volume.clone(), std::rc::Rc::new(contents));
+                changed.push(volume);
+            }
+        }
+        if changed.is_empty() {
+            return;
+        }
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
+        for k in (0..slots::len(pod)).filter(|k| *k != i) {
+            let Some(c) = slots::spec(pod, k) else { continue };
+            let mounts: Vec<(String, String)> = c
+                .volume_mounts
+                .iter()
+                .flatten()
+                .filter(|m| {
+                    changed.contains(&m.name) && volumes.is_some_and(|vs| vs.iter().any(|v| v.name == m.name && v.empty_dir.is_some()))
+                })
+                .map(|m| (m.name.clone(), format!("{}/", m.mount_path.trim_end_matches('/'))))
+                .collect();
+            if mounts.is_empty() {
+                continue;
+            }
+            let shared = worker.empty_dirs.clone();
+            let Some(process) = worker.containers.get_mut(k).and_then(|r| r.process.as_mut()) else { continue };
+            let mut files = (**process.files()).clone();
+            for (volume, prefix) in &mounts {
+                files.retain(|path, _| !path.starts_with(prefix.as_str()) || path == prefix);
+                for (path, content) in shared.get(volume).into_iter().flat_map(|f| f.iter()) {
+                    files.insert(format!("{prefix}{path}"), content.clone());
+                }
+            }
+            let files = std::rc::Rc::new(files);
+            process.set_files(files.clone());
+            if let Some(view) = ctx.api.running_container(&uid, &c.name).cloned() {
+                ctx.api.set_running_container(&uid, &c.name, Some(crate::apiserver::logs::ContainerView { files, ..view }));
+            }
         }
     }
 
@@ -319,7 +373,7 @@ impl Kubelet {
             pod_ip: &pod_ip,
             container: c,
             now,
-            http_status: &|path: &str| server.as_ref().map_or(200, |s| s.status(path, since)),
+            http_status: &|path: &str| server.as_ref().map_or(200, |s| s.status_with_files(path, since, &files)),
             net: &net,
         };
         let result = probe::run(spec, &target);

@@ -93,7 +93,7 @@ impl<'a> PodNet<'a> {
             let Some(server) = &view.server else { continue };
             let since = self.api.now().since(view.started_at);
             if server.answers(port, since) {
-                let (status, body) = path.map_or((0, String::new()), |p| server.respond(p, since, hostname));
+                let (status, body) = path.map_or((0, String::new()), |p| server.respond(p, since, hostname, &view.files));
                 return Reply::Http { status, body };
             }
         }
@@ -178,7 +178,11 @@ impl Net for PodNet<'_> {
         if cluster {
             Reply::Unreachable
         } else {
-            Reply::Http { status: 200, body: String::new() } // The friendly internet.
+            // The friendly internet: any public address answers with a stand-in page.
+            Reply::Http {
+                status: 200,
+                body: format!("<html><body><p>kubeplay does not reach the internet: this page stands in for {ip}.</p></body></html>\n"),
+            }
         }
     }
 

@@ -70,6 +70,9 @@ struct PodWorker {
     next_timer: u64,
     /// Failed pulls per container: how many, the last one's time and error.
     pull_failures: BTreeMap<usize, (u32, SimTime, String)>,
+    /// emptyDir volumes' contents (paths relative to the volume), shared by the containers
+    /// that mount them.
+    empty_dirs: BTreeMap<String, std::rc::Rc<process::Files>>,
 }
 
 impl PodWorker {
@@ -83,6 +86,7 @@ impl PodWorker {
             timers: BTreeSet::new(),
             next_timer: 0,
             pull_failures: BTreeMap::new(),
+            empty_dirs: BTreeMap::new(),
         }
     }
 

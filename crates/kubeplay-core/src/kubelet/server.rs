@@ -40,6 +40,8 @@ pub struct Server {
     /// How it ends on SIGTERM: 0 for servers that shut down cleanly, else 143.
     pub sigterm_exit: i32,
     body: Body,
+    /// Paths a `kubeplay.dev/http` annotation names (they answer as it says).
+    annotated: std::collections::BTreeSet<String>,
 }
 
 /// What a successful response carries.
@@ -56,6 +58,16 @@ enum Body {
     HelloApp(String),
 }
 
+/// The file nginx's default site serves for a request path.
+fn nginx_file(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    if path.ends_with('/') {
+        format!("/usr/share/nginx/html{path}index.html")
+    } else {
+        format!("/usr/share/nginx/html{path}")
+    }
+}
+
 const NGINX_404: &str = "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.29.3</center>\r\n</body>\r\n</html>\r\n";
 
 impl crate::apiserver::logs::Responder for Server {
@@ -63,10 +75,10 @@ impl crate::apiserver::logs::Responder for Server {
         since >= self.startup && self.ports.contains(&port)
     }
 
-    fn respond(&self, path: &str, since: SimDuration, hostname: &str) -> (u16, String) {
-        let status = self.status(path, since);
+    fn respond(&self, path: &str, since: SimDuration, hostname: &str, files: &BTreeMap<String, String>) -> (u16, String) {
+        let status = self.status_with_files(path, since, files);
         let body = match (&self.body, status) {
-            (Body::Nginx, 200) => NGINX_INDEX.to_string(),
+            (Body::Nginx, 200) => files.get(&nginx_file(path)).cloned().unwrap_or_default(),
             (Body::Nginx, 404) => NGINX_404.to_string(),
             (Body::Hostname, 200) => hostname.to_string(),
             (Body::Text(text), 200) => format!("{text}\n"),
@@ -152,6 +164,7 @@ impl Server {
             files: BTreeMap::new(),
             sigterm_exit: 143,
             body: Body::Empty,
+            annotated: Default::default(),
         };
         let route = |path: &str, statuses: &[(u64, u16)]| Route {
             path: path.into(),
@@ -251,6 +264,7 @@ impl Server {
         }
         if let Some(text) = annotation(pod, name, "http") {
             let mut routes = parse_routes(text);
+            s.annotated = routes.iter().map(|r| r.path.clone()).collect();
             routes.extend(s.routes.drain(..).filter(|r| !text.split(';').any(|p| p.split_whitespace().next() == Some(r.path.as_str()))));
             s.routes = routes;
         }
@@ -271,6 +285,7 @@ impl Server {
             files: BTreeMap::new(),
             sigterm_exit: 143,
             body: Body::Empty,
+            annotated: Default::default(),
         }
     }
 
@@ -289,6 +304,17 @@ impl Server {
         } else {
             BTreeSet::new()
         }
+    }
+
+    /// The HTTP status for `path`: a web server's document root decides (nginx answers 404 for
+    /// a file it does not have — one a ConfigMap or an init container put there, it serves);
+    /// annotations override.
+    pub fn status_with_files(&self, path: &str, since: SimDuration, files: &BTreeMap<String, String>) -> u16 {
+        let path = path.split('?').next().unwrap_or(path);
+        if self.body == Body::Nginx && !self.annotated.contains(path) {
+            return if files.contains_key(&nginx_file(path)) { 200 } else { 404 };
+        }
+        self.status(path, since)
     }
 
     /// The HTTP status for `path` at `since` after start.

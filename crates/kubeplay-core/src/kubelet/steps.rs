@@ -246,7 +246,8 @@ impl Kubelet {
             }
         };
         // Its volumes: a ConfigMap or Secret that is missing fails the mount (FailedMount).
-        let files = match volumes::files(ctx.api, pod, c) {
+        let empty_dirs = self.workers.get(work.key).map(|w| w.empty_dirs.clone()).unwrap_or_default();
+        let files = match volumes::files(ctx.api, pod, c, &empty_dirs) {
             Ok(files) => files,
             Err(message) => {
                 self.mount_error(ctx, object, pod, work, i, message);

@@ -1,7 +1,10 @@
 //! The files a container sees through its volume mounts: a ConfigMap or Secret volume is one
 //! file per key (or per `items` entry), a downwardAPI volume one per field, the projected
 //! service-account volume its `token`, `ca.crt` and `namespace`. A ConfigMap or Secret that
-//! does not exist (and is not `optional`) fails the mount, as the kubelet reports it.
+//! does not exist (and is not `optional`) fails the mount, as the kubelet reports it. An
+//! emptyDir holds what the Pod's containers wrote there (the kubelet keeps it per Pod).
+
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Container, KeyToPath, Pod, Volume};
 
@@ -104,7 +107,26 @@ fn volume_files(api: &ApiServer, pod: &Pod, v: &Volume) -> Result<Vec<(String, S
 }
 
 /// Every file `c` sees through its mounts, or the first mount that fails.
-pub fn files(api: &ApiServer, pod: &Pod, c: &Container) -> Result<Files, String> {
+/// The contents of each emptyDir volume `c` mounts, read back from its files (paths relative to
+/// the volume).
+pub fn empty_dir_contents(pod: &Pod, c: &Container, files: &Files) -> Vec<(String, Files)> {
+    let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
+    let mut out = Vec::new();
+    for m in c.volume_mounts.iter().flatten() {
+        let Some(v) = volumes.and_then(|vs| vs.iter().find(|v| v.name == m.name)).filter(|v| v.empty_dir.is_some()) else { continue };
+        let prefix = format!("{}/", m.mount_path.trim_end_matches('/'));
+        let inside: Files = files
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.len() > prefix.len())
+            .map(|(k, content)| (k[prefix.len()..].to_string(), content.clone()))
+            .collect();
+        out.push((v.name.clone(), inside));
+    }
+    out
+}
+
+pub fn files(api: &ApiServer, pod: &Pod, c: &Container, empty_dirs: &BTreeMap<String, std::rc::Rc<Files>>) -> Result<Files, String> {
     let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
     let mut files = Files::new();
     // The kubelet writes every container's resolver configuration (dnsPolicy ClusterFirst).
@@ -117,6 +139,14 @@ pub fn files(api: &ApiServer, pod: &Pod, c: &Container) -> Result<Files, String>
     for m in c.volume_mounts.iter().flatten() {
         let Some(v) = volumes.and_then(|vs| vs.iter().find(|v| v.name == m.name)) else { continue };
         let base = m.mount_path.trim_end_matches('/');
+        if v.empty_dir.is_some() {
+            // What the Pod's containers have written there so far; the directory itself exists.
+            files.insert(format!("{base}/"), String::new());
+            for (path, content) in empty_dirs.get(&v.name).into_iter().flat_map(|f| f.iter()) {
+                files.insert(format!("{base}/{path}"), content.clone());
+            }
+            continue;
+        }
         for (path, content) in volume_files(api, pod, v)? {
             match m.sub_path.as_deref().filter(|s| !s.is_empty()) {
                 Some(sub) if sub == path => _ = files.insert(base.to_string(), content),
