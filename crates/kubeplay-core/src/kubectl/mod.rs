@@ -4,6 +4,7 @@
 mod apply;
 mod args;
 pub mod columns;
+mod create_service;
 mod delete;
 mod describe;
 pub mod exec;
@@ -50,6 +51,9 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     }
     if command == "exec" {
         return exec::exec(cluster, &args[1..]);
+    }
+    if command == "create" && matches!(args.get(1).map(String::as_str), Some("service" | "svc")) {
+        return create_service::create(cluster, &args[2..]);
     }
     if command == "create" && matches!(args.get(1).map(String::as_str), Some("configmap" | "cm" | "secret")) {
         return generate::create(cluster, files, &args[1..]);
