@@ -7,5 +7,6 @@ pub mod endpointslice;
 pub mod garbage_collector;
 pub mod replicaset;
 pub mod root_ca_publisher;
+pub mod service_lb;
 
 pub use deployment::{pod_template_hash, same_template};

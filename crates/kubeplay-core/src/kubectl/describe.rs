@@ -673,7 +673,11 @@ fn service(cluster: &Cluster, svc: &k8s_openapi::api::core::v1::Service) -> Stri
         .iter()
         .filter_map(|s| s.load_balancer.as_ref())
         .flat_map(|lb| lb.ingress.iter().flatten())
-        .filter_map(|i| i.ip.clone().or_else(|| i.hostname.clone()))
+        .filter_map(|i| match (&i.ip, &i.ip_mode) {
+            (Some(ip), Some(mode)) => Some(format!("{ip} ({mode})")),
+            (Some(ip), None) => Some(ip.clone()),
+            (None, _) => i.hostname.clone(),
+        })
         .collect();
     if !ingress.is_empty() {
         w.write(&format!("LoadBalancer Ingress:\t{}\n", ingress.join(", ")));
@@ -693,26 +697,26 @@ fn service(cluster: &Cluster, svc: &k8s_openapi::api::core::v1::Service) -> Stri
             Some(IntOrString::Int(n)) => w.write(&format!("TargetPort:\t{n}/{protocol}\n")),
             None => w.write(&format!("TargetPort:\t0/{protocol}\n")),
         }
+        if let Some(app) = &port.app_protocol {
+            w.write(&format!("AppProtocol:\t{app}\n"));
+        }
         if let Some(node_port) = port.node_port.filter(|n| *n != 0) {
             w.write(&format!("NodePort:\t{port_name}\t{node_port}/{protocol}\n"));
         }
         w.write(&format!("Endpoints:\t{}\n", slice_endpoints(&slices, port.name.as_deref().unwrap_or(""))));
     }
     w.write(&format!("Session Affinity:\t{}\n", spec.session_affinity.as_deref().unwrap_or("")));
-    if let Some(timeout) = spec.session_affinity_config.as_ref().and_then(|c| c.client_ip.as_ref()).and_then(|c| c.timeout_seconds) {
-        w.write(&format!("Session Affinity Timeout:\t{timeout}s\n"));
-    }
     if let Some(policy) = spec.external_traffic_policy.as_deref().filter(|p| !p.is_empty()) {
         w.write(&format!("External Traffic Policy:\t{policy}\n"));
+    }
+    if let Some(policy) = &spec.internal_traffic_policy {
+        w.write(&format!("Internal Traffic Policy:\t{policy}\n"));
     }
     if let Some(port) = spec.health_check_node_port.filter(|p| *p != 0) {
         w.write(&format!("HealthCheck NodePort:\t{port}\n"));
     }
     if let Some(ranges) = spec.load_balancer_source_ranges.as_ref().filter(|r| !r.is_empty()) {
         w.write(&format!("LoadBalancer Source Ranges:\t{}\n", ranges.join(",")));
-    }
-    if let Some(policy) = &spec.internal_traffic_policy {
-        w.write(&format!("Internal Traffic Policy:\t{policy}\n"));
     }
     if let Some(distribution) = &spec.traffic_distribution {
         w.write(&format!("Traffic Distribution:\t{distribution}\n"));

@@ -159,7 +159,12 @@ impl Net for PodNet<'_> {
             let cluster_ip = spec.and_then(|s| s.cluster_ip.as_deref()) == Some(ip);
             let node_port = node_ip && spec.is_some_and(|s| s.ports.iter().flatten().any(|p| p.node_port == Some(port)));
             let external = spec.is_some_and(|s| s.external_ips.iter().flatten().any(|e| e == ip));
-            cluster_ip || node_port || external
+            let load_balancer = s
+                .status
+                .as_ref()
+                .and_then(|st| st.load_balancer.as_ref())
+                .is_some_and(|lb| lb.ingress.iter().flatten().any(|i| i.ip.as_deref() == Some(ip)));
+            cluster_ip || node_port || external || load_balancer
         });
         if let Some(service) = service {
             let Some((pod_ip, target)) = self.endpoint(service, port) else { return Reply::Refused };
