@@ -24,8 +24,12 @@ pub struct PodNet<'a> {
     pub api: &'a ApiServer,
     pub namespace: String,
     pub pod_uid: String,
+    /// The node the Pod runs on (`internalTrafficPolicy: Local` keeps traffic there).
+    pub node: String,
     /// Varies the endpoint kube-proxy picks (its rules pick at random per connection).
     pub seed: u64,
+    /// Connections made so far through this view (each picks anew).
+    connections: std::cell::Cell<u64>,
 }
 
 impl<'a> PodNet<'a> {
@@ -34,7 +38,9 @@ impl<'a> PodNet<'a> {
             api,
             namespace: pod.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
             pod_uid: pod.metadata.uid.clone().unwrap_or_default(),
+            node: pod_util::node_name(pod).unwrap_or("").to_string(),
             seed: api.now().ms(),
+            connections: std::cell::Cell::new(0),
         }
     }
 
@@ -51,6 +57,8 @@ impl<'a> PodNet<'a> {
     }
 
     /// A ready (or, failing that, serving) endpoint of `service` for `port`: (IP, target port).
+    /// `internalTrafficPolicy: Local` keeps to endpoints on the client's node; `sessionAffinity:
+    /// ClientIP` sends a client to the same endpoint every time.
     fn endpoint(&self, service: &Service, port: i32) -> Option<(String, i32)> {
         let spec = service.spec.as_ref()?;
         let sp = spec.ports.iter().flatten().find(|p| p.port == port || p.node_port == Some(port))?;
@@ -66,7 +74,11 @@ impl<'a> PodNet<'a> {
             else {
                 continue;
             };
+            let local_only = spec.internal_traffic_policy.as_deref() == Some("Local");
             for e in slice.endpoints.iter().flatten() {
+                if local_only && e.node_name.as_deref() != Some(self.node.as_str()) {
+                    continue;
+                }
                 let c = e.conditions.clone().unwrap_or_default();
                 let entry = (e.addresses.first().cloned().unwrap_or_default(), target.port.unwrap_or(sp.port));
                 if c.ready != Some(false) {
@@ -80,7 +92,12 @@ impl<'a> PodNet<'a> {
         if pool.is_empty() {
             return None;
         }
-        let i = (fnv1a64(format!("{}/{}/{}", self.pod_uid, self.seed, name).as_bytes()) % pool.len() as u64) as usize;
+        // Random per connection; with ClientIP affinity, fixed per client.
+        let sticky = spec.session_affinity.as_deref() == Some("ClientIP");
+        let n = self.connections.get();
+        self.connections.set(n + 1);
+        let key = if sticky { format!("{}/{name}", self.pod_uid) } else { format!("{}/{}/{n}/{name}", self.pod_uid, self.seed) };
+        let i = (fnv1a64(key.as_bytes()) % pool.len() as u64) as usize;
         pool.into_iter().nth(i)
     }
 
@@ -167,7 +184,12 @@ impl Net for PodNet<'_> {
             cluster_ip || node_port || external || load_balancer
         });
         if let Some(service) = service {
-            let Some((pod_ip, target)) = self.endpoint(service, port) else { return Reply::Refused };
+            let Some((pod_ip, target)) = self.endpoint(service, port) else {
+                // No endpoint: rejected — but with internalTrafficPolicy Local and none on this
+                // node, the packets are dropped.
+                let local = service.spec.as_ref().and_then(|s| s.internal_traffic_policy.as_deref()) == Some("Local");
+                return if local { Reply::Unreachable } else { Reply::Refused };
+            };
             return match self.pod_by_ip(&pod_ip) {
                 Some(pod) => self.deliver(pod, target, path),
                 None => Reply::Refused, // Outside the cluster (a hand-written endpoint): nothing we know answers.
