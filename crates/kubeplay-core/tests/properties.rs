@@ -207,3 +207,46 @@ fn no_pod_that_would_fit_stays_parked_after_the_event_that_freed_room() {
         }
     }
 }
+
+/// Requests to a Service reach only its ready endpoints: a random number of serve-hostname
+/// Pods (each answers with its own name), a random subset made ready by creating the file
+/// their readiness probe reads, and a client that calls the Service again and again.
+#[test]
+fn requests_reach_only_ready_endpoints_of_the_service() {
+    let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
+    for seed in 1..=seeds {
+        let mut rng = SimRng::stream(seed, "property-traffic");
+        let replicas = rng.range_inclusive(1, 6);
+        let manifest = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: names\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: names\n  template:\n    metadata:\n      labels:\n        app: names\n    spec:\n      containers:\n      - name: c\n        image: registry.k8s.io/e2e-test-images/agnhost:2.40\n        args: [serve-hostname]\n        readinessProbe:\n          exec:\n            command: [cat, /tmp/ready]\n          periodSeconds: 1\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: names\nspec:\n  selector:\n    app: names\n  ports:\n  - port: 80\n    targetPort: 9376\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: client\n  labels:\n    app: other\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n"
+        );
+        let mut session = Session::new(Cluster::for_manifests(seed, [("m.yaml", manifest.as_str())]));
+        session.files.insert("m.yaml".into(), manifest.clone());
+        session.exec("kubectl apply -f m.yaml");
+        session.exec("sleep 5s");
+        let pods: Vec<String> = session
+            .cluster
+            .store()
+            .list("Pod", Some("default"))
+            .filter(|o| o.name().starts_with("names-"))
+            .map(|o| o.name().to_string())
+            .collect();
+        let ready: Vec<String> = pods.iter().filter(|_| rng.chance(1, 2)).cloned().collect();
+        for pod in &ready {
+            assert!(session.exec(&format!("kubectl exec {pod} -- touch /tmp/ready")).ok, "seed {seed}");
+        }
+        session.exec("sleep 3s");
+        let out = session
+            .exec("kubectl exec client -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do wget -qO- names || echo REFUSED; echo; done'")
+            .text;
+        let answers: Vec<&str> = out.lines().filter(|l| !l.is_empty() && *l != "REFUSED").collect();
+        assert_eq!(answers.len(), 12, "seed {seed}: {out}");
+        for line in answers {
+            if ready.is_empty() {
+                assert!(line.starts_with("wget: can't connect") || line == "REFUSED", "seed {seed}: {line:?} with no ready endpoint");
+            } else {
+                assert!(ready.iter().any(|r| r == line), "seed {seed}: {line:?} is not one of the ready {ready:?}");
+            }
+        }
+    }
+}
