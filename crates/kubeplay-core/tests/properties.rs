@@ -212,6 +212,7 @@ fn no_pod_that_would_fit_stays_parked_after_the_event_that_freed_room() {
 /// Pods (each answers with its own name), a random subset made ready by creating the file
 /// their readiness probe reads, and a client that calls the Service again and again.
 #[test]
+#[allow(clippy::disallowed_methods)] // The test (not the core) reads how many seeds to run.
 fn requests_reach_only_ready_endpoints_of_the_service() {
     let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
     for seed in 1..=seeds {
