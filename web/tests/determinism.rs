@@ -18,6 +18,7 @@ const PAGES: &[(&str, &str)] = pages![
     "container_shell_and_hooks.md",
     "deployment_starts_pods.md",
     "dns_and_requests_from_pods.md",
+    "expose_a_deployment.md",
     "http_and_tcp_probes.md",
     "image_pull_back_off.md",
     "init_containers_and_sidecars.md",

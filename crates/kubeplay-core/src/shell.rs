@@ -47,6 +47,7 @@ pub const HELP: &str = "kubeplay commands:
   kubectl exec POD [-c CONTAINER] -- COMMAND [ARGS]
   kubectl exec -it POD -- sh      a shell in the container until `exit`
   kubectl describe pod|deployment|service|configmap|secret [NAME]
+  kubectl expose deployment NAME --port=80 [--type=NodePort]
   kubectl create configmap|secret generic NAME --from-literal=K=V [--dry-run=client -o yaml]
   sleep DURATION                  let virtual time pass (500ms, 30s, 5m, 1h)
   help                            this text

@@ -8,6 +8,7 @@ mod create_service;
 mod delete;
 mod describe;
 pub mod exec;
+mod expose;
 mod generate;
 mod get;
 mod logs;
@@ -51,6 +52,9 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     }
     if command == "exec" {
         return exec::exec(cluster, &args[1..]);
+    }
+    if command == "expose" {
+        return expose::expose(cluster, &args[1..]);
     }
     if command == "create" && matches!(args.get(1).map(String::as_str), Some("service" | "svc")) {
         return create_service::create(cluster, &args[2..]);
