@@ -59,7 +59,9 @@ impl<'a> PodNet<'a> {
     /// A ready (or, failing that, serving) endpoint of `service` for `port`: (IP, target port).
     /// `internalTrafficPolicy: Local` keeps to endpoints on the client's node; `sessionAffinity:
     /// ClientIP` sends a client to the same endpoint every time.
-    fn endpoint(&self, service: &Service, port: i32) -> Option<(String, i32)> {
+    /// Arriving at a node's NodePort (`via_node`), `externalTrafficPolicy: Local` keeps to that
+    /// node's endpoints.
+    fn endpoint(&self, service: &Service, port: i32, via_node: Option<&str>) -> Option<(String, i32)> {
         let spec = service.spec.as_ref()?;
         let sp = spec.ports.iter().flatten().find(|p| p.port == port || p.node_port == Some(port))?;
         let name = service.metadata.name.as_deref().unwrap_or("");
@@ -74,9 +76,12 @@ impl<'a> PodNet<'a> {
             else {
                 continue;
             };
-            let local_only = spec.internal_traffic_policy.as_deref() == Some("Local");
+            let local_node = match via_node {
+                Some(node) => (spec.external_traffic_policy.as_deref() == Some("Local")).then_some(node),
+                None => (spec.internal_traffic_policy.as_deref() == Some("Local")).then_some(self.node.as_str()),
+            };
             for e in slice.endpoints.iter().flatten() {
-                if local_only && e.node_name.as_deref() != Some(self.node.as_str()) {
+                if local_node.is_some_and(|n| e.node_name.as_deref() != Some(n)) {
                     continue;
                 }
                 let c = e.conditions.clone().unwrap_or_default();
@@ -165,12 +170,14 @@ impl Net for PodNet<'_> {
             return own.map_or(Reply::Refused, |p| self.deliver(p, port, path));
         }
         // A Service's ClusterIP or a node's NodePort: kube-proxy picks an endpoint.
-        let node_ip = self
+        let node = self
             .api
             .store()
             .list("Node", None)
             .filter_map(Object::as_node)
-            .any(|n| n.status.iter().flat_map(|s| s.addresses.iter().flatten()).any(|a| a.address == ip));
+            .find(|n| n.status.iter().flat_map(|s| s.addresses.iter().flatten()).any(|a| a.address == ip))
+            .and_then(|n| n.metadata.name.clone());
+        let node_ip = node.is_some();
         let service = self.services().find(|s| {
             let spec = s.spec.as_ref();
             let cluster_ip = spec.and_then(|s| s.cluster_ip.as_deref()) == Some(ip);
@@ -184,10 +191,15 @@ impl Net for PodNet<'_> {
             cluster_ip || node_port || external || load_balancer
         });
         if let Some(service) = service {
-            let Some((pod_ip, target)) = self.endpoint(service, port) else {
-                // No endpoint: rejected — but with internalTrafficPolicy Local and none on this
-                // node, the packets are dropped.
-                let local = service.spec.as_ref().and_then(|s| s.internal_traffic_policy.as_deref()) == Some("Local");
+            let via_node = node.as_deref().filter(|_| service.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) != Some(ip));
+            let Some((pod_ip, target)) = self.endpoint(service, port, via_node) else {
+                // No endpoint: rejected — but when a Local traffic policy left none on the node,
+                // the packets are dropped.
+                let spec = service.spec.as_ref();
+                let local = match via_node {
+                    Some(_) => spec.and_then(|s| s.external_traffic_policy.as_deref()) == Some("Local"),
+                    None => spec.and_then(|s| s.internal_traffic_policy.as_deref()) == Some("Local"),
+                };
                 return if local { Reply::Unreachable } else { Reply::Refused };
             };
             return match self.pod_by_ip(&pod_ip) {

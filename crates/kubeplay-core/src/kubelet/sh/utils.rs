@@ -779,7 +779,8 @@ fn wget(args: &[String], files: &mut Files, ctx: &Ctx<'_>, out: &mut Out) -> i32
             if !quiet {
                 out.stderr.push_str(&format!("Connecting to {host} ({addr})\n"));
             }
-            let why = if reply == Reply::Refused { "Connection refused" } else { "No route to host" };
+            // Dropped packets: connect() gives up after the kernel's SYN retries.
+            let why = if reply == Reply::Refused { "Connection refused" } else { "Connection timed out" };
             let ip = addr.rsplit_once(':').map_or(addr.as_str(), |(ip, _)| ip);
             out.stderr.push_str(&format!("wget: can't connect to remote host ({ip}): {why}\n"));
             1
