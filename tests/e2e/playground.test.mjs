@@ -234,6 +234,26 @@ test('Secret values in a Pod\'s environment are masked until revealed', async ()
   await p.page.close();
 });
 
+test('Services show their ready endpoints, and a LoadBalancer gets its address', async () => {
+  const p = await open();
+  const web = p.page.locator('[data-testid="service"][data-name="web"]');
+  await p.page.waitForFunction(() => document.querySelector('[data-testid="service"][data-name="web"]')?.dataset.ready === '3', null, { timeout: 30_000 });
+  assert.equal(await web.getAttribute('data-endpoints'), '3');
+  // Pointing at the Service outlines its Pods.
+  await web.hover();
+  const outlined = await p.page.locator('[data-testid="pod"]').evaluateAll((els) => els.filter((e) => getComputedStyle(e).outlineStyle === 'solid').length);
+  assert.equal(outlined, 3);
+  await p.page.getByTestId('speed').selectOption('10');
+  await p.run('kubectl create service loadbalancer public --tcp=80');
+  const lb = p.page.locator('[data-testid="service"][data-name="public"]');
+  await lb.waitFor();
+  await p.page.waitForFunction(() => /^203\.0\.113\.\d+$/.test(document.querySelector('[data-testid="service"][data-name="public"]')?.dataset.external ?? ''), null, { timeout: 30_000 });
+  await web.click();
+  await p.waitForConsole('$ kubectl describe service web -n default');
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
 const corpus = process.env.KUBEPLAY_CORPUS ?? fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 const noCorpus = !existsSync(corpus) && `skipped: no shared corpus at ${corpus}`;
 

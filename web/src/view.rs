@@ -48,8 +48,28 @@ pub struct EventView {
     pub message: String,
 }
 
+/// A Service and where its traffic goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceView {
+    pub name: String,
+    pub namespace: String,
+    pub type_: String,
+    /// The ClusterIP (`None` for headless).
+    pub address: String,
+    /// A LoadBalancer's address, `<pending>`, or empty.
+    pub external: String,
+    /// `80/TCP`, `80:30080/TCP`, …
+    pub ports: String,
+    /// Endpoints that are ready, and all of them.
+    pub ready: usize,
+    pub endpoints: usize,
+    /// The uids of the Pods behind its ready endpoints.
+    pub pods: Rc<[String]>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct View {
+    pub services: Rc<[Rc<ServiceView>]>,
     pub nodes: Rc<[Rc<NodeView>]>,
     pub unscheduled: Rc<[Rc<PodView>]>,
     /// The most recent events, newest first.
@@ -127,11 +147,76 @@ pub fn build(cluster: &Cluster, previous: &View) -> View {
     }
     // Pods bound to a node that is not (or no longer) registered wait with the unscheduled.
     unscheduled.extend(by_node.into_values().flatten());
+    let old_services: BTreeMap<(&str, &str), &Rc<ServiceView>> =
+        previous.services.iter().map(|s| ((s.namespace.as_str(), s.name.as_str()), s)).collect();
+    let services: Vec<Rc<ServiceView>> =
+        services(cluster).into_iter().map(|s| reuse(old_services.get(&(s.namespace.as_str(), s.name.as_str())).copied(), s)).collect();
     View {
+        services: reuse_slice(&previous.services, services),
         nodes: reuse_slice(&previous.nodes, nodes),
         unscheduled: reuse_slice(&previous.unscheduled, unscheduled),
         events: reuse_slice(&previous.events, recent_events(cluster)),
     }
+}
+
+/// Every Service outside kube-system, with its EndpointSlices' counts.
+fn services(cluster: &Cluster) -> Vec<ServiceView> {
+    let store = cluster.store();
+    let mut out = Vec::new();
+    for o in store.list("Service", None) {
+        let Some(svc) = o.as_service() else { continue };
+        if o.namespace() == "kube-system" {
+            continue;
+        }
+        let spec = svc.spec.clone().unwrap_or_default();
+        let (mut ready, mut endpoints, mut pods) = (0, 0, Vec::new());
+        for slice in store.list("EndpointSlice", Some(o.namespace())).filter_map(|s| s.as_endpoint_slice()) {
+            if slice.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) != Some(o.name()) {
+                continue;
+            }
+            for e in slice.endpoints.iter().flatten() {
+                endpoints += 1;
+                if e.conditions.as_ref().and_then(|c| c.ready) != Some(false) {
+                    ready += 1;
+                    pods.extend(e.target_ref.as_ref().and_then(|t| t.uid.clone()));
+                }
+            }
+        }
+        let ports: Vec<String> = spec
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| match p.node_port {
+                Some(n) => format!("{}:{n}/{}", p.port, p.protocol.as_deref().unwrap_or("TCP")),
+                None => format!("{}/{}", p.port, p.protocol.as_deref().unwrap_or("TCP")),
+            })
+            .collect();
+        let ingress = svc
+            .status
+            .as_ref()
+            .and_then(|s| s.load_balancer.as_ref())
+            .and_then(|lb| lb.ingress.as_ref())
+            .and_then(|i| i.first())
+            .and_then(|i| i.ip.clone().or_else(|| i.hostname.clone()));
+        let type_ = spec.type_.clone().unwrap_or_else(|| "ClusterIP".into());
+        let external = match (type_.as_str(), ingress) {
+            (_, Some(ip)) => ip,
+            ("LoadBalancer", None) => "<pending>".into(),
+            _ => String::new(),
+        };
+        out.push(ServiceView {
+            name: o.name().to_string(),
+            namespace: o.namespace().to_string(),
+            address: spec.cluster_ip.clone().unwrap_or_default(),
+            external,
+            ports: ports.join(","),
+            ready,
+            endpoints,
+            pods: pods.into(),
+            type_,
+        });
+    }
+    out
 }
 
 /// The newest events: a partial selection, not a sort of every Event. Ties keep the store's

@@ -4,10 +4,12 @@ use yew::prelude::*;
 
 use super::node_box::NodeBox;
 use super::pod_chip::PodChip;
-use crate::view::{NodeView, PodView};
+use super::services_bar::ServicesBar;
+use crate::view::{NodeView, PodView, ServiceView};
 
 #[derive(Properties, PartialEq)]
 pub struct ClusterViewProps {
+    pub services: Rc<[Rc<ServiceView>]>,
     pub nodes: Rc<[Rc<NodeView>]>,
     pub unscheduled: Rc<[Rc<PodView>]>,
 }
@@ -18,6 +20,7 @@ pub fn cluster_view(p: &ClusterViewProps) -> Html {
     html! {
         <section class="cluster" aria-label="Cluster">
             <h2>{ "Cluster" }</h2>
+            <ServicesBar services={Rc::clone(&p.services)} />
             <div class="nodes">
                 { for p.nodes.iter().map(|n| html! { <NodeBox key={n.name.clone()} node={Rc::clone(n)} /> }) }
             </div>

@@ -9,6 +9,7 @@ mod events;
 mod node_box;
 mod pod_chip;
 mod pod_detail;
+mod services_bar;
 
 pub use cluster_view::ClusterView;
 pub use console::Console;

@@ -35,6 +35,7 @@ pub fn pod_chip(p: &PodChipProps) -> Html {
             class={class}
             data-testid="pod"
             data-name={pod.name.clone()}
+            data-uid={pod.uid.clone()}
             data-namespace={pod.namespace.clone()}
             data-phase={pod.phase.clone()}
             data-status={pod.status.clone()}

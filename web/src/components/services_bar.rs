@@ -1,0 +1,81 @@
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::app::use_dispatch;
+use crate::state::Action;
+use crate::view::ServiceView;
+
+#[derive(Properties, PartialEq)]
+pub struct ServicesBarProps {
+    pub services: Rc<[Rc<ServiceView>]>,
+}
+
+/// The Services, each with its address and how many of its endpoints are ready; pointing at
+/// one outlines the Pods its traffic goes to; a click describes it in the console.
+#[function_component(ServicesBar)]
+pub fn services_bar(p: &ServicesBarProps) -> Html {
+    let dispatch = use_dispatch();
+    let hovered = use_state(|| None::<Rc<[String]>>);
+    if p.services.is_empty() {
+        return html! {};
+    }
+    // The outline is a style rule for the hovered Service's Pods: the chips themselves do not
+    // re-render.
+    let css = hovered.as_ref().map(|uids| {
+        let selectors: Vec<String> = uids.iter().map(|u| format!("[data-testid=\"pod\"][data-uid=\"{u}\"]")).collect();
+        if selectors.is_empty() {
+            String::new()
+        } else {
+            format!("{} {{ outline: 2px solid var(--accent); outline-offset: 1px; }}", selectors.join(","))
+        }
+    });
+    html! {
+        <div class="services" aria-label="Services">
+            if let Some(css) = css {
+                <style>{ css }</style>
+            }
+            <ul>
+                { for p.services.iter().map(|s| {
+                    let enter = {
+                        let hovered = hovered.clone();
+                        let pods = Rc::clone(&s.pods);
+                        Callback::from(move |_: MouseEvent| hovered.set(Some(Rc::clone(&pods))))
+                    };
+                    let leave = {
+                        let hovered = hovered.clone();
+                        Callback::from(move |_: MouseEvent| hovered.set(None))
+                    };
+                    let onclick = {
+                        let dispatch = dispatch.clone();
+                        let command = format!("kubectl describe service {} -n {}", s.name, s.namespace);
+                        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Run(command.clone())))
+                    };
+                    let healthy = s.endpoints == 0 || s.ready == s.endpoints;
+                    let label = format!(
+                        "Service {}/{}: {} {}{}, {} of {} endpoints ready",
+                        s.namespace, s.name, s.type_, s.address,
+                        if s.external.is_empty() { String::new() } else { format!(", external {}", s.external) },
+                        s.ready, s.endpoints
+                    );
+                    html! {
+                        <li key={format!("{}/{}", s.namespace, s.name)}
+                            class={if healthy { "service" } else { "service degraded" }}
+                            data-testid="service" data-name={s.name.clone()} data-namespace={s.namespace.clone()}
+                            data-ready={s.ready.to_string()} data-endpoints={s.endpoints.to_string()}
+                            data-external={s.external.clone()}
+                            role="button" tabindex="0" aria-label={label.clone()} title={format!("{label} (click: kubectl describe)")}
+                            onmouseenter={enter} onmouseleave={leave} {onclick}>
+                            <span class="svc-name">{ &s.name }</span>
+                            <span class="svc-type">{ &s.type_ }</span>
+                            <span class="svc-addr">{ &s.address }</span>
+                            if !s.external.is_empty() { <span class="svc-ext">{ &s.external }</span> }
+                            <span class="svc-ports">{ &s.ports }</span>
+                            <span class="svc-eps">{ format!("→ {}/{}", s.ready, s.endpoints) }</span>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </div>
+    }
+}
