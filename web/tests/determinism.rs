@@ -21,6 +21,7 @@ const PAGES: &[(&str, &str)] = pages![
     "expose_a_deployment.md",
     "http_and_tcp_probes.md",
     "image_pull_back_off.md",
+    "ingress_routes_by_host_and_path.md",
     "init_containers_and_sidecars.md",
     "invalid_image_name.md",
     "invalid_manifests_are_rejected.md",

@@ -38,6 +38,15 @@ pub fn control_plane(api: &mut ApiServer) {
     let _ = api.create(Object::from(svc));
     apiserver_endpoints(api);
     cluster_dns(api);
+    ingress_class(api);
+}
+
+/// The simulated ingress-nginx's IngressClass, the cluster's default.
+fn ingress_class(api: &mut ApiServer) {
+    let yaml = "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: nginx\n  annotations:\n    ingressclass.kubernetes.io/is-default-class: \"true\"\n  labels:\n    app.kubernetes.io/component: controller\n    app.kubernetes.io/name: ingress-nginx\nspec:\n  controller: k8s.io/ingress-nginx\n";
+    for parsed in crate::manifest::parse("bootstrap", yaml).objects {
+        let _ = api.create(parsed.object);
+    }
 }
 
 /// CoreDNS's Service, `kube-dns` in kube-system at 10.96.0.10: every Pod's nameserver. CoreDNS

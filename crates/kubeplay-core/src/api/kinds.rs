@@ -91,7 +91,7 @@ kinds! {
     "Job", "batch", ["v1"], "jobs", [], true, Stored;
     "CronJob", "batch", ["v1"], "cronjobs", ["cj"], true, Stored;
     "HorizontalPodAutoscaler", "autoscaling", ["v2", "v1"], "horizontalpodautoscalers", ["hpa"], true, Stored;
-    "Ingress", "networking.k8s.io", ["v1"], "ingresses", ["ing"], true, Stored;
+    "Ingress", "networking.k8s.io", ["v1"], "ingresses", ["ing"], true, Simulated;
     "IngressClass", "networking.k8s.io", ["v1"], "ingressclasses", [], false, Stored;
     "NetworkPolicy", "networking.k8s.io", ["v1"], "networkpolicies", ["netpol"], true, Stored;
     "IPAddress", "networking.k8s.io", ["v1"], "ipaddresses", ["ip"], false, Stored;

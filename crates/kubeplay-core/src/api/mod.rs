@@ -2,6 +2,7 @@
 
 pub mod endpoints;
 pub mod image;
+pub mod ingress;
 pub mod kinds;
 pub mod labels;
 pub mod object;

@@ -4,6 +4,7 @@
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
@@ -49,6 +50,7 @@ pub enum Object {
     Secret(Box<Secret>),
     EndpointSlice(Box<EndpointSlice>),
     Endpoints(Box<Endpoints>),
+    Ingress(Box<Ingress>),
     Stored(Box<Stored>),
 }
 
@@ -62,7 +64,7 @@ macro_rules! from_typed {
     };
 }
 
-from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Stored: Stored);
+from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Ingress: Ingress, Stored: Stored);
 
 macro_rules! each_typed {
     ($obj:expr, $x:ident => $body:expr) => {
@@ -78,6 +80,7 @@ macro_rules! each_typed {
             Object::Secret($x) => $body,
             Object::EndpointSlice($x) => $body,
             Object::Endpoints($x) => $body,
+            Object::Ingress($x) => $body,
             Object::Stored($x) => $body,
         }
     };
@@ -105,6 +108,7 @@ impl Object {
             Object::Secret(_) => kinds::kind("Secret"),
             Object::EndpointSlice(_) => kinds::kind("EndpointSlice"),
             Object::Endpoints(_) => kinds::kind("Endpoints"),
+            Object::Ingress(_) => kinds::kind("Ingress"),
             Object::Stored(s) => s.info,
         }
     }
@@ -147,6 +151,7 @@ impl Object {
             Object::Secret(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::EndpointSlice(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::Endpoints(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Ingress(o) => serde_json::to_value(o).unwrap_or(Value::Null),
         };
         if let Value::Object(map) = &mut value {
             map.insert("apiVersion".into(), Value::String(self.api_version()));
@@ -184,6 +189,7 @@ accessors! {
     Secret, Secret, as_secret, as_secret_mut;
     EndpointSlice, EndpointSlice, as_endpoint_slice, as_endpoint_slice_mut;
     Endpoints, Endpoints, as_endpoints, as_endpoints_mut;
+    Ingress, Ingress, as_ingress, as_ingress_mut;
 }
 
 /// The ownerReference with `controller: true`, if any.

@@ -101,6 +101,21 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
             }
         }
         Object::Event(_) | Object::Stored(_) | Object::ConfigMap(_) | Object::Endpoints(_) => {}
+        Object::Ingress(ing) => {
+            // The DefaultIngressClass admission plugin: an Ingress without a class gets the
+            // default IngressClass's name.
+            let spec = ing.spec.get_or_insert_with(Default::default);
+            if spec.ingress_class_name.is_none() {
+                spec.ingress_class_name = api
+                    .store()
+                    .list("IngressClass", None)
+                    .find(|c| {
+                        c.meta().annotations.as_ref().and_then(|a| a.get("ingressclass.kubernetes.io/is-default-class")).map(String::as_str)
+                            == Some("true")
+                    })
+                    .map(|c| c.name().to_string());
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod garbage_collector;
+pub mod ingress_nginx;
 pub mod replicaset;
 pub mod root_ca_publisher;
 pub mod service_lb;

@@ -97,6 +97,7 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
         "Secret" => (&["NAME", "TYPE", "DATA", "AGE"], &[]),
         "EndpointSlice" => (&["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], &[]),
         "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
+        "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
         _ => (&["NAME", "AGE"], &[]),
     };
     let mut h: Vec<String> = base.iter().map(|s| s.to_string()).collect();
@@ -222,6 +223,26 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
             vec![name, slice.address_type.clone(), endpoint_slice_ports(slice), discovery_endpoints(slice), created]
         }
         Object::Endpoints(ep) => vec![name, format_endpoints(ep), created],
+        Object::Ingress(ing) => {
+            let class = ing.spec.as_ref().and_then(|s| s.ingress_class_name.clone()).unwrap_or_else(|| "<none>".into());
+            let hosts: Vec<String> =
+                ing.spec.iter().flat_map(|s| s.rules.iter().flatten()).filter_map(|r| r.host.clone()).filter(|h| !h.is_empty()).collect();
+            let hosts =
+                if hosts.is_empty() { "*".to_string() } else { list_with_more(hosts.iter().take(3).cloned().collect(), hosts.len()) };
+            let address: Vec<String> = ing
+                .status
+                .iter()
+                .filter_map(|s| s.load_balancer.as_ref())
+                .flat_map(|lb| lb.ingress.iter().flatten())
+                .filter_map(|i| i.ip.clone().or_else(|| i.hostname.clone()))
+                .collect();
+            let mut address = address.join(",");
+            if !wide && address.len() > 16 {
+                address = format!("{}...", &address[..13]);
+            }
+            let tls = ing.spec.as_ref().and_then(|s| s.tls.as_ref()).is_some_and(|t| !t.is_empty());
+            vec![name, class, hosts, address, if tls { "80, 443".into() } else { "80".into() }, created]
+        }
         Object::Stored(_) => vec![name, created],
     }
 }

@@ -11,6 +11,7 @@
 use k8s_openapi::api::core::v1::{Pod, Service};
 
 use super::sh::{Net, Reply, Resolved};
+use crate::api::ingress::{self, NGINX_ADDRESS};
 use crate::api::{pod_util, Object};
 use crate::apiserver::ApiServer;
 use crate::rng::fnv1a64;
@@ -159,7 +160,10 @@ impl Net for PodNet<'_> {
         Err(candidates)
     }
 
-    fn connect(&self, ip: &str, port: i32, path: Option<&str>) -> Reply {
+    fn connect(&self, ip: &str, port: i32, path: Option<&str>, host: &str) -> Reply {
+        if ip == NGINX_ADDRESS && (port == 80 || port == 443) {
+            return self.through_ingress(host, path.unwrap_or("/"));
+        }
         if ip == "127.0.0.1" {
             let own = self
                 .api
@@ -231,6 +235,40 @@ impl Net for PodNet<'_> {
 }
 
 impl PodNet<'_> {
+    /// A request to ingress-nginx: the Ingress rules pick a backend Service; nginx answers 404
+    /// when none matches, 503 when the Service has no ready endpoint, 502 when the endpoint
+    /// refuses.
+    fn through_ingress(&self, host: &str, path: &str) -> Reply {
+        const NOT_FOUND: &str = "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+        const UNAVAILABLE: &str = "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+        const BAD_GATEWAY: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+        let ingresses: Vec<&k8s_openapi::api::networking::v1::Ingress> =
+            self.api.store().list("Ingress", None).filter_map(Object::as_ingress).filter(|i| ingress::served_by_nginx(i)).collect();
+        let Some((ing, backend)) = ingress::route(&ingresses, host, path) else {
+            return Reply::Http { status: 404, body: NOT_FOUND.into() };
+        };
+        let namespace = ing.metadata.namespace.as_deref().unwrap_or("default");
+        let Some(target) = backend.service.as_ref() else { return Reply::Http { status: 503, body: UNAVAILABLE.into() } };
+        let service = self
+            .services()
+            .find(|s| s.metadata.namespace.as_deref() == Some(namespace) && s.metadata.name.as_deref() == Some(target.name.as_str()));
+        let Some(service) = service else { return Reply::Http { status: 503, body: UNAVAILABLE.into() } };
+        let port = target.port.as_ref().and_then(|p| match (&p.number, &p.name) {
+            (Some(n), _) => Some(*n),
+            (None, Some(name)) => {
+                service.spec.iter().flat_map(|s| s.ports.iter().flatten()).find(|sp| sp.name.as_deref() == Some(name)).map(|sp| sp.port)
+            }
+            _ => None,
+        });
+        let Some((pod_ip, target_port)) = port.and_then(|p| self.endpoint(service, p, None)) else {
+            return Reply::Http { status: 503, body: UNAVAILABLE.into() };
+        };
+        match self.pod_by_ip(&pod_ip).map(|pod| self.deliver(pod, target_port, Some(path))) {
+            Some(reply @ Reply::Http { .. }) => reply,
+            _ => Reply::Http { status: 502, body: BAD_GATEWAY.into() },
+        }
+    }
+
     /// One fully qualified name, as CoreDNS's kubernetes plugin answers it.
     fn lookup(&self, fqdn: &str) -> Option<Resolved> {
         let answer = |addresses: Vec<String>| Some(Resolved { fqdn: fqdn.to_string(), addresses, cname: None });

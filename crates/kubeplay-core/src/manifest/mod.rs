@@ -259,6 +259,7 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "Secret" => return typed!(Secret, k::core::v1::Secret),
         "EndpointSlice" => return typed!(EndpointSlice, k::discovery::v1::EndpointSlice),
         "Endpoints" => return typed!(Endpoints, k::core::v1::Endpoints),
+        "Ingress" => return typed!(Ingress, k::networking::v1::Ingress),
         _ => {}
     }
     let unknown = match info.kind {
@@ -272,7 +273,6 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "StatefulSet" => stored!(k::apps::v1::StatefulSet),
         "Job" => stored!(k::batch::v1::Job),
         "CronJob" => stored!(k::batch::v1::CronJob),
-        "Ingress" => stored!(k::networking::v1::Ingress),
         "NetworkPolicy" => stored!(k::networking::v1::NetworkPolicy),
         "PodDisruptionBudget" => stored!(k::policy::v1::PodDisruptionBudget),
         "StorageClass" => stored!(k::storage::v1::StorageClass),

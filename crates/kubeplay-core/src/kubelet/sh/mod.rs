@@ -42,8 +42,9 @@ const MAX_SUBSTITUTION_DEPTH: u32 = 8;
 pub trait Net {
     /// The addresses `name` resolves to, or the names tried when it does not (NXDOMAIN).
     fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>>;
-    /// A connection to `ip:port`, and (with `path`) an HTTP GET of it.
-    fn connect(&self, ip: &str, port: i32, path: Option<&str>) -> Reply;
+    /// A connection to `ip:port`, and (with `path`) an HTTP GET of it, for `host` (the Host
+    /// header, which an Ingress routes by).
+    fn connect(&self, ip: &str, port: i32, path: Option<&str>, host: &str) -> Reply;
     /// The resolver's address (`/etc/resolv.conf`'s nameserver).
     fn nameserver(&self) -> String;
 }
@@ -75,7 +76,7 @@ impl Net for NoNet {
         Err(vec![name.to_string()])
     }
 
-    fn connect(&self, _ip: &str, _port: i32, _path: Option<&str>) -> Reply {
+    fn connect(&self, _ip: &str, _port: i32, _path: Option<&str>, _host: &str) -> Reply {
         Reply::Unreachable
     }
 

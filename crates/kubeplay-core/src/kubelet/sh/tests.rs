@@ -11,7 +11,7 @@ impl Net for Friendly {
         Ok(Resolved { fqdn: format!("{name}.default.svc.cluster.local"), addresses: vec!["10.96.0.42".into()], cname: None })
     }
 
-    fn connect(&self, _ip: &str, port: i32, path: Option<&str>) -> Reply {
+    fn connect(&self, _ip: &str, port: i32, path: Option<&str>, _host: &str) -> Reply {
         match (port, path) {
             (81, _) => Reply::Refused,
             (_, Some("/missing")) => Reply::Http { status: 404, body: String::new() },

@@ -639,7 +639,7 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
                     return Some(1);
                 }
             };
-            match ctx.net.connect(&ip, port, None) {
+            match ctx.net.connect(&ip, port, None, host) {
                 Reply::Http { .. } => {
                     if args.iter().any(|a| a.contains('v')) {
                         out.stderr.push_str(&format!("{host} ({ip}:{port}) open\n"));
@@ -729,15 +729,16 @@ enum Fetched {
     Http(u16, String),
 }
 
-/// An HTTP GET of `url`: the host as written, the `ip:port` connected to, and the outcome.
-fn fetch(url: &str, ctx: &Ctx<'_>) -> (String, String, Fetched) {
+/// An HTTP GET of `url` (with `host_header` as the Host, if given): the host as written, the
+/// `ip:port` connected to, and the outcome.
+fn fetch(url: &str, host_header: Option<&str>, ctx: &Ctx<'_>) -> (String, String, Fetched) {
     let (host, port, path) = parse_url(url);
     let ip = match ctx.net.resolve(&host) {
         Ok(r) => r.addresses.first().cloned().unwrap_or_default(),
         Err(_) => return (host, String::new(), Fetched::BadAddress),
     };
     let target = format!("{ip}:{port}");
-    match ctx.net.connect(&ip, port, Some(&path)) {
+    match ctx.net.connect(&ip, port, Some(&path), host_header.unwrap_or(&host)) {
         Reply::Http { status, body } => (host, target, Fetched::Http(status, body)),
         other => (host, target, Fetched::NoConnection(other)),
     }
@@ -753,7 +754,7 @@ fn wget(args: &[String], files: &mut Files, ctx: &Ctx<'_>, out: &mut Out) -> i32
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
-        if a == "-O" || a == "-T" || a == "--timeout" || a == "-U" {
+        if a == "-O" || a == "-T" || a == "--timeout" || a == "-U" || a == "--header" {
             if a == "-O" {
                 target = args.get(i + 1).cloned();
             }
@@ -769,7 +770,9 @@ fn wget(args: &[String], files: &mut Files, ctx: &Ctx<'_>, out: &mut Out) -> i32
         out.stderr.push_str("BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] [-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...\n");
         return 1;
     };
-    let (host, addr, result) = fetch(&url, ctx);
+    let header = args.iter().position(|a| a == "--header").and_then(|i| args.get(i + 1));
+    let host_header = header.and_then(|h| h.strip_prefix("Host:").or_else(|| h.strip_prefix("host:"))).map(str::trim);
+    let (host, addr, result) = fetch(&url, host_header, ctx);
     match result {
         Fetched::BadAddress => {
             out.stderr.push_str(&format!("wget: bad address '{host}'\n"));
@@ -859,7 +862,9 @@ fn curl(args: &[String], files: &mut Files, ctx: &Ctx<'_>, out: &mut Out) -> i32
         out.stderr.push_str("curl: try 'curl --help' or 'curl --manual' for more information\n");
         return 2;
     };
-    let (host, _, result) = fetch(&url, ctx);
+    let header = value(&["-H", "--header"]);
+    let host_header = header.as_deref().and_then(|h| h.strip_prefix("Host:").or_else(|| h.strip_prefix("host:"))).map(str::trim);
+    let (host, _, result) = fetch(&url, host_header, ctx);
     let (_, port, _) = parse_url(&url);
     let (code, status, body) = match result {
         Fetched::BadAddress => {
