@@ -228,6 +228,31 @@ impl ApiServer {
         self.logs.get(pod_uid, container, previous)
     }
 
+    /// The Services of the Pod's namespace whose selector picks the Pod (the endpoint
+    /// controllers' mapping from a Pod change to the Services to sync).
+    pub fn services_selecting<'a>(&'a self, pod: &'a k8s_openapi::api::core::v1::Pod) -> impl Iterator<Item = ObjectKey> + 'a {
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+        self.store
+            .list("Service", Some(namespace))
+            .filter(move |o| o.as_service().is_some_and(|svc| crate::api::endpoints::selects(svc, pod)))
+            .map(Object::key)
+    }
+
+    /// A watch mapper for the endpoint controllers: a Pod change that endpoints would show (its
+    /// labels, IP, readiness, phase, node, deletion) maps to the Services that select it,
+    /// before or after.
+    pub fn services_of_changed_pod(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
+        let Some(pod) = change.object.as_pod() else { return };
+        let old = change.old.as_deref().and_then(Object::as_pod);
+        if old.is_some_and(|old| !crate::api::endpoints::relevant_change(old, pod)) {
+            return;
+        }
+        out.extend(api.services_selecting(pod));
+        if let Some(old) = old {
+            out.extend(api.services_selecting(old));
+        }
+    }
+
     /// The kubelet notes what happened to a container (for the playground's timeline).
     pub fn mark(&mut self, pod_uid: &str, container: &str, mark: logs::Mark) {
         self.logs.mark(pod_uid, container, self.now, mark);

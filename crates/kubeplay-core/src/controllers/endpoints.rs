@@ -23,7 +23,7 @@ impl Component for EndpointsController {
     }
 
     fn watches(&self) -> Watches {
-        Watches::reconciles("Service").watches("Endpoints", service_of_endpoints).watches("Pod", services_of_pod)
+        Watches::reconciles("Service").watches("Endpoints", service_of_endpoints).watches("Pod", ApiServer::services_of_changed_pod)
     }
 
     fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
@@ -71,20 +71,6 @@ impl Component for EndpointsController {
 
 fn service_of_endpoints(_api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
     out.push(ObjectKey::new("Service", &change.key.namespace, &change.key.name));
-}
-
-fn services_of_pod(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
-    let Some(pod) = change.object.as_pod() else { return };
-    let old = change.old.as_deref().and_then(Object::as_pod);
-    if old.is_some_and(|old| !endpoints::relevant_change(old, pod)) {
-        return;
-    }
-    for o in api.store().list("Service", Some(&change.key.namespace)) {
-        let Some(svc) = o.as_service() else { continue };
-        if endpoints::selects(svc, pod) || old.is_some_and(|old| endpoints::selects(svc, old)) {
-            out.push(o.key());
-        }
-    }
 }
 
 /// Resolved ports: (name, number, protocol).

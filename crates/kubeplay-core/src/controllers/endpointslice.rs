@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 
 use crate::api::endpoints::{self, pod_ip};
 use crate::api::{pod_util, Object, ObjectKey};
-use crate::apiserver::{ApiServer, Change};
+use crate::apiserver::ApiServer;
 use crate::runtime::{Action, Component, Ctx, Watches};
 
 pub const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
@@ -33,7 +33,7 @@ impl Component for EndpointSliceController {
     }
 
     fn watches(&self) -> Watches {
-        Watches::reconciles("Service").owns("EndpointSlice").watches("Pod", services_of_pod)
+        Watches::reconciles("Service").owns("EndpointSlice").watches("Pod", ApiServer::services_of_changed_pod)
     }
 
     fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
@@ -72,22 +72,6 @@ impl Component for EndpointSliceController {
 
 fn label<'a>(slice: &'a EndpointSlice, key: &str) -> Option<&'a str> {
     slice.metadata.labels.as_ref()?.get(key).map(String::as_str)
-}
-
-/// A Pod change maps to the Services that select it, before or after (only when something
-/// endpoints show changed).
-fn services_of_pod(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
-    let Some(pod) = change.object.as_pod() else { return };
-    let old = change.old.as_deref().and_then(Object::as_pod);
-    if old.is_some_and(|old| !endpoints::relevant_change(old, pod)) {
-        return;
-    }
-    for o in api.store().list("Service", Some(&change.key.namespace)) {
-        let Some(svc) = o.as_service() else { continue };
-        if endpoints::selects(svc, pod) || old.is_some_and(|old| endpoints::selects(svc, old)) {
-            out.push(o.key());
-        }
-    }
 }
 
 /// The endpoints the Service should have, grouped by their resolved ports.

@@ -153,19 +153,7 @@ impl Server {
     pub fn of(pod: &Pod, c: &Container) -> Server {
         let image = c.image.as_deref().unwrap_or("");
         let args: Vec<&str> = c.command.iter().flatten().chain(c.args.iter().flatten()).map(String::as_str).collect();
-        let mut s = Server {
-            ports: c.ports.iter().flatten().map(|p| p.container_port).collect(),
-            startup: SimDuration(1000),
-            routes: Vec::new(),
-            fallback: 200,
-            exit_after: None,
-            memory: 0,
-            log: Vec::new(),
-            files: BTreeMap::new(),
-            sigterm_exit: 143,
-            body: Body::Empty,
-            annotated: Default::default(),
-        };
+        let mut s = Server { startup: SimDuration(1000), ..Server::declared(c) };
         let route = |path: &str, statuses: &[(u64, u16)]| Route {
             path: path.into(),
             statuses: statuses.iter().map(|(ms, code)| (SimDuration(*ms), *code)).collect(),
