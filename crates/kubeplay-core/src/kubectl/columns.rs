@@ -98,6 +98,7 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
         "EndpointSlice" => (&["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], &[]),
         "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
         "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
+        "IngressClass" => (&["NAME", "CONTROLLER", "PARAMETERS", "AGE"], &[]),
         _ => (&["NAME", "AGE"], &[]),
     };
     let mut h: Vec<String> = base.iter().map(|s| s.to_string()).collect();
@@ -242,6 +243,20 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
             }
             let tls = ing.spec.as_ref().and_then(|s| s.tls.as_ref()).is_some_and(|t| !t.is_empty());
             vec![name, class, hosts, address, if tls { "80, 443".into() } else { "80".into() }, created]
+        }
+        Object::Stored(st) if st.info.kind == "IngressClass" => {
+            let spec = st.body.get("spec");
+            let controller = spec.and_then(|s| s.get("controller")).and_then(|c| c.as_str()).unwrap_or("").to_string();
+            let parameters = spec
+                .and_then(|s| s.get("parameters"))
+                .map(|p| {
+                    let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                    let group = field("apiGroup");
+                    let kind = if group.is_empty() { field("kind") } else { format!("{}.{group}", field("kind")) };
+                    format!("{kind}/{}", field("name"))
+                })
+                .unwrap_or_else(|| "<none>".into());
+            vec![name, controller, parameters, created]
         }
         Object::Stored(_) => vec![name, created],
     }
