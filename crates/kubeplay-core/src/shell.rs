@@ -21,6 +21,8 @@ pub struct Session {
     /// The shell in a container the console is attached to (`kubectl exec -it POD -- sh`):
     /// lines go to it until `exit`.
     pub attached: Option<kubectl::exec::Attached>,
+    /// `kubectl port-forward`s the console keeps open: local port → Pod port.
+    pub forwards: Vec<kubectl::port_forward::Forward>,
 }
 
 struct SessionFiles<'a> {
@@ -48,6 +50,7 @@ pub const HELP: &str = "kubeplay commands:
   kubectl exec -it POD -- sh      a shell in the container until `exit`
   kubectl describe pod|deployment|service|configmap|secret [NAME]
   kubectl expose deployment NAME --port=80 [--type=NodePort]
+  kubectl port-forward svc/NAME 8080:80, then: curl localhost:8080
   kubectl create configmap|secret generic NAME --from-literal=K=V [--dry-run=client -o yaml]
   sleep DURATION                  let virtual time pass (500ms, 30s, 5m, 1h)
   help                            this text
@@ -55,7 +58,7 @@ pub const HELP: &str = "kubeplay commands:
 
 impl Session {
     pub fn new(cluster: Cluster) -> Session {
-        Session { cluster, files: BTreeMap::new(), reader: None, attached: None }
+        Session { cluster, files: BTreeMap::new(), reader: None, attached: None, forwards: Vec::new() }
     }
 
     /// Runs one command line.
@@ -85,6 +88,25 @@ impl Session {
                     kubectl::run(&mut self.cluster, &files, &words[1..])
                 }
             },
+            "kubectl" | "k" if words.get(1).is_some_and(|w| w == "port-forward") => {
+                match kubectl::port_forward::port_forward(&mut self.cluster, &words[2..]) {
+                    Ok(forwards) => {
+                        let mut text = String::new();
+                        for f in forwards {
+                            text.push_str(&format!(
+                                "Forwarding from 127.0.0.1:{l} -> {r}\nForwarding from [::1]:{l} -> {r}\n",
+                                l = f.local,
+                                r = f.remote
+                            ));
+                            self.forwards.retain(|old| old.local != f.local);
+                            self.forwards.push(f);
+                        }
+                        Output::ok(text)
+                    }
+                    Err(out) => out,
+                }
+            }
+            "curl" => self.curl(&words[1..]),
             "kubectl" | "k" => {
                 let files = SessionFiles { files: &self.files, reader: &self.reader };
                 kubectl::run(&mut self.cluster, &files, &words[1..])
@@ -99,6 +121,36 @@ impl Session {
             },
             "help" => Output::ok(HELP),
             other => Output::err(format!("{other}: command not found (try `help`)\n")),
+        }
+    }
+
+    /// `curl http://localhost:PORT/PATH` from the console's machine: through a port-forward, or
+    /// nowhere (cluster names do not resolve outside the cluster).
+    fn curl(&mut self, args: &[String]) -> Output {
+        let silent = args.iter().any(|a| a == "-s" || a == "--silent");
+        let Some(url) = args.iter().find(|a| !a.starts_with('-')) else {
+            return Output::err("curl: try 'curl --help' or 'curl --manual' for more information\n");
+        };
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let (host, port) = authority.rsplit_once(':').map_or((authority, 80), |(h, p)| (h, p.parse().unwrap_or(0)));
+        if host != "localhost" && host != "127.0.0.1" {
+            return Output::err(if silent { String::new() } else { format!("curl: (6) Could not resolve host: {host}\n") });
+        }
+        let Some(forward) = self.forwards.iter().find(|f| i32::from(f.local) == port).cloned() else {
+            return Output::err(if silent {
+                String::new()
+            } else {
+                format!("curl: (7) Failed to connect to {host} port {port} after 0 ms: Could not connect to server\n")
+            });
+        };
+        self.cluster.settle();
+        match crate::kubelet::dataplane::request_pod(self.cluster.api(), &forward.pod_uid, forward.remote, path) {
+            crate::kubelet::sh::Reply::Http { body, .. } => Output::ok(body),
+            _ => Output::err(if silent { String::new() } else { "curl: (52) Empty reply from server\n".to_string() }),
         }
     }
 

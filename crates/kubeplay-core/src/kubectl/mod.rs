@@ -12,6 +12,7 @@ mod expose;
 mod generate;
 mod get;
 mod logs;
+pub mod port_forward;
 pub mod printers;
 mod scale;
 mod tabwriter;

@@ -124,6 +124,15 @@ impl<'a> PodNet<'a> {
     }
 }
 
+/// A request from outside the cluster straight to one Pod's port (`kubectl port-forward`).
+pub fn request_pod(api: &ApiServer, pod_uid: &str, port: i32, path: &str) -> Reply {
+    let pod = api.store().list("Pod", None).filter_map(Object::as_pod).find(|p| p.metadata.uid.as_deref() == Some(pod_uid));
+    match pod {
+        Some(pod) => PodNet::of(api, pod).deliver(pod, port, Some(path)),
+        None => Reply::Refused,
+    }
+}
+
 /// `10.244.1.5` → `10-244-1-5`.
 fn dashed(ip: &str) -> String {
     ip.replace('.', "-")
