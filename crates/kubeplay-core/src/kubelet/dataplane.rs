@@ -241,6 +241,55 @@ impl Net for PodNet<'_> {
     fn nameserver(&self) -> String {
         DNS_SERVICE_IP.into()
     }
+
+    /// `_<port>._<proto>.<svc>.<ns>.svc.cluster.local`: for a named port, one record pointing at
+    /// the Service's name (a headless Service: one per ready endpoint, at the endpoint's name).
+    fn resolve_srv(&self, name: &str) -> Vec<(String, u16, u16, i32, String)> {
+        let name = name.trim_end_matches('.');
+        let search = [format!("{}.svc.{CLUSTER_DOMAIN}", self.namespace), format!("svc.{CLUSTER_DOMAIN}"), CLUSTER_DOMAIN.to_string()];
+        let candidates: Vec<String> = std::iter::once(name.to_string()).chain(search.iter().map(|s| format!("{name}.{s}"))).collect();
+        for fqdn in candidates {
+            let Some(inside) = fqdn.strip_suffix(&format!(".{CLUSTER_DOMAIN}")) else { continue };
+            let parts: Vec<&str> = inside.split('.').collect();
+            let [port, proto, svc, ns, "svc"] = parts.as_slice() else { continue };
+            let (Some(port), Some(proto)) = (port.strip_prefix('_'), proto.strip_prefix('_')) else { continue };
+            let Some(service) =
+                self.services().find(|s| s.metadata.name.as_deref() == Some(*svc) && s.metadata.namespace.as_deref() == Some(*ns))
+            else {
+                continue;
+            };
+            let spec = service.spec.clone().unwrap_or_default();
+            let Some(sp) = spec
+                .ports
+                .iter()
+                .flatten()
+                .find(|p| p.name.as_deref() == Some(port) && p.protocol.as_deref().unwrap_or("TCP").eq_ignore_ascii_case(proto))
+            else {
+                continue;
+            };
+            let service_fqdn = format!("{svc}.{ns}.svc.{CLUSTER_DOMAIN}");
+            if spec.cluster_ip.as_deref() != Some("None") {
+                return vec![(fqdn.clone(), 0, 100, sp.port, service_fqdn)];
+            }
+            let mut records = Vec::new();
+            for slice in self.api.store().list("EndpointSlice", Some(ns)).filter_map(Object::as_endpoint_slice) {
+                if slice.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) != Some(*svc) {
+                    continue;
+                }
+                let target_port =
+                    slice.ports.iter().flatten().find(|p| p.name.as_deref() == Some(port)).and_then(|p| p.port).unwrap_or(sp.port);
+                for e in slice.endpoints.iter().flatten().filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false)) {
+                    let host = e.hostname.clone().unwrap_or_else(|| dashed(e.addresses.first().map_or("", String::as_str)));
+                    records.push((fqdn.clone(), 0, 100, target_port, format!("{host}.{service_fqdn}")));
+                }
+            }
+            records.sort();
+            if !records.is_empty() {
+                return records;
+            }
+        }
+        Vec::new()
+    }
 }
 
 impl PodNet<'_> {
@@ -342,7 +391,10 @@ impl PodNet<'_> {
                 .filter_map(Object::as_endpoint_slice)
                 .filter(|s| s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) == Some(*svc))
                 .flat_map(|s| s.endpoints.iter().flatten())
-                .find(|e| e.hostname.as_deref() == Some(*host))
+                .find(|e| {
+                    e.hostname.as_deref() == Some(*host)
+                        || (e.hostname.is_none() && e.addresses.first().is_some_and(|a| dashed(a) == *host))
+                })
                 .and_then(|e| answer(e.addresses.clone())),
             _ => None,
         }

@@ -47,6 +47,11 @@ pub trait Net {
     fn connect(&self, ip: &str, port: i32, path: Option<&str>, host: &str) -> Reply;
     /// The resolver's address (`/etc/resolv.conf`'s nameserver).
     fn nameserver(&self) -> String;
+    /// SRV records for `name` (search path applied): (fully qualified name, priority, weight,
+    /// port, target).
+    fn resolve_srv(&self, _name: &str) -> Vec<(String, u16, u16, i32, String)> {
+        Vec::new()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

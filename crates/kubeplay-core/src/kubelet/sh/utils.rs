@@ -910,6 +910,22 @@ fn nslookup(args: &[String], ctx: &Ctx<'_>, out: &mut Out) -> i32 {
     };
     let server = ctx.net.nameserver();
     out.stdout.push_str(&format!("Server:\t\t{server}\nAddress:\t{server}:53\n\n"));
+    let srv = args.iter().any(|a| {
+        let a = a.to_ascii_lowercase();
+        a == "-type=srv" || a == "-query=srv" || a == "-q=srv"
+    });
+    if srv {
+        let records = ctx.net.resolve_srv(name);
+        if records.is_empty() {
+            out.stdout.push_str(&format!("** server can't find {name}: NXDOMAIN\n\n"));
+            return 1;
+        }
+        for (fqdn, priority, weight, port, target) in records {
+            out.stdout.push_str(&format!("{fqdn}\tservice = {priority} {weight} {port} {target}\n"));
+        }
+        out.stdout.push('\n');
+        return 0;
+    }
     match ctx.net.resolve(name) {
         Ok(r) => {
             if let Some(cname) = &r.cname {
