@@ -66,6 +66,9 @@ pub enum Action {
     TogglePlay,
     SetSpeed(u32),
     Run(String),
+    /// A command from the playground's buttons: run at the console's own prompt even while a
+    /// container shell is attached.
+    RunDetached(String),
     Reset,
     /// Open a Pod's details (its uid), or close them.
     Select(Option<String>),
@@ -159,9 +162,19 @@ impl Playground {
         }
     }
 
+    fn run_detached(&mut self, command: &str) {
+        let out = self.session.borrow_mut().exec_detached(command);
+        self.record("$ ".into(), command, out);
+    }
+
     fn run(&mut self, command: &str) {
         let prompt = self.session.borrow().prompt();
         let out = self.session.borrow_mut().exec(command);
+        self.record(prompt, command, out);
+    }
+
+    /// Adds a command and its output to the console, and refreshes the view.
+    fn record(&mut self, prompt: String, command: &str, out: kubeplay_core::kubectl::Output) {
         self.prompt = self.session.borrow().prompt();
         let mut console = (*self.console).clone();
         console.push(ConsoleEntry { prompt, command: command.to_string(), output: out.text, ok: out.ok });
@@ -209,6 +222,7 @@ impl Reducible for Playground {
             Action::TogglePlay => self.with(|p| p.playing = !p.playing),
             Action::SetSpeed(s) => self.with(|p| p.speed = s.clamp(1, 100)),
             Action::Run(command) => self.with(|p| p.run(command.trim())),
+            Action::RunDetached(command) => self.with(|p| p.run_detached(command.trim())),
             Action::Reset => Rc::new(Playground::start(self.seed, self.editor.clone())),
             Action::Select(uid) => self.with(|p| {
                 p.selected = uid;

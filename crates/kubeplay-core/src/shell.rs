@@ -154,6 +154,17 @@ impl Session {
         }
     }
 
+    /// Runs a command at the console's own prompt even while a container shell is attached
+    /// (the playground's buttons and its exec line act beside the console, not inside it).
+    pub fn exec_detached(&mut self, line: &str) -> Output {
+        let attached = self.attached.take();
+        let out = self.exec(line);
+        if self.attached.is_none() {
+            self.attached = attached;
+        }
+        out
+    }
+
     /// What the console prompts with: `$ `, or the attached shell's prompt.
     pub fn prompt(&self) -> String {
         self.attached.as_ref().map_or_else(|| "$ ".to_string(), |a| a.prompt())

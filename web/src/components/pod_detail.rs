@@ -40,7 +40,7 @@ pub fn pod_detail(p: &PodDetailProps) -> Html {
     let d = &p.detail;
     let run = |command: String| {
         let dispatch = dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Run(command.clone())))
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::RunDetached(command.clone())))
     };
     let close = {
         let dispatch = dispatch.clone();
@@ -84,7 +84,7 @@ fn container(c: &ContainerDetail, pod: &PodDetail, now_ms: u64, revealed: bool, 
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
             let line = input.value();
             if !line.trim().is_empty() {
-                dispatch.dispatch(Action::Run(format!("{prefix}{}", quote(&line))));
+                dispatch.dispatch(Action::RunDetached(format!("{prefix}{}", quote(&line))));
                 input.set_value("");
             }
         })
@@ -92,7 +92,7 @@ fn container(c: &ContainerDetail, pod: &PodDetail, now_ms: u64, revealed: bool, 
     let logs_command = format!("kubectl logs {} -n {} -c {}", pod.name, pod.namespace, c.name);
     let on_logs = {
         let dispatch = dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Run(logs_command.clone())))
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::RunDetached(logs_command.clone())))
     };
     let start = now_ms.saturating_sub(WINDOW_MS);
     let visible: Vec<&TimelineMark> = c.timeline.iter().filter(|m| m.at.ms() >= start).collect();

@@ -49,7 +49,7 @@ pub fn services_bar(p: &ServicesBarProps) -> Html {
                     let onclick = {
                         let dispatch = dispatch.clone();
                         let command = format!("kubectl describe service {} -n {}", s.name, s.namespace);
-                        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Run(command.clone())))
+                        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::RunDetached(command.clone())))
                     };
                     let healthy = s.endpoints == 0 || s.ready == s.endpoints;
                     let label = format!(
