@@ -13,12 +13,17 @@
 
 mod arith;
 mod compile;
+mod files;
+mod net;
+mod net_tools;
 mod parse;
+mod text;
 mod utils;
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+pub use net::{Net, NoNet, Reply, Resolved};
 pub use utils::is_utility;
 
 use compile::Op;
@@ -35,60 +40,6 @@ const BUDGET: u32 = 20_000;
 const MAX_OUTPUT: usize = 1 << 20;
 /// `$(…)` inside `$(…)` inside …: refused past this depth.
 const MAX_SUBSTITUTION_DEPTH: u32 = 8;
-
-/// The network as a container sees it: DNS through the cluster's resolver (with the Pod's
-/// search path) and connections through the node's Service rules. The kubelet provides it;
-/// the shell stays free of the cluster.
-pub trait Net {
-    /// The addresses `name` resolves to, or the names tried when it does not (NXDOMAIN).
-    fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>>;
-    /// A connection to `ip:port`, and (with `path`) an HTTP GET of it, for `host` (the Host
-    /// header, which an Ingress routes by).
-    fn connect(&self, ip: &str, port: i32, path: Option<&str>, host: &str) -> Reply;
-    /// The resolver's address (`/etc/resolv.conf`'s nameserver).
-    fn nameserver(&self) -> String;
-    /// SRV records for `name` (search path applied): (fully qualified name, priority, weight,
-    /// port, target).
-    fn resolve_srv(&self, _name: &str) -> Vec<(String, u16, u16, i32, String)> {
-        Vec::new()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Resolved {
-    /// The fully qualified name that answered.
-    pub fqdn: String,
-    pub addresses: Vec<String>,
-    /// An ExternalName Service's CNAME target.
-    pub cname: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reply {
-    /// Nothing listens there, or a Service has no endpoints (kube-proxy's REJECT).
-    Refused,
-    /// No route: the address is nobody's.
-    Unreachable,
-    /// Connected; for an HTTP request the status and body.
-    Http { status: u16, body: String },
-}
-
-/// No network at all: every name fails to resolve and nothing answers (for unit tests).
-pub struct NoNet;
-
-impl Net for NoNet {
-    fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>> {
-        Err(vec![name.to_string()])
-    }
-
-    fn connect(&self, _ip: &str, _port: i32, _path: Option<&str>, _host: &str) -> Reply {
-        Reply::Unreachable
-    }
-
-    fn nameserver(&self) -> String {
-        "10.96.0.10".into()
-    }
-}
 
 /// A compiled script.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -850,7 +801,7 @@ impl Shell {
             fields = fields
                 .into_iter()
                 .flat_map(|f| {
-                    let found = utils::glob(&self.files, &f);
+                    let found = files::glob(&self.files, &f);
                     if found.is_empty() {
                         vec![f]
                     } else {
