@@ -50,7 +50,7 @@ fn ingress_class(api: &mut ApiServer) {
 }
 
 /// CoreDNS's Service, `kube-dns` in kube-system at 10.96.0.10: every Pod's nameserver. CoreDNS
-/// itself is not run as Pods (the kubelet's dataplane answers its queries), so the Service has
+/// itself is not run as Pods (the network module answers its queries), so the Service has
 /// no selector and no endpoints here.
 fn cluster_dns(api: &mut ApiServer) {
     api.reserve_service_ip(crate::apiserver::CLUSTER_DNS_IP);

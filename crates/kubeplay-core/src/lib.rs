@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod apiserver;
 
 pub mod bootstrap;
+pub mod network;
 pub mod runtime;
 
 pub mod controllers;

@@ -148,7 +148,7 @@ impl Session {
             });
         };
         self.cluster.settle();
-        match crate::kubelet::dataplane::request_pod(self.cluster.api(), &forward.pod_uid, forward.remote, path) {
+        match crate::network::request_pod(self.cluster.api(), &forward.pod_uid, forward.remote, path) {
             crate::kubelet::sh::Reply::Http { body, .. } => Output::ok(body),
             _ => Output::err(if silent { String::new() } else { "curl: (52) Empty reply from server\n".to_string() }),
         }

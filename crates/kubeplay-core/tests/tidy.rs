@@ -50,7 +50,7 @@ const LAYERS: [&[&str]; 7] = [
     &["time", "rng", "diag"],
     &["api", "manifest"],
     &["apiserver"],
-    &["runtime", "bootstrap"],
+    &["runtime", "bootstrap", "network"],
     &["controllers", "scheduler", "kubelet"],
     &["sim"],
     &["kubectl", "shell", "scenario", "bench"],

@@ -52,7 +52,10 @@ impl Store {
     }
 
     /// All objects of `kind`, optionally in one namespace, in name order.
-    pub fn list<'a>(&'a self, kind: &'static str, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Object> + 'a {
+    pub fn list<'a, 'n>(&'a self, kind: &'static str, namespace: Option<&'n str>) -> impl Iterator<Item = &'a Object> + 'n
+    where
+        'a: 'n,
+    {
         let start = ObjectKey::new(kind, namespace.unwrap_or(""), "");
         self.objects
             .range(start..)

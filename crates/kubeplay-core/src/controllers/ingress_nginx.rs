@@ -1,8 +1,8 @@
 //! A simulated ingress-nginx controller, the `nginx` IngressClass (the cluster's default): it
 //! takes every Ingress of its class (or of no class), records `Sync` — "Scheduled for sync" —
 //! and after 1–3 s publishes its own address (its LoadBalancer's, 203.0.113.2) in the
-//! Ingress's status. Requests to that address are routed by the Ingress rules in the kubelet's
-//! dataplane.
+//! Ingress's status. Requests to that address are routed by the Ingress rules in the network
+//! module (`network/ingress.rs`).
 
 use k8s_openapi::api::networking::v1::{Ingress, IngressLoadBalancerIngress, IngressLoadBalancerStatus, IngressStatus};
 

@@ -8,15 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStateTerminated, ContainerStateWaiting, Pod};
 
+use super::hooks;
 use super::probe::{self, Kind, Params};
 use super::process::{Process, Program, Run};
 use super::server::Server;
 use super::sh::OnTerm;
 use super::{container_event, slots, Kubelet, Step};
-use super::{dataplane, hooks};
 use crate::api::pod_util;
 use crate::api::{Object, ObjectKey};
 use crate::apiserver::logs::Mark;
+use crate::network::ClientNet;
 use crate::runtime::Ctx;
 use crate::time::{SimDuration, SimTime};
 
@@ -181,7 +182,7 @@ impl Kubelet {
         run.started_at = now;
         // The postStart hook runs as the container starts; what it writes stays.
         let listening = run.listening(c, now);
-        let net = dataplane::PodNet::of(ctx.api, pod);
+        let net = ClientNet::pod(ctx.api, pod);
         let target = hooks::Target { spec: c, files, env: &run.env, listening: &listening, net: &net };
         let post_start = hooks::post_start(&target, now);
         let post_start_failed = post_start.as_ref().is_some_and(|o| o.failed);
@@ -251,7 +252,7 @@ impl Kubelet {
         if let Some(files) = exec_wrote {
             process.set_files(files);
         }
-        let result = process.run(now, &dataplane::PodNet::of(ctx.api, pod));
+        let result = process.run(now, &ClientNet::pod(ctx.api, pod));
         for line in process.take_output() {
             ctx.api.append_log(&uid, &name, line);
         }
@@ -365,7 +366,7 @@ impl Kubelet {
         let files = files.or_else(|| run.process.as_ref().map(|p| p.files().clone())).unwrap_or_default();
         let server = run.server.clone();
         let since = now.since(run.started_at);
-        let net = dataplane::PodNet::of(ctx.api, pod);
+        let net = ClientNet::pod(ctx.api, pod);
         let target = probe::Target {
             files: &files,
             env: &run.env,
@@ -482,7 +483,7 @@ impl Kubelet {
         // The preStop hook runs first and takes its time out of the grace period.
         let listening = run.listening(c, now);
         let Some(process) = run.process.as_mut() else { return (SimDuration::ZERO, 137) };
-        let net = dataplane::PodNet::of(ctx.api, pod);
+        let net = ClientNet::pod(ctx.api, pod);
         let target = hooks::Target { spec: c, files: process.files().clone(), env: &run.env, listening: &listening, net: &net };
         let pre_stop = hooks::pre_stop(&target, now);
         let hook_took = pre_stop.as_ref().map_or(SimDuration::ZERO, |o| o.took.min(grace));

@@ -7,7 +7,7 @@
 //! containerd image store) and hands out Pod IPs from each node's podCIDR (host-local IPAM).
 
 mod containers;
-pub mod dataplane;
+
 mod env;
 mod hooks;
 mod images;

@@ -131,10 +131,10 @@ pub fn files(api: &ApiServer, pod: &Pod, c: &Container, empty_dirs: &BTreeMap<St
     let mut files = Files::new();
     // The kubelet writes every container's resolver configuration (dnsPolicy ClusterFirst).
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let domain = super::dataplane::CLUSTER_DOMAIN;
+    let domain = crate::network::CLUSTER_DOMAIN;
     files.insert(
         "/etc/resolv.conf".into(),
-        format!("search {ns}.svc.{domain} svc.{domain} {domain}\nnameserver {}\noptions ndots:5\n", super::dataplane::DNS_SERVICE_IP),
+        format!("search {ns}.svc.{domain} svc.{domain} {domain}\nnameserver {}\noptions ndots:5\n", crate::network::DNS_SERVICE_IP),
     );
     for m in c.volume_mounts.iter().flatten() {
         let Some(v) = volumes.and_then(|vs| vs.iter().find(|v| v.name == m.name)) else { continue };

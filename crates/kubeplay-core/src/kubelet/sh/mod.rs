@@ -14,7 +14,7 @@
 mod arith;
 mod compile;
 mod files;
-mod net;
+
 mod net_tools;
 mod parse;
 mod text;
@@ -23,7 +23,7 @@ mod utils;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-pub use net::{Net, NoNet, Reply, Resolved};
+pub use crate::network::{Net, NoNet, Reply, Resolved};
 pub use utils::is_utility;
 
 use compile::Op;

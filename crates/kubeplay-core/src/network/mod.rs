@@ -1,5 +1,19 @@
-//! What the container shell asks of the network, so the shell stays free of the cluster: the
-//! kubelet's dataplane answers for a real Pod; `NoNet` stands in where there is none.
+//! The cluster network as a client sees it: cluster DNS as CoreDNS answers it (`dns.rs`),
+//! connections as kube-proxy's rules route them (`proxy.rs`) and HTTP through ingress-nginx
+//! (`ingress.rs`). A client is a Pod (the container shell's `wget`, `curl`, `nslookup`; an
+//! in-cluster traffic source) or outside the cluster (a traffic source hitting a load
+//! balancer, a NodePort or the Ingress address; `kubectl port-forward`). The shell sees only
+//! the `Net` trait, so it stays free of the cluster.
+
+mod dns;
+mod ingress;
+mod proxy;
+
+pub use proxy::{request_pod, ClientNet, Route};
+
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+/// The `kube-dns` Service's ClusterIP: every Pod's nameserver.
+pub const DNS_SERVICE_IP: &str = "10.96.0.10";
 
 /// The network as a container sees it: DNS through the cluster's resolver (with the Pod's
 /// search path) and connections through the node's Service rules. The kubelet provides it;
