@@ -31,6 +31,7 @@ const PAGES: &[(&str, &str)] = pages![
     "owners_replace_and_cascade.md",
     "pod_updates.md",
     "qos_classes.md",
+    "readiness_gates_traffic_in_a_rollout.md",
     "recreate_strategy.md",
     "restart_policies.md",
     "rolling_update.md",

@@ -25,6 +25,7 @@ pub mod kubelet;
 pub mod scheduler;
 
 pub mod sim;
+pub mod traffic;
 
 pub mod bench;
 pub mod kubectl;

@@ -10,6 +10,7 @@ use crate::apiserver::{ApiServer, Change, Store};
 use crate::rng::SimRng;
 use crate::runtime::{Action, Component, ComponentId, Ctx, Relation, Requests, Target, Watches, WorkQueue};
 use crate::time::{SimDuration, SimTime};
+use crate::traffic::Traffic;
 use crate::{controllers, kubelet, scheduler};
 
 /// The one list of components, in the order they hear each change. Adding a controller is a
@@ -50,6 +51,7 @@ pub struct Cluster {
     components: Vec<Slot>,
     processed: u64,
     livelocked: bool,
+    traffic: Traffic,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -80,6 +82,7 @@ impl Cluster {
             components,
             processed: 0,
             livelocked: false,
+            traffic: Traffic::default(),
         };
         crate::bootstrap::control_plane(&mut cluster.api);
         cluster.settle();
@@ -157,6 +160,15 @@ impl Cluster {
         Some(result)
     }
 
+    /// The traffic sources and what their requests met.
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
+    }
+
+    pub fn traffic_mut(&mut self) -> &mut Traffic {
+        &mut self.traffic
+    }
+
     pub fn store(&self) -> &Store {
         self.api.store()
     }
@@ -197,8 +209,20 @@ impl Cluster {
         let mut budget = max_work;
         let mut at_instant = 0u64;
         let mut instant = self.now;
-        while let Some(t) = self.queue.next_time() {
-            if t > until {
+        let span = until.since(self.now);
+        loop {
+            let next = self.queue.next_time().filter(|t| *t <= until);
+            // Traffic sources send a window at a time, before the work due at the same instant.
+            if let Some(window) = self.traffic.next_window().filter(|w| *w <= until && next.is_none_or(|t| *w <= t)) {
+                if budget == 0 {
+                    return false;
+                }
+                budget -= 1;
+                self.set_now(window);
+                self.traffic.send_window(&self.api, span, until);
+                continue;
+            }
+            if next.is_none() {
                 break;
             }
             if budget == 0 {

@@ -51,7 +51,7 @@ const LAYERS: [&[&str]; 7] = [
     &["api", "manifest"],
     &["apiserver"],
     &["runtime", "bootstrap", "network"],
-    &["controllers", "scheduler", "kubelet"],
+    &["controllers", "scheduler", "kubelet", "traffic"],
     &["sim"],
     &["kubectl", "shell", "scenario", "bench"],
 ];

@@ -16,7 +16,7 @@ mod logs;
 pub mod port_forward;
 pub mod printers;
 mod scale;
-mod tabwriter;
+pub mod tabwriter;
 
 use crate::sim::Cluster;
 

@@ -201,7 +201,10 @@ impl Server {
                     s.fallback = 404;
                 }
                 Some("serve-hostname") => {
-                    s.ports.insert(9376);
+                    // `--port` (default 9376), as agnhost takes it.
+                    let flag = args.iter().position(|a| *a == "--port").and_then(|i| args.get(i + 1)).copied();
+                    let port = args.iter().find_map(|a| a.strip_prefix("--port=")).or(flag).and_then(|p| p.parse().ok()).unwrap_or(9376);
+                    s.ports.insert(port);
                     s.startup = SimDuration(200);
                     s.body = Body::Hostname;
                 }

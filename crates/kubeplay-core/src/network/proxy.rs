@@ -52,8 +52,9 @@ pub struct Route {
     /// (namespace, name).
     pub service: Option<(String, String)>,
     pub entry_node: Option<String>,
-    /// The answering Pod's uid.
+    /// The answering Pod's uid, namespace and name.
     pub pod: Option<String>,
+    pub pod_name: Option<(String, String)>,
     pub pod_node: Option<String>,
     /// Through ingress-nginx.
     pub ingress: bool,
@@ -68,6 +69,16 @@ impl<'a> ClientNet<'a> {
             node: pod_util::node_name(pod).unwrap_or("").to_string(),
         };
         ClientNet::new(api, origin, api.now().ms())
+    }
+
+    /// The network from inside `pod` for one request of a stream; `seed` varies the choices
+    /// its connections meet.
+    pub fn pod_seeded(api: &'a ApiServer, pod: &Pod, seed: u64) -> ClientNet<'a> {
+        ClientNet { seed, ..ClientNet::pod(api, pod) }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// The network from outside the cluster, for a client at `address`; `seed` varies the
@@ -190,6 +201,7 @@ impl<'a> ClientNet<'a> {
         {
             let mut route = self.route.borrow_mut();
             route.pod = pod.metadata.uid.clone();
+            route.pod_name = Some((pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default()));
             route.pod_node = pod_util::node_name(pod).map(str::to_string);
         }
         let uid = pod.metadata.uid.as_deref().unwrap_or("");

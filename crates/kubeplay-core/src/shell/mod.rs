@@ -2,6 +2,8 @@
 //! `kubectl …`, `sleep DURATION`, and playground commands (`help`). A script is commands
 //! separated by newlines or `;`; `#` starts a comment.
 
+mod traffic;
+
 use std::collections::BTreeMap;
 
 use crate::kubectl::{self, Files, Output};
@@ -23,7 +25,12 @@ pub struct Session {
     pub attached: Option<kubectl::exec::Attached>,
     /// `kubectl port-forward`s the console keeps open: local port → Pod port.
     pub forwards: Vec<kubectl::port_forward::Forward>,
+    /// Requests the console's `curl` has made (each meets its own random choices).
+    curls: u64,
 }
+
+/// The console machine's address as the cluster sees it.
+const CONSOLE_ADDRESS: &str = "198.51.100.200";
 
 struct SessionFiles<'a> {
     files: &'a BTreeMap<String, String>,
@@ -52,13 +59,17 @@ pub const HELP: &str = "kubeplay commands:
   kubectl expose deployment NAME --port=80 [--type=NodePort]
   kubectl port-forward svc/NAME 8080:80, then: curl localhost:8080
   kubectl create configmap|secret generic NAME --from-literal=K=V [--dry-run=client -o yaml]
+  curl http://203.0.113.10/       a request from outside the cluster (a load balancer,
+                                  a node's NodePort, an external IP, the Ingress address)
+  traffic start URL --rate=10     requests at a steady rate [--from=pod/NAME]; then
+                                  traffic | traffic services | traffic pods | traffic stop NAME
   sleep DURATION                  let virtual time pass (500ms, 30s, 5m, 1h)
   help                            this text
 ";
 
 impl Session {
     pub fn new(cluster: Cluster) -> Session {
-        Session { cluster, files: BTreeMap::new(), reader: None, attached: None, forwards: Vec::new() }
+        Session { cluster, files: BTreeMap::new(), reader: None, attached: None, forwards: Vec::new(), curls: 0 }
     }
 
     /// Runs one command line.
@@ -119,6 +130,7 @@ impl Session {
                 }
                 _ => Output::err("sleep: usage: sleep DURATION (for example 500ms, 30s, 5m, 1h)\n"),
             },
+            "traffic" => traffic::run(&mut self.cluster, &words[1..]),
             "help" => Output::ok(HELP),
             other => Output::err(format!("{other}: command not found (try `help`)\n")),
         }
@@ -138,7 +150,7 @@ impl Session {
         };
         let (host, port) = authority.rsplit_once(':').map_or((authority, 80), |(h, p)| (h, p.parse().unwrap_or(0)));
         if host != "localhost" && host != "127.0.0.1" {
-            return Output::err(if silent { String::new() } else { format!("curl: (6) Could not resolve host: {host}\n") });
+            return self.curl_outside(host, port, path, silent);
         }
         let Some(forward) = self.forwards.iter().find(|f| i32::from(f.local) == port).cloned() else {
             return Output::err(if silent {
@@ -151,6 +163,31 @@ impl Session {
         match crate::network::request_pod(self.cluster.api(), &forward.pod_uid, forward.remote, path) {
             crate::kubelet::sh::Reply::Http { body, .. } => Output::ok(body),
             _ => Output::err(if silent { String::new() } else { "curl: (52) Empty reply from server\n".to_string() }),
+        }
+    }
+
+    /// `curl` from the console's machine, outside the cluster: an address the cluster
+    /// publishes (a load balancer's, a node's, an external IP, the Ingress's) answers through
+    /// kube-proxy's rules; cluster names do not resolve and cluster networks are not routed.
+    fn curl_outside(&mut self, host: &str, port: i32, path: &str, silent: bool) -> Output {
+        use crate::kubelet::sh::{Net, Reply};
+        self.cluster.settle();
+        let api = self.cluster.api();
+        self.curls += 1;
+        let net =
+            crate::network::ClientNet::external(api, CONSOLE_ADDRESS, crate::rng::fnv1a64(format!("console/{}", self.curls).as_bytes()));
+        let quiet = |text: String| Output::err(if silent { String::new() } else { text });
+        let Ok(resolved) = net.resolve(host) else { return quiet(format!("curl: (6) Could not resolve host: {host}\n")) };
+        let Some(ip) = resolved.addresses.first() else { return quiet(format!("curl: (6) Could not resolve host: {host}\n")) };
+        match net.connect(ip, port, Some(path), host) {
+            Reply::Http { status, body } if status < 400 => Output::ok(body),
+            // curl prints an error page's body and succeeds (no --fail).
+            Reply::Http { body, .. } => Output::ok(body),
+            Reply::Refused => quiet(format!("curl: (7) Failed to connect to {host} port {port} after 0 ms: Could not connect to server\n")),
+            // The packets are dropped: the kernel gives up after its SYN retries (about 127 s).
+            Reply::Unreachable => {
+                quiet(format!("curl: (28) Failed to connect to {host} port {port} after 127000 ms: Timeout was reached\n"))
+            }
         }
     }
 
