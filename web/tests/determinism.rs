@@ -19,6 +19,7 @@ const PAGES: &[(&str, &str)] = pages![
     "deployment_starts_pods.md",
     "dns_and_requests_from_pods.md",
     "expose_a_deployment.md",
+    "external_traffic_policy.md",
     "http_and_tcp_probes.md",
     "image_pull_back_off.md",
     "ingress_routes_by_host_and_path.md",

@@ -130,6 +130,8 @@ pub fn default_nodes(api: &mut ApiServer) {
         labels.insert("topology.kubernetes.io/zone".to_string(), zone.to_string());
         if control_plane {
             labels.insert("node-role.kubernetes.io/control-plane".to_string(), String::new());
+            // kubeadm keeps the control plane out of cloud load balancers' pools.
+            labels.insert("node.kubernetes.io/exclude-from-external-load-balancers".to_string(), String::new());
         }
         let taints = control_plane.then(|| {
             vec![Taint { key: "node-role.kubernetes.io/control-plane".into(), effect: "NoSchedule".into(), ..Default::default() }]

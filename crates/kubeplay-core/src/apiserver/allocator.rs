@@ -78,6 +78,14 @@ impl Allocations {
                 }
             }
         }
+        // A load balancer in front of a Local policy health-checks each node on a port of its own.
+        let local = spec.external_traffic_policy.as_deref() == Some("Local");
+        if ty == "LoadBalancer" && local {
+            match spec.health_check_node_port.filter(|p| *p != 0) {
+                Some(p) => _ = self.node_ports.insert(p),
+                None => spec.health_check_node_port = Some(self.next_node_port(rng)),
+            }
+        }
     }
 
     fn next_service_ip(&mut self, rng: &mut SimRng) -> u32 {

@@ -472,6 +472,9 @@ fn keep_allocations(old: &Service, new: &mut Service) {
         n.cluster_ip = o.cluster_ip.clone();
         n.cluster_ips = o.cluster_ips.clone();
     }
+    if n.health_check_node_port.is_none() && n.type_ == o.type_ && n.external_traffic_policy == o.external_traffic_policy {
+        n.health_check_node_port = o.health_check_node_port;
+    }
     for port in n.ports.iter_mut().flatten() {
         if port.node_port.is_none() {
             port.node_port = o.ports.iter().flatten().find(|p| p.port == port.port && p.name == port.name).and_then(|p| p.node_port);

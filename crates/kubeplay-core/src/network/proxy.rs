@@ -320,8 +320,11 @@ impl<'a> ClientNet<'a> {
             };
             return self.deliver_to(&pod_ip, target, path);
         }
-        if node.is_some() {
-            self.route.borrow_mut().entry_node = node;
+        if let Some(node) = node {
+            if let Some(reply) = self.health_check(&node, port, path) {
+                return reply;
+            }
+            self.route.borrow_mut().entry_node = Some(node);
             return Reply::Refused;
         }
         let cluster = ip.starts_with("10.96.") || ip.starts_with("10.97.") || ip.starts_with("10.2") || ip.starts_with("172.18.");
@@ -341,6 +344,26 @@ impl<'a> ClientNet<'a> {
                 body: format!("<html><body><p>kubeplay does not reach the internet: this page stands in for {ip}.</p></body></html>\n"),
             }
         }
+    }
+}
+
+impl ClientNet<'_> {
+    /// kube-proxy's health check server on a Service's `healthCheckNodePort`: 200 while the
+    /// node has a ready endpoint of the Service, 503 otherwise, with its JSON payload.
+    fn health_check(&self, node: &str, port: i32, path: Option<&str>) -> Option<Reply> {
+        let service = self.services().find(|s| s.spec.as_ref().and_then(|s| s.health_check_node_port) == Some(port))?;
+        let service_port = service.spec.as_ref()?.ports.iter().flatten().next()?.port;
+        let local = self.endpoints(service, service_port, Some(node)).len();
+        let status = if local > 0 { 200 } else { 503 };
+        let body = format!(
+            "{{\"service\":{{\"namespace\":\"{}\",\"name\":\"{}\"}},\"localEndpoints\":{local},\"serviceProxyHealthy\":true}}",
+            service.metadata.namespace.as_deref().unwrap_or(""),
+            service.metadata.name.as_deref().unwrap_or("")
+        );
+        Some(match path {
+            Some(_) => Reply::Http { status, body },
+            None => Reply::Http { status: 0, body: String::new() },
+        })
     }
 }
 
