@@ -254,6 +254,32 @@ test('Services show their ready endpoints, and a LoadBalancer gets its address',
   await p.page.close();
 });
 
+test('traffic to a LoadBalancer moves as dots to its Pods, counts per Pod, and fails visibly when the Pods go', async () => {
+  const p = await open();
+  await p.page.getByTestId('speed').selectOption('10');
+  const send = p.page.locator('[data-testid="service"][data-name="web"] [data-testid="send-traffic"]');
+  await send.waitFor({ timeout: 30_000 });
+  await send.click();
+  await p.waitForConsole('traffic source web started: 10 requests/s from outside the cluster');
+  const source = p.page.locator('[data-testid="traffic-source"][data-name="web"]');
+  await p.page.waitForFunction(() => Number(document.querySelector('[data-testid="traffic-source"][data-name="web"]')?.dataset.sent) >= 20, null, { timeout: 30_000 });
+  // Requests in flight are dots; the Pods that answered count them.
+  await p.page.locator('[data-testid="traffic-dot"][data-outcome="ok"]').first().waitFor({ timeout: 10_000 });
+  const counted = await p.page.locator('[data-testid="pod"]').evaluateAll((els) => els.filter((e) => getComputedStyle(e, '::after').content.includes('⇣')).length);
+  assert.equal(counted, 3, 'every web Pod shows its request count');
+  assert.equal(await source.getAttribute('data-failed'), '0');
+  // With no Pods behind it, the Service refuses: the failures show.
+  await p.run('kubectl scale deployment web --replicas=0');
+  await p.page.waitForFunction(() => Number(document.querySelector('[data-testid="traffic-source"][data-name="web"]')?.dataset.failed) > 0, null, { timeout: 30_000 });
+  await p.page.locator('[data-testid="traffic-dot"][data-outcome="failed"]').first().waitFor({ timeout: 10_000 });
+  await source.getByTestId('traffic-toggle').click();
+  await p.waitForConsole('traffic source web stopped');
+  await p.page.waitForFunction(() => document.querySelector('[data-testid="traffic-source"][data-name="web"]')?.dataset.running === 'false');
+  await p.screenshot('traffic');
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
 const corpus = process.env.KUBEPLAY_CORPUS ?? fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 const noCorpus = !existsSync(corpus) && `skipped: no shared corpus at ${corpus}`;
 

@@ -7,4 +7,5 @@ pub mod bench;
 pub mod components;
 pub mod detail;
 pub mod state;
+pub mod traffic_view;
 pub mod view;

@@ -10,6 +10,7 @@ use kubeplay_core::{manifest, Cluster, Session};
 use yew::{Reducible, UseReducerDispatcher};
 
 use crate::detail::{self, PodDetail};
+use crate::traffic_view::{self, TrafficView};
 use crate::view::{self, View};
 
 /// The buffer name the editor's text is known by to `kubectl apply -f`.
@@ -53,6 +54,8 @@ pub struct Playground {
     pub selected: Option<String>,
     pub detail: Option<Rc<PodDetail>>,
     pub seed: u64,
+    /// The traffic sources and requests in flight (rebuilt alone when only traffic moved).
+    pub traffic: Rc<TrafficView>,
 }
 
 pub enum Action {
@@ -86,6 +89,7 @@ impl PartialEq for Playground {
             && self.prompt == other.prompt
             && self.selected == other.selected
             && self.detail == other.detail
+            && Rc::ptr_eq(&self.traffic, &other.traffic)
     }
 }
 
@@ -100,6 +104,7 @@ impl Playground {
         let out = session.exec(&command);
         let view = Rc::new(view::build(&session.cluster, &View::default()));
         let time_ms = session.cluster.now().ms();
+        let traffic = Rc::new(traffic_view::build(&session.cluster));
         Playground {
             session: Rc::new(RefCell::new(session)),
             view,
@@ -113,6 +118,7 @@ impl Playground {
             selected: None,
             detail: None,
             seed,
+            traffic,
         }
     }
 
@@ -130,18 +136,28 @@ impl Playground {
             selected: self.selected.clone(),
             detail: self.detail.clone(),
             seed: self.seed,
+            traffic: self.traffic.clone(),
         };
         f(&mut next);
         Rc::new(next)
     }
 
     fn refresh(&mut self) {
-        let session = self.session.borrow();
+        let shared = Rc::clone(&self.session);
+        let session = shared.borrow();
         self.view = Rc::new(view::build(&session.cluster, &self.view));
         self.time_ms = session.cluster.now().ms();
         let detail = self.selected.as_deref().and_then(|uid| detail::build(&session.cluster, uid));
         if detail.as_ref() != self.detail.as_deref() {
             self.detail = detail.map(Rc::new);
+        }
+        self.refresh_traffic(&session.cluster);
+    }
+
+    fn refresh_traffic(&mut self, cluster: &Cluster) {
+        let traffic = traffic_view::build(cluster);
+        if traffic != *self.traffic {
+            self.traffic = Rc::new(traffic);
         }
     }
 
@@ -202,17 +218,24 @@ impl Reducible for Playground {
                 if !self.playing {
                     return self; // Same Rc: yew skips the re-render.
                 }
-                let (before, processed_before) = {
+                let (before, processed_before, traffic_before) = {
                     let cluster = &self.session.borrow().cluster;
-                    (cluster.now(), cluster.processed())
+                    (cluster.now(), cluster.processed(), cluster.traffic().revision())
                 };
                 self.advance_within_budget(SimDuration(u64::from(wall_ms) * u64::from(self.speed)));
-                let (now, processed) = {
+                let (now, processed, traffic) = {
                     let cluster = &self.session.borrow().cluster;
-                    (cluster.now(), cluster.processed())
+                    (cluster.now(), cluster.processed(), cluster.traffic().revision())
                 };
                 if processed != processed_before {
                     self.with(Playground::refresh)
+                } else if traffic != traffic_before || !self.traffic.dots.is_empty() {
+                    // Only requests moved: the traffic view alone.
+                    self.with(|p| {
+                        p.time_ms = now.ms();
+                        let session = p.session.clone();
+                        p.refresh_traffic(&session.borrow().cluster);
+                    })
                 } else if now.ms() / 100 != before.ms() / 100 {
                     self.with(|p| p.time_ms = now.ms()) // Only the clock moved.
                 } else {

@@ -65,6 +65,8 @@ pub struct ServiceView {
     pub endpoints: usize,
     /// The uids of the Pods behind its ready endpoints.
     pub pods: Rc<[String]>,
+    /// The first port (what a request to the external address calls).
+    pub port: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -213,6 +215,7 @@ fn services(cluster: &Cluster) -> Vec<ServiceView> {
             ready,
             endpoints,
             pods: pods.into(),
+            port: spec.ports.iter().flatten().next().map_or(80, |p| p.port),
             type_,
         });
     }

@@ -120,6 +120,8 @@ pub struct Source {
     host: String,
     port: i32,
     path: String,
+    /// The Host header, when it is not the URL's host (an Ingress routes by it).
+    pub host_header: Option<String>,
     /// Requests per second.
     pub rate: u32,
     pub running: bool,
@@ -153,6 +155,8 @@ pub struct Traffic {
     next_id: u64,
     /// The next window's start (aligned), while any source runs.
     next_window: Option<SimTime>,
+    /// Bumped by every change, so a viewer can tell whether to look again.
+    revision: u64,
 }
 
 /// `http://host[:port][/path]` (the scheme is optional).
@@ -176,6 +180,10 @@ fn parse_url(url: &str) -> Option<(String, i32, String)> {
 }
 
 impl Traffic {
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     pub fn sources(&self) -> &[Source] {
         &self.sources
     }
@@ -203,7 +211,16 @@ impl Traffic {
     }
 
     /// Starts (or restarts, with new settings) a source. Errors are the messages to print.
-    pub fn start(&mut self, now: SimTime, name: &str, origin: Origin, url: &str, rate: u32) -> Result<(), String> {
+    pub fn start(
+        &mut self,
+        now: SimTime,
+        name: &str,
+        origin: Origin,
+        url: &str,
+        rate: u32,
+        host_header: Option<String>,
+    ) -> Result<(), String> {
+        self.revision += 1;
         let (host, port, path) = parse_url(url).ok_or_else(|| format!("traffic: invalid URL {url:?} (want http://HOST[:PORT][/PATH])"))?;
         if rate == 0 || rate > MAX_RATE {
             return Err(format!("traffic: --rate must be between 1 and {MAX_RATE} requests per second"));
@@ -215,6 +232,7 @@ impl Traffic {
             host,
             port,
             path,
+            host_header,
             rate,
             running: true,
             totals: Counts::default(),
@@ -233,18 +251,21 @@ impl Traffic {
     }
 
     pub fn stop(&mut self, name: &str) -> bool {
+        self.revision += 1;
         let found = self.sources.iter_mut().find(|s| s.name == name).map(|s| s.running = false).is_some();
         self.next_window = self.next_window.filter(|_| self.sources.iter().any(|s| s.running));
         found
     }
 
     pub fn resume(&mut self, now: SimTime, name: &str) -> bool {
+        self.revision += 1;
         let found = self.sources.iter_mut().find(|s| s.name == name).map(|s| s.running = true).is_some();
         self.schedule(now);
         found
     }
 
     pub fn set_rate(&mut self, name: &str, rate: u32) -> Result<(), String> {
+        self.revision += 1;
         if rate == 0 || rate > MAX_RATE {
             return Err(format!("traffic: the rate must be between 1 and {MAX_RATE} requests per second"));
         }
@@ -254,6 +275,7 @@ impl Traffic {
     }
 
     pub fn remove(&mut self, name: &str) -> bool {
+        self.revision += 1;
         let before = self.sources.len();
         self.sources.retain(|s| s.name != name);
         self.next_window = self.next_window.filter(|_| self.sources.iter().any(|s| s.running));
@@ -262,6 +284,7 @@ impl Traffic {
 
     /// Zeroes every count.
     pub fn reset_counts(&mut self) {
+        self.revision += 1;
         self.pods.clear();
         self.services.clear();
         self.recent.clear();
@@ -328,7 +351,7 @@ impl Traffic {
                 _ => None,
             };
             let (outcome, route) = match net {
-                Some(net) => request(&net, &source.host, source.port, &source.path),
+                Some(net) => request(&net, &source.host, source.port, &source.path, source.host_header.as_deref()),
                 None => (Outcome::NoClient, Route::default()),
             };
             self.record(i, at, weight, outcome, route);
@@ -337,6 +360,7 @@ impl Traffic {
     }
 
     fn record(&mut self, i: usize, at: SimTime, weight: u64, outcome: Outcome, route: Route) {
+        self.revision += 1;
         let ok = outcome.ok();
         let source = &mut self.sources[i];
         source.totals.add(ok, weight);
@@ -377,7 +401,7 @@ impl Traffic {
 }
 
 /// One GET of `http://host:port/path` through `net`.
-fn request(net: &ClientNet<'_>, host: &str, port: i32, path: &str) -> (Outcome, Route) {
+fn request(net: &ClientNet<'_>, host: &str, port: i32, path: &str, host_header: Option<&str>) -> (Outcome, Route) {
     let addresses = match net.resolve(host) {
         Ok(r) if !r.addresses.is_empty() => r.addresses,
         _ => return (Outcome::NoSuchHost, Route::default()),
@@ -385,7 +409,7 @@ fn request(net: &ClientNet<'_>, host: &str, port: i32, path: &str) -> (Outcome, 
     // A headless name lists every ready Pod: the client takes the first, as most resolvers
     // rotate them (CoreDNS's answers are shuffled per query).
     let ip = &addresses[(net.seed() % addresses.len() as u64) as usize];
-    let (reply, route) = net.connect_traced(ip, port, Some(path), host);
+    let (reply, route) = net.connect_traced(ip, port, Some(path), host_header.unwrap_or(host));
     let outcome = match reply {
         Reply::Http { status, .. } => Outcome::Status(status),
         Reply::Refused => Outcome::Refused,
@@ -410,7 +434,7 @@ mod tests {
     #[test]
     fn a_window_sends_its_share_and_carries_the_rest() {
         let mut t = Traffic::default();
-        t.start(SimTime::ZERO, "c", Origin::External("198.51.100.1".into()), "http://203.0.113.99/", 15).expect("start");
+        t.start(SimTime::ZERO, "c", Origin::External("198.51.100.1".into()), "http://203.0.113.99/", 15, None).expect("start");
         let api = ApiServer::new(1);
         let mut sent = Vec::new();
         for _ in 0..10 {

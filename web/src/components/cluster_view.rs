@@ -5,6 +5,9 @@ use yew::prelude::*;
 use super::node_box::NodeBox;
 use super::pod_chip::PodChip;
 use super::services_bar::ServicesBar;
+use super::traffic_layer::TrafficLayer;
+use super::traffic_panel::TrafficPanel;
+use crate::traffic_view::TrafficView;
 use crate::view::{NodeView, PodView, ServiceView};
 
 #[derive(Properties, PartialEq)]
@@ -12,14 +15,17 @@ pub struct ClusterViewProps {
     pub services: Rc<[Rc<ServiceView>]>,
     pub nodes: Rc<[Rc<NodeView>]>,
     pub unscheduled: Rc<[Rc<PodView>]>,
+    pub traffic: Rc<TrafficView>,
 }
 
-/// One box per node, keyed by name; Pods no node accepts wait below.
+/// One box per node, keyed by name; Pods no node accepts wait below. Traffic sources sit
+/// above the Services, and their requests move over everything as dots.
 #[function_component(ClusterView)]
 pub fn cluster_view(p: &ClusterViewProps) -> Html {
     html! {
         <section class="cluster" aria-label="Cluster">
             <h2>{ "Cluster" }</h2>
+            <TrafficPanel sources={Rc::clone(&p.traffic.sources)} />
             <ServicesBar services={Rc::clone(&p.services)} />
             <div class="nodes">
                 { for p.nodes.iter().map(|n| html! { <NodeBox key={n.name.clone()} node={Rc::clone(n)} /> }) }
@@ -32,6 +38,7 @@ pub fn cluster_view(p: &ClusterViewProps) -> Html {
                     </ul>
                 </div>
             }
+            <TrafficLayer dots={Rc::clone(&p.traffic.dots)} pods={Rc::clone(&p.traffic.pods)} />
         </section>
     }
 }

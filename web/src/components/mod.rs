@@ -10,6 +10,8 @@ mod node_box;
 mod pod_chip;
 mod pod_detail;
 mod services_bar;
+mod traffic_layer;
+mod traffic_panel;
 
 pub use cluster_view::ClusterView;
 pub use console::Console;

@@ -51,6 +51,16 @@ pub fn services_bar(p: &ServicesBarProps) -> Html {
                         let command = format!("kubectl describe service {} -n {}", s.name, s.namespace);
                         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::RunDetached(command.clone())))
                     };
+                    // A load balancer's address takes requests from outside: one click starts a
+                    // traffic source at it.
+                    let send = s.external.parse::<std::net::Ipv4Addr>().ok().map(|ip| {
+                        let dispatch = dispatch.clone();
+                        let command = format!("traffic start {} http://{ip}:{}/ --rate=10", s.name, s.port);
+                        Callback::from(move |e: MouseEvent| {
+                            e.stop_propagation();
+                            dispatch.dispatch(Action::RunDetached(command.clone()));
+                        })
+                    });
                     let healthy = s.endpoints == 0 || s.ready == s.endpoints;
                     let label = format!(
                         "Service {}/{}: {} {}{}, {} of {} endpoints ready",
@@ -72,6 +82,10 @@ pub fn services_bar(p: &ServicesBarProps) -> Html {
                             if !s.external.is_empty() { <span class="svc-ext">{ &s.external }</span> }
                             <span class="svc-ports">{ &s.ports }</span>
                             <span class="svc-eps">{ format!("→ {}/{}", s.ready, s.endpoints) }</span>
+                            if let Some(send) = send {
+                                <button class="svc-send" data-testid="send-traffic" aria-label={format!("Send traffic to {} from outside the cluster", s.name)}
+                                    title="Send 10 requests/s from outside the cluster" onclick={send}>{ "▶ traffic" }</button>
+                            }
                         </li>
                     }
                 }) }

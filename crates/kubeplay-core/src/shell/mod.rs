@@ -140,6 +140,21 @@ impl Session {
     /// nowhere (cluster names do not resolve outside the cluster).
     fn curl(&mut self, args: &[String]) -> Output {
         let silent = args.iter().any(|a| a == "-s" || a == "--silent");
+        // `-H 'Host: NAME'`: the Host header an Ingress routes by.
+        let mut header_host = None;
+        let mut rest_args = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if a == "-H" || a == "--header" {
+                let value = it.next().map(String::as_str).unwrap_or("");
+                if let Some((_, v)) = value.split_once(':').filter(|(n, _)| n.trim().eq_ignore_ascii_case("host")) {
+                    header_host = Some(v.trim().to_string());
+                }
+            } else {
+                rest_args.push(a.clone());
+            }
+        }
+        let args = &rest_args[..];
         let Some(url) = args.iter().find(|a| !a.starts_with('-')) else {
             return Output::err("curl: try 'curl --help' or 'curl --manual' for more information\n");
         };
@@ -150,7 +165,7 @@ impl Session {
         };
         let (host, port) = authority.rsplit_once(':').map_or((authority, 80), |(h, p)| (h, p.parse().unwrap_or(0)));
         if host != "localhost" && host != "127.0.0.1" {
-            return self.curl_outside(host, port, path, silent);
+            return self.curl_outside(host, port, path, header_host.as_deref().unwrap_or(host), silent);
         }
         let Some(forward) = self.forwards.iter().find(|f| i32::from(f.local) == port).cloned() else {
             return Output::err(if silent {
@@ -169,7 +184,7 @@ impl Session {
     /// `curl` from the console's machine, outside the cluster: an address the cluster
     /// publishes (a load balancer's, a node's, an external IP, the Ingress's) answers through
     /// kube-proxy's rules; cluster names do not resolve and cluster networks are not routed.
-    fn curl_outside(&mut self, host: &str, port: i32, path: &str, silent: bool) -> Output {
+    fn curl_outside(&mut self, host: &str, port: i32, path: &str, host_header: &str, silent: bool) -> Output {
         use crate::kubelet::sh::{Net, Reply};
         self.cluster.settle();
         let api = self.cluster.api();
@@ -179,7 +194,7 @@ impl Session {
         let quiet = |text: String| Output::err(if silent { String::new() } else { text });
         let Ok(resolved) = net.resolve(host) else { return quiet(format!("curl: (6) Could not resolve host: {host}\n")) };
         let Some(ip) = resolved.addresses.first() else { return quiet(format!("curl: (6) Could not resolve host: {host}\n")) };
-        match net.connect(ip, port, Some(path), host) {
+        match net.connect(ip, port, Some(path), host_header) {
             Reply::Http { status, body } if status < 400 => Output::ok(body),
             // curl prints an error page's body and succeeds (no --fail).
             Reply::Http { body, .. } => Output::ok(body),

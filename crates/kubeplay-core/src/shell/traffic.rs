@@ -2,7 +2,7 @@
 //! their requests met per source, per Service and per Pod.
 //!
 //! ```text
-//! traffic start [NAME] URL [--rate=N] [--from=pod/NAME [-n NS]]
+//! traffic start [NAME] URL [--rate=N] [--from=pod/NAME [-n NS]] [-H 'Host: NAME']
 //! traffic stop|resume|delete NAME     (stop and delete take --all)
 //! traffic rate NAME N
 //! traffic [list] | traffic services | traffic pods | traffic reset
@@ -13,7 +13,7 @@ use crate::kubectl::Output;
 use crate::sim::Cluster;
 use crate::traffic::{Origin, Outcome, Source, MAX_RATE};
 
-pub const USAGE: &str = "usage: traffic start [NAME] URL [--rate=N] [--from=pod/NAME [-n NAMESPACE]]
+pub const USAGE: &str = "usage: traffic start [NAME] URL [--rate=N] [--from=pod/NAME [-n NAMESPACE]] [-H 'Host: NAME']
        traffic stop|resume|delete NAME|--all
        traffic rate NAME N
        traffic [list] | traffic services | traffic pods | traffic reset
@@ -47,6 +47,7 @@ fn start(cluster: &mut Cluster, args: &[String]) -> Output {
     let mut rate = 10;
     let mut from = None;
     let mut namespace = "default".to_string();
+    let mut host_header = None;
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
@@ -66,6 +67,10 @@ fn start(cluster: &mut Cluster, args: &[String]) -> Output {
                 None => return Output::err(format!("traffic: --rate takes requests per second (1 to {MAX_RATE})\n")),
             },
             "--from" => from = value(),
+            "-H" | "--header" => match value().as_deref().and_then(|h| h.split_once(':')) {
+                Some((name, host)) if name.trim().eq_ignore_ascii_case("host") => host_header = Some(host.trim().to_string()),
+                _ => return Output::err("traffic: -H takes 'Host: NAME' (the only header modelled)\n"),
+            },
             "-n" | "--namespace" => match value() {
                 Some(ns) => namespace = ns,
                 None => return Output::err(USAGE),
@@ -96,7 +101,7 @@ fn start(cluster: &mut Cluster, args: &[String]) -> Output {
         Origin::External(address) => format!("outside the cluster ({address})"),
         Origin::Pod(ns, pod) => format!("pod {ns}/{pod}"),
     };
-    match cluster.traffic_mut().start(now, &name, origin, &url, rate) {
+    match cluster.traffic_mut().start(now, &name, origin, &url, rate, host_header) {
         Ok(()) => Output::ok(format!("traffic source {name} started: {rate} requests/s from {who} to {url}\n")),
         Err(e) => Output::err(format!("{e}\n")),
     }
@@ -155,7 +160,7 @@ fn list(cluster: &Cluster) -> Output {
         w.write(&format!(
             "{}\t{from}\t{}\t{}/s\t{state}\t{}\t{}\t{}\t{last}\n",
             s.name,
-            s.url,
+            s.host_header.as_ref().map_or_else(|| s.url.clone(), |h| format!("{} (Host: {h})", s.url)),
             s.rate,
             s.totals.sent,
             s.totals.ok,

@@ -17,6 +17,7 @@ mod files;
 
 mod net_tools;
 mod parse;
+mod regex;
 mod text;
 mod utils;
 

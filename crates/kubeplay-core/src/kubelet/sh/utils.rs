@@ -377,9 +377,17 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
             };
             let Some(text) = read_input("grep", paths.first().map(|p| p.as_str()), files, input, out) else { return Some(2) };
             let ignore_case = flags.contains('i');
+            let regex = super::regex::Regex::new(pattern, flags.contains('E'), ignore_case);
             let matches = |line: &str| {
-                let found =
-                    if ignore_case { line.to_lowercase().contains(&pattern.to_lowercase()) } else { line.contains(pattern.as_str()) };
+                let found = if flags.contains('F') {
+                    if ignore_case {
+                        line.to_lowercase().contains(&pattern.to_lowercase())
+                    } else {
+                        line.contains(pattern.as_str())
+                    }
+                } else {
+                    regex.is_match(line)
+                };
                 found != flags.contains('v')
             };
             let found: Vec<&str> = text.lines().filter(|l| matches(l)).collect();
