@@ -116,3 +116,28 @@ mod tests {
         assert!(!managed(&headless_no_selector));
     }
 }
+
+pub const TOPOLOGY_MODE: &str = "service.kubernetes.io/topology-mode";
+const TOPOLOGY_AWARE_HINTS: &str = "service.kubernetes.io/topology-aware-hints";
+
+/// How a Service asks for topology hints (and kube-proxy for using them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopologyMode {
+    None,
+    SameZone,
+    SameNode,
+    Auto,
+}
+
+pub fn topology_mode(service: &Service) -> TopologyMode {
+    let annotations = service.metadata.annotations.as_ref();
+    let annotation = annotations.and_then(|a| a.get(TOPOLOGY_MODE).or_else(|| a.get(TOPOLOGY_AWARE_HINTS)));
+    if annotation.is_some_and(|m| m == "Auto" || m == "auto") {
+        return TopologyMode::Auto;
+    }
+    match service.spec.as_ref().and_then(|s| s.traffic_distribution.as_deref()) {
+        Some("PreferClose" | "PreferSameZone") => TopologyMode::SameZone,
+        Some("PreferSameNode") => TopologyMode::SameNode,
+        _ => TopologyMode::None,
+    }
+}

@@ -12,6 +12,7 @@
 use std::cell::Cell;
 
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointHints;
 
 use super::{Net, Reply, Resolved, DNS_SERVICE_IP};
 use crate::api::ingress::NGINX_ADDRESS;
@@ -141,6 +142,57 @@ impl<'a> ClientNet<'a> {
     /// The ready (or, failing that, serving) endpoints of `service` for `port`: (IP, target
     /// port, node). `local_node` keeps to one node's.
     fn endpoints(&self, service: &Service, port: i32, local_node: Option<&str>) -> Vec<(String, i32, String)> {
+        self.endpoints_hinted(service, port, local_node).into_iter().map(|(e, _)| e).collect()
+    }
+
+    /// The endpoints as kube-proxy on `node` uses them: when the Service asks for topology
+    /// (trafficDistribution or topology-mode Auto), every endpoint carries hints and some are
+    /// hinted for this node (PreferSameNode) or its zone, only those.
+    fn endpoints_near(&self, service: &Service, port: i32, local_node: Option<&str>, node: Option<&str>) -> Vec<(String, i32, String)> {
+        let pool = self.endpoints_hinted(service, port, local_node);
+        let mode = crate::api::endpoints::topology_mode(service);
+        let zone = node
+            .and_then(|n| self.api.store().get(&crate::api::ObjectKey::new("Node", "", n)))
+            .and_then(|o| o.as_node()?.metadata.labels.as_ref()?.get("topology.kubernetes.io/zone").cloned());
+        let hinted = |h: &Option<EndpointHints>| h.as_ref().and_then(|h| h.for_zones.as_ref()).is_some_and(|z| !z.is_empty());
+        let usable = mode != crate::api::endpoints::TopologyMode::None
+            && local_node.is_none()
+            && !pool.is_empty()
+            && pool.iter().all(|(_, h)| hinted(h));
+        if usable {
+            if mode == crate::api::endpoints::TopologyMode::SameNode {
+                let same_node: Vec<_> = pool
+                    .iter()
+                    .filter(|(_, h)| {
+                        h.as_ref().and_then(|h| h.for_nodes.as_ref()).is_some_and(|ns| ns.iter().any(|n| Some(n.name.as_str()) == node))
+                    })
+                    .map(|(e, _)| e.clone())
+                    .collect();
+                if !same_node.is_empty() {
+                    return same_node;
+                }
+            }
+            if let Some(zone) = zone {
+                let same_zone: Vec<_> = pool
+                    .iter()
+                    .filter(|(_, h)| h.as_ref().and_then(|h| h.for_zones.as_ref()).is_some_and(|zs| zs.iter().any(|z| z.name == zone)))
+                    .map(|(e, _)| e.clone())
+                    .collect();
+                if !same_zone.is_empty() {
+                    return same_zone;
+                }
+            }
+        }
+        pool.into_iter().map(|(e, _)| e).collect()
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn endpoints_hinted(
+        &self,
+        service: &Service,
+        port: i32,
+        local_node: Option<&str>,
+    ) -> Vec<((String, i32, String), Option<EndpointHints>)> {
         let Some(spec) = service.spec.as_ref() else { return Vec::new() };
         let Some(sp) = spec.ports.iter().flatten().find(|p| p.port == port || p.node_port == Some(port)) else { return Vec::new() };
         let name = service.metadata.name.as_deref().unwrap_or("");
@@ -161,7 +213,7 @@ impl<'a> ClientNet<'a> {
                     continue;
                 }
                 let c = e.conditions.clone().unwrap_or_default();
-                let entry = (e.addresses.first().cloned().unwrap_or_default(), target.port.unwrap_or(sp.port), node);
+                let entry = ((e.addresses.first().cloned().unwrap_or_default(), target.port.unwrap_or(sp.port), node), e.hints.clone());
                 if c.ready != Some(false) {
                     ready.push(entry);
                 } else if c.serving == Some(true) {
@@ -186,7 +238,7 @@ impl<'a> ClientNet<'a> {
         } else {
             spec.internal_traffic_policy.as_deref() == Some("Local")
         };
-        let pool = self.endpoints(service, port, entry_node.filter(|_| local));
+        let pool = self.endpoints_near(service, port, entry_node.filter(|_| local), entry_node);
         if pool.is_empty() {
             return None;
         }

@@ -5,7 +5,9 @@
 //! a slice. Slices are named `<service>-<5 random>`, labelled with the Service's name and this
 //! controller, and owned by the Service (deleting it deletes them). A Service that selects no
 //! Pod has one placeholder slice with no endpoints. Endpoints stay in the slice they are in
-//! while they last, so a change rewrites as few slices as it can.
+//! while they last, so a change rewrites as few slices as it can. Topology hints: `hints.rs`.
+
+mod hints;
 
 use std::collections::BTreeMap;
 
@@ -15,11 +17,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 
 use crate::api::endpoints::{self, pod_ip};
 use crate::api::{pod_util, Object, ObjectKey};
-use crate::apiserver::ApiServer;
+use crate::apiserver::{ApiServer, NewEvent};
 use crate::runtime::{Action, Component, Ctx, Watches};
 
 pub const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+/// The event source upstream's controller records under.
+const COMPONENT: &str = "endpoint-slice-controller";
 const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
 /// `--max-endpoints-per-slice`'s default.
 const MAX_ENDPOINTS_PER_SLICE: usize = 100;
@@ -43,7 +47,29 @@ impl Component for EndpointSliceController {
         if !endpoints::managed(&service) {
             return Action::AwaitChange;
         }
-        let desired = desired_endpoints(ctx.api, &service);
+        let mut desired = desired_endpoints(ctx.api, &service);
+        let had_hints = self.has_hints(ctx.api, key);
+        let mut all: Vec<&mut Endpoint> = desired.values_mut().flatten().collect();
+        match hints::apply(ctx.api, &service, &mut all) {
+            hints::Outcome::Set
+                if !had_hints
+                    && crate::api::endpoints::topology_mode(&service) == crate::api::endpoints::TopologyMode::Auto
+                    && !all.is_empty() =>
+            {
+                let object = Object::from(service.clone());
+                ctx.api.record(NewEvent::normal(
+                    COMPONENT,
+                    &object,
+                    "TopologyAwareHintsEnabled",
+                    "Topology Aware Hints has been enabled, addressType: IPv4".into(),
+                ));
+            }
+            hints::Outcome::Refused(message) => {
+                let object = Object::from(service.clone());
+                ctx.api.record(NewEvent::warning(COMPONENT, &object, "TopologyAwareHintsDisabled", message));
+            }
+            _ => {}
+        }
         let existing: Vec<EndpointSlice> = ctx
             .api
             .store()
@@ -67,6 +93,18 @@ impl Component for EndpointSliceController {
 
     fn clone_box(&self) -> Box<dyn Component> {
         Box::new(*self)
+    }
+}
+
+impl EndpointSliceController {
+    /// Whether the Service's slices carry hints now.
+    fn has_hints(&self, api: &ApiServer, key: &ObjectKey) -> bool {
+        api.store()
+            .list("EndpointSlice", Some(&key.namespace))
+            .filter_map(Object::as_endpoint_slice)
+            .filter(|s| label(s, SERVICE_NAME_LABEL) == Some(&key.name))
+            .flat_map(|s| s.endpoints.iter().flatten())
+            .any(|e| e.hints.is_some())
     }
 }
 
