@@ -25,6 +25,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(controllers::root_ca_publisher::RootCaPublisher),
         Box::new(controllers::endpointslice::EndpointSliceController),
         Box::new(controllers::endpoints::EndpointsController),
+        Box::new(controllers::endpointslice_mirroring::EndpointSliceMirroringController),
         Box::new(controllers::service_lb::ServiceLbController::default()),
         Box::new(controllers::ingress_nginx::IngressNginx::default()),
     ]

@@ -40,7 +40,11 @@ impl Component for EndpointsController {
         }
         let subsets = subsets(ctx.api, &service);
         let existing = ctx.api.get(&ep_key).and_then(Object::as_endpoints).cloned();
-        let labels = service.metadata.labels.clone();
+        // The Service's labels, and `service.kubernetes.io/headless` for a headless one.
+        let mut labels = service.metadata.labels.clone();
+        if service.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None") {
+            labels.get_or_insert_with(Default::default).insert("service.kubernetes.io/headless".into(), String::new());
+        }
         match existing {
             Some(ep) if ep.subsets.clone().unwrap_or_default() == subsets && ep.metadata.labels == labels => {}
             existing => {

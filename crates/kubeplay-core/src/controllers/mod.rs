@@ -4,6 +4,7 @@
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
+pub mod endpointslice_mirroring;
 pub mod garbage_collector;
 pub mod ingress_nginx;
 pub mod replicaset;

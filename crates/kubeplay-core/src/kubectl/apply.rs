@@ -13,6 +13,7 @@ pub(super) fn apply(cluster: &mut Cluster, files: &dyn Files, flags: &Flags, cre
     }
     let mut out = String::new();
     let mut errors = String::new();
+    let mut warned_endpoints = false;
     for name in &flags.files {
         let Some(text) = files.read(name) else {
             errors.push_str(&format!("error: the path \"{name}\" does not exist\n"));
@@ -23,8 +24,13 @@ pub(super) fn apply(cluster: &mut Cluster, files: &dyn Files, flags: &Flags, cre
             let info = po.object.info();
             // The API server's warnings reach kubectl as `Warning:` lines; ours says what
             // kubeplay does not simulate, so nobody mistakes "created" for "running".
-            let notice = (!info.is_simulated())
+            let mut notice = (!info.is_simulated())
                 .then(|| format!("Warning: kubeplay: {} {:?} is stored, not simulated yet\n", info.kind, po.object.name()));
+            // The API server's deprecation warning, which kubectl prints once per run.
+            if info.kind == "Endpoints" && !warned_endpoints {
+                warned_endpoints = true;
+                notice = Some(format!("{}{ENDPOINTS_DEPRECATED}", notice.unwrap_or_default()));
+            }
             match apply_one(cluster, po.object, flags, create_only, name) {
                 Ok(line) => {
                     out.push_str(&notice.unwrap_or_default());
@@ -89,6 +95,8 @@ fn apply_one(cluster: &mut Cluster, mut object: Object, flags: &Flags, create_on
         }
     }
 }
+
+pub(super) const ENDPOINTS_DEPRECATED: &str = "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n";
 
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 

@@ -54,6 +54,9 @@ pub(super) fn delete(cluster: &mut Cluster, files: &dyn Files, flags: &Flags) ->
         }
     }
     let mut out = String::new();
+    if targets.iter().any(|(info, _)| info.kind == "Endpoints") {
+        out.push_str(super::apply::ENDPOINTS_DEPRECATED);
+    }
     let mut deleted = Vec::new();
     for (info, key) in &targets {
         if cluster.delete(key) {

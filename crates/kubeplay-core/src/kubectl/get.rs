@@ -70,7 +70,7 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
     text.push_str(&errors);
     // The API server's warning header for the deprecated kind, printed first by kubectl.
     if reqs.iter().any(|(info, _)| info.kind == "Endpoints") {
-        text.insert_str(0, "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n");
+        text.insert_str(0, super::apply::ENDPOINTS_DEPRECATED);
     }
     Output { text, ok }
 }
