@@ -20,6 +20,7 @@ const PAGES: &[(&str, &str)] = pages![
     "dns_and_requests_from_pods.md",
     "expose_a_deployment.md",
     "external_traffic_policy.md",
+    "host_network_and_host_ports.md",
     "http_and_tcp_probes.md",
     "image_pull_back_off.md",
     "ingress_routes_by_host_and_path.md",

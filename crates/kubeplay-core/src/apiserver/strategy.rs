@@ -132,6 +132,14 @@ pub fn pod_spec(spec: &mut PodSpec) {
     for c in spec.init_containers.iter_mut().flatten() {
         container(c);
     }
+    // On the host's network a container port is a host port (`defaultHostNetworkPorts`).
+    if spec.host_network == Some(true) {
+        for p in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()).flat_map(|c| c.ports.iter_mut().flatten()) {
+            if p.host_port.unwrap_or(0) == 0 {
+                p.host_port = Some(p.container_port);
+            }
+        }
+    }
 }
 
 fn container(c: &mut Container) {

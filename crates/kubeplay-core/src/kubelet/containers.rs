@@ -163,6 +163,13 @@ impl Kubelet {
             server.throttle(cpu_limit);
             std::rc::Rc::new(server)
         });
+        // A port already taken in the container's network namespace — by another container of
+        // the Pod, or on the host's network by another Pod there — fails the bind: the program
+        // logs it and exits.
+        let taken = server
+            .as_ref()
+            .and_then(|s| port_taken(ctx.api, pod, &c.name, s.ports()).map(|port| s.bind_failure(c.image.as_deref().unwrap_or(""), port)));
+        let server = server.filter(|_| taken.is_none());
         // The image's own files, with the volumes mounted over them.
         let files = match &server {
             Some(s) if !s.files.is_empty() => {
@@ -209,6 +216,11 @@ impl Kubelet {
         if limit.is_some_and(|limit| memory > limit) {
             let after = crate::time::SimDuration(ctx.rng.range_inclusive(200, 800));
             self.timer(key, now.plus(after), Timer::OomKilled { container: i, incarnation });
+        }
+        if let Some(message) = taken {
+            ctx.api.append_log(&uid, &c.name, message);
+            let after = crate::time::SimDuration(ctx.rng.range_inclusive(50, 200));
+            self.timer(key, now.plus(after), Timer::Stopped { container: i, incarnation, exit_code: 1 });
         }
         if let Some(server) = &server {
             for line in &server.log {
@@ -621,6 +633,38 @@ impl Kubelet {
 
 /// How a process that handles SIGTERM exits: the well-known servers shut down cleanly (0);
 /// other programs end as the signal's default action does (128 + 15).
+/// The first of `ports` already listened on in the network namespace the container joins:
+/// by another running container of its Pod, or — on the host's network — by a container of
+/// another host-network Pod on the node.
+fn port_taken(api: &crate::apiserver::ApiServer, pod: &Pod, container: &str, ports: &BTreeSet<i32>) -> Option<i32> {
+    let uid = pod.metadata.uid.as_deref().unwrap_or("");
+    let host_network = |p: &Pod| p.spec.as_ref().and_then(|s| s.host_network) == Some(true);
+    let node = pod_util::node_name(pod).unwrap_or("");
+    let mut neighbours: Vec<&Pod> = vec![pod];
+    if host_network(pod) {
+        neighbours.extend(
+            api.store()
+                .pods_on(node)
+                .filter_map(Object::as_pod)
+                .filter(|p| p.metadata.uid.as_deref() != Some(uid) && host_network(p) && !pod_util::is_terminal(p)),
+        );
+    }
+    let forever = crate::time::SimDuration(u64::MAX / 4);
+    for other in neighbours {
+        let other_uid = other.metadata.uid.as_deref().unwrap_or("");
+        for c in other.spec.iter().flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten())) {
+            if other_uid == uid && c.name == container {
+                continue;
+            }
+            let Some(server) = api.running_container(other_uid, &c.name).and_then(|v| v.server.clone()) else { continue };
+            if let Some(port) = ports.iter().find(|p| server.answers(**p, forever)) {
+                return Some(*port);
+            }
+        }
+    }
+    None
+}
+
 fn exit_on_sigterm(c: &Container) -> i32 {
     let image = c.image.as_deref().unwrap_or("");
     let repo = image.rsplit('/').next().unwrap_or(image).split([':', '@']).next().unwrap_or("");

@@ -149,6 +149,20 @@ const NGINX_INDEX: &str = include_str!("image_files/index.html");
 const NGINX_50X: &str = include_str!("image_files/50x.html");
 
 impl Server {
+    pub fn ports(&self) -> &BTreeSet<i32> {
+        &self.ports
+    }
+
+    /// What the server logs when a port it listens on is taken, as its program words it.
+    pub fn bind_failure(&self, image: &str, port: i32) -> String {
+        match repo_of(image) {
+            "nginx" => format!("nginx: [emerg] bind() to 0.0.0.0:{port} failed (98: Address already in use)"),
+            "httpd" => format!("(98)Address already in use: AH00072: make_sock: could not bind to address 0.0.0.0:{port}"),
+            "redis" => format!("Warning: Could not create server TCP listening socket *:{port}: bind: Address already in use"),
+            _ => format!("listen tcp :{port}: bind: address already in use"),
+        }
+    }
+
     /// The server container `c` of `pod` runs.
     pub fn of(pod: &Pod, c: &Container) -> Server {
         let image = c.image.as_deref().unwrap_or("");

@@ -118,13 +118,15 @@ impl Kubelet {
     pub(super) fn sandbox_ready(&mut self, ctx: &mut Ctx<'_>, pod: &Pod, work: &Work<'_>) {
         let mut pod = pod.clone();
         let node = node_of(&pod);
-        let cidr = ctx
-            .api
-            .get(&ObjectKey::new("Node", "", &node))
-            .and_then(Object::as_node)
-            .and_then(|n| n.spec.as_ref()?.pod_cidr.clone())
-            .unwrap_or_default();
-        let ip = self.ipam.allocate(&node, &cidr);
+        let node_object = ctx.api.get(&ObjectKey::new("Node", "", &node)).and_then(Object::as_node);
+        let cidr = node_object.and_then(|n| n.spec.as_ref()?.pod_cidr.clone()).unwrap_or_default();
+        // On the host's network the Pod has its node's address (and shares its ports).
+        let host_ip = node_object
+            .and_then(|n| n.status.as_ref()?.addresses.as_ref()?.iter().find(|a| a.type_ == "InternalIP").map(|a| a.address.clone()));
+        let ip = match host_ip.filter(|_| pod.spec.as_ref().and_then(|s| s.host_network) == Some(true)) {
+            Some(ip) => ip,
+            None => self.ipam.allocate(&node, &cidr),
+        };
         let status = pod.status.get_or_insert_with(Default::default);
         status.pod_ip = Some(ip.clone());
         status.pod_ips = Some(vec![PodIP { ip }]);

@@ -257,7 +257,9 @@ impl<'a> ClientNet<'a> {
             route.pod_node = pod_util::node_name(pod).map(str::to_string);
         }
         let uid = pod.metadata.uid.as_deref().unwrap_or("");
-        let hostname = pod.metadata.name.as_deref().unwrap_or("");
+        // A host-network Pod has its node's hostname.
+        let host_network = pod.spec.as_ref().and_then(|s| s.host_network) == Some(true);
+        let hostname = if host_network { pod_util::node_name(pod) } else { pod.metadata.name.as_deref() }.unwrap_or("");
         for c in pod.spec.iter().flat_map(|s| s.containers.iter()) {
             let Some(view) = self.api.running_container(uid, &c.name) else { continue };
             let Some(server) = &view.server else { continue };
@@ -273,10 +275,59 @@ impl<'a> ClientNet<'a> {
     /// Delivers to the endpoint at `ip` (a Pod, or for a hand-written endpoint, an address
     /// nothing we know answers at).
     pub(super) fn deliver_to(&self, ip: &str, port: i32, path: Option<&str>) -> Reply {
-        match self.pod_by_ip(ip) {
+        // Host-network Pods share their node's address: the one listening on the port answers.
+        let pods: Vec<&Pod> = self
+            .api
+            .store()
+            .list("Pod", None)
+            .filter_map(Object::as_pod)
+            .filter(|p| crate::api::endpoints::pod_ip(p) == ip && !pod_util::is_terminal(p))
+            .collect();
+        let listening = pods.iter().find(|p| self.listens(p, port)).or(pods.first());
+        match listening {
             Some(pod) => self.deliver(pod, port, path),
             None => Reply::Refused,
         }
+    }
+
+    fn listens(&self, pod: &Pod, port: i32) -> bool {
+        let uid = pod.metadata.uid.as_deref().unwrap_or("");
+        pod.spec.iter().flat_map(|s| s.containers.iter()).any(|c| {
+            self.api
+                .running_container(uid, &c.name)
+                .and_then(|v| v.server.as_ref().map(|s| s.answers(port, self.api.now().since(v.started_at))))
+                == Some(true)
+        })
+    }
+
+    /// A connection to a node's own port, not a Service's: a `hostPort` (the CNI's port
+    /// mapping to the Pod's container port) or a host-network Pod listening there.
+    fn on_node(&self, node: &str, port: i32, path: Option<&str>) -> Option<Reply> {
+        let pods: Vec<&Pod> = self
+            .api
+            .store()
+            .pods_on(node)
+            .filter_map(Object::as_pod)
+            .filter(|p| !pod_util::is_terminal(p) && p.metadata.deletion_timestamp.is_none())
+            .collect();
+        for pod in &pods {
+            let mapped = pod
+                .spec
+                .iter()
+                .flat_map(|s| s.containers.iter())
+                .flat_map(|c| c.ports.iter().flatten())
+                .find(|p| p.host_port == Some(port) && p.protocol.as_deref().unwrap_or("TCP") == "TCP");
+            if let Some(mapped) = mapped {
+                return Some(self.deliver(pod, mapped.container_port, path));
+            }
+        }
+        let host_network = pods.iter().filter(|p| p.spec.as_ref().and_then(|s| s.host_network) == Some(true));
+        for pod in host_network {
+            if self.listens(pod, port) {
+                return Some(self.deliver(pod, port, path));
+            }
+        }
+        None
     }
 
     fn node_with_address(&self, ip: &str) -> Option<&'a Node> {
@@ -374,6 +425,10 @@ impl<'a> ClientNet<'a> {
         }
         if let Some(node) = node {
             if let Some(reply) = self.health_check(&node, port, path) {
+                return reply;
+            }
+            self.route.borrow_mut().entry_node = Some(node.clone());
+            if let Some(reply) = self.on_node(&node, port, path) {
                 return reply;
             }
             self.route.borrow_mut().entry_node = Some(node);

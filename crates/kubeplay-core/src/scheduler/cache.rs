@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Node, Pod, Taint};
 
-use super::plugins::{requests, Resources};
+use super::plugins::{host_ports, requests, HostPort, Resources};
 use crate::api::pod_util;
 use crate::api::{quantity, Object, ObjectKey};
 use crate::apiserver::ApiServer;
@@ -26,6 +26,8 @@ pub struct NodeInfo {
     /// The same with the scoring defaults for containers that request nothing.
     pub non_zero_requested: Resources,
     pub pod_count: usize,
+    /// Host ports the node's Pods hold, with how many hold each.
+    pub used_ports: BTreeMap<HostPort, usize>,
 }
 
 impl NodeInfo {
@@ -52,7 +54,18 @@ impl NodeInfo {
             self.requested.add(usage.requests);
             self.non_zero_requested.add(usage.non_zero);
             self.pod_count += 1;
+            for port in &usage.host_ports {
+                *self.used_ports.entry(port.clone()).or_default() += 1;
+            }
         } else {
+            for port in &usage.host_ports {
+                if let Some(n) = self.used_ports.get_mut(port) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.used_ports.remove(port);
+                    }
+                }
+            }
             self.requested.sub(usage.requests);
             self.non_zero_requested.sub(usage.non_zero);
             self.pod_count = self.pod_count.saturating_sub(1);
@@ -66,6 +79,7 @@ struct PodUsage {
     node: String,
     requests: Resources,
     non_zero: Resources,
+    host_ports: Vec<HostPort>,
 }
 
 impl PodUsage {
@@ -76,6 +90,7 @@ impl PodUsage {
             node: node.to_string(),
             requests: requests(pod, false),
             non_zero: requests(pod, true),
+            host_ports: host_ports(pod),
         })
     }
 }
@@ -137,7 +152,8 @@ impl Cache {
 
     /// The scheduler bound `key` to `node`: count it there now (`AssumePod`).
     pub fn assume(&mut self, key: &ObjectKey, pod: &Pod, node: &str) {
-        let usage = PodUsage { node: node.to_string(), requests: requests(pod, false), non_zero: requests(pod, true) };
+        let usage =
+            PodUsage { node: node.to_string(), requests: requests(pod, false), non_zero: requests(pod, true), host_ports: host_ports(pod) };
         self.set_usage(key, Some(usage));
     }
 

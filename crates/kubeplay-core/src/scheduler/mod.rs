@@ -130,11 +130,14 @@ impl Scheduler {
         } else {
             self.queue.remove(&change.key);
         }
-        // An assigned Pod that stops using its node frees room: a hint for NodeResourcesFit.
+        // An assigned Pod that stops using its node frees room and ports: a hint for
+        // NodeResourcesFit and NodePorts.
         let was_using = old.is_some_and(|o| pod_util::node_name(o).is_some() && !pod_util::is_terminal(o));
         let freed = pod_util::node_name(pod).is_some() && (deleted || (was_using && pod_util::is_terminal(pod)));
         if freed {
-            self.move_parked(now, requests, |plugins, _| plugins.contains(&Plugin::NodeResourcesFit));
+            self.move_parked(now, requests, |plugins, _| {
+                plugins.contains(&Plugin::NodeResourcesFit) || plugins.contains(&Plugin::NodePorts)
+            });
         }
     }
 

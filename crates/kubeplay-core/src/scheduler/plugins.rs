@@ -41,6 +41,7 @@ pub enum Plugin {
     NodeName,
     TaintToleration,
     NodeAffinity,
+    NodePorts,
     NodeResourcesFit,
 }
 
@@ -62,6 +63,31 @@ pub struct PodInfo {
     pub tolerations: Vec<Toleration>,
     pub node_selector: BTreeMap<String, String>,
     pub required_affinity: Option<NodeSelector>,
+    /// The host ports its containers ask for: (protocol, host IP, port).
+    pub host_ports: Vec<HostPort>,
+}
+
+/// A host port a container takes on its node: (protocol, host IP — `0.0.0.0` for any — port).
+pub type HostPort = (String, String, i32);
+
+/// The host ports a Pod's containers (and init containers) ask for.
+pub fn host_ports(pod: &Pod) -> Vec<HostPort> {
+    let Some(spec) = pod.spec.as_ref() else { return Vec::new() };
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| {
+            let port = p.host_port.filter(|p| *p > 0)?;
+            let ip = p.host_ip.clone().filter(|ip| !ip.is_empty()).unwrap_or_else(|| "0.0.0.0".into());
+            Some((p.protocol.clone().unwrap_or_else(|| "TCP".into()), ip, port))
+        })
+        .collect()
+}
+
+/// Two host ports conflict: same protocol and port, and the same address or either on all.
+fn conflicts(a: &HostPort, b: &HostPort) -> bool {
+    a.0 == b.0 && a.2 == b.2 && (a.1 == b.1 || a.1 == "0.0.0.0" || b.1 == "0.0.0.0")
 }
 
 impl PodInfo {
@@ -81,6 +107,7 @@ impl PodInfo {
                 .as_ref()
                 .and_then(|a| a.node_affinity.as_ref())
                 .and_then(|na| na.required_during_scheduling_ignored_during_execution.clone()),
+            host_ports: host_ports(pod),
         }
     }
 
@@ -91,7 +118,14 @@ impl PodInfo {
 
 /// Runs the filter plugins in order; the first that fails decides.
 pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Rejection> {
-    for plugin in [Plugin::NodeUnschedulable, Plugin::NodeName, Plugin::TaintToleration, Plugin::NodeAffinity, Plugin::NodeResourcesFit] {
+    for plugin in [
+        Plugin::NodeUnschedulable,
+        Plugin::NodeName,
+        Plugin::TaintToleration,
+        Plugin::NodeAffinity,
+        Plugin::NodePorts,
+        Plugin::NodeResourcesFit,
+    ] {
         run_filter(plugin, pod, node)?;
     }
     Ok(())
@@ -125,6 +159,16 @@ pub fn run_filter(plugin: Plugin, pod: &PodInfo, node: &NodeInfo) -> Result<(), 
         Plugin::NodeAffinity => {
             if !matches_node_affinity(pod, node) {
                 return unresolvable("node(s) didn't match Pod's node affinity/selector");
+            }
+        }
+        Plugin::NodePorts => {
+            let taken = pod.host_ports.iter().any(|want| node.used_ports.keys().any(|used| conflicts(want, used)));
+            if taken {
+                return Err(Rejection {
+                    plugin,
+                    reasons: vec!["node(s) didn't have free ports for the requested pod ports".into()],
+                    resolvable: true,
+                });
             }
         }
         Plugin::NodeResourcesFit => {
