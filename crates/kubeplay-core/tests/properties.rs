@@ -251,3 +251,75 @@ fn requests_reach_only_ready_endpoints_of_the_service() {
         }
     }
 }
+
+/// Every request a traffic source sends takes a path its Service's policy allows: it reaches
+/// only a ready endpoint of the Service; with a Local policy only one on the node it entered
+/// (and is dropped when there is none there); with no ready endpoint at all it is refused.
+/// Random replicas, readiness, policies and client (outside the cluster at a random node's
+/// NodePort, or a Pod on a random node calling the ClusterIP).
+#[test]
+#[allow(clippy::disallowed_methods)] // The test (not the core) reads how many seeds to run.
+fn traffic_takes_only_paths_its_policy_allows() {
+    use kubeplay_core::traffic::Outcome;
+    let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
+    for seed in 1..=seeds {
+        let mut rng = SimRng::stream(seed, "property-routes");
+        let replicas = rng.range_inclusive(1, 6);
+        let external_local = rng.chance(1, 2);
+        let internal_local = rng.chance(1, 2);
+        let client_node = ["worker-1", "worker-2", "worker-3"][rng.range_inclusive(0, 2) as usize];
+        let etp = if external_local { "Local" } else { "Cluster" };
+        let itp = if internal_local { "Local" } else { "Cluster" };
+        let manifest = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: names\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: names}}\n  template:\n    metadata:\n      labels: {{app: names}}\n    spec:\n      containers:\n      - name: c\n        image: registry.k8s.io/e2e-test-images/agnhost:2.40\n        args: [serve-hostname]\n        readinessProbe:\n          exec:\n            command: [cat, /tmp/ready]\n          periodSeconds: 1\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: names\nspec:\n  type: NodePort\n  externalTrafficPolicy: {etp}\n  internalTrafficPolicy: {itp}\n  selector: {{app: names}}\n  ports:\n  - port: 80\n    targetPort: 9376\n    nodePort: 30080\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: client\nspec:\n  nodeName: {client_node}\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n"
+        );
+        let mut session = Session::new(Cluster::for_manifests(seed, [("m.yaml", manifest.as_str())]));
+        session.files.insert("m.yaml".into(), manifest.clone());
+        session.exec("kubectl apply -f m.yaml");
+        session.exec("sleep 5s");
+        let pods: Vec<(String, String)> = session
+            .cluster
+            .store()
+            .list("Pod", Some("default"))
+            .filter(|o| o.name().starts_with("names-"))
+            .filter_map(|o| Some((o.meta().uid.clone()?, o.as_pod()?.spec.as_ref()?.node_name.clone()?)))
+            .collect();
+        let ready: Vec<(String, String)> = pods.iter().filter(|_| rng.chance(1, 2)).cloned().collect();
+        for (uid, _) in &ready {
+            let name = session.cluster.store().list("Pod", Some("default")).find(|o| o.meta().uid.as_deref() == Some(uid)).map(|o| o.name().to_string());
+            let name = name.unwrap_or_default();
+            assert!(session.exec(&format!("kubectl exec {name} -- touch /tmp/ready")).ok, "seed {seed}");
+        }
+        session.exec("sleep 3s");
+        let from_outside = rng.chance(1, 2);
+        let node_ip = ["172.18.0.3", "172.18.0.4", "172.18.0.5"][rng.range_inclusive(0, 2) as usize];
+        let start = if from_outside {
+            format!("traffic start t http://{node_ip}:30080/ --rate=50")
+        } else {
+            "traffic start t http://names/ --rate=50 --from=pod/client".to_string()
+        };
+        assert!(session.exec(&start).ok, "seed {seed}");
+        session.exec("sleep 2s");
+        let requests: Vec<_> = session.cluster.traffic().recent().cloned().collect();
+        assert!(requests.len() >= 90, "seed {seed}: {} requests", requests.len());
+        let local = if from_outside { external_local } else { internal_local };
+        for r in requests {
+            let entry = r.route.entry_node.clone();
+            assert!(entry.is_some(), "seed {seed}: {r:?} has no entry node");
+            if !from_outside {
+                assert_eq!(entry.as_deref(), Some(client_node), "seed {seed}: a Pod's traffic meets its own node's rules");
+            }
+            let allowed: Vec<&(String, String)> = ready.iter().filter(|(_, node)| !local || Some(node) == entry.as_ref()).collect();
+            match (&r.route.pod, r.outcome) {
+                (Some(uid), Outcome::Status(200)) => {
+                    let reached = allowed.iter().find(|(u, _)| u == uid);
+                    assert!(reached.is_some(), "seed {seed}: reached {uid} outside {allowed:?} (local {local}, entry {entry:?})");
+                    assert_eq!(r.route.pod_node.as_ref(), reached.map(|(_, n)| n), "seed {seed}");
+                }
+                (None, Outcome::Timeout) => assert!(local && allowed.is_empty(), "seed {seed}: dropped though {allowed:?} (local {local})"),
+                (None, Outcome::Refused) => assert!(ready.is_empty() && !local, "seed {seed}: refused though {ready:?} ready"),
+                other => panic!("seed {seed}: unexpected {other:?}"),
+            }
+        }
+    }
+}
