@@ -268,6 +268,9 @@ test('traffic to a LoadBalancer moves as dots to its Pods, counts per Pod, and f
   const counted = await p.page.locator('[data-testid="pod"]').evaluateAll((els) => els.filter((e) => getComputedStyle(e, '::after').content.includes('⇣')).length);
   assert.equal(counted, 3, 'every web Pod shows its request count');
   assert.equal(await source.getAttribute('data-failed'), '0');
+  // Its latest request's hops, in the console.
+  await source.getByTestId('traffic-trace').click();
+  await p.waitForConsole('kube-proxy\'s rules: DNAT to 10.244.');
   // With no Pods behind it, the Service refuses: the failures show.
   await p.run('kubectl scale deployment web --replicas=0');
   await p.page.waitForFunction(() => Number(document.querySelector('[data-testid="traffic-source"][data-name="web"]')?.dataset.failed) > 0, null, { timeout: 30_000 });

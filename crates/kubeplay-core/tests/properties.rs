@@ -286,7 +286,12 @@ fn traffic_takes_only_paths_its_policy_allows() {
             .collect();
         let ready: Vec<(String, String)> = pods.iter().filter(|_| rng.chance(1, 2)).cloned().collect();
         for (uid, _) in &ready {
-            let name = session.cluster.store().list("Pod", Some("default")).find(|o| o.meta().uid.as_deref() == Some(uid)).map(|o| o.name().to_string());
+            let name = session
+                .cluster
+                .store()
+                .list("Pod", Some("default"))
+                .find(|o| o.meta().uid.as_deref() == Some(uid))
+                .map(|o| o.name().to_string());
             let name = name.unwrap_or_default();
             assert!(session.exec(&format!("kubectl exec {name} -- touch /tmp/ready")).ok, "seed {seed}");
         }

@@ -55,6 +55,8 @@ pub fn traffic_panel(p: &TrafficPanelProps) -> Html {
                                 onclick={run(format!("traffic rate {} {}", s.name, (s.rate / 2).max(1)))}>{ "−" }</button>
                             <button aria-label={format!("Double the rate of {}", s.name)} disabled={s.rate >= kubeplay_core::traffic::MAX_RATE}
                                 onclick={run(format!("traffic rate {} {}", s.name, (s.rate * 2).min(kubeplay_core::traffic::MAX_RATE)))}>{ "+" }</button>
+                            <button data-testid="traffic-trace" aria-label={format!("Trace the latest request of {}", s.name)} title="traffic trace: the hops of the latest request"
+                                onclick={run(format!("traffic trace {}", s.name))}>{ "trace" }</button>
                             <button aria-label={format!("Remove {}", s.name)} onclick={run(format!("traffic delete {}", s.name))}>{ "✕" }</button>
                         </li>
                     }

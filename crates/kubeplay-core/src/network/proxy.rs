@@ -57,6 +57,11 @@ pub struct Route {
     pub pod: Option<String>,
     pub pod_name: Option<(String, String)>,
     pub pod_node: Option<String>,
+    /// The address and port the connection was delivered to (after kube-proxy's DNAT).
+    pub target: Option<(String, i32)>,
+    /// The address dialled, and the kind of address it was (`ClusterIP`, `NodePort`,
+    /// `LoadBalancer`, `ExternalIP`, `Ingress`, `Pod`, `hostPort`).
+    pub dialled: Option<(String, i32, &'static str)>,
     /// Through ingress-nginx.
     pub ingress: bool,
 }
@@ -255,6 +260,7 @@ impl<'a> ClientNet<'a> {
             route.pod = pod.metadata.uid.clone();
             route.pod_name = Some((pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default()));
             route.pod_node = pod_util::node_name(pod).map(str::to_string);
+            route.target = Some((crate::api::endpoints::pod_ip(pod).to_string(), port));
         }
         let uid = pod.metadata.uid.as_deref().unwrap_or("");
         // A host-network Pod has its node's hostname.
@@ -379,6 +385,7 @@ impl<'a> ClientNet<'a> {
         };
         if ip == NGINX_ADDRESS && (port == 80 || port == 443) {
             self.route.borrow_mut().ingress = true;
+            self.route.borrow_mut().dialled = Some((ip.to_string(), port, "Ingress"));
             return self.through_ingress(host, path.unwrap_or("/"));
         }
         if ip == "127.0.0.1" {
@@ -410,7 +417,17 @@ impl<'a> ClientNet<'a> {
                 (None, false, false) => (own_node.clone(), false),
             };
             self.note_service(service);
+            let kind = if by_cluster_ip {
+                "ClusterIP"
+            } else if load_balancer_ip(service) == Some(ip) {
+                "LoadBalancer"
+            } else if node.is_some() {
+                "NodePort"
+            } else {
+                "ExternalIP"
+            };
             self.route.borrow_mut().entry_node = entry.clone();
+            self.route.borrow_mut().dialled = Some((ip.to_string(), port, kind));
             let Some((pod_ip, target, _)) = self.endpoint(service, port, entry.as_deref(), outside) else {
                 // No endpoint: rejected — but when a Local traffic policy left none on the
                 // node, the packets are dropped.
@@ -428,6 +445,7 @@ impl<'a> ClientNet<'a> {
                 return reply;
             }
             self.route.borrow_mut().entry_node = Some(node.clone());
+            self.route.borrow_mut().dialled = Some((ip.to_string(), port, "hostPort"));
             if let Some(reply) = self.on_node(&node, port, path) {
                 return reply;
             }
@@ -438,6 +456,7 @@ impl<'a> ClientNet<'a> {
         if !external {
             if let Some(pod) = self.pod_by_ip(ip) {
                 self.route.borrow_mut().entry_node = own_node;
+                self.route.borrow_mut().dialled = Some((ip.to_string(), port, "Pod"));
                 return self.deliver(pod, port, path);
             }
         }

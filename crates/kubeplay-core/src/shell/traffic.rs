@@ -6,8 +6,10 @@
 //! traffic stop|resume|delete NAME     (stop and delete take --all)
 //! traffic rate NAME N
 //! traffic [list] | traffic services | traffic pods | traffic reset
+//! traffic trace [NAME]                the hops of NAME's latest request
 //! ```
 
+use crate::api::{Object, ObjectKey};
 use crate::kubectl::tabwriter::TabWriter;
 use crate::kubectl::Output;
 use crate::sim::Cluster;
@@ -17,6 +19,7 @@ pub const USAGE: &str = "usage: traffic start [NAME] URL [--rate=N] [--from=pod/
        traffic stop|resume|delete NAME|--all
        traffic rate NAME N
        traffic [list] | traffic services | traffic pods | traffic reset
+       traffic trace [NAME]
 ";
 
 pub fn run(cluster: &mut Cluster, args: &[String]) -> Output {
@@ -32,6 +35,7 @@ pub fn run(cluster: &mut Cluster, args: &[String]) -> Output {
             _ => Output::err(USAGE),
         },
         Some("services") => services(cluster),
+        Some("trace") => trace(cluster, args.get(1).map(String::as_str)),
         Some("pods") => pods(cluster),
         Some("reset") => {
             cluster.traffic_mut().reset_counts();
@@ -204,4 +208,131 @@ fn pods(cluster: &Cluster) -> Output {
         w.write(&format!("{}\t{name}\t{}\t{}\t{}\t{}\n", p.namespace, p.node, p.counts.sent, p.counts.ok, p.counts.failed()));
     }
     Output::ok(w.finish())
+}
+
+/// The hops of a source's latest request: the client, the address it dialled, the node whose
+/// kube-proxy rules met it (DNAT to an endpoint, SNAT or not), the overlay between nodes, and
+/// the Pod that answered — or where and how it failed.
+fn trace(cluster: &Cluster, name: Option<&str>) -> Output {
+    let traffic = cluster.traffic();
+    let Some(source) = name.map_or_else(|| traffic.sources().last(), |n| traffic.source(n)) else {
+        return Output::err(match name {
+            Some(n) => format!("traffic: no source named {n:?}\n"),
+            None => "traffic: no traffic sources\n".to_string(),
+        });
+    };
+    let Some(request) = traffic.recent().filter(|r| r.source == source.name).last() else {
+        return Output::ok(format!("{}: no request sent yet\n", source.name));
+    };
+    let store = cluster.store();
+    let node_ip = |node: &str| {
+        store
+            .get(&ObjectKey::new("Node", "", node))
+            .and_then(Object::as_node)
+            .and_then(|n| n.status.as_ref()?.addresses.as_ref()?.iter().find(|a| a.type_ == "InternalIP").map(|a| a.address.clone()))
+            .unwrap_or_default()
+    };
+    let pod_cidr = |node: &str| {
+        store
+            .get(&ObjectKey::new("Node", "", node))
+            .and_then(Object::as_node)
+            .and_then(|n| n.spec.as_ref()?.pod_cidr.clone())
+            .unwrap_or_default()
+    };
+    let route = &request.route;
+    let service = route.service.as_ref().and_then(|(ns, n)| store.get(&ObjectKey::new("Service", ns, n))).and_then(Object::as_service);
+    let spec = service.and_then(|s| s.spec.as_ref());
+    let (client, external) = match &source.origin {
+        Origin::External(address) => (format!("{address} (outside the cluster)"), true),
+        Origin::Pod(ns, pod) => (format!("pod {ns}/{pod}"), false),
+    };
+    let header = source.host_header.as_ref().map(|h| format!(" (Host: {h})")).unwrap_or_default();
+    let mut out = format!("{}: GET {}{header} at {}\n", source.name, source.url, crate::time::SimDuration(request.at.ms()).go_string());
+    let mut w = TabWriter::default();
+    w.write("HOP\tWHERE\tWHAT\n");
+    let mut hop = 0;
+    let mut line = |w: &mut TabWriter, at: String, what: String| {
+        hop += 1;
+        w.write(&format!("{hop}\t{at}\t{what}\n"));
+    };
+    let service_name = route.service.as_ref().map(|(ns, n)| format!("{ns}/{n}")).unwrap_or_default();
+    match &route.dialled {
+        Some((ip, port, kind)) => {
+            let what = match *kind {
+                "ClusterIP" => format!("dials {ip}:{port}, the ClusterIP of service {service_name}"),
+                "LoadBalancer" => format!("dials {ip}:{port}, the load balancer of service {service_name}, which picks a node"),
+                "NodePort" => format!("dials {ip}:{port}, NodePort {port} of service {service_name}"),
+                "ExternalIP" => format!("dials {ip}:{port}, an external IP of service {service_name}"),
+                "Ingress" => format!("dials {ip}:{port}, ingress-nginx's address"),
+                "hostPort" => format!("dials {ip}:{port}, a port on the node itself"),
+                _ => format!("dials {ip}:{port}, a Pod's own address"),
+            };
+            line(&mut w, client.clone(), what);
+        }
+        None => {
+            let what = match request.outcome {
+                Outcome::NoSuchHost => "the name does not resolve (NXDOMAIN)".to_string(),
+                Outcome::NoClient => "the client Pod is not running".to_string(),
+                _ => "dials the address".to_string(),
+            };
+            line(&mut w, client.clone(), what);
+        }
+    }
+    if route.ingress {
+        let backend = route.service.as_ref().map_or("no backend".to_string(), |(ns, n)| format!("service {ns}/{n}"));
+        line(&mut w, "ingress-nginx".into(), format!("the Ingress rules pick {backend}; nginx proxies to an endpoint"));
+    }
+    if let Some(entry) = &route.entry_node {
+        if route.dialled.as_ref().is_some_and(|d| d.2 != "hostPort" && d.2 != "Pod") {
+            let local = if external {
+                spec.and_then(|s| s.external_traffic_policy.as_deref())
+            } else {
+                spec.and_then(|s| s.internal_traffic_policy.as_deref())
+            } == Some("Local");
+            let policy = if external { "externalTrafficPolicy" } else { "internalTrafficPolicy" };
+            let what = match (&route.target, request.outcome) {
+                (Some((ip, port)), _) => {
+                    let nat = if external && !local {
+                        format!(", source NAT to {} (the client's address is lost)", node_ip(entry))
+                    } else if external {
+                        ", the client's address kept".to_string()
+                    } else {
+                        String::new()
+                    };
+                    let scope = if local {
+                        format!("a ready endpoint on this node ({policy}: Local)")
+                    } else {
+                        "a random ready endpoint".to_string()
+                    };
+                    format!("kube-proxy's rules: DNAT to {ip}:{port}, {scope}{nat}")
+                }
+                (None, Outcome::Timeout) => {
+                    format!("kube-proxy's rules: no endpoint on this node ({policy}: Local): the packets are dropped")
+                }
+                (None, Outcome::Refused) => {
+                    "kube-proxy's rules: the service has no ready endpoint: REJECT (connection refused)".to_string()
+                }
+                (None, _) => "kube-proxy's rules".to_string(),
+            };
+            line(&mut w, format!("{entry} ({})", node_ip(entry)), what);
+        }
+        if let Some(pod_node) = route.pod_node.as_ref().filter(|n| *n != entry) {
+            line(&mut w, format!("{entry} → {pod_node}"), format!("VXLAN overlay: {} is {pod_node}'s Pod CIDR", pod_cidr(pod_node)));
+        }
+    }
+    let answer = match request.outcome {
+        Outcome::Status(status) => format!("answers {status}"),
+        Outcome::Refused => "refuses the connection (nothing listens there)".to_string(),
+        Outcome::Timeout => "no answer: the client times out".to_string(),
+        Outcome::NoSuchHost => "no request sent".to_string(),
+        Outcome::NoClient => "no request sent".to_string(),
+    };
+    match (&route.pod_name, &route.target) {
+        (Some((ns, pod)), Some((ip, port))) => line(&mut w, format!("pod {ns}/{pod}"), format!("{ip}:{port} {answer}")),
+        _ if matches!(request.outcome, Outcome::Status(_)) && route.ingress => line(&mut w, "ingress-nginx".into(), answer),
+        _ if matches!(request.outcome, Outcome::Status(_)) => line(&mut w, "(outside the cluster)".into(), answer),
+        _ => {}
+    }
+    out.push_str(&w.finish());
+    Output::ok(out)
 }
