@@ -159,9 +159,12 @@ pub struct Traffic {
     revision: u64,
 }
 
-/// `http://host[:port][/path]` (the scheme is optional).
+/// `http://host[:port][/path]` or `https://…` (the scheme is optional).
 fn parse_url(url: &str) -> Option<(String, i32, String)> {
-    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (rest, default_port) = match url.strip_prefix("https://") {
+        Some(rest) => (rest, 443),
+        None => (url.strip_prefix("http://").unwrap_or(url), 80),
+    };
     if rest.contains("://") {
         return None;
     }
@@ -171,7 +174,7 @@ fn parse_url(url: &str) -> Option<(String, i32, String)> {
     };
     let (host, port) = match authority.rsplit_once(':') {
         Some((h, p)) => (h, p.parse::<i32>().ok().filter(|p| (1..=65535).contains(p))?),
-        None => (authority, 80),
+        None => (authority, default_port),
     };
     if host.is_empty() {
         return None;
@@ -221,7 +224,8 @@ impl Traffic {
         host_header: Option<String>,
     ) -> Result<(), String> {
         self.revision += 1;
-        let (host, port, path) = parse_url(url).ok_or_else(|| format!("traffic: invalid URL {url:?} (want http://HOST[:PORT][/PATH])"))?;
+        let (host, port, path) =
+            parse_url(url).ok_or_else(|| format!("traffic: invalid URL {url:?} (want http[s]://HOST[:PORT][/PATH])"))?;
         if rate == 0 || rate > MAX_RATE {
             return Err(format!("traffic: --rate must be between 1 and {MAX_RATE} requests per second"));
         }
@@ -426,7 +430,8 @@ mod tests {
     fn urls_parse_with_defaults() {
         assert_eq!(parse_url("http://203.0.113.10/"), Some(("203.0.113.10".into(), 80, "/".into())));
         assert_eq!(parse_url("web.default:8080/healthz"), Some(("web.default".into(), 8080, "/healthz".into())));
-        assert_eq!(parse_url("https://x/"), None);
+        assert_eq!(parse_url("https://x/"), Some(("x".into(), 443, "/".into())));
+        assert_eq!(parse_url("ftp://x/"), None);
         assert_eq!(parse_url("http://:80/"), None);
         assert_eq!(parse_url("http://x:99999/"), None);
     }

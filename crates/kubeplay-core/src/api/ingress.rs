@@ -40,6 +40,13 @@ fn path_matches(rule: &str, path_type: &str, path: &str) -> Option<usize> {
 }
 
 /// The backend for a request to `host` + `path` among `ingresses` (of one controller).
+/// Whether the Ingress terminates TLS for `host` (a `spec.tls` entry lists it, or a wildcard
+/// that covers it).
+pub fn terminates_tls(ing: &Ingress, host: &str) -> bool {
+    let host = host.split(':').next().unwrap_or(host);
+    ing.spec.iter().flat_map(|s| s.tls.iter().flatten()).any(|t| t.hosts.iter().flatten().any(|h| host_matches(h, host)))
+}
+
 pub fn route<'a>(ingresses: &[&'a Ingress], host: &str, path: &str) -> Option<(&'a Ingress, &'a IngressBackend)> {
     let host = host.split(':').next().unwrap_or(host);
     let path = path.split('?').next().unwrap_or(path);

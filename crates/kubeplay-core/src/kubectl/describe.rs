@@ -28,9 +28,9 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
     let mut out = Vec::new();
     let mut errors = String::new();
     for (info, names) in reqs {
-        if !matches!(info.kind, "Pod" | "Deployment" | "ConfigMap" | "Secret" | "Service") {
+        if !matches!(info.kind, "Pod" | "Deployment" | "ConfigMap" | "Secret" | "Service" | "Ingress") {
             errors.push_str(&format!(
-                "error: kubeplay describes pods, deployments, services, configmaps and secrets so far; try `kubectl get {} -o yaml`\n",
+                "error: kubeplay describes pods, deployments, services, ingresses, configmaps and secrets so far; try `kubectl get {} -o yaml`\n",
                 info.plural
             ));
             continue;
@@ -47,6 +47,7 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
                 Some(Object::ConfigMap(cm)) => out.push(config_map(cluster, cm)),
                 Some(Object::Secret(s)) => out.push(secret(s)),
                 Some(Object::Service(svc)) => out.push(super::describe_service::service(cluster, svc)),
+                Some(Object::Ingress(ing)) => out.push(super::describe_ingress::ingress(cluster, ing)),
                 _ => errors.push_str(&format!("Error from server (NotFound): {} \"{}\" not found\n", info.qualified_plural(), key.name)),
             }
         }

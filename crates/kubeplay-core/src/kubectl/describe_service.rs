@@ -97,7 +97,7 @@ pub(super) fn service(cluster: &Cluster, svc: &k8s_openapi::api::core::v1::Servi
 
 /// `formatEndpointSlices`: the ready endpoints of one port (`ip:port`), at most three then
 /// `+ N more...`; bare IPs for slices without ports.
-fn slice_endpoints(slices: &[&k8s_openapi::api::discovery::v1::EndpointSlice], port_name: &str) -> String {
+pub(super) fn slice_endpoints(slices: &[&k8s_openapi::api::discovery::v1::EndpointSlice], port_name: &str) -> String {
     if slices.is_empty() {
         return "<none>".into();
     }

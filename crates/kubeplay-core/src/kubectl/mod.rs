@@ -7,6 +7,7 @@ pub mod columns;
 mod create_service;
 mod delete;
 mod describe;
+mod describe_ingress;
 mod describe_service;
 pub mod exec;
 mod expose;

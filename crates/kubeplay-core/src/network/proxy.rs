@@ -386,7 +386,7 @@ impl<'a> ClientNet<'a> {
         if ip == NGINX_ADDRESS && (port == 80 || port == 443) {
             self.route.borrow_mut().ingress = true;
             self.route.borrow_mut().dialled = Some((ip.to_string(), port, "Ingress"));
-            return self.through_ingress(host, path.unwrap_or("/"));
+            return self.through_ingress(host, path.unwrap_or("/"), port);
         }
         if ip == "127.0.0.1" {
             let Origin::Pod { namespace, uid, .. } = &self.origin else { return Reply::Refused };

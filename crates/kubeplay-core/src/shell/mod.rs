@@ -163,7 +163,8 @@ impl Session {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let (host, port) = authority.rsplit_once(':').map_or((authority, 80), |(h, p)| (h, p.parse().unwrap_or(0)));
+        let default_port = if url.starts_with("https://") { 443 } else { 80 };
+        let (host, port) = authority.rsplit_once(':').map_or((authority, default_port), |(h, p)| (h, p.parse().unwrap_or(0)));
         if host != "localhost" && host != "127.0.0.1" {
             return self.curl_outside(host, port, path, header_host.as_deref().unwrap_or(host), silent);
         }
