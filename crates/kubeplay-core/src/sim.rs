@@ -28,6 +28,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(controllers::endpointslice_mirroring::EndpointSliceMirroringController),
         Box::new(controllers::service_lb::ServiceLbController::default()),
         Box::new(controllers::ingress_nginx::IngressNginx::default()),
+        Box::new(controllers::ingress_gce::IngressGce::default()),
     ]
 }
 

@@ -13,9 +13,47 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressBackend};
 pub const NGINX_CLASS: &str = "nginx";
 pub const NGINX_ADDRESS: &str = "203.0.113.2";
 
+/// The legacy class annotation, which controllers still honour (GKE's documented way).
+pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+/// GKE's Ingress class: a Google Cloud external Application Load Balancer per Ingress.
+pub const GCE_CLASS: &str = "gce";
+/// The Service annotation that turns on container-native load balancing (NEGs).
+pub const NEG_ANNOTATION: &str = "cloud.google.com/neg";
+
+/// The Ingress's class: the legacy annotation if set, else `spec.ingressClassName`.
+pub fn class_of(ing: &Ingress) -> Option<&str> {
+    let annotation = ing.metadata.annotations.as_ref().and_then(|a| a.get(CLASS_ANNOTATION)).map(String::as_str);
+    annotation.or_else(|| ing.spec.as_ref().and_then(|s| s.ingress_class_name.as_deref()))
+}
+
 /// Whether ingress-nginx serves the Ingress: its class, or none (the default class's).
 pub fn served_by_nginx(ing: &Ingress) -> bool {
-    ing.spec.as_ref().and_then(|s| s.ingress_class_name.as_deref()).is_none_or(|c| c == NGINX_CLASS)
+    class_of(ing).is_none_or(|c| c == NGINX_CLASS)
+}
+
+/// Whether GKE's load balancer controller serves the Ingress.
+pub fn served_by_gce(ing: &Ingress) -> bool {
+    class_of(ing) == Some(GCE_CLASS)
+}
+
+/// Whether a Service asks for container-native load balancing for Ingress
+/// (`cloud.google.com/neg: '{"ingress": true}'`).
+pub fn neg_enabled(service: &k8s_openapi::api::core::v1::Service) -> bool {
+    let value = service.metadata.annotations.as_ref().and_then(|a| a.get(NEG_ANNOTATION));
+    value.and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok()).and_then(|v| v.get("ingress")?.as_bool()) == Some(true)
+}
+
+/// Every backend an Ingress names: the default backend and each rule path's.
+pub fn backends(ing: &Ingress) -> Vec<&IngressBackend> {
+    let spec = ing.spec.as_ref();
+    spec.and_then(|s| s.default_backend.as_ref())
+        .into_iter()
+        .chain(
+            spec.into_iter()
+                .flat_map(|s| s.rules.iter().flatten())
+                .flat_map(|r| r.http.iter().flat_map(|h| h.paths.iter().map(|p| &p.backend))),
+        )
+        .collect()
 }
 
 /// Whether `pattern` (a rule's host) matches the request's host.

@@ -104,8 +104,10 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
         Object::Ingress(ing) => {
             // The DefaultIngressClass admission plugin: an Ingress without a class gets the
             // default IngressClass's name.
+            // (An Ingress that names its class in the legacy annotation keeps it.)
+            let annotated = ing.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(crate::api::ingress::CLASS_ANNOTATION));
             let spec = ing.spec.get_or_insert_with(Default::default);
-            if spec.ingress_class_name.is_none() {
+            if spec.ingress_class_name.is_none() && !annotated {
                 spec.ingress_class_name = api
                     .store()
                     .list("IngressClass", None)

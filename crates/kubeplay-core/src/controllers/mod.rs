@@ -6,6 +6,7 @@ pub mod endpoints;
 pub mod endpointslice;
 pub mod endpointslice_mirroring;
 pub mod garbage_collector;
+pub mod ingress_gce;
 pub mod ingress_nginx;
 pub mod replicaset;
 pub mod root_ca_publisher;

@@ -6,6 +6,7 @@
 //! the `Net` trait, so it stays free of the cluster.
 
 mod dns;
+mod gce;
 mod ingress;
 mod proxy;
 

@@ -42,7 +42,7 @@ pub struct ClientNet<'a> {
     /// Connections made so far through this view (each picks anew).
     connections: Cell<u64>,
     /// The path the last connection took.
-    route: std::cell::RefCell<Route>,
+    pub(super) route: std::cell::RefCell<Route>,
 }
 
 /// The path a connection took, for showing it: the Service rule that matched, the node the
@@ -62,8 +62,8 @@ pub struct Route {
     /// The address dialled, and the kind of address it was (`ClusterIP`, `NodePort`,
     /// `LoadBalancer`, `ExternalIP`, `Ingress`, `Pod`, `hostPort`).
     pub dialled: Option<(String, i32, &'static str)>,
-    /// Through ingress-nginx.
-    pub ingress: bool,
+    /// Through an Ingress: `nginx` (ingress-nginx) or `gce` (a GKE load balancer).
+    pub ingress: Option<&'static str>,
 }
 
 impl<'a> ClientNet<'a> {
@@ -101,6 +101,21 @@ impl<'a> ClientNet<'a> {
         match &self.origin {
             Origin::Pod { namespace, .. } => Some(namespace),
             Origin::External { .. } => None,
+        }
+    }
+
+    /// The client's source address: a Pod's IP, or the outside client's.
+    fn source_address(&self) -> String {
+        match &self.origin {
+            Origin::Pod { namespace, uid, .. } => self
+                .api
+                .store()
+                .list("Pod", Some(namespace))
+                .filter_map(Object::as_pod)
+                .find(|p| p.metadata.uid.as_deref() == Some(uid))
+                .map(|p| crate::api::endpoints::pod_ip(p).to_string())
+                .unwrap_or_default(),
+            Origin::External { address } => address.clone(),
         }
     }
 
@@ -348,7 +363,7 @@ impl<'a> ClientNet<'a> {
     /// excluded from load balancers; with `externalTrafficPolicy: Local`, only those whose
     /// health check (`healthCheckNodePort`) passes — nodes with a ready endpoint. With no
     /// healthy node, the load balancer spreads over all of them (and the traffic is dropped).
-    fn load_balancer_node(&self, service: &Service, port: i32) -> Option<String> {
+    pub(super) fn load_balancer_node(&self, service: &Service, port: i32) -> Option<String> {
         let mut nodes: Vec<String> = self
             .api
             .store()
@@ -384,7 +399,7 @@ impl<'a> ClientNet<'a> {
             Origin::External { .. } => (true, None),
         };
         if ip == NGINX_ADDRESS && (port == 80 || port == 443) {
-            self.route.borrow_mut().ingress = true;
+            self.route.borrow_mut().ingress = Some("nginx");
             self.route.borrow_mut().dialled = Some((ip.to_string(), port, "Ingress"));
             return self.through_ingress(host, path.unwrap_or("/"), port);
         }
@@ -393,6 +408,22 @@ impl<'a> ClientNet<'a> {
             let own =
                 self.api.store().list("Pod", Some(namespace)).filter_map(Object::as_pod).find(|p| p.metadata.uid.as_deref() == Some(uid));
             return own.map_or(Reply::Refused, |p| self.deliver(p, port, path));
+        }
+        // A GKE Ingress's load balancer address.
+        if port == 80 || port == 443 {
+            let gce = self.api.store().list("Ingress", None).filter_map(Object::as_ingress).find(|i| {
+                crate::api::ingress::served_by_gce(i)
+                    && i.status
+                        .as_ref()
+                        .and_then(|s| s.load_balancer.as_ref())
+                        .and_then(|lb| lb.ingress.as_ref())
+                        .is_some_and(|l| l.iter().any(|x| x.ip.as_deref() == Some(ip)))
+            });
+            if let Some(ing) = gce {
+                self.route.borrow_mut().ingress = Some("gce");
+                self.route.borrow_mut().dialled = Some((ip.to_string(), port, "Ingress"));
+                return self.through_gce(ing, host, path.unwrap_or("/"));
+            }
         }
         let node = self.node_with_address(ip).and_then(|n| n.metadata.name.clone());
         let service = self.services().find(|s| {
@@ -428,6 +459,15 @@ impl<'a> ClientNet<'a> {
             };
             self.route.borrow_mut().entry_node = entry.clone();
             self.route.borrow_mut().dialled = Some((ip.to_string(), port, kind));
+            // `loadBalancerSourceRanges`: the cloud's firewall (and kube-proxy's rules) drop
+            // load-balancer traffic from anywhere else.
+            let ranges = spec.and_then(|s| s.load_balancer_source_ranges.as_ref()).filter(|r| !r.is_empty());
+            if let (Some(ranges), "LoadBalancer") = (ranges, kind) {
+                let source = self.source_address();
+                if !ranges.iter().any(|cidr| in_cidr(&source, cidr)) {
+                    return Reply::Unreachable;
+                }
+            }
             let Some((pod_ip, target, _)) = self.endpoint(service, port, entry.as_deref(), outside) else {
                 // No endpoint: rejected — but when a Local traffic policy left none on the
                 // node, the packets are dropped.
@@ -493,6 +533,18 @@ impl ClientNet<'_> {
     }
 }
 
+/// Whether `ip` lies in `cidr` (`10.0.0.0/8`; a bare address is a /32).
+fn in_cidr(ip: &str, cidr: &str) -> bool {
+    let (base, bits) = cidr.trim().split_once('/').map_or((cidr.trim(), 32), |(b, n)| (b, n.parse::<u32>().unwrap_or(33)));
+    match (crate::apiserver::parse_ip(ip), crate::apiserver::parse_ip(base)) {
+        (Some(ip), Some(base)) if bits <= 32 => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            ip & mask == base & mask
+        }
+        _ => false,
+    }
+}
+
 fn node_ready(node: &Node) -> bool {
     node.status.iter().flat_map(|s| s.conditions.iter().flatten()).any(|c| c.type_ == "Ready" && c.status == "True")
 }
@@ -525,5 +577,20 @@ impl Net for ClientNet<'_> {
 
     fn resolve_srv(&self, name: &str) -> Vec<(String, u16, u16, i32, String)> {
         self.srv_records(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_cidr;
+
+    #[test]
+    fn cidrs_contain_their_addresses() {
+        assert!(in_cidr("198.51.100.7", "198.51.100.0/24"));
+        assert!(!in_cidr("198.51.101.7", "198.51.100.0/24"));
+        assert!(in_cidr("10.1.2.3", "0.0.0.0/0"));
+        assert!(in_cidr("10.1.2.3", "10.1.2.3"));
+        assert!(!in_cidr("10.1.2.4", "10.1.2.3/32"));
+        assert!(!in_cidr("10.1.2.4", "nonsense"));
     }
 }

@@ -263,6 +263,7 @@ fn trace(cluster: &Cluster, name: Option<&str>) -> Output {
                 "LoadBalancer" => format!("dials {ip}:{port}, the load balancer of service {service_name}, which picks a node"),
                 "NodePort" => format!("dials {ip}:{port}, NodePort {port} of service {service_name}"),
                 "ExternalIP" => format!("dials {ip}:{port}, an external IP of service {service_name}"),
+                "Ingress" if route.ingress == Some("gce") => format!("dials {ip}:{port}, the Google Cloud load balancer of a GKE Ingress"),
                 "Ingress" => format!("dials {ip}:{port}, ingress-nginx's address"),
                 "hostPort" => format!("dials {ip}:{port}, a port on the node itself"),
                 _ => format!("dials {ip}:{port}, a Pod's own address"),
@@ -278,9 +279,20 @@ fn trace(cluster: &Cluster, name: Option<&str>) -> Output {
             line(&mut w, client.clone(), what);
         }
     }
-    if route.ingress {
-        let backend = route.service.as_ref().map_or("no backend".to_string(), |(ns, n)| format!("service {ns}/{n}"));
-        line(&mut w, "ingress-nginx".into(), format!("the Ingress rules pick {backend}; nginx proxies to an endpoint"));
+    let backend = route.service.as_ref().map_or("no backend".to_string(), |(ns, n)| format!("service {ns}/{n}"));
+    match route.ingress {
+        Some("gce") if route.entry_node.is_some() => line(
+            &mut w,
+            "Google Cloud load balancer".into(),
+            format!("its URL map (the Ingress rules) picks {backend}; it sends to a node's NodePort"),
+        ),
+        Some("gce") => line(
+            &mut w,
+            "Google Cloud load balancer".into(),
+            format!("its URL map (the Ingress rules) picks {backend}; container-native: straight to a Pod (NEG endpoint)"),
+        ),
+        Some(_) => line(&mut w, "ingress-nginx".into(), format!("the Ingress rules pick {backend}; nginx proxies to an endpoint")),
+        None => {}
     }
     if let Some(entry) = &route.entry_node {
         if route.dialled.as_ref().is_some_and(|d| d.2 != "hostPort" && d.2 != "Pod") {
@@ -329,7 +341,10 @@ fn trace(cluster: &Cluster, name: Option<&str>) -> Output {
     };
     match (&route.pod_name, &route.target) {
         (Some((ns, pod)), Some((ip, port))) => line(&mut w, format!("pod {ns}/{pod}"), format!("{ip}:{port} {answer}")),
-        _ if matches!(request.outcome, Outcome::Status(_)) && route.ingress => line(&mut w, "ingress-nginx".into(), answer),
+        _ if matches!(request.outcome, Outcome::Status(_)) && route.ingress == Some("gce") => {
+            line(&mut w, "Google Cloud load balancer".into(), answer)
+        }
+        _ if matches!(request.outcome, Outcome::Status(_)) && route.ingress.is_some() => line(&mut w, "ingress-nginx".into(), answer),
         _ if matches!(request.outcome, Outcome::Status(_)) => line(&mut w, "(outside the cluster)".into(), answer),
         _ => {}
     }
