@@ -68,6 +68,27 @@ fn everyday() {
         session.run_script(script);
         println!("{label}: {:.1} ms wall, {} work items", ms(started.elapsed()), session.cluster.processed());
     }
+    traffic();
+}
+
+/// Traffic sources: 1,000 requests/s from outside through a LoadBalancer to 3 Pods for five
+/// minutes of virtual time (every request routed), then a week (long windows, sampled).
+fn traffic() {
+    let manifest = format!(
+        "{}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app-0000\nspec:\n  type: LoadBalancer\n  selector:\n    app: app-0000\n  ports:\n  - port: 80\n",
+        bench::deployments_manifest(1, 3)
+    );
+    let mut session = Session::new(Cluster::new(1));
+    session.files.insert("app.yaml".into(), manifest);
+    session.run_script("kubectl apply -f app.yaml; sleep 30s; traffic start load http://203.0.113.10/ --rate=1000");
+    for (label, script) in [("5m virtual", "sleep 5m"), ("a week virtual (sampled)", "sleep 168h")] {
+        let before = session.cluster.traffic().source("load").map_or(0, |s| s.totals.sent);
+        let started = Instant::now();
+        session.run_script(script);
+        let wall = started.elapsed();
+        let sent = session.cluster.traffic().source("load").map_or(0, |s| s.totals.sent) - before;
+        println!("traffic, 1000 requests/s through a LoadBalancer to 3 Pods, {label}: {sent} requests counted in {:.0} ms wall", ms(wall));
+    }
 }
 
 fn main() {
