@@ -126,7 +126,7 @@ pub fn has_program(image: &str, program: &str) -> bool {
     match userland(image) {
         Userland::Pause => name == "pause",
         Userland::Distroless => !shell_or_utility,
-        Userland::BusyBox => !matches!(name, "bash" | "dash" | "curl"),
+        Userland::BusyBox => !matches!(name, "bash" | "dash" | "curl" | "dig"),
         Userland::Full => true,
     }
 }

@@ -38,6 +38,8 @@ impl<'a> ClientNet<'a> {
 
     /// The addresses `name` resolves to, or the names tried (NXDOMAIN).
     pub(super) fn resolve_name(&self, name: &str) -> Result<Resolved, Vec<String>> {
+        // A name with a trailing dot is fully qualified: the search path does not apply.
+        let absolute = name.ends_with('.') && name.len() > 1;
         let name = name.trim_end_matches('.');
         if is_ipv4(name) {
             return Ok(Resolved { fqdn: name.into(), addresses: vec![name.into()], cname: None });
@@ -47,11 +49,13 @@ impl<'a> ClientNet<'a> {
         }
         let mut candidates: Vec<String> = Vec::new();
         let dots = name.matches('.').count();
-        if dots >= 5 {
+        if dots >= 5 || absolute {
             candidates.push(name.into());
         }
-        candidates.extend(self.search().iter().map(|s| format!("{name}.{s}")));
-        if dots < 5 {
+        if !absolute {
+            candidates.extend(self.search().iter().map(|s| format!("{name}.{s}")));
+        }
+        if dots < 5 && !absolute {
             candidates.push(name.into());
         }
         for fqdn in &candidates {

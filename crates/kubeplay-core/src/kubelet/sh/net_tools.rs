@@ -262,3 +262,113 @@ pub(super) fn nslookup(args: &[String], ctx: &Ctx<'_>, out: &mut Out) -> i32 {
         }
     }
 }
+
+/// BIND's `dig` (9.18, as Debian ships it): one query to the Pod's nameserver, without the
+/// search path unless `+search`; `+short` prints only the answers. Types A (the default),
+/// SRV and CNAME. The message sizes are what the answers would take on the wire (names
+/// compressed in answers), the id is derived from the question.
+pub(super) fn dig(args: &[String], ctx: &Ctx<'_>, out: &mut Out) -> i32 {
+    let short = args.iter().any(|a| a == "+short");
+    let search = args.iter().any(|a| a == "+search");
+    let mut qtype = "A".to_string();
+    let mut name = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "-t" {
+            i += 1;
+            qtype = args.get(i).map_or("A".into(), |t| t.to_ascii_uppercase());
+        } else if matches!(a.to_ascii_uppercase().as_str(), "A" | "SRV" | "CNAME" | "AAAA")
+            && args.iter().filter(|x| !x.starts_with(['+', '@', '-'])).count() > 1
+        {
+            // A type, before or after the name.
+            qtype = a.to_ascii_uppercase();
+        } else if !a.starts_with('+') && !a.starts_with('@') && !a.starts_with('-') && name.is_none() {
+            name = Some(a.clone());
+        }
+        i += 1;
+    }
+    let name = name.unwrap_or_else(|| ".".into());
+    let server = ctx.net.nameserver();
+    // The question, fully qualified (with +search, the first name of the search path that answers).
+    let (qname, answers): (String, Vec<(String, &str, String)>) = match qtype.as_str() {
+        "SRV" => {
+            let records = ctx.net.resolve_srv(if search { &name } else { name.trim_end_matches('.') });
+            let qname = records.first().map_or_else(|| name.trim_end_matches('.').to_string(), |r| r.0.clone());
+            let answers =
+                records.into_iter().map(|(fqdn, p, w, port, target)| (fqdn, "SRV", format!("{p} {w} {port} {target}."))).collect();
+            (qname, answers)
+        }
+        _ => {
+            let lookup = if search { name.clone() } else { format!("{}.", name.trim_end_matches('.')) };
+            match ctx.net.resolve(&lookup) {
+                Ok(r) => {
+                    let mut answers = Vec::new();
+                    let mut owner = r.fqdn.clone();
+                    if let Some(cname) = &r.cname {
+                        answers.push((r.fqdn.clone(), "CNAME", format!("{}.", cname.trim_end_matches('.'))));
+                        owner = cname.trim_end_matches('.').to_string();
+                    }
+                    if qtype == "A" {
+                        answers.extend(r.addresses.iter().map(|a| (owner.clone(), "A", a.clone())));
+                    }
+                    (r.fqdn, answers)
+                }
+                Err(_) => (name.trim_end_matches('.').to_string(), Vec::new()),
+            }
+        }
+    };
+    if short {
+        for (_, _, data) in &answers {
+            out.stdout.push_str(&format!("{data}\n"));
+        }
+        return 0;
+    }
+    let in_cluster = qname.ends_with("cluster.local");
+    let status = if answers.is_empty() && (in_cluster || qtype == "A") { "NXDOMAIN" } else { "NOERROR" };
+    let flags = if in_cluster { "qr aa rd" } else { "qr rd ra" };
+    let id = crate::rng::fnv1a64(format!("{qname}/{qtype}/{}", ctx.now.ms()).as_bytes()) % 65_536;
+    let wire = |n: &str| n.trim_end_matches('.').split('.').map(|l| l.len() + 1).sum::<usize>() + 1;
+    let rdata = |ty: &str, data: &str| match ty {
+        "A" => 4,
+        "SRV" => 6 + wire(data.rsplit(' ').next().unwrap_or("")),
+        _ => wire(data),
+    };
+    let authority = answers.is_empty() && in_cluster;
+    let soa = "ns.dns.cluster.local. hostmaster.cluster.local. 1767225600 7200 1800 86400 30";
+    let size = 12
+        + wire(&qname)
+        + 4
+        + answers.iter().map(|(_, ty, data)| 2 + 10 + rdata(ty, data)).sum::<usize>()
+        + if authority { 2 + 10 + wire("ns.dns.cluster.local") + wire("hostmaster.cluster.local") + 20 } else { 0 }
+        + 11;
+    let mut text = format!("\n; <<>> DiG 9.18.33-1~deb12u2-Debian <<>> {}\n", args.join(" "));
+    text.push_str(";; global options: +cmd\n;; Got answer:\n");
+    text.push_str(&format!(";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {id}\n"));
+    text.push_str(&format!(
+        ";; flags: {flags}; QUERY: 1, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: 1\n",
+        answers.len(),
+        usize::from(authority)
+    ));
+    if in_cluster {
+        text.push_str(";; WARNING: recursion requested but not available\n");
+    }
+    text.push_str("\n;; OPT PSEUDOSECTION:\n; EDNS: version: 0, flags:; udp: 1232\n");
+    text.push_str(&format!(";; QUESTION SECTION:\n;{qname}.\t\tIN\t{qtype}\n"));
+    if !answers.is_empty() {
+        text.push_str("\n;; ANSWER SECTION:\n");
+        for (owner, ty, data) in &answers {
+            text.push_str(&format!("{owner}.\t30\tIN\t{ty}\t{data}\n"));
+        }
+    }
+    if authority {
+        text.push_str(&format!("\n;; AUTHORITY SECTION:\ncluster.local.\t\t30\tIN\tSOA\t{soa}\n"));
+    }
+    let c = ctx.now.calendar();
+    text.push_str(&format!(
+        "\n;; Query time: 0 msec\n;; SERVER: {server}#53({server}) (UDP)\n;; WHEN: {}\n;; MSG SIZE  rcvd: {size}\n\n",
+        super::text::strftime("%a %b %d %H:%M:%S UTC %Y", &c)
+    ));
+    out.stdout.push_str(&text);
+    0
+}

@@ -170,7 +170,12 @@ fn exec_runs_to_the_end_and_keeps_what_it_wrote() {
     assert!(touched.files.contains_key("/tmp/healthy"));
     assert_eq!(run(&["sh", "-c", "sleep 3; echo late"]).took, SimDuration::from_secs(3));
     assert!(run(&["tail", "-f", "/var/log/x"]).endless);
-    assert_eq!(run(&["dig", "kubernetes"]).unmodelled.as_deref(), Some("dig"));
+    assert_eq!(run(&["dig", "+search", "+short", "web"]).output, "10.96.0.42\n");
+    assert_eq!(run(&["dig", "+search", "+short", "nosuch"]).output, "");
+    let full = run(&["dig", "+search", "web"]).output;
+    assert!(full.contains(";; ->>HEADER<<- opcode: QUERY, status: NOERROR"), "{full}");
+    assert!(full.contains(";; ANSWER SECTION:\nweb.default.svc.cluster.local.\t30\tIN\tA\t10.96.0.42\n"), "{full}");
+    assert!(run(&["dig", "+search", "nosuch"]).output.contains("status: NXDOMAIN"));
     // The network, through the Net the kubelet provides.
     assert_eq!(run(&["wget", "-qO-", "http://web/"]).output, "hello\n");
     assert_eq!(run(&["wget", "-q", "http://nosuch/"]).output, "wget: bad address 'nosuch'\n");

@@ -23,10 +23,10 @@ pub struct Ctx<'a> {
     pub net: &'a dyn super::Net,
 }
 
-const UTILITIES: [&str; 48] = [
-    "wget", "curl", "awk", "nslookup", "echo", "printf", "cat", "touch", "rm", "mkdir", "rmdir", "cp", "mv", "ls", "test", "[", "true",
-    "false", ":", "date", "hostname", "env", "printenv", "seq", "wc", "head", "tail", "grep", "basename", "dirname", "id", "whoami",
-    "uname", "pwd", "expr", "tee", "sort", "uniq", "cut", "tr", "rev", "nproc", "free", "df", "du", "ln", "chmod", "chown",
+const UTILITIES: [&str; 49] = [
+    "wget", "curl", "awk", "nslookup", "dig", "echo", "printf", "cat", "touch", "rm", "mkdir", "rmdir", "cp", "mv", "ls", "test", "[",
+    "true", "false", ":", "date", "hostname", "env", "printenv", "seq", "wc", "head", "tail", "grep", "basename", "dirname", "id",
+    "whoami", "uname", "pwd", "expr", "tee", "sort", "uniq", "cut", "tr", "rev", "nproc", "free", "df", "du", "ln", "chmod", "chown",
 ];
 
 /// Long-running programs: in a script they run in the foreground until stopped.
@@ -519,6 +519,7 @@ pub fn run(name: &str, args: &[String], stdin: Option<&str>, files: &mut Files, 
         "wget" => return Some(wget(args, files, ctx, out)),
         "curl" => return Some(curl(args, files, ctx, out)),
         "nslookup" => return Some(nslookup(args, ctx, out)),
+        "dig" => return Some(super::net_tools::dig(args, ctx, out)),
         "nc" if args.iter().any(|a| a.starts_with("-z") || a == "-vz" || a == "-zv") => {
             let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
             let (Some(host), Some(port)) = (operands.first(), operands.get(1).and_then(|p| p.parse::<i32>().ok())) else {
