@@ -267,6 +267,7 @@ test('traffic to a LoadBalancer moves as dots to its Pods, counts per Pod, and f
   await p.page.locator('[data-testid="traffic-dot"][data-outcome="ok"]').first().waitFor({ timeout: 10_000 });
   const counted = await p.page.locator('[data-testid="pod"]').evaluateAll((els) => els.filter((e) => getComputedStyle(e, '::after').content.includes('⇣')).length);
   assert.equal(counted, 3, 'every web Pod shows its request count');
+  assert.match(await p.page.locator('[data-testid="service"][data-name="web"] [data-testid="service-rate"]').textContent(), /^\d+ req\/s$/);
   assert.equal(await source.getAttribute('data-failed'), '0');
   // Its latest request's hops, in the console.
   await source.getByTestId('traffic-trace').click();

@@ -44,6 +44,17 @@ pub struct TrafficView {
     pub dots: Rc<[Dot]>,
     /// Per Pod (uid): requests and failures.
     pub pods: Rc<[(String, u64, u64)]>,
+    /// Per Service: requests and failures in the last whole second.
+    pub services: Rc<[ServiceRate]>,
+}
+
+/// A Service's traffic in the last whole second.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceRate {
+    pub namespace: String,
+    pub name: String,
+    pub per_second: u64,
+    pub failed_per_second: u64,
 }
 
 /// Dots shown at once at most (a sample when more requests are in flight).
@@ -54,7 +65,6 @@ const IN_FLIGHT_MS: u64 = 1_000;
 pub fn build(cluster: &Cluster) -> TrafficView {
     let traffic = cluster.traffic();
     let now = cluster.now().ms();
-    let second = now / 1000;
     let sources: Vec<SourceView> = traffic
         .sources()
         .iter()
@@ -66,7 +76,7 @@ pub fn build(cluster: &Cluster) -> TrafficView {
                     (format!("pod/{name}"), cluster.get(&key).and_then(|o| o.meta().uid.clone()))
                 }
             };
-            let last_second = s.history.iter().rev().find(|h| h.at + 1 == second).map_or((0, 0), |h| (h.counts.sent, h.counts.failed()));
+            let last_second = kubeplay_core::traffic::last_second(&s.history, cluster.now());
             SourceView {
                 name: s.name.clone(),
                 from_pod,
@@ -103,5 +113,13 @@ pub fn build(cluster: &Cluster) -> TrafficView {
         })
         .collect();
     let pods = traffic.pod_counts().iter().map(|(uid, p)| (uid.clone(), p.counts.sent, p.counts.failed())).collect::<Vec<_>>();
-    TrafficView { revision: traffic.revision(), sources: sources.into(), dots: dots.into(), pods: pods.into() }
+    let services = traffic
+        .service_counts()
+        .iter()
+        .map(|((namespace, name), s)| {
+            let (per_second, failed_per_second) = s.last_second(cluster.now());
+            ServiceRate { namespace: namespace.clone(), name: name.clone(), per_second, failed_per_second }
+        })
+        .collect::<Vec<_>>();
+    TrafficView { revision: traffic.revision(), sources: sources.into(), dots: dots.into(), pods: pods.into(), services: services.into() }
 }

@@ -104,6 +104,40 @@ pub struct PodCounts {
     pub counts: Counts,
 }
 
+/// What reached one Service: in all, and per second.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceCounts {
+    pub counts: Counts,
+    pub history: VecDeque<Second>,
+}
+
+impl ServiceCounts {
+    /// Requests and failures in the whole second before `now`'s.
+    pub fn last_second(&self, now: SimTime) -> (u64, u64) {
+        last_second(&self.history, now)
+    }
+}
+
+/// Requests and failures in the whole second before `now`'s.
+pub fn last_second(history: &VecDeque<Second>, now: SimTime) -> (u64, u64) {
+    let second = now.ms() / 1000;
+    history.iter().rev().find(|h| h.at + 1 == second).map_or((0, 0), |h| (h.counts.sent, h.counts.failed()))
+}
+
+fn add_to_history(history: &mut VecDeque<Second>, second: u64, ok: bool, weight: u64) {
+    match history.back_mut() {
+        Some(s) if s.at == second => s.counts.add(ok, weight),
+        _ => {
+            let mut counts = Counts::default();
+            counts.add(ok, weight);
+            history.push_back(Second { at: second, counts });
+            if history.len() > HISTORY {
+                history.pop_front();
+            }
+        }
+    }
+}
+
 /// One second of a source's requests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Second {
@@ -150,7 +184,7 @@ pub struct Traffic {
     sources: Vec<Source>,
     /// Per Pod (uid) and per Service (namespace, name).
     pods: BTreeMap<String, PodCounts>,
-    services: BTreeMap<(String, String), Counts>,
+    services: BTreeMap<(String, String), ServiceCounts>,
     recent: VecDeque<Request>,
     next_id: u64,
     /// The next window's start (aligned), while any source runs.
@@ -199,7 +233,7 @@ impl Traffic {
         &self.pods
     }
 
-    pub fn service_counts(&self) -> &BTreeMap<(String, String), Counts> {
+    pub fn service_counts(&self) -> &BTreeMap<(String, String), ServiceCounts> {
         &self.services
     }
 
@@ -373,17 +407,7 @@ impl Traffic {
         }
         source.last = Some(outcome);
         let second = at.ms() / 1000;
-        match source.history.back_mut() {
-            Some(s) if s.at == second => s.counts.add(ok, weight),
-            _ => {
-                let mut counts = Counts::default();
-                counts.add(ok, weight);
-                source.history.push_back(Second { at: second, counts });
-                if source.history.len() > HISTORY {
-                    source.history.pop_front();
-                }
-            }
-        }
+        add_to_history(&mut source.history, second, ok, weight);
         if let (Some(uid), Some((namespace, name))) = (&route.pod, &route.pod_name) {
             let entry = self.pods.entry(uid.clone()).or_insert_with(|| PodCounts {
                 namespace: namespace.clone(),
@@ -394,7 +418,9 @@ impl Traffic {
             entry.counts.add(ok, weight);
         }
         if let Some(service) = &route.service {
-            self.services.entry(service.clone()).or_default().add(ok, weight);
+            let entry = self.services.entry(service.clone()).or_default();
+            entry.counts.add(ok, weight);
+            add_to_history(&mut entry.history, second, ok, weight);
         }
         self.next_id += 1;
         self.recent.push_back(Request { id: self.next_id, at, source: source.name.clone(), route, outcome });

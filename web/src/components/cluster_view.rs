@@ -26,7 +26,7 @@ pub fn cluster_view(p: &ClusterViewProps) -> Html {
         <section class="cluster" aria-label="Cluster">
             <h2>{ "Cluster" }</h2>
             <TrafficPanel sources={Rc::clone(&p.traffic.sources)} />
-            <ServicesBar services={Rc::clone(&p.services)} />
+            <ServicesBar services={Rc::clone(&p.services)} rates={Rc::clone(&p.traffic.services)} />
             <div class="nodes">
                 { for p.nodes.iter().map(|n| html! { <NodeBox key={n.name.clone()} node={Rc::clone(n)} /> }) }
             </div>

@@ -4,11 +4,14 @@ use yew::prelude::*;
 
 use crate::app::use_dispatch;
 use crate::state::Action;
+use crate::traffic_view::ServiceRate;
 use crate::view::ServiceView;
 
 #[derive(Properties, PartialEq)]
 pub struct ServicesBarProps {
     pub services: Rc<[Rc<ServiceView>]>,
+    /// The requests reaching each Service in the last second.
+    pub rates: Rc<[ServiceRate]>,
 }
 
 /// The Services, each with its address and how many of its endpoints are ready; pointing at
@@ -61,6 +64,7 @@ pub fn services_bar(p: &ServicesBarProps) -> Html {
                             dispatch.dispatch(Action::RunDetached(command.clone()));
                         })
                     });
+                    let rate = p.rates.iter().find(|r| r.name == s.name && r.namespace == s.namespace);
                     let healthy = s.endpoints == 0 || s.ready == s.endpoints;
                     let label = format!(
                         "Service {}/{}: {} {}{}, {} of {} endpoints ready",
@@ -82,6 +86,12 @@ pub fn services_bar(p: &ServicesBarProps) -> Html {
                             if !s.external.is_empty() { <span class="svc-ext">{ &s.external }</span> }
                             <span class="svc-ports">{ &s.ports }</span>
                             <span class="svc-eps">{ format!("→ {}/{}", s.ready, s.endpoints) }</span>
+                            if let Some(r) = rate {
+                                <span class={classes!("svc-rate", (r.failed_per_second > 0).then_some("failing"))} data-testid="service-rate"
+                                    aria-label={format!("{} requests in the last second, {} failed", r.per_second, r.failed_per_second)}>
+                                    { if r.failed_per_second > 0 { format!("{} req/s, {} ✕", r.per_second, r.failed_per_second) } else { format!("{} req/s", r.per_second) } }
+                                </span>
+                            }
                             if let Some(send) = send {
                                 <button class="svc-send" data-testid="send-traffic" aria-label={format!("Send traffic to {} from outside the cluster", s.name)}
                                     title="Send 10 requests/s from outside the cluster" onclick={send}>{ "▶ traffic" }</button>

@@ -180,9 +180,12 @@ fn services(cluster: &Cluster) -> Output {
         return Output::ok("No requests have reached a Service.\n");
     }
     let mut w = TabWriter::default();
-    w.write("NAMESPACE\tSERVICE\tREQUESTS\tOK\tFAILED\n");
-    for ((ns, name), c) in counts {
-        w.write(&format!("{ns}\t{name}\t{}\t{}\t{}\n", c.sent, c.ok, c.failed()));
+    w.write("NAMESPACE\tSERVICE\tREQUESTS\tOK\tFAILED\tLAST SECOND\n");
+    let now = cluster.now();
+    for ((ns, name), s) in counts {
+        let (sent, failed) = s.last_second(now);
+        let c = s.counts;
+        w.write(&format!("{ns}\t{name}\t{}\t{}\t{}\t{sent} ({failed} failed)\n", c.sent, c.ok, c.failed()));
     }
     Output::ok(w.finish())
 }
