@@ -234,7 +234,7 @@ test('Secret values in a Pod\'s environment are masked until revealed', async ()
   await p.page.close();
 });
 
-test('Services show their ready endpoints, and a LoadBalancer gets its address', async () => {
+test('Services show their ready endpoints (outlines and edges on hover), and a LoadBalancer gets its address', async () => {
   const p = await open();
   const web = p.page.locator('[data-testid="service"][data-name="web"]');
   await p.page.waitForFunction(() => document.querySelector('[data-testid="service"][data-name="web"]')?.dataset.ready === '3', null, { timeout: 30_000 });
@@ -243,6 +243,8 @@ test('Services show their ready endpoints, and a LoadBalancer gets its address',
   await web.hover();
   const outlined = await p.page.locator('[data-testid="pod"]').evaluateAll((els) => els.filter((e) => getComputedStyle(e).outlineStyle === 'solid').length);
   assert.equal(outlined, 3);
+  // …and draws an edge to each.
+  assert.equal(await p.page.locator('[data-testid="service-edges"] line').count(), 3);
   await p.page.getByTestId('speed').selectOption('10');
   await p.run('kubectl create service loadbalancer public --tcp=80');
   const lb = p.page.locator('[data-testid="service"][data-name="public"]');

@@ -15,11 +15,14 @@ pub struct ServicesBarProps {
 }
 
 /// The Services, each with its address and how many of its endpoints are ready; pointing at
-/// one outlines the Pods its traffic goes to; a click describes it in the console.
+/// one outlines the Pods its traffic goes to and draws an edge to each; a click describes it
+/// in the console.
 #[function_component(ServicesBar)]
 pub fn services_bar(p: &ServicesBarProps) -> Html {
     let dispatch = use_dispatch();
     let hovered = use_state(|| None::<Rc<[String]>>);
+    // The hovered Service's element, for the edges' start.
+    let hovered_key = use_state(|| None::<(String, String)>);
     if p.services.is_empty() {
         return html! {};
     }
@@ -33,21 +36,38 @@ pub fn services_bar(p: &ServicesBarProps) -> Html {
             format!("{} {{ outline: 2px solid var(--accent); outline-offset: 1px; }}", selectors.join(","))
         }
     });
+    let edges = hovered.as_ref().zip(hovered_key.as_ref()).map(|(uids, (ns, name))| edges(ns, name, uids)).unwrap_or_default();
     html! {
         <div class="services" aria-label="Services">
             if let Some(css) = css {
                 <style>{ css }</style>
             }
+            if let Some((width, height, lines)) = edges {
+                <svg class="service-edges" data-testid="service-edges" aria-hidden="true" width={width.to_string()} height={height.to_string()}>
+                    { for lines.iter().map(|(x1, y1, x2, y2)| html! {
+                        <line x1={format!("{x1:.0}")} y1={format!("{y1:.0}")} x2={format!("{x2:.0}")} y2={format!("{y2:.0}")} />
+                    }) }
+                </svg>
+            }
             <ul>
                 { for p.services.iter().map(|s| {
                     let enter = {
                         let hovered = hovered.clone();
+                        let hovered_key = hovered_key.clone();
                         let pods = Rc::clone(&s.pods);
-                        Callback::from(move |_: MouseEvent| hovered.set(Some(Rc::clone(&pods))))
+                        let key = (s.namespace.clone(), s.name.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            hovered.set(Some(Rc::clone(&pods)));
+                            hovered_key.set(Some(key.clone()));
+                        })
                     };
                     let leave = {
                         let hovered = hovered.clone();
-                        Callback::from(move |_: MouseEvent| hovered.set(None))
+                        let hovered_key = hovered_key.clone();
+                        Callback::from(move |_: MouseEvent| {
+                            hovered.set(None);
+                            hovered_key.set(None);
+                        })
                     };
                     let onclick = {
                         let dispatch = dispatch.clone();
@@ -102,4 +122,39 @@ pub fn services_bar(p: &ServicesBarProps) -> Html {
             </ul>
         </div>
     }
+}
+
+/// Lines from a Service's element to each of its ready Pods' chips, in the cluster section's
+/// coordinates (its scrolled content), with the size the drawing needs. Positions are read
+/// when the pointer enters the Service (at most 300 Pods).
+/// A drawing's width and height, and its lines (x1, y1, x2, y2).
+type Edges = (f64, f64, Vec<(f64, f64, f64, f64)>);
+
+fn edges(namespace: &str, name: &str, uids: &[String]) -> Option<Edges> {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window()?.document()?;
+    let service =
+        document.query_selector(&format!("[data-testid=\"service\"][data-namespace=\"{namespace}\"][data-name=\"{name}\"]")).ok()??;
+    let cluster = service.closest("section.cluster").ok()??;
+    let origin = cluster.get_bounding_client_rect();
+    let (dx, dy) = (cluster.scroll_left() as f64 - origin.left(), cluster.scroll_top() as f64 - origin.top());
+    let centre = |e: &web_sys::Element| {
+        let r = e.get_bounding_client_rect();
+        (r.left() + r.width() / 2.0 + dx, r.top() + r.height() / 2.0 + dy)
+    };
+    let from = {
+        let r = service.get_bounding_client_rect();
+        (r.left() + r.width() / 2.0 + dx, r.bottom() + dy)
+    };
+    let lines = uids
+        .iter()
+        .take(300)
+        .filter_map(|uid| document.query_selector(&format!("[data-testid=\"pod\"][data-uid=\"{uid}\"]")).ok().flatten())
+        .filter_map(|e| e.dyn_into::<web_sys::Element>().ok())
+        .map(|e| {
+            let (x, y) = centre(&e);
+            (from.0, from.1, x, y)
+        })
+        .collect();
+    Some((cluster.scroll_width() as f64, cluster.scroll_height() as f64, lines))
 }
