@@ -28,6 +28,7 @@ const PAGES: &[(&str, &str)] = pages![
     "init_containers_and_sidecars.md",
     "invalid_image_name.md",
     "invalid_manifests_are_rejected.md",
+    "jobs_run_to_completion.md",
     "kubectl_basics.md",
     "liveness_probe_restarts.md",
     "load_balancer_source_ranges.md",

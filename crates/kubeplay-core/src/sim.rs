@@ -19,6 +19,8 @@ fn registry() -> Vec<Box<dyn Component>> {
     vec![
         Box::new(controllers::replicaset::ReplicaSetController::default()),
         Box::new(controllers::deployment::DeploymentController),
+        Box::new(controllers::job::JobController),
+        Box::new(controllers::ttl_after_finished::TtlAfterFinished),
         Box::new(scheduler::Scheduler::default()),
         Box::new(kubelet::Kubelet::default()),
         Box::new(controllers::garbage_collector::GarbageCollector),

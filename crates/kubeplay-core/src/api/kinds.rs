@@ -88,7 +88,7 @@ kinds! {
     "DaemonSet", "apps", ["v1"], "daemonsets", ["ds"], true, Stored;
     "StatefulSet", "apps", ["v1"], "statefulsets", ["sts"], true, Stored;
     "ControllerRevision", "apps", ["v1"], "controllerrevisions", [], true, Stored;
-    "Job", "batch", ["v1"], "jobs", [], true, Stored;
+    "Job", "batch", ["v1"], "jobs", [], true, Simulated;
     "CronJob", "batch", ["v1"], "cronjobs", ["cj"], true, Stored;
     "HorizontalPodAutoscaler", "autoscaling", ["v2", "v1"], "horizontalpodautoscalers", ["hpa"], true, Stored;
     "Ingress", "networking.k8s.io", ["v1"], "ingresses", ["ing"], true, Simulated;

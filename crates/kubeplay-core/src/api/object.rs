@@ -2,6 +2,7 @@
 //! controllers act on, and a JSON body for the kinds that are only stored.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
@@ -51,6 +52,7 @@ pub enum Object {
     EndpointSlice(Box<EndpointSlice>),
     Endpoints(Box<Endpoints>),
     Ingress(Box<Ingress>),
+    Job(Box<Job>),
     Stored(Box<Stored>),
 }
 
@@ -64,7 +66,7 @@ macro_rules! from_typed {
     };
 }
 
-from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Ingress: Ingress, Stored: Stored);
+from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Ingress: Ingress, Job: Job, Stored: Stored);
 
 macro_rules! each_typed {
     ($obj:expr, $x:ident => $body:expr) => {
@@ -81,6 +83,7 @@ macro_rules! each_typed {
             Object::EndpointSlice($x) => $body,
             Object::Endpoints($x) => $body,
             Object::Ingress($x) => $body,
+            Object::Job($x) => $body,
             Object::Stored($x) => $body,
         }
     };
@@ -109,6 +112,7 @@ impl Object {
             Object::EndpointSlice(_) => kinds::kind("EndpointSlice"),
             Object::Endpoints(_) => kinds::kind("Endpoints"),
             Object::Ingress(_) => kinds::kind("Ingress"),
+            Object::Job(_) => kinds::kind("Job"),
             Object::Stored(s) => s.info,
         }
     }
@@ -152,6 +156,7 @@ impl Object {
             Object::EndpointSlice(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::Endpoints(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::Ingress(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::Job(o) => serde_json::to_value(o).unwrap_or(Value::Null),
         };
         if let Value::Object(map) = &mut value {
             map.insert("apiVersion".into(), Value::String(self.api_version()));
@@ -190,6 +195,7 @@ accessors! {
     EndpointSlice, EndpointSlice, as_endpoint_slice, as_endpoint_slice_mut;
     Endpoints, Endpoints, as_endpoints, as_endpoints_mut;
     Ingress, Ingress, as_ingress, as_ingress_mut;
+    Job, Job, as_job, as_job_mut;
 }
 
 /// The ownerReference with `controller: true`, if any.

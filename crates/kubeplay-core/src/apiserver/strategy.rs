@@ -22,7 +22,7 @@ pub const KUBERNETES_VERSION: &str = "v1.37.0";
 /// Kinds whose `metadata.generation` tracks spec changes.
 pub fn has_generation(object: &Object) -> bool {
     match object {
-        Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_) => true,
+        Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_) | Object::Job(_) => true,
         // Kinds without a spec have no generation.
         Object::Stored(s) => !matches!(s.info.kind, "ServiceAccount" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding"),
         _ => false,
@@ -61,6 +61,7 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
                 pod_spec(s);
             }
         }
+        Object::Job(job) => job_defaults(job),
         Object::ReplicaSet(rs) => {
             rs.spec.replicas.get_or_insert(1);
             if let Some(s) = rs.spec.template.as_mut().and_then(|t| t.spec.as_mut()) {
@@ -119,6 +120,42 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
             }
         }
     }
+}
+
+/// `SetDefaults_Job` and the Job strategy's `PrepareForCreate`: without `manualSelector`, the
+/// selector and the template's labels are generated from the Job's uid and name.
+fn job_defaults(job: &mut k8s_openapi::api::batch::v1::Job) {
+    let uid = job.metadata.uid.clone().unwrap_or_default();
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let spec = job.spec.get_or_insert_with(Default::default);
+    if spec.completions.is_none() && spec.parallelism.is_none() {
+        spec.completions = Some(1);
+    }
+    spec.parallelism.get_or_insert(1);
+    let per_index = spec.backoff_limit_per_index.is_some();
+    spec.backoff_limit.get_or_insert(if per_index { i32::MAX } else { 6 });
+    spec.completion_mode.get_or_insert_with(|| "NonIndexed".into());
+    spec.suspend.get_or_insert(false);
+    let replacement = if spec.pod_failure_policy.is_some() { "Failed" } else { "TerminatingOrFailed" };
+    spec.pod_replacement_policy.get_or_insert_with(|| replacement.into());
+    if spec.manual_selector != Some(true) {
+        let generated = [
+            ("batch.kubernetes.io/controller-uid".to_string(), uid.clone()),
+            ("batch.kubernetes.io/job-name".to_string(), name.clone()),
+            ("controller-uid".to_string(), uid.clone()),
+            ("job-name".to_string(), name),
+        ];
+        spec.selector = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
+            match_labels: Some(BTreeMap::from([("batch.kubernetes.io/controller-uid".to_string(), uid)])),
+            match_expressions: None,
+        });
+        let labels = spec.template.metadata.get_or_insert_with(Default::default).labels.get_or_insert_with(BTreeMap::new);
+        labels.extend(generated);
+    }
+    if let Some(s) = spec.template.spec.as_mut() {
+        pod_spec(s);
+    }
+    job.status.get_or_insert_with(Default::default);
 }
 
 /// `SetDefaults_PodSpec` and `SetDefaults_Container`.

@@ -99,6 +99,7 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
         "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
         "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
         "IngressClass" => (&["NAME", "CONTROLLER", "PARAMETERS", "AGE"], &[]),
+        "Job" => (&["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
         _ => (&["NAME", "AGE"], &[]),
     };
     let mut h: Vec<String> = base.iter().map(|s| s.to_string()).collect();
@@ -160,6 +161,7 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
             r
         }
         Object::Service(s) => service_row(s, name, created, wide),
+        Object::Job(job) => job_row(cluster, job, name, created, wide),
         Object::Node(n) => {
             let ready = n
                 .status
@@ -318,6 +320,43 @@ fn format_endpoints(ep: &k8s_openapi::api::core::v1::Endpoints) -> String {
     }
     let count = all.len();
     list_with_more(all.into_iter().take(3).collect(), count)
+}
+
+/// `printJob`: STATUS from the conditions, COMPLETIONS, DURATION from start to completion (or now).
+fn job_row(cluster: &Cluster, job: &k8s_openapi::api::batch::v1::Job, name: String, created: String, wide: bool) -> Vec<String> {
+    let spec = job.spec.clone().unwrap_or_default();
+    let st = job.status.clone().unwrap_or_default();
+    let succeeded = st.succeeded.unwrap_or(0);
+    let completions = match (spec.completions, spec.parallelism.unwrap_or(0)) {
+        (Some(c), _) => format!("{succeeded}/{c}"),
+        (None, p) if p > 1 => format!("{succeeded}/1 of {p}"),
+        (None, _) => format!("{succeeded}/1"),
+    };
+    let duration = match (&st.start_time, &st.completion_time) {
+        (None, _) => String::new(),
+        (Some(start), None) => cluster.now().since(from_time(start)).human(),
+        (Some(start), Some(end)) => from_time(end).since(from_time(start)).human(),
+    };
+    let has = |ty: &str| st.conditions.iter().flatten().any(|c| c.type_ == ty && c.status == "True");
+    let status = if has("Complete") {
+        "Complete"
+    } else if has("Failed") {
+        "Failed"
+    } else if job.metadata.deletion_timestamp.is_some() {
+        "Terminating"
+    } else if has("Suspended") {
+        "Suspended"
+    } else if has("FailureTarget") {
+        "FailureTarget"
+    } else {
+        "Running"
+    };
+    let mut r = vec![name, status.to_string(), completions, duration, created];
+    if wide {
+        r.extend(containers_images(spec.template.spec.as_ref()));
+        r.push(spec.selector.as_ref().map_or_else(|| "<none>".to_string(), selector_string));
+    }
+    r
 }
 
 fn containers_images(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> [String; 2] {

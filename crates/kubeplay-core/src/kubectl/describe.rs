@@ -28,9 +28,9 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
     let mut out = Vec::new();
     let mut errors = String::new();
     for (info, names) in reqs {
-        if !matches!(info.kind, "Pod" | "Deployment" | "ConfigMap" | "Secret" | "Service" | "Ingress") {
+        if !matches!(info.kind, "Pod" | "Deployment" | "ConfigMap" | "Secret" | "Service" | "Ingress" | "Job") {
             errors.push_str(&format!(
-                "error: kubeplay describes pods, deployments, services, ingresses, configmaps and secrets so far; try `kubectl get {} -o yaml`\n",
+                "error: kubeplay describes pods, deployments, jobs, services, ingresses, configmaps and secrets so far; try `kubectl get {} -o yaml`\n",
                 info.plural
             ));
             continue;
@@ -48,6 +48,7 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
                 Some(Object::Secret(s)) => out.push(secret(s)),
                 Some(Object::Service(svc)) => out.push(super::describe_service::service(cluster, svc)),
                 Some(Object::Ingress(ing)) => out.push(super::describe_ingress::ingress(cluster, ing)),
+                Some(Object::Job(job)) => out.push(describe_job(cluster, job)),
                 _ => errors.push_str(&format!("Error from server (NotFound): {} \"{}\" not found\n", info.qualified_plural(), key.name)),
             }
         }
@@ -448,6 +449,64 @@ fn pod_template(w: &mut TabWriter, t: &PodTemplateSpec) {
     }
     labels(w, "  Node-Selectors", spec.node_selector.as_ref());
     tolerations(w, "  Tolerations", spec.tolerations.as_deref().unwrap_or_default());
+}
+
+/// `describeJob`.
+fn describe_job(cluster: &Cluster, job: &k8s_openapi::api::batch::v1::Job) -> String {
+    let mut w = TabWriter::default();
+    let spec = job.spec.clone().unwrap_or_default();
+    let status = job.status.clone().unwrap_or_default();
+    w.write(&format!("Name:\t{}\n", job.metadata.name.as_deref().unwrap_or("")));
+    w.write(&format!("Namespace:\t{}\n", job.metadata.namespace.as_deref().unwrap_or("")));
+    w.write(&format!("Selector:\t{}\n", spec.selector.as_ref().map(selector_string).unwrap_or_default()));
+    labels(&mut w, "Labels", job.metadata.labels.as_ref());
+    annotations(&mut w, "Annotations", job.metadata.annotations.as_ref());
+    if let Some(owner) = controller_owner(&Object::from(job.clone())) {
+        w.write(&format!("Controlled By:\t{}/{}\n", owner.kind, owner.name));
+    }
+    if let Some(p) = spec.parallelism {
+        w.write(&format!("Parallelism:\t{p}\n"));
+    }
+    match spec.completions {
+        Some(c) => w.write(&format!("Completions:\t{c}\n")),
+        None => w.write("Completions:\t<unset>\n"),
+    }
+    if let Some(mode) = &spec.completion_mode {
+        w.write(&format!("Completion Mode:\t{mode}\n"));
+    }
+    if let Some(s) = spec.suspend {
+        w.write(&format!("Suspend:\t{s}\n"));
+    }
+    if let Some(b) = spec.backoff_limit {
+        w.write(&format!("Backoff Limit:\t{b}\n"));
+    }
+    if let Some(ttl) = spec.ttl_seconds_after_finished {
+        w.write(&format!("TTL Seconds After Finished:\t{ttl}\n"));
+    }
+    if let Some(start) = &status.start_time {
+        w.write(&format!("Start Time:\t{}\n", rfc1123z(start)));
+    }
+    if let Some(done) = &status.completion_time {
+        w.write(&format!("Completed At:\t{}\n", rfc1123z(done)));
+    }
+    if let (Some(start), Some(done)) = (&status.start_time, &status.completion_time) {
+        w.write(&format!("Duration:\t{}\n", crate::time::from_time(done).since(crate::time::from_time(start)).human()));
+    }
+    if let Some(d) = spec.active_deadline_seconds {
+        w.write(&format!("Active Deadline Seconds:\t{d}s\n"));
+    }
+    let (active, succeeded, failed) = (status.active.unwrap_or(0), status.succeeded.unwrap_or(0), status.failed.unwrap_or(0));
+    match status.ready {
+        None => w.write(&format!("Pods Statuses:\t{active} Active / {succeeded} Succeeded / {failed} Failed\n")),
+        Some(ready) => w.write(&format!("Pods Statuses:\t{active} Active ({ready} Ready) / {succeeded} Succeeded / {failed} Failed\n")),
+    }
+    if spec.completion_mode.as_deref() == Some("Indexed") {
+        let indexes = status.completed_indexes.as_deref().filter(|i| !i.is_empty()).unwrap_or("<none>");
+        w.write(&format!("Completed Indexes:\t{indexes}\n"));
+    }
+    pod_template(&mut w, &spec.template);
+    events(cluster, &mut w, job.metadata.uid.as_deref());
+    w.finish()
 }
 
 fn int_or_string(v: Option<&IntOrString>) -> String {

@@ -260,6 +260,7 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "EndpointSlice" => return typed!(EndpointSlice, k::discovery::v1::EndpointSlice),
         "Endpoints" => return typed!(Endpoints, k::core::v1::Endpoints),
         "Ingress" => return typed!(Ingress, k::networking::v1::Ingress),
+        "Job" => return typed!(Job, k::batch::v1::Job),
         _ => {}
     }
     let unknown = match info.kind {
@@ -271,7 +272,6 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "ReplicationController" => stored!(k::core::v1::ReplicationController),
         "DaemonSet" => stored!(k::apps::v1::DaemonSet),
         "StatefulSet" => stored!(k::apps::v1::StatefulSet),
-        "Job" => stored!(k::batch::v1::Job),
         "CronJob" => stored!(k::batch::v1::CronJob),
         "NetworkPolicy" => stored!(k::networking::v1::NetworkPolicy),
         "PodDisruptionBudget" => stored!(k::policy::v1::PodDisruptionBudget),

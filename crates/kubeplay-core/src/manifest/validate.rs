@@ -106,6 +106,7 @@ pub fn validate(object: &Object, raw: &serde_json::Value) -> Vec<FieldError> {
             let s = Some(&rs.spec);
             workload(s.map(|s| &s.selector), s.and_then(|s| s.template.as_ref()), s.and_then(|s| s.replicas), &spec, &mut errs);
         }
+        Object::Job(job) => validate_job(job, &mut errs),
         Object::Service(svc) => validate_service(svc, &mut errs),
         Object::Secret(secret) => validate_secret(secret, &mut errs),
         _ => {}
@@ -240,6 +241,39 @@ fn validate_pod_spec(spec: &PodSpec, base: &Path, errs: &mut Vec<FieldError>) {
         if !["Always", "OnFailure", "Never"].contains(&p) {
             errs.push(FieldError::unsupported(with(base, &[key("restartPolicy")]), p, &["Always", "OnFailure", "Never"]));
         }
+    }
+}
+
+/// `ValidateJob`: the template's restart policy (defaulted to Always when absent, which a Job
+/// refuses), non-negative counts, a template with containers.
+fn validate_job(job: &k8s_openapi::api::batch::v1::Job, errs: &mut Vec<FieldError>) {
+    let Some(spec) = job.spec.as_ref() else {
+        errs.push(FieldError::required(path(&["spec", "template", "spec", "containers"])));
+        return;
+    };
+    for (field, value) in [("parallelism", spec.parallelism), ("completions", spec.completions), ("backoffLimit", spec.backoff_limit)] {
+        if let Some(v) = value.filter(|v| *v < 0) {
+            errs.push(FieldError::invalid(path(&["spec", field]), &v.to_string(), "must be greater than or equal to 0"));
+        }
+    }
+    if let Some(v) = spec.active_deadline_seconds.filter(|v| *v <= 0) {
+        errs.push(FieldError::invalid(path(&["spec", "activeDeadlineSeconds"]), &v.to_string(), "must be greater than 0"));
+    }
+    if let Some(mode) = spec.completion_mode.as_deref().filter(|m| *m != "NonIndexed" && *m != "Indexed") {
+        errs.push(FieldError::unsupported(path(&["spec", "completionMode"]), mode, &["NonIndexed", "Indexed"]));
+    }
+    if spec.completion_mode.as_deref() == Some("Indexed") && spec.completions.is_none() {
+        errs.push(FieldError::required_because(path(&["spec", "completions"]), "when completion mode is Indexed"));
+    }
+    match spec.template.spec.as_ref() {
+        Some(pod) => {
+            validate_pod_spec(pod, &path(&["spec", "template", "spec"]), errs);
+            let policy = pod.restart_policy.as_deref().unwrap_or("Always");
+            if policy != "OnFailure" && policy != "Never" {
+                errs.push(FieldError::unsupported(path(&["spec", "template", "spec", "restartPolicy"]), policy, &["OnFailure", "Never"]));
+            }
+        }
+        None => errs.push(FieldError::required(path(&["spec", "template", "spec", "containers"]))),
     }
 }
 
