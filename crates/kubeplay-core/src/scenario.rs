@@ -51,9 +51,10 @@ impl Scenario {
     }
 
     /// Replays every console block's commands on one fresh cluster (default nodes unless the
-    /// page's files bring Nodes) and returns the transcripts.
+    /// page's first file brings Nodes — as the playground decides by its editor's manifests; a
+    /// Node in a later file joins the default ones) and returns the transcripts.
     pub fn replay(&self) -> Vec<String> {
-        let cluster = Cluster::for_manifests(self.seed, self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+        let cluster = Cluster::for_manifests(self.seed, self.files.iter().take(1).map(|(n, t)| (n.as_str(), t.as_str())));
         let mut session = Session::new(cluster);
         session.files = self.files.iter().cloned().collect();
         self.consoles

@@ -85,7 +85,7 @@ kinds! {
     "ResourceQuota", "", ["v1"], "resourcequotas", ["quota"], true, Stored;
     "ReplicationController", "", ["v1"], "replicationcontrollers", ["rc"], true, Stored;
     "PodTemplate", "", ["v1"], "podtemplates", [], true, Stored;
-    "DaemonSet", "apps", ["v1"], "daemonsets", ["ds"], true, Stored;
+    "DaemonSet", "apps", ["v1"], "daemonsets", ["ds"], true, Simulated;
     "StatefulSet", "apps", ["v1"], "statefulsets", ["sts"], true, Stored;
     "ControllerRevision", "apps", ["v1"], "controllerrevisions", [], true, Stored;
     "Job", "batch", ["v1"], "jobs", [], true, Simulated;

@@ -22,7 +22,7 @@ pub const KUBERNETES_VERSION: &str = "v1.37.0";
 /// Kinds whose `metadata.generation` tracks spec changes.
 pub fn has_generation(object: &Object) -> bool {
     match object {
-        Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_) | Object::Job(_) => true,
+        Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_) | Object::Job(_) | Object::DaemonSet(_) => true,
         // Kinds without a spec have no generation.
         Object::Stored(s) => !matches!(s.info.kind, "ServiceAccount" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding"),
         _ => false,
@@ -62,6 +62,22 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
             }
         }
         Object::Job(job) => job_defaults(job),
+        Object::DaemonSet(ds) => {
+            // `SetDefaults_DaemonSet`: RollingUpdate with maxUnavailable 1 and maxSurge 0.
+            let spec = &mut ds.spec;
+            spec.revision_history_limit.get_or_insert(10);
+            let strategy = spec.update_strategy.get_or_insert_with(Default::default);
+            let ty = strategy.type_.get_or_insert_with(|| "RollingUpdate".into()).clone();
+            if ty == "RollingUpdate" {
+                let ru = strategy.rolling_update.get_or_insert_with(Default::default);
+                ru.max_unavailable.get_or_insert(IntOrString::Int(1));
+                ru.max_surge.get_or_insert(IntOrString::Int(0));
+            }
+            if let Some(s) = spec.template.spec.as_mut() {
+                pod_spec(s);
+            }
+            ds.status.get_or_insert_with(Default::default);
+        }
         Object::ReplicaSet(rs) => {
             rs.spec.replicas.get_or_insert(1);
             if let Some(s) = rs.spec.template.as_mut().and_then(|t| t.spec.as_mut()) {
@@ -424,6 +440,8 @@ pub(super) fn spec_changed(old: &Object, new: &Object) -> bool {
     match (old, new) {
         (Object::Deployment(a), Object::Deployment(b)) => a.spec != b.spec,
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => a.spec != b.spec,
+        (Object::Job(a), Object::Job(b)) => a.spec != b.spec,
+        (Object::DaemonSet(a), Object::DaemonSet(b)) => a.spec != b.spec,
         _ => false,
     }
 }
@@ -435,6 +453,8 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
     if let (Object::Service(old), Object::Service(new)) = (existing, &mut desired) {
         keep_allocations(old, new);
     }
+    // Defaulting may derive from the uid (a Job's selector): it is the live object's.
+    desired.meta_mut().uid = existing.meta().uid.clone();
     default(api, &mut desired);
     immutable_update(existing, &desired)?;
     let old_meta = existing.meta().clone();
@@ -448,6 +468,22 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
         (Object::ReplicaSet(mut old), Object::ReplicaSet(new)) => {
             old.spec = new.spec;
             Object::ReplicaSet(old)
+        }
+        (Object::Job(mut old), Object::Job(new)) => {
+            // `ValidateJobUpdate`: the Pod template cannot change (the rest of the spec can).
+            let template = |j: &k8s_openapi::api::batch::v1::Job| j.spec.as_ref().map(|s| s.template.clone());
+            if template(&old) != template(&new) {
+                return Err(format!(
+                    "The Job {:?} is invalid: spec.template: Invalid value: core.PodTemplateSpec{{…}}: field is immutable\n",
+                    new.metadata.name.as_deref().unwrap_or("")
+                ));
+            }
+            old.spec = new.spec;
+            Object::Job(old)
+        }
+        (Object::DaemonSet(mut old), Object::DaemonSet(new)) => {
+            old.spec = new.spec;
+            Object::DaemonSet(old)
         }
         (Object::Service(mut old), Object::Service(new)) => {
             old.spec = new.spec;

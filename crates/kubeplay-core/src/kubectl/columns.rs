@@ -99,6 +99,10 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
         "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
         "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
         "IngressClass" => (&["NAME", "CONTROLLER", "PARAMETERS", "AGE"], &[]),
+        "DaemonSet" => (
+            &["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
+            &["CONTAINERS", "IMAGES", "SELECTOR"],
+        ),
         "Job" => (&["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
         _ => (&["NAME", "AGE"], &[]),
     };
@@ -162,6 +166,27 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
         }
         Object::Service(s) => service_row(s, name, created, wide),
         Object::Job(job) => job_row(cluster, job, name, created, wide),
+        Object::DaemonSet(ds) => {
+            let st = ds.status.clone().unwrap_or_default();
+            let spec = &ds.spec;
+            let selector: Vec<String> =
+                spec.template.spec.iter().flat_map(|s| s.node_selector.iter().flatten()).map(|(k, v)| format!("{k}={v}")).collect();
+            let mut r = vec![
+                name,
+                st.desired_number_scheduled.to_string(),
+                st.current_number_scheduled.to_string(),
+                st.number_ready.to_string(),
+                st.updated_number_scheduled.unwrap_or(0).to_string(),
+                st.number_available.unwrap_or(0).to_string(),
+                if selector.is_empty() { "<none>".into() } else { selector.join(",") },
+                created,
+            ];
+            if wide {
+                r.extend(containers_images(spec.template.spec.as_ref()));
+                r.push(selector_string(&spec.selector));
+            }
+            r
+        }
         Object::Node(n) => {
             let ready = n
                 .status

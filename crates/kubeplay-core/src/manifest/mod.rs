@@ -261,6 +261,7 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "Endpoints" => return typed!(Endpoints, k::core::v1::Endpoints),
         "Ingress" => return typed!(Ingress, k::networking::v1::Ingress),
         "Job" => return typed!(Job, k::batch::v1::Job),
+        "DaemonSet" => return typed!(DaemonSet, k::apps::v1::DaemonSet),
         _ => {}
     }
     let unknown = match info.kind {
@@ -270,7 +271,6 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "LimitRange" => stored!(k::core::v1::LimitRange),
         "ResourceQuota" => stored!(k::core::v1::ResourceQuota),
         "ReplicationController" => stored!(k::core::v1::ReplicationController),
-        "DaemonSet" => stored!(k::apps::v1::DaemonSet),
         "StatefulSet" => stored!(k::apps::v1::StatefulSet),
         "CronJob" => stored!(k::batch::v1::CronJob),
         "NetworkPolicy" => stored!(k::networking::v1::NetworkPolicy),

@@ -107,6 +107,20 @@ pub fn validate(object: &Object, raw: &serde_json::Value) -> Vec<FieldError> {
             workload(s.map(|s| &s.selector), s.and_then(|s| s.template.as_ref()), s.and_then(|s| s.replicas), &spec, &mut errs);
         }
         Object::Job(job) => validate_job(job, &mut errs),
+        Object::DaemonSet(ds) => {
+            let s = Some(&ds.spec);
+            workload(s.map(|s| &s.selector), s.map(|s| &s.template), None, &spec, &mut errs);
+            if let Some(policy) = s.and_then(|s| s.template.spec.as_ref()).and_then(|p| p.restart_policy.as_deref()) {
+                if policy != "Always" {
+                    errs.push(FieldError::unsupported(path(&["spec", "template", "spec", "restartPolicy"]), policy, &["Always"]));
+                }
+            }
+            if let Some(t) = s.and_then(|s| s.update_strategy.as_ref()).and_then(|st| st.type_.as_deref()) {
+                if t != "RollingUpdate" && t != "OnDelete" {
+                    errs.push(FieldError::unsupported(path(&["spec", "updateStrategy", "type"]), t, &["OnDelete", "RollingUpdate"]));
+                }
+            }
+        }
         Object::Service(svc) => validate_service(svc, &mut errs),
         Object::Secret(secret) => validate_secret(secret, &mut errs),
         _ => {}
