@@ -45,6 +45,7 @@ const PAGES: &[(&str, &str)] = pages![
     "services_and_endpoints.md",
     "services_get_addresses.md",
     "shared_empty_dir.md",
+    "statefulsets.md",
     "topology_aware_routing.md",
     "unschedulable_pods_stay_pending.md",
 ];

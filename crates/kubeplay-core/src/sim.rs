@@ -21,6 +21,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(controllers::deployment::DeploymentController),
         Box::new(controllers::job::JobController),
         Box::new(controllers::daemonset::DaemonSetController),
+        Box::new(controllers::statefulset::StatefulSetController),
         Box::new(controllers::ttl_after_finished::TtlAfterFinished),
         Box::new(scheduler::Scheduler::default()),
         Box::new(kubelet::Kubelet::default()),

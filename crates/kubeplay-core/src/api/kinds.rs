@@ -86,7 +86,7 @@ kinds! {
     "ReplicationController", "", ["v1"], "replicationcontrollers", ["rc"], true, Stored;
     "PodTemplate", "", ["v1"], "podtemplates", [], true, Stored;
     "DaemonSet", "apps", ["v1"], "daemonsets", ["ds"], true, Simulated;
-    "StatefulSet", "apps", ["v1"], "statefulsets", ["sts"], true, Stored;
+    "StatefulSet", "apps", ["v1"], "statefulsets", ["sts"], true, Simulated;
     "ControllerRevision", "apps", ["v1"], "controllerrevisions", [], true, Stored;
     "Job", "batch", ["v1"], "jobs", [], true, Simulated;
     "CronJob", "batch", ["v1"], "cronjobs", ["cj"], true, Stored;

@@ -1,7 +1,7 @@
 //! The objects the simulated API server holds: typed k8s-openapi structs for the kinds that
 //! controllers act on, and a JSON body for the kinds that are only stored.
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -54,6 +54,7 @@ pub enum Object {
     Ingress(Box<Ingress>),
     Job(Box<Job>),
     DaemonSet(Box<DaemonSet>),
+    StatefulSet(Box<StatefulSet>),
     Stored(Box<Stored>),
 }
 
@@ -67,7 +68,7 @@ macro_rules! from_typed {
     };
 }
 
-from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Ingress: Ingress, Job: Job, DaemonSet: DaemonSet, Stored: Stored);
+from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Ingress: Ingress, Job: Job, DaemonSet: DaemonSet, StatefulSet: StatefulSet, Stored: Stored);
 
 macro_rules! each_typed {
     ($obj:expr, $x:ident => $body:expr) => {
@@ -86,6 +87,7 @@ macro_rules! each_typed {
             Object::Ingress($x) => $body,
             Object::Job($x) => $body,
             Object::DaemonSet($x) => $body,
+            Object::StatefulSet($x) => $body,
             Object::Stored($x) => $body,
         }
     };
@@ -116,6 +118,7 @@ impl Object {
             Object::Ingress(_) => kinds::kind("Ingress"),
             Object::Job(_) => kinds::kind("Job"),
             Object::DaemonSet(_) => kinds::kind("DaemonSet"),
+            Object::StatefulSet(_) => kinds::kind("StatefulSet"),
             Object::Stored(s) => s.info,
         }
     }
@@ -161,6 +164,7 @@ impl Object {
             Object::Ingress(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::Job(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::DaemonSet(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::StatefulSet(o) => serde_json::to_value(o).unwrap_or(Value::Null),
         };
         if let Value::Object(map) = &mut value {
             map.insert("apiVersion".into(), Value::String(self.api_version()));
@@ -201,6 +205,7 @@ accessors! {
     Ingress, Ingress, as_ingress, as_ingress_mut;
     Job, Job, as_job, as_job_mut;
     DaemonSet, DaemonSet, as_daemon_set, as_daemon_set_mut;
+    StatefulSet, StatefulSet, as_stateful_set, as_stateful_set_mut;
 }
 
 /// The ownerReference with `controller: true`, if any.

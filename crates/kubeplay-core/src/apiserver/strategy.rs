@@ -22,7 +22,9 @@ pub const KUBERNETES_VERSION: &str = "v1.37.0";
 /// Kinds whose `metadata.generation` tracks spec changes.
 pub fn has_generation(object: &Object) -> bool {
     match object {
-        Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_) | Object::Job(_) | Object::DaemonSet(_) => true,
+        Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_) | Object::Job(_) | Object::DaemonSet(_) | Object::StatefulSet(_) => {
+            true
+        }
         // Kinds without a spec have no generation.
         Object::Stored(s) => !matches!(s.info.kind, "ServiceAccount" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding"),
         _ => false,
@@ -62,6 +64,33 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
             }
         }
         Object::Job(job) => job_defaults(job),
+        Object::StatefulSet(sts) => {
+            // `SetDefaults_StatefulSet`.
+            let spec = &mut sts.spec;
+            spec.replicas.get_or_insert(1);
+            spec.pod_management_policy.get_or_insert_with(|| "OrderedReady".into());
+            spec.revision_history_limit.get_or_insert(10);
+            let strategy = spec.update_strategy.get_or_insert_with(Default::default);
+            if strategy.type_.get_or_insert_with(|| "RollingUpdate".into()) == "RollingUpdate" {
+                strategy.rolling_update.get_or_insert_with(Default::default).partition.get_or_insert(0);
+            }
+            let retention = spec.persistent_volume_claim_retention_policy.get_or_insert_with(Default::default);
+            retention.when_deleted.get_or_insert_with(|| "Retain".into());
+            retention.when_scaled.get_or_insert_with(|| "Retain".into());
+            for claim in spec.volume_claim_templates.iter_mut().flatten() {
+                if let Some(s) = claim.spec.as_mut() {
+                    s.volume_mode.get_or_insert_with(|| "Filesystem".into());
+                }
+                claim.status.get_or_insert_with(|| k8s_openapi::api::core::v1::PersistentVolumeClaimStatus {
+                    phase: Some("Pending".into()),
+                    ..Default::default()
+                });
+            }
+            if let Some(s) = spec.template.spec.as_mut() {
+                pod_spec(s);
+            }
+            sts.status.get_or_insert_with(Default::default);
+        }
         Object::DaemonSet(ds) => {
             // `SetDefaults_DaemonSet`: RollingUpdate with maxUnavailable 1 and maxSurge 0.
             let spec = &mut ds.spec;
@@ -442,6 +471,7 @@ pub(super) fn spec_changed(old: &Object, new: &Object) -> bool {
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => a.spec != b.spec,
         (Object::Job(a), Object::Job(b)) => a.spec != b.spec,
         (Object::DaemonSet(a), Object::DaemonSet(b)) => a.spec != b.spec,
+        (Object::StatefulSet(a), Object::StatefulSet(b)) => a.spec != b.spec,
         _ => false,
     }
 }
@@ -484,6 +514,10 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
         (Object::DaemonSet(mut old), Object::DaemonSet(new)) => {
             old.spec = new.spec;
             Object::DaemonSet(old)
+        }
+        (Object::StatefulSet(mut old), Object::StatefulSet(new)) => {
+            old.spec = new.spec;
+            Object::StatefulSet(old)
         }
         (Object::Service(mut old), Object::Service(new)) => {
             old.spec = new.spec;

@@ -22,7 +22,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::api::{controller_ref, pod_util, Object, ObjectKey, Stored};
+use crate::api::{controller_ref, pod_util, Object, ObjectKey};
 use crate::apiserver::{ApiServer, Change, NewEvent};
 use crate::runtime::{Action, Component, Ctx, Watches};
 use crate::time::SimDuration;
@@ -206,8 +206,8 @@ impl Component for DaemonSetController {
             return Action::AwaitChange;
         }
         let uid = ds.metadata.uid.clone().unwrap_or_default();
-        let hash = super::pod_template_hash(&ds.spec.template, ds.status.as_ref().and_then(|s| s.collision_count));
-        self.ensure_revision(ctx, &ds, &object, &hash);
+        let hash = super::pod_template_hash(&ds.spec.template, ds.status.as_ref().and_then(|s| s.collision_count).filter(|c| *c > 0));
+        super::revisions::ensure(ctx.api, &object, &ds.spec.template, &hash);
         let now = ctx.api.now();
         let min_ready = ds.spec.min_ready_seconds.unwrap_or(0);
         let nodes: Vec<Node> = ctx.api.store().list("Node", None).filter_map(Object::as_node).cloned().collect();
@@ -387,46 +387,6 @@ impl DaemonSetController {
         let mut ds = ds.clone();
         ds.status = Some(status);
         ctx.api.update(Object::from(ds));
-    }
-
-    /// The ControllerRevision for the current template (`<ds>-<hash>`), numbered after the last.
-    fn ensure_revision(&self, ctx: &mut Ctx<'_>, ds: &DaemonSet, owner: &Object, hash: &str) {
-        let name = format!("{}-{hash}", ds.metadata.name.as_deref().unwrap_or(""));
-        let namespace = ds.metadata.namespace.clone().unwrap_or_default();
-        if ctx.api.get(&ObjectKey::new("ControllerRevision", &namespace, &name)).is_some() {
-            return;
-        }
-        let uid = ds.metadata.uid.clone().unwrap_or_default();
-        let last = ctx
-            .api
-            .store()
-            .dependents(&uid)
-            .filter(|o| o.info().kind == "ControllerRevision")
-            .filter_map(|o| match o {
-                Object::Stored(s) => s.body.get("revision").and_then(serde_json::Value::as_i64),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0);
-        let mut labels = ds.spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
-        labels.insert(HASH_LABEL.into(), hash.into());
-        let template = serde_json::to_value(&ds.spec.template).unwrap_or_default();
-        let mut body = serde_json::Map::new();
-        body.insert("data".into(), serde_json::json!({ "spec": { "template": template } }));
-        body.insert("revision".into(), serde_json::json!(last + 1));
-        let revision = Stored {
-            info: crate::api::kinds::kind("ControllerRevision"),
-            api_version: "apps/v1".into(),
-            metadata: ObjectMeta {
-                name: Some(name),
-                namespace: Some(namespace),
-                labels: Some(labels),
-                owner_references: Some(vec![controller_ref(owner)]),
-                ..Default::default()
-            },
-            body,
-        };
-        let _ = ctx.api.create(Object::from(revision));
     }
 }
 

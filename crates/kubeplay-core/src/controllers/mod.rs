@@ -11,8 +11,10 @@ pub mod ingress_gce;
 pub mod ingress_nginx;
 pub mod job;
 pub mod replicaset;
+pub mod revisions;
 pub mod root_ca_publisher;
 pub mod service_lb;
+pub mod statefulset;
 pub mod ttl_after_finished;
 
 pub use deployment::{pod_template_hash, same_template};

@@ -99,6 +99,11 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
         "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
         "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
         "IngressClass" => (&["NAME", "CONTROLLER", "PARAMETERS", "AGE"], &[]),
+        "StatefulSet" => (&["NAME", "READY", "AGE"], &["CONTAINERS", "IMAGES"]),
+        "PersistentVolumeClaim" => {
+            (&["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"], &["VOLUMEMODE"])
+        }
+        "ControllerRevision" => (&["NAME", "CONTROLLER", "REVISION", "AGE"], &[]),
         "DaemonSet" => (
             &["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
             &["CONTAINERS", "IMAGES", "SELECTOR"],
@@ -166,6 +171,15 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
         }
         Object::Service(s) => service_row(s, name, created, wide),
         Object::Job(job) => job_row(cluster, job, name, created, wide),
+        Object::StatefulSet(sts) => {
+            let spec = sts.spec.clone();
+            let st = sts.status.clone().unwrap_or_default();
+            let mut r = vec![name, format!("{}/{}", st.ready_replicas.unwrap_or(0), spec.replicas.unwrap_or(1)), created];
+            if wide {
+                r.extend(containers_images(spec.template.spec.as_ref()));
+            }
+            r
+        }
         Object::DaemonSet(ds) => {
             let st = ds.status.clone().unwrap_or_default();
             let spec = &ds.spec;
@@ -284,6 +298,57 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
                 })
                 .unwrap_or_else(|| "<none>".into());
             vec![name, controller, parameters, created]
+        }
+        Object::Stored(st) if st.info.kind == "PersistentVolumeClaim" => {
+            let root = serde_json::Value::Object(st.body.clone());
+            let text = |pointer: &str| root.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let modes: Vec<String> = root
+                .pointer("/status/accessModes")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.as_str())
+                .map(|m| match m {
+                    "ReadWriteOnce" => "RWO".to_string(),
+                    "ReadOnlyMany" => "ROX".to_string(),
+                    "ReadWriteMany" => "RWX".to_string(),
+                    "ReadWriteOncePod" => "RWOP".to_string(),
+                    other => other.to_string(),
+                })
+                .collect();
+            let class = text("/spec/storageClassName");
+            let attributes = text("/spec/volumeAttributesClassName");
+            let mut r = vec![
+                name,
+                text("/status/phase"),
+                text("/spec/volumeName"),
+                text("/status/capacity/storage"),
+                modes.join(","),
+                if class.is_empty() { "<unset>".into() } else { class },
+                if attributes.is_empty() { "<unset>".into() } else { attributes },
+                created,
+            ];
+            if wide {
+                r.push(text("/spec/volumeMode"));
+            }
+            r
+        }
+        Object::Stored(st) if st.info.kind == "ControllerRevision" => {
+            let controller = st.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true));
+            let controller = controller.map_or_else(
+                || "<none>".to_string(),
+                |o| {
+                    let group = o.api_version.split('/').next().filter(|_| o.api_version.contains('/')).unwrap_or("");
+                    let kind = o.kind.to_ascii_lowercase();
+                    if group.is_empty() {
+                        format!("{kind}/{}", o.name)
+                    } else {
+                        format!("{kind}.{group}/{}", o.name)
+                    }
+                },
+            );
+            let revision = st.body.get("revision").and_then(serde_json::Value::as_i64).unwrap_or(0);
+            vec![name, controller, revision.to_string(), created]
         }
         Object::Stored(_) => vec![name, created],
     }

@@ -74,7 +74,7 @@ pub(super) fn logs(cluster: &mut Cluster, args: &[String]) -> Output {
         None => ObjectKey::new("Pod", &ns, &target),
         Some((kind, name)) => match crate::api::kinds::by_resource(kind) {
             Some(info) if info.kind == "Pod" => ObjectKey::new("Pod", &ns, name),
-            Some(info) if matches!(info.kind, "Deployment" | "ReplicaSet" | "Job" | "DaemonSet") => {
+            Some(info) if matches!(info.kind, "Deployment" | "ReplicaSet" | "Job" | "DaemonSet" | "StatefulSet") => {
                 let Some(owner) = cluster.get(&ObjectKey::new(info.kind, &ns, name)) else {
                     return Output::err(format!("Error from server (NotFound): {} \"{name}\" not found\n", info.qualified_plural()));
                 };

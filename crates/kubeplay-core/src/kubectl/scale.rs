@@ -1,4 +1,5 @@
-//! `kubectl scale`: set `spec.replicas` on Deployments and ReplicaSets.
+//! `kubectl scale`: set `spec.replicas` on Deployments, ReplicaSets and StatefulSets (their
+//! scale subresource).
 
 use super::args::{namespace, requests, Flags};
 use super::Output;
@@ -39,9 +40,13 @@ pub(super) fn scale(cluster: &mut Cluster, flags: &Flags) -> Output {
                     rs.spec.replicas = Some(replicas);
                     Some(Object::ReplicaSet(rs))
                 }
+                Some(Object::StatefulSet(mut sts)) => {
+                    sts.spec.replicas = Some(replicas);
+                    Some(Object::StatefulSet(sts))
+                }
                 Some(_) => {
                     errors.push_str(&format!(
-                        "error: cannot scale {} \"{name}\": kubeplay scales deployments and replicasets\n",
+                        "error: cannot scale {} \"{name}\": kubeplay scales deployments, replicasets and statefulsets\n",
                         info.qualified_plural()
                     ));
                     None

@@ -107,6 +107,18 @@ pub fn validate(object: &Object, raw: &serde_json::Value) -> Vec<FieldError> {
             workload(s.map(|s| &s.selector), s.and_then(|s| s.template.as_ref()), s.and_then(|s| s.replicas), &spec, &mut errs);
         }
         Object::Job(job) => validate_job(job, &mut errs),
+        Object::StatefulSet(sts) => {
+            let s = Some(&sts.spec);
+            workload(s.map(|s| &s.selector), s.map(|s| &s.template), s.and_then(|s| s.replicas), &spec, &mut errs);
+            if let Some(policy) = s.and_then(|s| s.template.spec.as_ref()).and_then(|p| p.restart_policy.as_deref()) {
+                if policy != "Always" {
+                    errs.push(FieldError::unsupported(path(&["spec", "template", "spec", "restartPolicy"]), policy, &["Always"]));
+                }
+            }
+            if let Some(p) = s.and_then(|s| s.pod_management_policy.as_deref()).filter(|p| *p != "OrderedReady" && *p != "Parallel") {
+                errs.push(FieldError::unsupported(path(&["spec", "podManagementPolicy"]), p, &["OrderedReady", "Parallel"]));
+            }
+        }
         Object::DaemonSet(ds) => {
             let s = Some(&ds.spec);
             workload(s.map(|s| &s.selector), s.map(|s| &s.template), None, &spec, &mut errs);
