@@ -15,6 +15,7 @@ macro_rules! pages {
 const PAGES: &[(&str, &str)] = pages![
     "bring_your_own_nodes.md",
     "configmaps_secrets_and_env.md",
+    "cronjobs.md",
     "daemonsets.md",
     "container_shell_and_hooks.md",
     "deployment_starts_pods.md",

@@ -20,6 +20,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(controllers::replicaset::ReplicaSetController::default()),
         Box::new(controllers::deployment::DeploymentController),
         Box::new(controllers::job::JobController),
+        Box::new(controllers::cronjob::CronJobController),
         Box::new(controllers::daemonset::DaemonSetController),
         Box::new(controllers::statefulset::StatefulSetController),
         Box::new(controllers::ttl_after_finished::TtlAfterFinished),

@@ -89,7 +89,7 @@ kinds! {
     "StatefulSet", "apps", ["v1"], "statefulsets", ["sts"], true, Simulated;
     "ControllerRevision", "apps", ["v1"], "controllerrevisions", [], true, Stored;
     "Job", "batch", ["v1"], "jobs", [], true, Simulated;
-    "CronJob", "batch", ["v1"], "cronjobs", ["cj"], true, Stored;
+    "CronJob", "batch", ["v1"], "cronjobs", ["cj"], true, Simulated;
     "HorizontalPodAutoscaler", "autoscaling", ["v2", "v1"], "horizontalpodautoscalers", ["hpa"], true, Stored;
     "Ingress", "networking.k8s.io", ["v1"], "ingresses", ["ing"], true, Simulated;
     "IngressClass", "networking.k8s.io", ["v1"], "ingressclasses", [], false, Stored;

@@ -1,5 +1,6 @@
 //! Our object model over k8s-openapi: kinds, keys, labels, quantities.
 
+pub mod cron;
 pub mod endpoints;
 pub mod image;
 pub mod ingress;

@@ -2,7 +2,7 @@
 //! controllers act on, and a JSON body for the kinds that are only stored.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
@@ -55,6 +55,7 @@ pub enum Object {
     Job(Box<Job>),
     DaemonSet(Box<DaemonSet>),
     StatefulSet(Box<StatefulSet>),
+    CronJob(Box<CronJob>),
     Stored(Box<Stored>),
 }
 
@@ -68,7 +69,7 @@ macro_rules! from_typed {
     };
 }
 
-from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Ingress: Ingress, Job: Job, DaemonSet: DaemonSet, StatefulSet: StatefulSet, Stored: Stored);
+from_typed!(Namespace: Namespace, Node: Node, Pod: Pod, Service: Service, Event: Event, Deployment: Deployment, ReplicaSet: ReplicaSet, ConfigMap: ConfigMap, Secret: Secret, EndpointSlice: EndpointSlice, Endpoints: Endpoints, Ingress: Ingress, Job: Job, DaemonSet: DaemonSet, StatefulSet: StatefulSet, CronJob: CronJob, Stored: Stored);
 
 macro_rules! each_typed {
     ($obj:expr, $x:ident => $body:expr) => {
@@ -88,6 +89,7 @@ macro_rules! each_typed {
             Object::Job($x) => $body,
             Object::DaemonSet($x) => $body,
             Object::StatefulSet($x) => $body,
+            Object::CronJob($x) => $body,
             Object::Stored($x) => $body,
         }
     };
@@ -119,6 +121,7 @@ impl Object {
             Object::Job(_) => kinds::kind("Job"),
             Object::DaemonSet(_) => kinds::kind("DaemonSet"),
             Object::StatefulSet(_) => kinds::kind("StatefulSet"),
+            Object::CronJob(_) => kinds::kind("CronJob"),
             Object::Stored(s) => s.info,
         }
     }
@@ -165,6 +168,7 @@ impl Object {
             Object::Job(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::DaemonSet(o) => serde_json::to_value(o).unwrap_or(Value::Null),
             Object::StatefulSet(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+            Object::CronJob(o) => serde_json::to_value(o).unwrap_or(Value::Null),
         };
         if let Value::Object(map) = &mut value {
             map.insert("apiVersion".into(), Value::String(self.api_version()));
@@ -206,6 +210,7 @@ accessors! {
     Job, Job, as_job, as_job_mut;
     DaemonSet, DaemonSet, as_daemon_set, as_daemon_set_mut;
     StatefulSet, StatefulSet, as_stateful_set, as_stateful_set_mut;
+    CronJob, CronJob, as_cron_job, as_cron_job_mut;
 }
 
 /// The ownerReference with `controller: true`, if any.

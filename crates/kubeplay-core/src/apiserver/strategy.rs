@@ -22,9 +22,13 @@ pub const KUBERNETES_VERSION: &str = "v1.37.0";
 /// Kinds whose `metadata.generation` tracks spec changes.
 pub fn has_generation(object: &Object) -> bool {
     match object {
-        Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_) | Object::Job(_) | Object::DaemonSet(_) | Object::StatefulSet(_) => {
-            true
-        }
+        Object::Deployment(_)
+        | Object::ReplicaSet(_)
+        | Object::Pod(_)
+        | Object::Job(_)
+        | Object::DaemonSet(_)
+        | Object::StatefulSet(_)
+        | Object::CronJob(_) => true,
         // Kinds without a spec have no generation.
         Object::Stored(s) => !matches!(s.info.kind, "ServiceAccount" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding"),
         _ => false,
@@ -64,6 +68,18 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
             }
         }
         Object::Job(job) => job_defaults(job),
+        Object::CronJob(cj) => {
+            // `SetDefaults_CronJob`; the Job template's Pod spec is defaulted as a Pod's.
+            let spec = &mut cj.spec;
+            spec.concurrency_policy.get_or_insert_with(|| "Allow".into());
+            spec.suspend.get_or_insert(false);
+            spec.successful_jobs_history_limit.get_or_insert(3);
+            spec.failed_jobs_history_limit.get_or_insert(1);
+            if let Some(s) = spec.job_template.spec.as_mut().and_then(|j| j.template.spec.as_mut()) {
+                pod_spec(s);
+            }
+            cj.status.get_or_insert_with(Default::default);
+        }
         Object::StatefulSet(sts) => {
             // `SetDefaults_StatefulSet`.
             let spec = &mut sts.spec;
@@ -472,6 +488,7 @@ pub(super) fn spec_changed(old: &Object, new: &Object) -> bool {
         (Object::Job(a), Object::Job(b)) => a.spec != b.spec,
         (Object::DaemonSet(a), Object::DaemonSet(b)) => a.spec != b.spec,
         (Object::StatefulSet(a), Object::StatefulSet(b)) => a.spec != b.spec,
+        (Object::CronJob(a), Object::CronJob(b)) => a.spec != b.spec,
         _ => false,
     }
 }
@@ -514,6 +531,10 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
         (Object::DaemonSet(mut old), Object::DaemonSet(new)) => {
             old.spec = new.spec;
             Object::DaemonSet(old)
+        }
+        (Object::CronJob(mut old), Object::CronJob(new)) => {
+            old.spec = new.spec;
+            Object::CronJob(old)
         }
         (Object::StatefulSet(mut old), Object::StatefulSet(new)) => {
             old.spec = new.spec;

@@ -1,6 +1,7 @@
 //! The kube-controller-manager's controllers that kubeplay runs, one file each. Each is a
 //! component (see `runtime`): it declares its watches and reconciles one key at a time.
 
+pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;

@@ -99,6 +99,9 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
         "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
         "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
         "IngressClass" => (&["NAME", "CONTROLLER", "PARAMETERS", "AGE"], &[]),
+        "CronJob" => {
+            (&["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"])
+        }
         "StatefulSet" => (&["NAME", "READY", "AGE"], &["CONTAINERS", "IMAGES"]),
         "PersistentVolumeClaim" => {
             (&["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"], &["VOLUMEMODE"])
@@ -171,6 +174,27 @@ fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
         }
         Object::Service(s) => service_row(s, name, created, wide),
         Object::Job(job) => job_row(cluster, job, name, created, wide),
+        Object::CronJob(cj) => {
+            let spec = cj.spec.clone();
+            let st = cj.status.clone().unwrap_or_default();
+            let last = st.last_schedule_time.as_ref().map_or_else(|| "<none>".to_string(), |t| age(cluster, Some(t)));
+            let suspend = if spec.suspend == Some(true) { "True" } else { "False" };
+            let mut r = vec![
+                name,
+                spec.schedule.clone(),
+                spec.time_zone.clone().unwrap_or_else(|| "<none>".into()),
+                suspend.to_string(),
+                st.active.as_ref().map_or(0, Vec::len).to_string(),
+                last,
+                created,
+            ];
+            if wide {
+                let job = spec.job_template.spec.clone().unwrap_or_default();
+                r.extend(containers_images(job.template.spec.as_ref()));
+                r.push(job.selector.as_ref().map_or_else(|| "<none>".to_string(), selector_string));
+            }
+            r
+        }
         Object::StatefulSet(sts) => {
             let spec = sts.spec.clone();
             let st = sts.status.clone().unwrap_or_default();

@@ -263,6 +263,7 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "Job" => return typed!(Job, k::batch::v1::Job),
         "DaemonSet" => return typed!(DaemonSet, k::apps::v1::DaemonSet),
         "StatefulSet" => return typed!(StatefulSet, k::apps::v1::StatefulSet),
+        "CronJob" => return typed!(CronJob, k::batch::v1::CronJob),
         _ => {}
     }
     let unknown = match info.kind {
@@ -272,7 +273,6 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "LimitRange" => stored!(k::core::v1::LimitRange),
         "ResourceQuota" => stored!(k::core::v1::ResourceQuota),
         "ReplicationController" => stored!(k::core::v1::ReplicationController),
-        "CronJob" => stored!(k::batch::v1::CronJob),
         "NetworkPolicy" => stored!(k::networking::v1::NetworkPolicy),
         "PodDisruptionBudget" => stored!(k::policy::v1::PodDisruptionBudget),
         "StorageClass" => stored!(k::storage::v1::StorageClass),

@@ -107,6 +107,7 @@ pub fn validate(object: &Object, raw: &serde_json::Value) -> Vec<FieldError> {
             workload(s.map(|s| &s.selector), s.and_then(|s| s.template.as_ref()), s.and_then(|s| s.replicas), &spec, &mut errs);
         }
         Object::Job(job) => validate_job(job, &mut errs),
+        Object::CronJob(cj) => validate_cron_job(cj, &mut errs),
         Object::StatefulSet(sts) => {
             let s = Some(&sts.spec);
             workload(s.map(|s| &s.selector), s.map(|s| &s.template), s.and_then(|s| s.replicas), &spec, &mut errs);
@@ -300,6 +301,45 @@ fn validate_job(job: &k8s_openapi::api::batch::v1::Job, errs: &mut Vec<FieldErro
             }
         }
         None => errs.push(FieldError::required(path(&["spec", "template", "spec", "containers"]))),
+    }
+}
+
+/// `ValidateCronJob`: a schedule robfig/cron parses (without `TZ=` in it), a known-looking
+/// time zone, a Job template a Job would accept.
+fn validate_cron_job(cj: &k8s_openapi::api::batch::v1::CronJob, errs: &mut Vec<FieldError>) {
+    let spec = &cj.spec;
+    if spec.schedule.trim().is_empty() {
+        errs.push(FieldError::required(path(&["spec", "schedule"])));
+    } else if spec.schedule.contains("TZ") {
+        errs.push(FieldError::invalid(
+            path(&["spec", "schedule"]),
+            &format!("{:?}", spec.schedule),
+            "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+        ));
+    } else if let Err(e) = crate::api::cron::Schedule::parse(&spec.schedule) {
+        errs.push(FieldError::invalid(path(&["spec", "schedule"]), &format!("{:?}", spec.schedule), &e));
+    }
+    if let Some(zone) = spec.time_zone.as_deref() {
+        if !crate::api::cron::looks_like_zone(zone) {
+            errs.push(FieldError::invalid(path(&["spec", "timeZone"]), &format!("{zone:?}"), &format!("unknown time zone {zone}")));
+        }
+    }
+    if let Some(p) = spec.concurrency_policy.as_deref().filter(|p| !["Allow", "Forbid", "Replace"].contains(p)) {
+        errs.push(FieldError::unsupported(path(&["spec", "concurrencyPolicy"]), p, &["Allow", "Forbid", "Replace"]));
+    }
+    match spec.job_template.spec.as_ref().and_then(|j| j.template.spec.as_ref()) {
+        Some(pod) => {
+            validate_pod_spec(pod, &path(&["spec", "jobTemplate", "spec", "template", "spec"]), errs);
+            let policy = pod.restart_policy.as_deref().unwrap_or("Always");
+            if policy != "OnFailure" && policy != "Never" {
+                errs.push(FieldError::unsupported(
+                    path(&["spec", "jobTemplate", "spec", "template", "spec", "restartPolicy"]),
+                    policy,
+                    &["OnFailure", "Never"],
+                ));
+            }
+        }
+        None => errs.push(FieldError::required(path(&["spec", "jobTemplate", "spec", "template", "spec", "containers"]))),
     }
 }
 
