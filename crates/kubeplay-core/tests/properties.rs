@@ -328,3 +328,155 @@ fn traffic_takes_only_paths_its_policy_allows() {
         }
     }
 }
+
+/// `maxSurge`/`maxUnavailable` as the Deployment controller resolves them: surge rounds up,
+/// unavailable down; both zero means one unavailable.
+fn rolling_budgets(replicas: i64, surge: &str, unavailable: &str) -> (i64, i64) {
+    let value = |v: &str, up: bool| match v.strip_suffix('%') {
+        Some(p) => {
+            let p: i64 = p.parse().unwrap_or(0);
+            if up {
+                (p * replicas + 99) / 100
+            } else {
+                p * replicas / 100
+            }
+        }
+        None => v.parse().unwrap_or(0),
+    };
+    let (s, u) = (value(surge, true), value(unavailable, false));
+    if s == 0 && u == 0 {
+        (0, 1)
+    } else {
+        (s, u)
+    }
+}
+
+/// A rolling update keeps its bounds at every step and converges: random replicas, surge and
+/// unavailability (numbers or percentages), a start-up delay gated by a readiness probe, and a
+/// template change. At every 250 ms of virtual time the ReplicaSets' desired Pods stay within
+/// `replicas + maxSurge`, and — once the first rollout is done — available Pods stay at or above
+/// `replicas − maxUnavailable`; the new ReplicaSet ends with every replica available.
+#[test]
+#[allow(clippy::disallowed_methods)] // The test (not the core) reads how many seeds to run.
+fn rolling_updates_keep_their_bounds_and_converge() {
+    let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    for seed in 1..=seeds {
+        let mut rng = SimRng::stream(seed, "property-rollout");
+        let replicas = rng.range_inclusive(1, 10) as i64;
+        let pick = |rng: &mut SimRng| match rng.range_inclusive(0, 4) {
+            0 => "0".to_string(),
+            1 => "1".to_string(),
+            2 => "2".to_string(),
+            3 => "25%".to_string(),
+            _ => "50%".to_string(),
+        };
+        let (surge, unavailable) = (pick(&mut rng), pick(&mut rng));
+        let startup = rng.range_inclusive(0, 6);
+        let manifest = |image: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: {replicas}\n  strategy:\n    rollingUpdate:\n      maxSurge: {surge:?}\n      maxUnavailable: {unavailable:?}\n  selector:\n    matchLabels: {{app: app}}\n  template:\n    metadata:\n      labels: {{app: app}}\n      annotations:\n        kubeplay.dev/startup: {startup}s\n    spec:\n      containers:\n      - name: c\n        image: {image}\n        readinessProbe:\n          tcpSocket: {{port: 80}}\n          periodSeconds: 1\n"
+            )
+        };
+        let (v1, v2) = (manifest("nginx:1.27"), manifest("nginx:1.28"));
+        let mut session = Session::new(Cluster::for_manifests(seed, [("v1.yaml", v1.as_str())]));
+        session.files.insert("v1.yaml".into(), v1.clone());
+        session.files.insert("v2.yaml".into(), v2.clone());
+        session.exec("kubectl apply -f v1.yaml");
+        session.exec("sleep 60s");
+        session.exec("kubectl apply -f v2.yaml");
+        let (max_surge, max_unavailable) = rolling_budgets(replicas, &surge, &unavailable);
+        let what = format!("seed {seed}: replicas {replicas}, maxSurge {surge}, maxUnavailable {unavailable}, startup {startup}s");
+        let mut converged = false;
+        for _ in 0..(240 * 4) {
+            session.cluster.advance(kubeplay_core::time::SimDuration(250));
+            let now = session.cluster.now();
+            let sets: Vec<_> = session.cluster.store().list("ReplicaSet", Some("default")).filter_map(|o| o.as_replica_set()).collect();
+            let desired: i64 = sets.iter().map(|rs| i64::from(rs.spec.replicas.unwrap_or(0))).sum();
+            assert!(desired <= replicas + max_surge, "{what}: {desired} Pods desired");
+            let available = session
+                .cluster
+                .store()
+                .list("Pod", Some("default"))
+                .filter_map(|o| o.as_pod())
+                .filter(|p| p.metadata.deletion_timestamp.is_none() && pod_util::is_available(p, 0, now))
+                .count() as i64;
+            assert!(available >= replicas - max_unavailable, "{what}: only {available} available at {now:?}");
+            let new = sets.iter().find(|rs| {
+                rs.spec
+                    .template
+                    .as_ref()
+                    .and_then(|t| t.spec.as_ref())
+                    .is_some_and(|s| s.containers[0].image.as_deref() == Some("nginx:1.28"))
+            });
+            let old_left: i64 = sets.iter().filter(|rs| Some(rs) != new.as_ref()).map(|rs| i64::from(rs.spec.replicas.unwrap_or(0))).sum();
+            if new.is_some_and(|rs| rs.status.as_ref().and_then(|s| s.available_replicas) == Some(replicas as i32)) && old_left == 0 {
+                converged = true;
+                break;
+            }
+        }
+        assert!(converged, "{what}: the rollout did not converge in 4 minutes");
+    }
+}
+
+/// A StatefulSet's Pods under OrderedReady, through random scaling and deletions: the ordinals
+/// present always form a prefix `0..n` (a Pod is never made past a missing one), at most one is
+/// terminating at a time, and the set converges to exactly `replicas` Running Pods.
+#[test]
+#[allow(clippy::disallowed_methods)] // The test (not the core) reads how many seeds to run.
+fn stateful_set_ordinals_stay_in_order() {
+    let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    for seed in 1..=seeds {
+        let mut rng = SimRng::stream(seed, "property-statefulset");
+        let manifest = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  replicas: 3\n  selector:\n    matchLabels: {app: db}\n  template:\n    metadata:\n      labels: {app: db}\n    spec:\n      containers:\n      - name: c\n        image: busybox:1.36\n        command: [sh, -c, \"trap 'exit 0' TERM; sleep 3600 & wait\"]\n";
+        let mut session = Session::new(Cluster::for_manifests(seed, [("db.yaml", manifest)]));
+        session.files.insert("db.yaml".into(), manifest.to_string());
+        session.exec("kubectl apply -f db.yaml");
+        let mut replicas = 3;
+        for step in 0..6 {
+            match rng.range_inclusive(0, 2) {
+                0 => {
+                    replicas = rng.range_inclusive(0, 5);
+                    session.exec(&format!("kubectl scale statefulset db --replicas={replicas}"));
+                }
+                _ if replicas > 0 => {
+                    // A Pod the set keeps: it is made again under the same name.
+                    let victim = rng.range_inclusive(0, replicas - 1);
+                    session.exec(&format!("kubectl delete pod db-{victim} --wait=false"));
+                }
+                _ => {}
+            }
+            for _ in 0..(60 * 4) {
+                session.cluster.advance(kubeplay_core::time::SimDuration(250));
+                let pods: Vec<_> = session.cluster.store().list("Pod", Some("default")).filter_map(|o| o.as_pod()).collect();
+                let mut ordinals: Vec<u64> = pods
+                    .iter()
+                    .filter(|p| p.metadata.deletion_timestamp.is_none())
+                    .filter_map(|p| p.metadata.name.as_deref()?.strip_prefix("db-")?.parse().ok())
+                    .collect();
+                ordinals.sort_unstable();
+                let live_below: Vec<u64> = ordinals.iter().copied().filter(|i| *i < replicas).collect();
+                let prefix: Vec<u64> = (0..live_below.len() as u64).collect();
+                assert_eq!(live_below, prefix, "seed {seed} step {step}: ordinals {ordinals:?} are not a prefix");
+                // Scaling down removes one Pod at a time.
+                let leaving = pods
+                    .iter()
+                    .filter(|p| p.metadata.deletion_timestamp.is_some())
+                    .filter(|p| {
+                        p.metadata.name.as_deref().and_then(|n| n.strip_prefix("db-")?.parse::<u64>().ok()).is_some_and(|i| i >= replicas)
+                    })
+                    .count();
+                assert!(leaving <= 1, "seed {seed} step {step}: {leaving} Pods past the end terminating at once");
+            }
+            let running: Vec<String> = session
+                .cluster
+                .store()
+                .list("Pod", Some("default"))
+                .filter_map(|o| o.as_pod())
+                .filter(|p| pod_util::phase(p) == "Running" && p.metadata.deletion_timestamp.is_none())
+                .filter_map(|p| p.metadata.name.clone())
+                .collect();
+            let want: Vec<String> = (0..replicas).map(|i| format!("db-{i}")).collect();
+            assert_eq!(running, want, "seed {seed} step {step}: did not converge to {replicas} replicas");
+        }
+    }
+}
