@@ -28,9 +28,12 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
     let mut out = Vec::new();
     let mut errors = String::new();
     for (info, names) in reqs {
-        if !matches!(info.kind, "Pod" | "Deployment" | "ConfigMap" | "Secret" | "Service" | "Ingress" | "Job") {
+        if !matches!(
+            info.kind,
+            "Pod" | "Deployment" | "ConfigMap" | "Secret" | "Service" | "Ingress" | "Job" | "DaemonSet" | "StatefulSet" | "CronJob"
+        ) {
             errors.push_str(&format!(
-                "error: kubeplay describes pods, deployments, jobs, services, ingresses, configmaps and secrets so far; try `kubectl get {} -o yaml`\n",
+                "error: kubeplay describes pods, deployments, daemonsets, statefulsets, jobs, cronjobs, services, ingresses, configmaps and secrets so far; try `kubectl get {} -o yaml`\n",
                 info.plural
             ));
             continue;
@@ -49,6 +52,9 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
                 Some(Object::Service(svc)) => out.push(super::describe_service::service(cluster, svc)),
                 Some(Object::Ingress(ing)) => out.push(super::describe_ingress::ingress(cluster, ing)),
                 Some(Object::Job(job)) => out.push(describe_job(cluster, job)),
+                Some(Object::DaemonSet(ds)) => out.push(super::describe_workloads::daemon_set(cluster, ds)),
+                Some(Object::StatefulSet(sts)) => out.push(super::describe_workloads::stateful_set(cluster, sts)),
+                Some(Object::CronJob(cj)) => out.push(super::describe_workloads::cron_job(cluster, cj)),
                 _ => errors.push_str(&format!("Error from server (NotFound): {} \"{}\" not found\n", info.qualified_plural(), key.name)),
             }
         }
@@ -62,7 +68,7 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
     Output { text, ok }
 }
 
-fn rfc1123z(t: &Time) -> String {
+pub(super) fn rfc1123z(t: &Time) -> String {
     if t.0 == k8s_openapi::jiff::Timestamp::UNIX_EPOCH {
         // The zero time a container that never started reports.
         return "Thu, 01 Jan 1970 00:00:00 +0000".into();
@@ -431,7 +437,7 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
     w.finish()
 }
 
-fn pod_template(w: &mut TabWriter, t: &PodTemplateSpec) {
+pub(super) fn pod_template(w: &mut TabWriter, t: &PodTemplateSpec) {
     w.write("Pod Template:\n");
     let meta = t.metadata.clone().unwrap_or_default();
     let spec = t.spec.clone().unwrap_or_default();

@@ -9,6 +9,7 @@ mod delete;
 mod describe;
 mod describe_ingress;
 mod describe_service;
+mod describe_workloads;
 pub mod exec;
 mod expose;
 mod generate;
