@@ -286,6 +286,54 @@ test('traffic to a LoadBalancer moves as dots to its Pods, counts per Pod, and f
   await p.page.close();
 });
 
+test('workloads show what they are doing: a Job runs to completion, a StatefulSet lists its ordinals', async () => {
+  const p = await open();
+  await p.page.getByTestId('speed').selectOption('10');
+  await p.paste(`apiVersion: batch/v1
+kind: Job
+metadata:
+  name: pi
+spec:
+  template:
+    spec:
+      containers:
+      - name: pi
+        image: perl:5.34.0
+        command: ["perl", "-Mbignum=bpi", "-wle", "print bpi(100)"]
+      restartPolicy: Never
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+        command: [sleep, infinity]
+`);
+  await p.applyButton.click();
+  const job = p.page.locator('[data-testid="workload"][data-kind="Job"][data-name="pi"]');
+  await job.waitFor();
+  await p.page.waitForFunction(() => document.querySelector('[data-testid="workload"][data-kind="Job"][data-name="pi"]')?.dataset.summary === '1/1 succeeded', null, { timeout: 30_000 });
+  assert.equal(await job.getAttribute('data-state'), 'ok');
+  const sts = p.page.locator('[data-testid="workload"][data-kind="StatefulSet"][data-name="db"]');
+  await p.page.waitForFunction(() => document.querySelector('[data-testid="workload"][data-kind="StatefulSet"][data-name="db"]')?.dataset.summary === '2/2 ready', null, { timeout: 30_000 });
+  assert.match(await sts.textContent(), /0✓ 1✓/);
+  await job.click();
+  await p.waitForConsole('$ kubectl describe job pi -n default');
+  await p.waitForConsole('Pods Statuses:');
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
 const corpus = process.env.KUBEPLAY_CORPUS ?? fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 const noCorpus = !existsSync(corpus) && `skipped: no shared corpus at ${corpus}`;
 

@@ -34,7 +34,7 @@ pub fn app() -> Html {
                 <main class="panes">
                     <Editor text={AttrValue::from(state.editor.clone())} diagnostics={Rc::clone(&state.diagnostics)} />
                     <div class={if state.detail.is_some() { "cluster-wrap with-detail" } else { "cluster-wrap" }}>
-                        <ClusterView services={Rc::clone(&view.services)} nodes={Rc::clone(&view.nodes)} unscheduled={Rc::clone(&view.unscheduled)} traffic={Rc::clone(&state.traffic)} />
+                        <ClusterView services={Rc::clone(&view.services)} workloads={Rc::clone(&view.workloads)} nodes={Rc::clone(&view.nodes)} unscheduled={Rc::clone(&view.unscheduled)} traffic={Rc::clone(&state.traffic)} />
                         if let Some(detail) = &state.detail {
                             <PodDetailPanel detail={Rc::clone(detail)} now_ms={state.time_ms} />
                         }

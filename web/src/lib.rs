@@ -9,3 +9,4 @@ pub mod detail;
 pub mod state;
 pub mod traffic_view;
 pub mod view;
+pub mod workloads;

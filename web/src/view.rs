@@ -72,6 +72,7 @@ pub struct ServiceView {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct View {
     pub services: Rc<[Rc<ServiceView>]>,
+    pub workloads: Rc<[Rc<crate::workloads::WorkloadView>]>,
     pub nodes: Rc<[Rc<NodeView>]>,
     pub unscheduled: Rc<[Rc<PodView>]>,
     /// The most recent events, newest first.
@@ -153,7 +154,14 @@ pub fn build(cluster: &Cluster, previous: &View) -> View {
         previous.services.iter().map(|s| ((s.namespace.as_str(), s.name.as_str()), s)).collect();
     let services: Vec<Rc<ServiceView>> =
         services(cluster).into_iter().map(|s| reuse(old_services.get(&(s.namespace.as_str(), s.name.as_str())).copied(), s)).collect();
+    let old_workloads: BTreeMap<(&str, &str, &str), &Rc<crate::workloads::WorkloadView>> =
+        previous.workloads.iter().map(|w| ((w.kind, w.namespace.as_str(), w.name.as_str()), w)).collect();
+    let workloads: Vec<Rc<crate::workloads::WorkloadView>> = crate::workloads::build(cluster)
+        .into_iter()
+        .map(|w| reuse(old_workloads.get(&(w.kind, w.namespace.as_str(), w.name.as_str())).copied(), w))
+        .collect();
     View {
+        workloads: reuse_slice(&previous.workloads, workloads),
         services: reuse_slice(&previous.services, services),
         nodes: reuse_slice(&previous.nodes, nodes),
         unscheduled: reuse_slice(&previous.unscheduled, unscheduled),

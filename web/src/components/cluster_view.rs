@@ -7,12 +7,14 @@ use super::pod_chip::PodChip;
 use super::services_bar::ServicesBar;
 use super::traffic_layer::TrafficLayer;
 use super::traffic_panel::TrafficPanel;
+use super::workloads_bar::WorkloadsBar;
 use crate::traffic_view::TrafficView;
 use crate::view::{NodeView, PodView, ServiceView};
 
 #[derive(Properties, PartialEq)]
 pub struct ClusterViewProps {
     pub services: Rc<[Rc<ServiceView>]>,
+    pub workloads: Rc<[Rc<crate::workloads::WorkloadView>]>,
     pub nodes: Rc<[Rc<NodeView>]>,
     pub unscheduled: Rc<[Rc<PodView>]>,
     pub traffic: Rc<TrafficView>,
@@ -26,6 +28,7 @@ pub fn cluster_view(p: &ClusterViewProps) -> Html {
         <section class="cluster" aria-label="Cluster">
             <h2>{ "Cluster" }</h2>
             <TrafficPanel sources={Rc::clone(&p.traffic.sources)} />
+            <WorkloadsBar workloads={Rc::clone(&p.workloads)} />
             <ServicesBar services={Rc::clone(&p.services)} rates={Rc::clone(&p.traffic.services)} />
             <div class="nodes">
                 { for p.nodes.iter().map(|n| html! { <NodeBox key={n.name.clone()} node={Rc::clone(n)} /> }) }

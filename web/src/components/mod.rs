@@ -12,6 +12,7 @@ mod pod_detail;
 mod services_bar;
 mod traffic_layer;
 mod traffic_panel;
+mod workloads_bar;
 
 pub use cluster_view::ClusterView;
 pub use console::Console;
