@@ -18,6 +18,7 @@ const PAGES: &[(&str, &str)] = pages![
     "cronjobs.md",
     "daemonsets.md",
     "container_shell_and_hooks.md",
+    "deployment_progress_and_pause.md",
     "deployment_starts_pods.md",
     "dns_and_requests_from_pods.md",
     "expose_a_deployment.md",

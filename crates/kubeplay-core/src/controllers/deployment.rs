@@ -14,7 +14,7 @@ use crate::api::{controller_owner, controller_ref, Object, ObjectKey};
 use crate::apiserver::{ApiServer, Change, ChangeKind, NewEvent};
 use crate::rng::{fnv1a32, safe_encode};
 use crate::runtime::{Action, Component, Ctx, Watches};
-use crate::time::from_time;
+use crate::time::{from_time, SimDuration};
 
 const HASH_LABEL: &str = "pod-template-hash";
 const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -46,8 +46,11 @@ impl Component for DeploymentController {
     }
 
     fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
-        reconcile(ctx, key);
-        Action::AwaitChange
+        // A rollout that is not complete looks again when its progress deadline would pass.
+        match reconcile(ctx, key) {
+            Some(after) => Action::RequeueAfter(after),
+            None => Action::AwaitChange,
+        }
     }
 
     fn clone_box(&self) -> Box<dyn Component> {
@@ -69,7 +72,7 @@ fn deployment_of_deleted_pod(api: &ApiServer, change: &Change, out: &mut Vec<Obj
     }
 }
 
-fn reconcile(ctx: &mut Ctx<'_>, key: &ObjectKey) -> Option<()> {
+fn reconcile(ctx: &mut Ctx<'_>, key: &ObjectKey) -> Option<SimDuration> {
     let d = ctx.api.get(key)?.as_deployment()?.clone();
     if d.metadata.deletion_timestamp.is_some() {
         return None;
@@ -90,8 +93,7 @@ fn reconcile(ctx: &mut Ctx<'_>, key: &ObjectKey) -> Option<()> {
             sync.cleanup(ctx, &old);
         }
     }
-    sync.status(ctx);
-    None
+    sync.status(ctx)
 }
 
 /// One sync of one Deployment (`syncDeployment`).
@@ -314,10 +316,9 @@ impl DeploymentSync {
         }
     }
 
-    fn status(&self, ctx: &mut Ctx<'_>) {
-        let Some(mut d) = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned() else {
-            return;
-        };
+    /// Writes the status; returns when to look again for the progress deadline.
+    fn status(&self, ctx: &mut Ctx<'_>) -> Option<SimDuration> {
+        let mut d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned()?;
         let (new_rs, old) = self.replica_sets(ctx.api);
         let all: Vec<&ReplicaSet> = new_rs.iter().chain(old.iter()).map(|rs| &**rs).collect();
         let sum = |f: &dyn Fn(&ReplicaSet) -> i64| all.iter().map(|rs| f(rs)).sum::<i64>();
@@ -332,10 +333,51 @@ impl DeploymentSync {
         let complete = updated == desired && replicas == desired && available_total == desired;
         let is_available = available_total >= desired - max_unavailable;
         let had_progressing = condition(&previous, "Progressing").cloned();
-        let (p_reason, p_message) = if complete {
+        // `DeploymentProgressing`: more updated, ready or available Pods, or fewer old ones.
+        let old_before = i64::from(previous.replicas.unwrap_or(0)) - i64::from(previous.updated_replicas.unwrap_or(0));
+        let progressed = updated > i64::from(previous.updated_replicas.unwrap_or(0))
+            || ready > i64::from(previous.ready_replicas.unwrap_or(0))
+            || available_total > i64::from(previous.available_replicas.unwrap_or(0))
+            || replicas - updated < old_before;
+        let paused = d.spec.paused == Some(true);
+        let was_paused = had_progressing.as_ref().is_some_and(|c| c.reason.as_deref() == Some("DeploymentPaused"));
+        let deadline = d.spec.progress_deadline_seconds.map(|s| SimDuration::from_secs(s.max(0) as u64));
+        let last_update = had_progressing.as_ref().and_then(|c| c.last_update_time.as_ref()).map(crate::time::from_time);
+        let timed_out = !complete
+            && !paused
+            && !progressed
+            && had_progressing
+                .as_ref()
+                .is_some_and(|c| c.status.as_deref() == Some("True") || c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
+            && matches!((deadline, last_update), (Some(dl), Some(at)) if ctx.api.now() >= at.plus(dl));
+        let mut progressing_status = "True";
+        let (p_reason, p_message) = if paused {
+            progressing_status = "Unknown";
+            ("DeploymentPaused", "Deployment is paused".to_string())
+        } else if was_paused {
+            ("DeploymentResumed", "Deployment is resumed".to_string())
+        } else if complete {
             ("NewReplicaSetAvailable", format!("ReplicaSet \"{new_name}\" has successfully progressed."))
+        } else if timed_out {
+            progressing_status = "False";
+            ("ProgressDeadlineExceeded", format!("ReplicaSet \"{new_name}\" has timed out progressing."))
         } else if had_progressing.is_none() {
             ("NewReplicaSetCreated", format!("Created new replica set \"{new_name}\""))
+        } else if !progressed && had_progressing.as_ref().is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded")) {
+            progressing_status = "False";
+            ("ProgressDeadlineExceeded", format!("ReplicaSet \"{new_name}\" has timed out progressing."))
+        } else if !progressed && had_progressing.is_some() {
+            // No progress: the condition (and its last update) stays as it was.
+            let c = had_progressing.clone().unwrap_or_default();
+            progressing_status = if c.status.as_deref() == Some("False") { "False" } else { "True" };
+            (
+                match c.reason.as_deref() {
+                    Some("NewReplicaSetCreated") => "NewReplicaSetCreated",
+                    Some("NewReplicaSetAvailable") => "ReplicaSetUpdated",
+                    _ => "ReplicaSetUpdated",
+                },
+                c.message.clone().unwrap_or_default(),
+            )
         } else {
             ("ReplicaSetUpdated", format!("ReplicaSet \"{new_name}\" is progressing."))
         };
@@ -354,7 +396,14 @@ impl DeploymentSync {
                 available_cond.2.to_string(),
                 &now,
             ),
-            set_condition(had_progressing.as_ref(), "Progressing", "True", p_reason, p_message, &now),
+            {
+                let mut c = set_condition(had_progressing.as_ref(), "Progressing", progressing_status, p_reason, p_message, &now);
+                // Progress (and only progress) moves the condition's last update.
+                if progressed && !paused && !complete && progressing_status == "True" {
+                    c.last_update_time = Some(now.clone());
+                }
+                c
+            },
         ];
         let unavailable = (desired - available_total).max(0);
         d.status = Some(DeploymentStatus {
@@ -368,7 +417,22 @@ impl DeploymentSync {
             collision_count: previous.collision_count,
             terminating_replicas: None,
         });
-        ctx.api.update(Object::from(d));
+        let requeue = match (deadline, complete || paused || timed_out) {
+            (Some(dl), false) => {
+                let since = d
+                    .status
+                    .as_ref()
+                    .and_then(|s| condition(s, "Progressing"))
+                    .and_then(|c| c.last_update_time.as_ref())
+                    .map(crate::time::from_time);
+                since.map(|at| at.plus(dl).since(ctx.api.now()).max(SimDuration::from_secs(1)))
+            }
+            _ => None,
+        };
+        if ctx.api.get(&self.key).and_then(Object::as_deployment).and_then(|live| live.status.as_ref()) != d.status.as_ref() {
+            ctx.api.update(Object::from(d));
+        }
+        requeue
     }
 
     fn event(&self, ctx: &mut Ctx<'_>, message: String) {
