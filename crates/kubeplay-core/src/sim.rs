@@ -379,6 +379,10 @@ impl Cluster {
     pub fn delete(&mut self, key: &ObjectKey) -> bool {
         self.api.delete(key)
     }
+
+    pub fn delete_with_propagation(&mut self, key: &ObjectKey, policy: crate::apiserver::Propagation) -> bool {
+        self.api.delete_with_propagation(key, policy)
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,17 @@ use crate::time::{to_time, SimDuration, SimTime};
 /// a bound on memory when a manifest asks for `replicas: 2147483647`.
 pub const MAX_PODS: usize = 200_000;
 
+/// How a deletion treats the object's dependents (`propagationPolicy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagation {
+    Background,
+    Foreground,
+    Orphan,
+}
+
+/// The finalizer an owner carries while its dependents are deleted first.
+pub const FOREGROUND_DELETION: &str = "foregroundDeletion";
+
 #[derive(Clone, Debug)]
 pub struct ApiServer {
     now: SimTime,
@@ -160,6 +171,53 @@ impl ApiServer {
         };
         let merged = strategy::update_from_client(self, &existing, desired)?;
         Ok(self.update(merged))
+    }
+
+    /// `DELETE` with a `propagationPolicy`. Background: the object goes now and the garbage
+    /// collector removes its dependents. Orphan: its dependents lose their owner reference
+    /// and stay. Foreground: the object stays, with a `deletionTimestamp` and the
+    /// `foregroundDeletion` finalizer, until the garbage collector has removed its dependents.
+    pub fn delete_with_propagation(&mut self, key: &ObjectKey, policy: Propagation) -> bool {
+        let Some(object) = self.store.get(key).cloned() else {
+            return false;
+        };
+        let uid = object.meta().uid.clone().unwrap_or_default();
+        match policy {
+            Propagation::Background => self.delete(key),
+            Propagation::Orphan => {
+                let dependents: Vec<Object> = self.store.dependents(&uid).cloned().collect();
+                for mut d in dependents {
+                    if let Some(refs) = d.meta_mut().owner_references.as_mut() {
+                        refs.retain(|r| r.uid != uid);
+                    }
+                    if d.meta().owner_references.as_ref().is_some_and(Vec::is_empty) {
+                        d.meta_mut().owner_references = None;
+                    }
+                    self.update(d);
+                }
+                self.delete(key)
+            }
+            Propagation::Foreground => {
+                let has_dependents = self.store.dependents(&uid).next().is_some();
+                if !has_dependents || object.as_pod().is_some() {
+                    return self.delete(key);
+                }
+                if object.meta().deletion_timestamp.is_some() {
+                    return true;
+                }
+                let mut object = object;
+                object.meta_mut().deletion_timestamp = Some(to_time(self.now));
+                object.meta_mut().deletion_grace_period_seconds = Some(0);
+                object.meta_mut().finalizers.get_or_insert_with(Vec::new).push(FOREGROUND_DELETION.into());
+                self.store.put(object);
+                true
+            }
+        }
+    }
+
+    /// Removes an owner whose foreground deletion is complete (its finalizer is done).
+    pub fn finish_foreground_deletion(&mut self, key: &ObjectKey) {
+        self.store.remove(key);
     }
 
     /// Deletes an object. A Pod bound to a node and not finished is deleted gracefully: it gets

@@ -1,11 +1,13 @@
 //! The garbage collector: an object whose owners are all gone is deleted (background cascading
-//! deletion, kubectl's default). It watches every kind: each deletion maps to the deleted
-//! object's dependents.
+//! deletion, kubectl's default). An owner deleted in the foreground (`foregroundDeletion`
+//! finalizer) has its dependents deleted first and goes once none is left. It watches every
+//! kind: a deletion maps to the deleted object's dependents and to an owner waiting on it; an
+//! owner entering foreground deletion maps to itself.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
 use crate::api::{kinds, Object, ObjectKey};
-use crate::apiserver::{ApiServer, Change, ChangeKind};
+use crate::apiserver::{ApiServer, Change, ChangeKind, Propagation, FOREGROUND_DELETION};
 use crate::runtime::{Action, Component, Ctx, Watches};
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -24,6 +26,22 @@ impl Component for GarbageCollector {
         if orphaned(ctx.api, key) {
             ctx.api.delete(key);
         }
+        let Some(object) = ctx.api.get(key).cloned() else { return Action::AwaitChange };
+        let foreground =
+            object.meta().finalizers.iter().flatten().any(|f| f == FOREGROUND_DELETION) && object.meta().deletion_timestamp.is_some();
+        if foreground {
+            let uid = object.meta().uid.clone().unwrap_or_default();
+            let dependents: Vec<ObjectKey> = ctx.api.store().dependents(&uid).map(Object::key).collect();
+            if dependents.is_empty() {
+                // Its dependents are gone: the finalizer is done, and so is the owner.
+                ctx.api.finish_foreground_deletion(key);
+            } else {
+                for d in dependents {
+                    // Dependents go in the foreground too, as upstream propagates it.
+                    ctx.api.delete_with_propagation(&d, Propagation::Foreground);
+                }
+            }
+        }
         Action::AwaitChange
     }
 
@@ -33,11 +51,23 @@ impl Component for GarbageCollector {
 }
 
 fn dependents_of_deleted(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
+    let meta = change.object.meta();
+    let waiting = meta.deletion_timestamp.is_some() && meta.finalizers.iter().flatten().any(|f| f == FOREGROUND_DELETION);
     if change.kind != ChangeKind::Deleted {
+        if waiting {
+            out.push(change.key.clone());
+        }
         return;
     }
-    let uid = change.object.meta().uid.as_deref().unwrap_or_default();
+    let uid = meta.uid.as_deref().unwrap_or_default();
     out.extend(api.store().dependents(uid).map(Object::key));
+    // An owner being deleted in the foreground may now be free to go.
+    for owner in meta.owner_references.iter().flatten() {
+        if let Some(info) = kinds::by_kind(&owner.kind) {
+            let namespace = if info.namespaced { change.key.namespace.as_str() } else { "" };
+            out.push(ObjectKey::new(info.kind, namespace, &owner.name));
+        }
+    }
 }
 
 /// Whether every owner `key` names is gone (or is a different object of the same name).

@@ -188,6 +188,9 @@ impl Component for JobController {
     fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
         let Some(object) = ctx.api.get_rc(key) else { return Action::AwaitChange };
         let Some(job) = object.as_job().cloned() else { return Action::AwaitChange };
+        if job.metadata.deletion_timestamp.is_some() {
+            return Action::AwaitChange; // Being deleted (in the foreground): its Pods go, none come.
+        }
         let uid = job.metadata.uid.clone().unwrap_or_default();
         let spec = job.spec.clone().unwrap_or_default();
         let old_status = job.status.clone().unwrap_or_default();

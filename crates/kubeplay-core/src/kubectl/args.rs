@@ -20,6 +20,8 @@ pub(super) struct Flags {
     pub(super) all: bool,
     pub(super) show_labels: bool,
     pub(super) wait: bool,
+    /// `--cascade`: background (the default), foreground or orphan.
+    pub(super) cascade: Option<String>,
 }
 
 pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, String> {
@@ -61,6 +63,17 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
             f.show_labels = true;
         } else if name == "--wait" {
             f.wait = inline.as_deref() != Some("false");
+        } else if name == "--cascade" {
+            // `--cascade` alone is `true`; true/false are the deprecated spellings.
+            let policy = match inline.as_deref() {
+                None | Some("true") | Some("background") => "background",
+                Some("false") | Some("orphan") => "orphan",
+                Some("foreground") => "foreground",
+                Some(other) => {
+                    return Err(format!("error: invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\""));
+                }
+            };
+            f.cascade = Some(policy.to_string());
         } else if let Some(short) = name.strip_prefix('-').filter(|s| !s.starts_with('-') && s.len() > 1) {
             // -owide, -nkube-system
             let (flag, rest) = short.split_at(1);

@@ -59,7 +59,12 @@ pub(super) fn delete(cluster: &mut Cluster, files: &dyn Files, flags: &Flags) ->
     }
     let mut deleted = Vec::new();
     for (info, key) in &targets {
-        if cluster.delete(key) {
+        let policy = match flags.cascade.as_deref() {
+            Some("foreground") => crate::apiserver::Propagation::Foreground,
+            Some("orphan") => crate::apiserver::Propagation::Orphan,
+            _ => crate::apiserver::Propagation::Background,
+        };
+        if cluster.delete_with_propagation(key, policy) {
             // kubectl 1.32+ names the namespace of namespaced objects (`delete.go` PrintObj).
             let from = if info.namespaced { format!(" from {} namespace", key.namespace) } else { String::new() };
             out.push_str(&format!("{} \"{}\" deleted{from}\n", info.qualified_singular(), key.name));
