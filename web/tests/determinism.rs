@@ -41,6 +41,7 @@ const PAGES: &[(&str, &str)] = pages![
     "qos_classes.md",
     "readiness_gates_traffic_in_a_rollout.md",
     "recreate_strategy.md",
+    "replicaset_adoption_and_scale_down.md",
     "restart_policies.md",
     "rolling_update.md",
     "scheduling_queue.md",

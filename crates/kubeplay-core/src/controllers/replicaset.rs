@@ -57,7 +57,7 @@ impl Component for ReplicaSetController {
     }
 
     fn watches(&self) -> Watches {
-        Watches::reconciles("ReplicaSet").owns("Pod").observes("Pod").observes("ReplicaSet")
+        Watches::reconciles("ReplicaSet").owns("Pod").watches("Pod", replica_sets_of_orphan).observes("Pod").observes("ReplicaSet")
     }
 
     fn observe(&mut self, api: &ApiServer, _rng: &mut SimRng, change: &Change, _requests: &mut Requests) {
@@ -97,6 +97,19 @@ impl Component for ReplicaSetController {
     }
 }
 
+/// An orphan Pod maps to the ReplicaSets whose selector matches it (they may adopt it).
+fn replica_sets_of_orphan(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
+    if change.kind == ChangeKind::Deleted || controller_owner(&change.object).is_some() {
+        return;
+    }
+    let Some(pod) = change.object.as_pod() else { return };
+    for rs in api.store().list("ReplicaSet", Some(&change.key.namespace)).filter_map(Object::as_replica_set) {
+        if Selector::from_label_selector(&rs.spec.selector).is_ok_and(|s| s.matches(pod.metadata.labels.as_ref())) {
+            out.push(ObjectKey::new("ReplicaSet", &change.key.namespace, rs.metadata.name.as_deref().unwrap_or("")));
+        }
+    }
+}
+
 /// What one Pod adds to its controller's counts.
 fn contribution(pod: &Pod, selector: Option<&Selector>) -> PodCounts {
     if !is_active(pod) {
@@ -122,28 +135,38 @@ fn recount(api: &ApiServer, rs: &ReplicaSet, uid: &str) -> PodCounts {
 }
 
 impl ReplicaSetController {
+    /// Adds `sign` × the Pod's contribution to its controlling ReplicaSet's counts.
+    fn count(&mut self, api: &ApiServer, namespace: &str, pod: &Pod, sign: i64) {
+        let Some(owner) = pod.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true) && o.kind == "ReplicaSet")
+        else {
+            return;
+        };
+        let rs_key = ObjectKey::new("ReplicaSet", namespace, &owner.name);
+        let rs = api.get(&rs_key).and_then(Object::as_replica_set).filter(|rs| rs.metadata.uid.as_deref() == Some(&owner.uid));
+        let selector = rs.and_then(|rs| Selector::from_label_selector(&rs.spec.selector).ok());
+        let c = contribution(pod, selector.as_ref());
+        let counts = self.counts.entry(owner.uid.clone()).or_default();
+        counts.active += sign * c.active;
+        counts.ready += sign * c.ready;
+        counts.labeled += sign * c.labeled;
+    }
+
     fn observe_pod(&mut self, api: &ApiServer, change: &Change, pod: &Pod) {
+        // The old version leaves its owner's counts and the new one joins its own (the same
+        // ReplicaSet, or another after adoption or release).
+        let old = change.old.as_deref().and_then(Object::as_pod);
+        if let Some(old) = old {
+            self.count(api, &change.key.namespace, old, -1);
+        }
+        if change.kind != ChangeKind::Deleted {
+            self.count(api, &change.key.namespace, pod, 1);
+        } else if old.is_none() {
+            self.count(api, &change.key.namespace, pod, -1);
+        }
         let Some(owner) = controller_owner(&change.object).filter(|o| o.kind == "ReplicaSet") else {
             return;
         };
         let rs_key = ObjectKey::new("ReplicaSet", &change.key.namespace, &owner.name);
-        let rs = api.get(&rs_key).and_then(Object::as_replica_set).filter(|rs| rs.metadata.uid.as_deref() == Some(&owner.uid));
-        let selector = rs.and_then(|rs| Selector::from_label_selector(&rs.spec.selector).ok());
-        let old = change.old.as_deref().and_then(Object::as_pod);
-        let counts = self.counts.entry(owner.uid.clone()).or_default();
-        let mut apply = |p: &Pod, sign: i64| {
-            let c = contribution(p, selector.as_ref());
-            counts.active += sign * c.active;
-            counts.ready += sign * c.ready;
-            counts.labeled += sign * c.labeled;
-        };
-        if let Some(old) = old {
-            apply(old, -1);
-        }
-        match change.kind {
-            ChangeKind::Deleted => apply(pod, -1),
-            _ => apply(pod, 1),
-        }
         // Expectations: a new Pod is a creation observed; a Pod that starts terminating, or
         // goes without having terminated, is a deletion observed.
         let Some(exp) = self.expectations.get_mut(&rs_key) else {
@@ -156,6 +179,51 @@ impl ReplicaSetController {
             ChangeKind::Deleted if pod.metadata.deletion_timestamp.is_none() => exp.dels -= 1,
             _ => {}
         }
+    }
+
+    /// `ClaimPods`: orphan Pods the selector matches become this ReplicaSet's (a controller
+    /// reference is added); Pods it controls whose labels no longer match are released.
+    /// True when it changed an owner reference.
+    fn adopt_and_release(&mut self, ctx: &mut Ctx<'_>, rs: &ReplicaSet) -> bool {
+        let Ok(selector) = Selector::from_label_selector(&rs.spec.selector) else { return false };
+        let namespace = rs.metadata.namespace.clone().unwrap_or_default();
+        let uid = rs.metadata.uid.clone().unwrap_or_default();
+        let labels = rs.spec.selector.match_labels.clone().unwrap_or_default();
+        let orphans: Vec<Pod> = ctx
+            .api
+            .store()
+            .pods_matching(&namespace, &labels)
+            .into_iter()
+            .filter_map(Object::as_pod)
+            .filter(|p| controller_owner(&Object::from((*p).clone())).is_none())
+            .filter(|p| is_active(p) && p.metadata.deletion_timestamp.is_none() && selector.matches(p.metadata.labels.as_ref()))
+            .cloned()
+            .collect();
+        let changed = !orphans.is_empty();
+        let owner = Object::from(rs.clone());
+        for mut pod in orphans {
+            pod.metadata.owner_references.get_or_insert_with(Vec::new).push(controller_ref(&owner));
+            ctx.api.update(Object::from(pod));
+        }
+        let strays: Vec<Pod> = ctx
+            .api
+            .store()
+            .dependents(&uid)
+            .filter_map(Object::as_pod)
+            .filter(|p| pod_util::controlled_by(&p.metadata, &uid) && !selector.matches(p.metadata.labels.as_ref()))
+            .cloned()
+            .collect();
+        let changed = changed || !strays.is_empty();
+        for mut pod in strays {
+            if let Some(refs) = pod.metadata.owner_references.as_mut() {
+                refs.retain(|r| r.uid != uid);
+            }
+            if pod.metadata.owner_references.as_ref().is_some_and(Vec::is_empty) {
+                pod.metadata.owner_references = None;
+            }
+            ctx.api.update(Object::from(pod));
+        }
+        changed
     }
 
     fn satisfied(&self, key: &ObjectKey, now: SimTime) -> bool {
@@ -174,6 +242,10 @@ impl ReplicaSetController {
             return Action::AwaitChange;
         }
         let uid = rs.metadata.uid.clone().unwrap_or_default();
+        if self.adopt_and_release(ctx, rs) {
+            // The claimed Pods count once their new owner reference is observed: look again then.
+            return Action::RequeueAfter(SimDuration(1));
+        }
         let mut retry = None;
         if !self.satisfied(key, ctx.now()) {
             // Expectations always catch up with the watch here; should one not, its timeout
@@ -245,7 +317,30 @@ impl ReplicaSetController {
                 .filter_map(Object::as_pod)
                 .filter(|p| pod_util::controlled_by(&p.metadata, uid) && is_active(p))
                 .collect();
-            active.sort_by_cached_key(|p| deletion_rank(p));
+            // Related Pods: this ReplicaSet's and its siblings' (the same Deployment's), for
+            // the "doubled up on a node" rank.
+            let owner = rs.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| o.uid.clone());
+            let sets: Vec<String> = match &owner {
+                Some(owner) => ctx
+                    .api
+                    .store()
+                    .dependents(owner)
+                    .filter(|o| o.info().kind == "ReplicaSet")
+                    .filter_map(|o| o.meta().uid.clone())
+                    .collect(),
+                None => vec![uid.to_string()],
+            };
+            let mut per_node: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+            for set in &sets {
+                for p in ctx.api.store().dependents(set).filter_map(Object::as_pod).filter(|p| is_active(p)) {
+                    if let Some(node) = pod_util::node_name(p) {
+                        *per_node.entry(node.to_string()).or_default() += 1;
+                    }
+                }
+            }
+            let now = ctx.now();
+            let rank = |p: &Pod| pod_util::node_name(p).and_then(|n| per_node.get(n)).copied().unwrap_or(0);
+            active.sort_by_cached_key(|p| deletion_rank(p, rank(p), now));
             active.iter().take(n as usize).filter_map(|p| p.metadata.name.clone()).collect()
         };
         let now = ctx.now();
@@ -291,19 +386,54 @@ impl ReplicaSetController {
     }
 }
 
-/// Most deletable first (`controller.ActivePods` ordering): unscheduled, then Pending, then
-/// not ready, then the most recently ready, then the newest.
-fn deletion_rank(pod: &Pod) -> (u8, u8, u8, std::cmp::Reverse<u64>, std::cmp::Reverse<u64>) {
-    let unassigned = u8::from(pod_util::node_name(pod).is_some());
-    let phase = match pod_util::phase(pod) {
+/// `floor(log2(now − t))` in nanoseconds, −1 for a time not before now: Pods whose times
+/// fall in the same power-of-two bucket count as equally old (`logarithmicRankDiff`).
+fn log_rank(t: u64, now: SimTime) -> i64 {
+    let d = now.ms().saturating_sub(t) as u128 * 1_000_000;
+    if d == 0 {
+        -1
+    } else {
+        i64::from(127 - d.leading_zeros() as i32)
+    }
+}
+
+/// Most deletable first (`ActivePodsWithRanks.Less`, with logarithmic scale-down): unscheduled,
+/// then Pending before Unknown before Running, not ready, lower
+/// `controller.kubernetes.io/pod-deletion-cost`, more related Pods on the same node (doubled
+/// up), ready for less time (log-scale buckets), more container restarts, newer (log-scale
+/// buckets), then by uid. Upstream compares pairs and breaks bucket ties by uid only when the
+/// times differ; as a sort key (a total order) the uid comes last.
+type Rank = (bool, u8, bool, i32, std::cmp::Reverse<usize>, i64, std::cmp::Reverse<i32>, i64, String);
+
+fn deletion_rank(p: &Pod, related_on_node: usize, now: SimTime) -> Rank {
+    let phase = match pod_util::phase(p) {
         "Pending" => 0,
         "Unknown" => 1,
         _ => 2,
     };
-    let ready = u8::from(is_ready(pod));
-    let ready_since = pod_util::condition(pod, "Ready").and_then(|c| c.last_transition_time.as_ref()).map_or(0, |t| from_time(t).ms());
-    let created = pod.metadata.creation_timestamp.as_ref().map_or(0, |t| from_time(t).ms());
-    (unassigned, phase, ready, std::cmp::Reverse(ready_since), std::cmp::Reverse(created))
+    let cost = p
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("controller.kubernetes.io/pod-deletion-cost"))
+        .and_then(|v| v.parse::<i32>().ok())
+        .unwrap_or(0);
+    let ready = is_ready(p);
+    let ready_at = pod_util::condition(p, "Ready").and_then(|c| c.last_transition_time.as_ref()).map(|t| from_time(t).ms());
+    let restarts = p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).max().unwrap_or(0);
+    let created = p.metadata.creation_timestamp.as_ref().map(|t| from_time(t).ms());
+    let bucket = |t: Option<u64>| t.map_or(-2, |t| log_rank(t, now));
+    (
+        pod_util::node_name(p).is_some(),
+        phase,
+        ready,
+        cost,
+        std::cmp::Reverse(related_on_node),
+        if ready { bucket(ready_at) } else { 0 },
+        std::cmp::Reverse(restarts),
+        bucket(created),
+        p.metadata.uid.clone().unwrap_or_default(),
+    )
 }
 
 fn pod_from_template(rs: &ReplicaSet, owner: &Object) -> Object {
