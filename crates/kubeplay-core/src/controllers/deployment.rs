@@ -88,6 +88,11 @@ fn reconcile(ctx: &mut Ctx<'_>, key: &ObjectKey) -> Option<SimDuration> {
                 sync.create_new_rs(ctx, &old, replicas)
             }
         };
+        // A change of `replicas` mid-rollout is spread over the ReplicaSets first (`sync`).
+        if !recreate && sync.is_scaling_event(&new_rs, &old) {
+            sync.scale_proportionally(ctx, &new_rs, &old);
+            return sync.status(ctx);
+        }
         let scaled = if recreate { sync.recreate(ctx, &new_rs, &old) } else { sync.rolling(ctx, &new_rs, &old) };
         if !scaled {
             sync.cleanup(ctx, &old);
@@ -197,6 +202,87 @@ impl DeploymentSync {
         ctx.api.update(Object::from(d.clone()));
         self.d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
         OwnedRs(created)
+    }
+
+    /// `isScalingEvent`: an active ReplicaSet was last sized for another `replicas`.
+    fn is_scaling_event(&self, new_rs: &ReplicaSet, old: &[OwnedRs]) -> bool {
+        let desired = self.replicas().to_string();
+        std::iter::once(new_rs)
+            .chain(old.iter().map(|rs| &**rs))
+            .filter(|rs| rs_replicas(rs) > 0)
+            .any(|rs| rs.metadata.annotations.as_ref().and_then(|a| a.get(DESIRED)).is_some_and(|d| *d != desired))
+    }
+
+    /// `scale` (sync.go): a single active ReplicaSet takes the new size; a saturated new one
+    /// leaves the old ones at 0; otherwise the replicas to add (or remove) up to `replicas +
+    /// maxSurge` are spread in proportion to each ReplicaSet's share of its annotated
+    /// `max-replicas`, largest first, the rounding leftover to the largest.
+    fn scale_proportionally(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[OwnedRs]) {
+        let replicas = self.replicas();
+        let mut active: Vec<ReplicaSet> =
+            std::iter::once(new_rs.clone()).chain(old.iter().map(|rs| ReplicaSet::clone(rs))).filter(|rs| rs_replicas(rs) > 0).collect();
+        if active.len() <= 1 {
+            let target = active.first().cloned().unwrap_or_else(|| new_rs.clone());
+            self.scale(ctx, &target, replicas);
+            return;
+        }
+        if rs_replicas(new_rs) == replicas && available(new_rs) == replicas {
+            for rs in old {
+                self.scale(ctx, rs, 0);
+            }
+            return;
+        }
+        let (surge, _) = self.fenceposts();
+        let allowed = if replicas > 0 { replicas + surge } else { 0 };
+        let total: i64 = active.iter().map(rs_replicas).sum();
+        let to_add = allowed - total;
+        let created = |rs: &ReplicaSet| rs.metadata.creation_timestamp.as_ref().map(from_time);
+        // Largest first; ties: newer first when growing, older first when shrinking.
+        active.sort_by(|a, b| {
+            rs_replicas(b).cmp(&rs_replicas(a)).then_with(|| {
+                if to_add > 0 {
+                    created(b).cmp(&created(a))
+                } else {
+                    created(a).cmp(&created(b))
+                }
+            })
+        });
+        let annotated = |rs: &ReplicaSet| {
+            rs.metadata.annotations.as_ref().and_then(|a| a.get(MAX_REPLICAS)).and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 0)
+        };
+        let status_replicas = i64::from(self.d.status.as_ref().and_then(|s| s.replicas).unwrap_or(0)).max(1);
+        let mut added = 0;
+        let mut sizes: Vec<i64> = Vec::new();
+        for rs in &active {
+            let current = rs_replicas(rs);
+            let proportion = if to_add == 0 || to_add == added {
+                0
+            } else {
+                // `getReplicaSetFraction`.
+                let fraction = if replicas == 0 {
+                    -current
+                } else {
+                    let of = annotated(rs).unwrap_or(status_replicas);
+                    ((current * (replicas + surge)) as f64 / of as f64).round() as i64 - current
+                };
+                let left = to_add - added;
+                if to_add > 0 {
+                    fraction.min(left)
+                } else {
+                    fraction.max(left)
+                }
+            };
+            added += proportion;
+            sizes.push(current + proportion);
+        }
+        if to_add != 0 {
+            if let Some(first) = sizes.first_mut() {
+                *first = (*first + to_add - added).max(0);
+            }
+        }
+        for (rs, size) in active.iter().zip(sizes) {
+            self.scale(ctx, rs, size);
+        }
     }
 
     fn rolling(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[OwnedRs]) -> bool {
