@@ -31,6 +31,7 @@ const PAGES: &[(&str, &str)] = pages![
     "init_containers_and_sidecars.md",
     "invalid_image_name.md",
     "invalid_manifests_are_rejected.md",
+    "job_failure_and_success_policies.md",
     "jobs_run_to_completion.md",
     "kubectl_basics.md",
     "liveness_probe_restarts.md",

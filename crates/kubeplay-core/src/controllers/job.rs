@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus, UncountedTerminatedPods};
+use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus, PodFailurePolicy, UncountedTerminatedPods};
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
@@ -41,6 +41,11 @@ struct Tally<'a> {
     /// Container restarts of active Pods (OnFailure counts them as failures).
     restarts: i32,
     succeeded_indexes: BTreeSet<i32>,
+    /// Counted failures per index (Indexed Jobs), and indexes a FailIndex rule failed.
+    index_failures: std::collections::BTreeMap<i32, i32>,
+    fail_index: BTreeSet<i32>,
+    /// A failure a FailJob rule matched: its message.
+    fail_job: Option<String>,
     /// Terminal Pods by finish time: (finished at, succeeded).
     finished: Vec<(SimTime, bool)>,
 }
@@ -59,7 +64,58 @@ fn finished_at(pod: &Pod) -> SimTime {
         .unwrap_or(SimTime::ZERO)
 }
 
-fn tally<'a>(pods: &[&'a Pod]) -> Tally<'a> {
+/// What the Job's `podFailurePolicy` makes of a failed Pod (its rules in order; no match:
+/// Count).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Verdict {
+    Count,
+    Ignore,
+    FailIndex,
+    FailJob(String),
+}
+
+fn verdict(policy: Option<&PodFailurePolicy>, pod: &Pod) -> Verdict {
+    let Some(policy) = policy else { return Verdict::Count };
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+    let name = pod.metadata.name.as_deref().unwrap_or("");
+    for (i, rule) in policy.rules.iter().enumerate() {
+        let message = if let Some(req) = &rule.on_exit_codes {
+            // Containers (named, or any) that ended with a non-zero code the rule lists.
+            pod.status
+                .iter()
+                .flat_map(|s| s.container_statuses.iter().flatten().chain(s.init_container_statuses.iter().flatten()))
+                .filter(|c| req.container_name.as_deref().is_none_or(|n| n == c.name))
+                .find_map(|c| {
+                    let code = c.state.as_ref()?.terminated.as_ref()?.exit_code;
+                    let listed = req.values.contains(&code);
+                    let matches = code != 0 && if req.operator == "NotIn" { !listed } else { listed };
+                    matches.then(|| {
+                        format!(
+                            "Container {} for pod {namespace}/{name} failed with exit code {code} matching {} rule at index {i}",
+                            c.name, rule.action
+                        )
+                    })
+                })
+        } else {
+            rule.on_pod_conditions.iter().flatten().find_map(|pattern| {
+                let wanted = pattern.status.as_deref().unwrap_or("True");
+                pod_util::condition(pod, &pattern.type_)
+                    .filter(|c| c.status == wanted)
+                    .map(|c| format!("Pod {namespace}/{name} has condition {} matching {} rule at index {i}", c.type_, rule.action))
+            })
+        };
+        let Some(message) = message else { continue };
+        return match rule.action.as_str() {
+            "Ignore" => Verdict::Ignore,
+            "FailIndex" => Verdict::FailIndex,
+            "FailJob" => Verdict::FailJob(message),
+            _ => Verdict::Count,
+        };
+    }
+    Verdict::Count
+}
+
+fn tally<'a>(pods: &[&'a Pod], policy: Option<&PodFailurePolicy>) -> Tally<'a> {
     let mut t = Tally::default();
     for pod in pods {
         match pod_util::phase(pod) {
@@ -68,10 +124,23 @@ fn tally<'a>(pods: &[&'a Pod]) -> Tally<'a> {
                 t.succeeded_indexes.extend(index_of(pod));
                 t.finished.push((finished_at(pod), true));
             }
-            "Failed" => {
-                t.failed += 1;
-                t.finished.push((finished_at(pod), false));
-            }
+            "Failed" => match verdict(policy, pod) {
+                // An ignored failure is not counted and does not delay the next Pod.
+                Verdict::Ignore => {}
+                v => {
+                    t.failed += 1;
+                    t.finished.push((finished_at(pod), false));
+                    if let Some(i) = index_of(pod) {
+                        *t.index_failures.entry(i).or_default() += 1;
+                        if v == Verdict::FailIndex {
+                            t.fail_index.insert(i);
+                        }
+                    }
+                    if let Verdict::FailJob(message) = v {
+                        t.fail_job.get_or_insert(message);
+                    }
+                }
+            },
             _ if pod.metadata.deletion_timestamp.is_some() => t.terminating += 1,
             _ => {
                 t.active.push(pod);
@@ -131,8 +200,24 @@ pub fn interval_list(indexes: &BTreeSet<i32>) -> String {
     parts.join(",")
 }
 
+/// `0-2,4` back into indexes.
+pub fn parse_interval_list(text: &str) -> BTreeSet<i32> {
+    let mut out = BTreeSet::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.parse::<i32>(), b.parse::<i32>()) {
+                    out.extend(a..=b.min(a.saturating_add(100_000)));
+                }
+            }
+            None => out.extend(part.parse::<i32>().ok()),
+        }
+    }
+    out
+}
+
 /// A Pod from the Job's template (for an Indexed Job, for one index).
-fn pod_from_template(job: &Job, owner: &Object, index: Option<i32>) -> Object {
+fn pod_from_template(job: &Job, owner: &Object, index: Option<i32>, index_failures: Option<i32>) -> Object {
     let name = job.metadata.name.clone().unwrap_or_default();
     let template = job.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
     let meta = template.metadata.unwrap_or_default();
@@ -143,6 +228,9 @@ fn pod_from_template(job: &Job, owner: &Object, index: Option<i32>) -> Object {
         Some(i) => {
             labels.insert(COMPLETION_INDEX.into(), i.to_string());
             annotations.insert(COMPLETION_INDEX.into(), i.to_string());
+            if let Some(n) = index_failures {
+                annotations.insert("batch.kubernetes.io/job-index-failure-count".into(), n.to_string());
+            }
             spec.hostname.get_or_insert_with(|| format!("{name}-{i}"));
             let env = EnvVar {
                 name: "JOB_COMPLETION_INDEX".into(),
@@ -207,7 +295,7 @@ impl Component for JobController {
             .cloned()
             .collect();
         let pods: Vec<&Pod> = owned.iter().filter_map(Object::as_pod).collect();
-        let t = tally(&pods);
+        let t = tally(&pods, spec.pod_failure_policy.as_ref());
         let now = ctx.api.now();
         let stamp = to_time(now);
         let mut status = old_status.clone();
@@ -220,6 +308,22 @@ impl Component for JobController {
         if indexed {
             let done = interval_list(&t.succeeded_indexes);
             status.completed_indexes = (!done.is_empty()).then_some(done);
+        }
+        // backoffLimitPerIndex: an index whose failures pass the limit (or that a FailIndex rule
+        // failed) is failed for good, and not run again.
+        let per_index = spec.backoff_limit_per_index.filter(|_| indexed);
+        let failed_indexes: BTreeSet<i32> = match per_index {
+            Some(limit) => t
+                .index_failures
+                .iter()
+                .filter(|(i, n)| **n > limit || t.fail_index.contains(i))
+                .map(|(i, _)| *i)
+                .filter(|i| !t.succeeded_indexes.contains(i))
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        if per_index.is_some() {
+            status.failed_indexes = Some(interval_list(&failed_indexes));
         }
 
         // Suspension.
@@ -255,18 +359,35 @@ impl Component for JobController {
         let on_failure = spec.template.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) == Some("OnFailure");
         let failures = status.failed.unwrap_or(0) + if on_failure { t.restarts } else { 0 };
         let deadline = spec.active_deadline_seconds.map(|s| start.plus(SimDuration::from_secs(s.max(0) as u64)));
-        let failure = match condition(&status, "FailureTarget") {
-            Some(true) => status.conditions.iter().flatten().find(|c| c.type_ == "FailureTarget").and_then(|c| c.reason.clone()),
-            _ if deadline.is_some_and(|d| now >= d) => Some("DeadlineExceeded".to_string()),
-            _ if failures > spec.backoff_limit.unwrap_or(6) => Some("BackoffLimitExceeded".to_string()),
+        let every_index_done = match (per_index, spec.completions) {
+            (Some(_), Some(c)) => {
+                !failed_indexes.is_empty() && (0..c).all(|i| t.succeeded_indexes.contains(&i) || failed_indexes.contains(&i))
+            }
+            _ => false,
+        };
+        let too_many_failed_indexes = spec.max_failed_indexes.is_some_and(|m| failed_indexes.len() as i32 > m);
+        let failure: Option<(String, String)> = match condition(&status, "FailureTarget") {
+            Some(true) => status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == "FailureTarget")
+                .map(|c| (c.reason.clone().unwrap_or_default(), c.message.clone().unwrap_or_default())),
+            _ if t.fail_job.is_some() => Some(("PodFailurePolicy".into(), t.fail_job.clone().unwrap_or_default())),
+            _ if deadline.is_some_and(|d| now >= d) => {
+                Some(("DeadlineExceeded".into(), "Job was active longer than specified deadline".into()))
+            }
+            _ if too_many_failed_indexes => {
+                Some(("MaxFailedIndexesExceeded".into(), "Job has exceeded the specified maximal number of failed indexes".into()))
+            }
+            _ if every_index_done => Some(("FailedIndexes".into(), "Job has failed indexes".into())),
+            _ if per_index.is_none() && failures > spec.backoff_limit.unwrap_or(6) => {
+                Some(("BackoffLimitExceeded".into(), "Job has reached the specified backoff limit".into()))
+            }
             _ => None,
         };
-        if let Some(reason) = failure {
-            let message = if reason == "DeadlineExceeded" {
-                "Job was active longer than specified deadline"
-            } else {
-                "Job has reached the specified backoff limit"
-            };
+        if let Some((reason, message)) = failure {
+            let message = message.as_str();
             if condition(&status, "FailureTarget") != Some(true) {
                 set_condition(&mut status, "FailureTarget", true, &reason, message, &stamp);
                 ctx.api.record(NewEvent::warning(COMPONENT, &object, &reason, message.into()));
@@ -297,21 +418,35 @@ impl Component for JobController {
             Some(_) => complete,
             None => succeeded > 0,
         };
-        if complete || (reached && completions.is_some()) {
-            set_condition(
-                &mut status,
-                "SuccessCriteriaMet",
-                true,
-                "CompletionsReached",
-                "Reached expected number of succeeded pods",
-                &stamp,
-            );
+        // successPolicy (Indexed): the first rule whose indexes have succeeded (all of them,
+        // or `succeededCount` of them) ends the Job early.
+        let by_policy = match (indexed, spec.success_policy.as_ref()) {
+            (true, Some(policy)) => policy.rules.iter().position(|rule| {
+                let listed: Option<BTreeSet<i32>> = rule.succeeded_indexes.as_deref().map(parse_interval_list);
+                let done = match &listed {
+                    Some(set) => set.intersection(&t.succeeded_indexes).count(),
+                    None => t.succeeded_indexes.len(),
+                };
+                match (rule.succeeded_count, &listed) {
+                    (Some(n), _) => done as i32 >= n,
+                    (None, Some(set)) => !set.is_empty() && done == set.len(),
+                    (None, None) => false,
+                }
+            }),
+            _ => None,
+        };
+        let (reason, message) = match by_policy {
+            Some(i) if !complete => ("SuccessPolicy", format!("Matched rules at index {i}")),
+            _ => ("CompletionsReached", "Reached expected number of succeeded pods".to_string()),
+        };
+        if complete || (reached && completions.is_some()) || by_policy.is_some() {
+            set_condition(&mut status, "SuccessCriteriaMet", true, reason, &message, &stamp);
             for pod in &t.active {
                 self.delete_pod(ctx, pod);
             }
             let left = t.terminating + t.active.len() as i32;
             if left == 0 && condition(&status, "Complete") != Some(true) {
-                set_condition(&mut status, "Complete", true, "CompletionsReached", "Reached expected number of succeeded pods", &stamp);
+                set_condition(&mut status, "Complete", true, reason, &message, &stamp);
                 status.completion_time = Some(stamp.clone());
                 ctx.api.record(NewEvent::normal(COMPONENT, &object, "Completed", "Job completed".into()));
             }
@@ -328,7 +463,9 @@ impl Component for JobController {
         let wanted = match (indexed, completions) {
             (true, Some(c)) => {
                 let running: BTreeSet<i32> = t.active.iter().filter_map(|p| index_of(p)).collect();
-                let pending = (0..c).filter(|i| !t.succeeded_indexes.contains(i) && !running.contains(i)).count() as i32;
+                let pending = (0..c)
+                    .filter(|i| !t.succeeded_indexes.contains(i) && !failed_indexes.contains(i) && !running.contains(i))
+                    .count() as i32;
                 parallelism.min(active + pending)
             }
             (false, Some(c)) => parallelism.min(c - succeeded).max(0),
@@ -359,13 +496,17 @@ impl Component for JobController {
                     let mut free: Vec<Option<i32>> = match (indexed, completions) {
                         (true, Some(c)) => {
                             let running: BTreeSet<i32> = t.active.iter().filter_map(|p| index_of(p)).collect();
-                            (0..c).filter(|i| !t.succeeded_indexes.contains(i) && !running.contains(i)).map(Some).collect()
+                            (0..c)
+                                .filter(|i| !t.succeeded_indexes.contains(i) && !failed_indexes.contains(i) && !running.contains(i))
+                                .map(Some)
+                                .collect()
                         }
                         _ => vec![None; (wanted - active) as usize],
                     };
                     free.truncate((wanted - active) as usize);
                     for index in free {
-                        match ctx.api.create(pod_from_template(&job, &object, index)) {
+                        let failures = per_index.map(|_| index.and_then(|i| t.index_failures.get(&i).copied()).unwrap_or(0));
+                        match ctx.api.create(pod_from_template(&job, &object, index, failures)) {
                             Ok(pod) => {
                                 ctx.api.record(NewEvent::normal(
                                     COMPONENT,
