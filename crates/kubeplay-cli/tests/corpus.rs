@@ -70,3 +70,78 @@ fn every_corpus_manifest_loads() {
     println!("corpus: {} files, {objects} objects ({stored} stored, not simulated), {rejected} rejected documents", paths.len());
     assert!(objects > 300, "only {objects} objects parsed");
 }
+
+/// The Kubernetes docs' workload examples (`kubernetes-website/.../examples/controllers` and the
+/// Job page's snippets) end as the docs say they do, each on a fresh cluster after five
+/// virtual minutes: Deployments, ReplicaSets and StatefulSets with every replica ready,
+/// DaemonSets ready on every node they want, the Jobs complete (or failed by their pod failure
+/// policy, or gone after their TTL). Examples whose programs kubeplay does not run (Python
+/// scripts) are only loaded, by the test above.
+#[test]
+fn workload_examples_converge_as_documented() {
+    let dir = corpus_dir();
+    if !dir.is_dir() {
+        println!("skipped: no shared corpus at {} (set KUBEPLAY_CORPUS, or clone beside shared/)", dir.display());
+        return;
+    }
+    let controllers = dir.join("kubernetes-website/content/en/examples/controllers");
+    let snippets = dir.join("kubernetes-website-doc-snippets/concepts/workloads/controllers");
+    // (file, what the docs say happens to its Job: Complete, Failed: reason, or gone).
+    let cases: &[(PathBuf, Option<&str>)] = &[
+        (controllers.join("nginx-deployment.yaml"), None),
+        (controllers.join("frontend.yaml"), None),
+        (controllers.join("statefulset.yaml"), None),
+        (controllers.join("daemonset.yaml"), None),
+        (controllers.join("fluentd-daemonset.yaml"), None),
+        (controllers.join("job.yaml"), Some("Complete")),
+        (controllers.join("job-pod-failure-policy-example.yaml"), Some("Failed: PodFailurePolicy")),
+        (controllers.join("job-pod-failure-policy-ignore.yaml"), Some("Complete")),
+        (snippets.join("job.md--pi-with-timeout.yaml"), Some("Complete")),
+        (snippets.join("job.md--pi-with-ttl.yaml"), Some("gone")),
+    ];
+    let mut checked = 0;
+    for (path, job_outcome) in cases {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let name = path.display().to_string();
+        let mut session = Session::new(Cluster::for_manifests(1, [(name.as_str(), text.as_str())]));
+        session.files.insert(name.clone(), text.clone());
+        let out = session.exec(&format!("kubectl apply -f {name}"));
+        assert!(out.ok, "{name}: {}", out.text);
+        session.exec("sleep 5m");
+        let store = session.cluster.store();
+        for d in store.list("Deployment", None).filter_map(|o| o.as_deployment()) {
+            let st = d.status.clone().unwrap_or_default();
+            assert_eq!(st.available_replicas, d.spec.replicas, "{name}: Deployment {:?}", d.metadata.name);
+        }
+        for rs in store.list("ReplicaSet", None).filter_map(|o| o.as_replica_set()) {
+            assert_eq!(rs.status.as_ref().and_then(|s| s.ready_replicas), rs.spec.replicas, "{name}: ReplicaSet {:?}", rs.metadata.name);
+        }
+        for sts in store.list("StatefulSet", None).filter_map(|o| o.as_stateful_set()) {
+            let ready = sts.status.as_ref().and_then(|s| s.ready_replicas);
+            assert_eq!(ready, sts.spec.replicas, "{name}: StatefulSet {:?}", sts.metadata.name);
+        }
+        for ds in store.list("DaemonSet", None).filter_map(|o| o.as_daemon_set()) {
+            let st = ds.status.clone().unwrap_or_default();
+            assert!(st.desired_number_scheduled > 0 && st.number_ready == st.desired_number_scheduled, "{name}: DaemonSet {st:?}");
+        }
+        if let Some(expected) = job_outcome {
+            let jobs: Vec<_> = store.list("Job", None).filter_map(|o| o.as_job()).collect();
+            if *expected == "gone" {
+                assert!(jobs.is_empty(), "{name}: the Job outlived its TTL");
+            }
+            for job in jobs {
+                let conditions = job.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
+                let outcome = conditions.iter().find(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True").map(|c| {
+                    if c.type_ == "Complete" {
+                        "Complete".to_string()
+                    } else {
+                        format!("Failed: {}", c.reason.as_deref().unwrap_or(""))
+                    }
+                });
+                assert_eq!(outcome.as_deref(), Some(*expected), "{name}: Job {:?}", job.metadata.name);
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} workload examples found");
+}
