@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetStatus};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::{controller_ref, pod_util, Object, ObjectKey, Stored};
 use crate::apiserver::{ApiServer, NewEvent};
@@ -201,14 +202,24 @@ impl Component for StatefulSetController {
                 }
             }
         }
-        // Rolling update: the highest ordinal not yet at the update revision goes first.
-        if !on_delete && !blocked && extra.is_empty() && all_healthy {
-            let stale = wanted
+        // Rolling update: from the highest ordinal not yet at the update revision down, as many
+        // at a time as `maxUnavailable` allows (1 by default; Pods already unavailable count).
+        let max_unavailable = match strategy.rolling_update.as_ref().and_then(|r| r.max_unavailable.as_ref()) {
+            Some(IntOrString::Int(n)) => (*n).max(1),
+            Some(IntOrString::String(p)) => (p.trim_end_matches('%').parse::<i64>().unwrap_or(0) * i64::from(replicas) / 100).max(1) as i32,
+            None => 1,
+        };
+        if !on_delete && !blocked && extra.is_empty() {
+            let unavailable = wanted.clone().filter(|i| !pods.get(i).is_some_and(healthy)).count() as i32;
+            let stale: Vec<i32> = wanted
                 .clone()
                 .rev()
                 .filter(|i| *i >= partition)
-                .find(|i| pods.get(i).and_then(|p| revision_of(p)) != Some(update_revision.as_str()));
-            if let Some(i) = stale {
+                .filter(|i| pods.get(i).and_then(|p| revision_of(p)) != Some(update_revision.as_str()))
+                .collect();
+            let budget = (max_unavailable - unavailable).max(0) as usize;
+            // With the default budget of one, the next Pod waits until every Pod is healthy.
+            for i in stale.into_iter().filter(|i| pods.get(i).is_some_and(healthy)).take(budget) {
                 self.delete_pod(ctx, &object, &set, i, &key.namespace);
             }
         }
