@@ -45,6 +45,7 @@ const PAGES: &[(&str, &str)] = pages![
     "recreate_strategy.md",
     "replicaset_adoption_and_scale_down.md",
     "restart_policies.md",
+    "rollout_and_labels.md",
     "rolling_update.md",
     "scheduling_queue.md",
     "services_and_endpoints.md",

@@ -20,6 +20,9 @@ const HASH_LABEL: &str = "pod-template-hash";
 const REVISION: &str = "deployment.kubernetes.io/revision";
 const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
 const MAX_REPLICAS: &str = "deployment.kubernetes.io/max-replicas";
+const REVISION_HISTORY: &str = "deployment.kubernetes.io/revision-history";
+/// `skipCopyAnnotation`: annotations the Deployment does not pass on to its ReplicaSets.
+const SKIP_COPY: [&str; 5] = ["kubectl.kubernetes.io/last-applied-configuration", REVISION, REVISION_HISTORY, DESIRED, MAX_REPLICAS];
 
 /// `controller.ComputeHash`: FNV-32a of the template (and collision count), written with
 /// `SafeEncodeString`. Kubernetes hashes a Go deep-print of the struct; we hash its JSON, so
@@ -82,7 +85,9 @@ fn reconcile(ctx: &mut Ctx<'_>, key: &ObjectKey) -> Option<SimDuration> {
     if sync.d.spec.paused != Some(true) {
         let recreate = sync.strategy_type() == "Recreate";
         let new_rs = match new_rs {
-            Some(rs) => rs,
+            // A template that returns (a rollback, an undone edit) brings its old ReplicaSet
+            // back as the newest revision (`getNewReplicaSet`).
+            Some(rs) => sync.sync_new_rs_annotations(ctx, rs, &old),
             None => {
                 let replicas = if recreate { 0 } else { sync.new_rs_replicas(None, &old) };
                 sync.create_new_rs(ctx, &old, replicas)
@@ -169,8 +174,7 @@ impl DeploymentSync {
         let revision = old.iter().filter_map(|rs| revision(rs)).max().unwrap_or(0) + 1;
         let (surge, _) = self.fenceposts();
         let mut annotations = self.d.metadata.annotations.clone().unwrap_or_default();
-        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
-        annotations.remove(REVISION);
+        annotations.retain(|k, _| !SKIP_COPY.contains(&k.as_str()));
         annotations.insert(DESIRED.into(), self.replicas().to_string());
         annotations.insert(MAX_REPLICAS.into(), (self.replicas() + surge).to_string());
         annotations.insert(REVISION.into(), revision.to_string());
@@ -283,6 +287,45 @@ impl DeploymentSync {
         for (rs, size) in active.iter().zip(sizes) {
             self.scale(ctx, rs, size);
         }
+    }
+
+    /// `SetNewReplicaSetAnnotations` for an existing new ReplicaSet: the Deployment's own
+    /// annotations are copied over (so a `kubernetes.io/change-cause` set after the rollout
+    /// started is recorded), and a template that came back (a rollback, an undone edit) makes
+    /// its ReplicaSet the revision after the newest old one, remembering its earlier numbers
+    /// in `deployment.kubernetes.io/revision-history`.
+    fn sync_new_rs_annotations(&mut self, ctx: &mut Ctx<'_>, rs: OwnedRs, old: &[OwnedRs]) -> OwnedRs {
+        let mut updated = ReplicaSet::clone(&rs);
+        let annotations = updated.metadata.annotations.get_or_insert_with(BTreeMap::new);
+        let mut changed = false;
+        for (k, v) in self.d.metadata.annotations.iter().flatten() {
+            if SKIP_COPY.contains(&k.as_str()) || annotations.get(k) == Some(v) {
+                continue;
+            }
+            annotations.insert(k.clone(), v.clone());
+            changed = true;
+        }
+        let newest_old = old.iter().filter_map(|o| revision(o)).max().unwrap_or(0);
+        let bumped = revision(&rs).filter(|r| *r < newest_old).map(|current| {
+            let history = match annotations.get(REVISION_HISTORY) {
+                Some(h) if !h.is_empty() => format!("{h},{current}"),
+                _ => current.to_string(),
+            };
+            annotations.insert(REVISION_HISTORY.into(), history);
+            annotations.insert(REVISION.into(), (newest_old + 1).to_string());
+            newest_old + 1
+        });
+        if !changed && bumped.is_none() {
+            return rs;
+        }
+        let written = ctx.api.update(Object::from(updated));
+        if let Some(next) = bumped {
+            let mut d = self.d.clone();
+            d.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(REVISION.into(), next.to_string());
+            ctx.api.update(Object::from(d.clone()));
+            self.d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
+        }
+        OwnedRs(written)
     }
 
     fn rolling(&self, ctx: &mut Ctx<'_>, new_rs: &ReplicaSet, old: &[OwnedRs]) -> bool {

@@ -19,6 +19,8 @@ pub(super) struct Flags {
     pub(super) replicas: Option<String>,
     pub(super) all: bool,
     pub(super) show_labels: bool,
+    /// `-L`/`--label-columns`, comma-separated and repeatable.
+    pub(super) label_columns: Vec<String>,
     pub(super) wait: bool,
     /// `--cascade`: background (the default), foreground or orphan.
     pub(super) cascade: Option<String>,
@@ -36,7 +38,17 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
         };
         let takes_value = matches!(
             name.as_str(),
-            "-n" | "--namespace" | "-o" | "--output" | "-l" | "--selector" | "-f" | "--filename" | "--replicas" | "--field-selector"
+            "-n" | "--namespace"
+                | "-o"
+                | "--output"
+                | "-l"
+                | "--selector"
+                | "-f"
+                | "--filename"
+                | "--replicas"
+                | "--field-selector"
+                | "-L"
+                | "--label-columns"
         );
         let mut value = || -> Result<String, String> {
             if let Some(v) = inline.clone() {
@@ -53,6 +65,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 "-l" | "--selector" => f.selector = Some(v),
                 "-f" | "--filename" => f.files.push(v),
                 "--field-selector" => f.field_selector = Some(v),
+                "-L" | "--label-columns" => f.label_columns.extend(v.split(',').map(|k| k.trim().to_string())),
                 _ => f.replicas = Some(v),
             }
         } else if name == "-A" || name == "--all-namespaces" {
@@ -82,6 +95,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 "n" => f.namespace = Some(rest.to_string()),
                 "l" => f.selector = Some(rest.to_string()),
                 "f" => f.files.push(rest.to_string()),
+                "L" => f.label_columns.extend(rest.split(',').map(|k| k.trim().to_string())),
                 _ => return Err(format!("error: unknown shorthand flag: '{flag}' in {arg}\nSee 'kubectl {command} --help' for usage.")),
             }
         } else if name.starts_with('-') && name.len() > 1 {

@@ -21,19 +21,21 @@ pub enum Format {
 
 /// How `kubectl get` was asked to print.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
+pub struct Options<'a> {
     /// `-A`: a NAMESPACE column first.
     pub all_namespaces: bool,
     /// `--show-labels`: a LABELS column last.
     pub show_labels: bool,
+    /// `-L KEY,…`: a column per label key (headed by the key's last segment, upper-cased).
+    pub label_columns: &'a [String],
     /// One object was named: `-o yaml|json` prints it bare rather than in a List.
     pub single: bool,
     /// Several kinds are listed: names print as `kind/name`.
     pub kind_prefix: bool,
 }
 
-pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: Format, opts: Options) -> String {
-    let Options { all_namespaces, show_labels, single, kind_prefix } = opts;
+pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: Format, opts: Options<'_>) -> String {
+    let Options { all_namespaces, show_labels, label_columns, single, kind_prefix } = opts;
     match format {
         Format::Name => objects.iter().map(|o| format!("{}/{}\n", info.qualified_singular(), o.name())).collect(),
         Format::Json | Format::Yaml => {
@@ -62,6 +64,12 @@ pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: F
                     r[0] = format!("{}/{}", info.qualified_singular(), r[0]);
                 }
                 rows.push(r);
+            }
+            for key in label_columns {
+                rows[0].push(key.rsplit('/').next().unwrap_or(key).to_uppercase());
+                for (row, o) in rows.iter_mut().skip(1).zip(objects) {
+                    row.push(o.meta().labels.as_ref().and_then(|l| l.get(key)).cloned().unwrap_or_default());
+                }
             }
             if show_labels {
                 rows[0].push("LABELS".into());

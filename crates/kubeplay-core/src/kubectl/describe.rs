@@ -437,6 +437,13 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
     w.finish()
 }
 
+/// `DescribePodTemplate` written straight out, without aligning the tabs.
+pub(super) fn pod_template_raw(t: &PodTemplateSpec) -> String {
+    let mut w = TabWriter::default();
+    pod_template(&mut w, t);
+    w.raw()
+}
+
 pub(super) fn pod_template(w: &mut TabWriter, t: &PodTemplateSpec) {
     w.write("Pod Template:\n");
     let meta = t.metadata.clone().unwrap_or_default();

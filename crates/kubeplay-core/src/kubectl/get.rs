@@ -55,7 +55,13 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
             continue;
         }
         let single = names.len() == 1 && reqs.len() == 1;
-        let opts = columns::Options { all_namespaces: flags.all_namespaces, show_labels: flags.show_labels, single, kind_prefix: multi };
+        let opts = columns::Options {
+            all_namespaces: flags.all_namespaces,
+            show_labels: flags.show_labels,
+            label_columns: &flags.label_columns,
+            single,
+            kind_prefix: multi,
+        };
         sections.push(columns::render(cluster, info, &objects, format, opts));
     }
     let mut text = sections.join(if matches!(format, columns::Format::Table | columns::Format::Wide) { "\n" } else { "" });

@@ -14,9 +14,11 @@ pub mod exec;
 mod expose;
 mod generate;
 mod get;
+mod label;
 mod logs;
 pub mod port_forward;
 pub mod printers;
+mod rollout;
 mod scale;
 pub mod tabwriter;
 
@@ -48,7 +50,7 @@ pub trait Files {
 pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output {
     let Some(command) = args.first() else {
         return Output::ok(
-            "kubectl controls the Kubernetes cluster manager.\n\nBasic Commands:\n  apply, create, get, describe, delete, scale, logs, exec\n",
+            "kubectl controls the Kubernetes cluster manager.\n\nBasic Commands:\n  apply, create, get, describe, delete, scale, rollout, label, annotate, logs, exec\n",
         );
     };
     if command == "logs" {
@@ -56,6 +58,15 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     }
     if command == "exec" {
         return exec::exec(cluster, &args[1..]);
+    }
+    if command == "rollout" {
+        return rollout::rollout(cluster, &args[1..]);
+    }
+    if command == "label" {
+        return label::run(cluster, label::Field::Labels, &args[1..]);
+    }
+    if command == "annotate" {
+        return label::run(cluster, label::Field::Annotations, &args[1..]);
     }
     if command == "expose" {
         return expose::expose(cluster, &args[1..]);
@@ -81,7 +92,7 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
             v = crate::bootstrap::KUBERNETES_VERSION
         )),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create, get, describe, delete, scale, logs, exec, version\n"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create, get, describe, delete, scale, rollout, label, annotate, logs, exec, version\n"
         )),
     }
 }

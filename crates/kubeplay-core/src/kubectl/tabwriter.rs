@@ -31,6 +31,12 @@ impl TabWriter {
         }
     }
 
+    /// The text as written, tabs and all (kubectl's `PrefixWriter` without a tabwriter, as
+    /// `rollout history --revision` prints a template).
+    pub fn raw(self) -> String {
+        self.buffered
+    }
+
     pub fn finish(mut self) -> String {
         self.flush();
         self.out

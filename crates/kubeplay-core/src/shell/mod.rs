@@ -52,6 +52,8 @@ pub const HELP: &str = "kubeplay commands:
   kubectl get KIND [NAME] [-o wide|yaml|json|name] [-n NS] [-A] [-l SELECTOR]
   kubectl delete KIND NAME | -f FILE | -l SELECTOR
   kubectl scale deployment NAME --replicas=N
+  kubectl rollout status|history|undo|restart deployment/NAME
+  kubectl label|annotate KIND NAME KEY=VALUE [KEY-] [--overwrite]
   kubectl logs POD [-c CONTAINER] [-p] [--tail=N] [--timestamps]
   kubectl exec POD [-c CONTAINER] -- COMMAND [ARGS]
   kubectl exec -it POD -- sh      a shell in the container until `exit`
