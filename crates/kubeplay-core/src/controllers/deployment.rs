@@ -454,6 +454,11 @@ impl DeploymentSync {
         let replicas = sum(&|rs| i64::from(rs.status.as_ref().map_or(0, |s| s.replicas)));
         let ready = sum(&|rs| i64::from(rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0)));
         let available_total = sum(&available);
+        // `GetTerminatingReplicaCountForReplicaSets`: known only when every ReplicaSet reports it.
+        let terminating = all
+            .iter()
+            .map(|rs| rs.status.as_ref().and_then(|s| s.terminating_replicas))
+            .try_fold(0i64, |total, t| t.map(|t| total + i64::from(t)));
         let updated = new_rs.as_ref().and_then(|rs| rs.status.as_ref()).map_or(0, |s| i64::from(s.replicas));
         let (_, max_unavailable) = self.fenceposts();
         let desired = self.replicas();
@@ -534,6 +539,23 @@ impl DeploymentSync {
                 c
             },
         ];
+        let mut conditions = conditions;
+        // `getReplicaFailures`: the new ReplicaSet's failure to create Pods, else an old one's.
+        let failure = all.iter().find_map(|rs| {
+            let c = rs.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_.as_deref() == Some("ReplicaFailure"))?;
+            Some(DeploymentCondition {
+                type_: c.type_.clone(),
+                status: c.status.clone(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+                last_update_time: c.last_transition_time.clone(),
+                last_transition_time: c.last_transition_time.clone(),
+            })
+        });
+        if let Some(failure) = failure {
+            let kept = condition(&previous, "ReplicaFailure").filter(|p| p.status == failure.status && p.reason == failure.reason);
+            conditions.push(kept.cloned().unwrap_or(failure));
+        }
         let unavailable = (desired - available_total).max(0);
         d.status = Some(DeploymentStatus {
             observed_generation: d.metadata.generation,
@@ -544,7 +566,7 @@ impl DeploymentSync {
             unavailable_replicas: Some(int32(unavailable)).filter(|r| *r > 0),
             conditions: Some(conditions),
             collision_count: previous.collision_count,
-            terminating_replicas: None,
+            terminating_replicas: terminating.map(int32),
         });
         let requeue = match (deadline, complete || paused || timed_out) {
             (Some(dl), false) => {
@@ -667,6 +689,7 @@ fn scaled(v: Option<&IntOrString>, total: i64, round_up: bool) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::api::apps::v1::ReplicaSetStatus;
 
     #[test]
     fn fenceposts_match_the_reference_table() {
@@ -690,6 +713,39 @@ mod tests {
         assert_eq!(rs, vec![i32::MAX]);
         let ann = api.store().list("ReplicaSet", None).next().and_then(|rs| rs.meta().annotations.clone()).unwrap_or_default();
         assert_eq!(ann.get(MAX_REPLICAS).map(String::as_str), Some("2684354559"), "replicas + 25% surge, computed without wrapping");
+    }
+
+    #[test]
+    fn a_replica_set_that_cannot_create_pods_is_a_replica_failure_of_its_deployment() {
+        let mut api = ApiServer::new(1);
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: nginx}]}\n";
+        let d = api.create(crate::manifest::parse("d.yaml", yaml).objects[0].object.clone()).expect("deployment").key();
+        let mut rng = crate::rng::SimRng::stream(1, "test");
+        DeploymentController.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &d);
+        let mut rs = api.store().list("ReplicaSet", None).filter_map(Object::as_replica_set).next().cloned().expect("a ReplicaSet");
+        rs.status = Some(ReplicaSetStatus {
+            conditions: Some(vec![k8s_openapi::api::apps::v1::ReplicaSetCondition {
+                type_: Some("ReplicaFailure".into()),
+                status: Some("True".into()),
+                reason: Some("FailedCreate".into()),
+                message: Some("pods \"web-1\" is forbidden".into()),
+                last_transition_time: Some(api.timestamp()),
+            }]),
+            ..Default::default()
+        });
+        api.update(Object::from(rs.clone()));
+        DeploymentController.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &d);
+        let conditions = |api: &ApiServer| -> Vec<(String, String)> {
+            let d = api.get(&d).and_then(Object::as_deployment).cloned().expect("deployment");
+            let all = d.status.and_then(|s| s.conditions).unwrap_or_default();
+            all.into_iter().map(|c| (c.type_.unwrap_or_default(), c.reason.unwrap_or_default())).collect()
+        };
+        assert!(conditions(&api).contains(&("ReplicaFailure".into(), "FailedCreate".into())), "{:?}", conditions(&api));
+        rs = api.store().list("ReplicaSet", None).filter_map(Object::as_replica_set).next().cloned().expect("a ReplicaSet");
+        rs.status = Some(ReplicaSetStatus::default());
+        api.update(Object::from(rs));
+        DeploymentController.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &d);
+        assert!(!conditions(&api).iter().any(|(t, _)| t == "ReplicaFailure"), "removed once the ReplicaSet recovers");
     }
 
     #[test]

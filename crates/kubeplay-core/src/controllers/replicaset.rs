@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -34,6 +34,8 @@ pub struct PodCounts {
     pub active: i64,
     pub ready: i64,
     pub labeled: i64,
+    /// Deleted but still shutting down (`status.terminatingReplicas`, on by default since 1.35).
+    pub terminating: i64,
 }
 
 /// Creations and deletions issued and not yet observed (`ControllerExpectations`).
@@ -113,12 +115,14 @@ fn replica_sets_of_orphan(api: &ApiServer, change: &Change, out: &mut Vec<Object
 /// What one Pod adds to its controller's counts.
 fn contribution(pod: &Pod, selector: Option<&Selector>) -> PodCounts {
     if !is_active(pod) {
-        return PodCounts::default();
+        let terminal = matches!(pod_util::phase(pod), "Succeeded" | "Failed");
+        return PodCounts { terminating: i64::from(pod.metadata.deletion_timestamp.is_some() && !terminal), ..Default::default() };
     }
     PodCounts {
         active: 1,
         ready: i64::from(is_ready(pod)),
         labeled: i64::from(selector.is_some_and(|s| s.matches(pod.metadata.labels.as_ref()))),
+        terminating: 0,
     }
 }
 
@@ -130,6 +134,7 @@ fn recount(api: &ApiServer, rs: &ReplicaSet, uid: &str) -> PodCounts {
         total.active += c.active;
         total.ready += c.ready;
         total.labeled += c.labeled;
+        total.terminating += c.terminating;
     }
     total
 }
@@ -149,6 +154,7 @@ impl ReplicaSetController {
         counts.active += sign * c.active;
         counts.ready += sign * c.ready;
         counts.labeled += sign * c.labeled;
+        counts.terminating += sign * c.terminating;
     }
 
     fn observe_pod(&mut self, api: &ApiServer, change: &Change, pod: &Pod) {
@@ -247,6 +253,7 @@ impl ReplicaSetController {
             return Action::RequeueAfter(SimDuration(1));
         }
         let mut retry = None;
+        let mut manage_error = None;
         if !self.satisfied(key, ctx.now()) {
             // Expectations always catch up with the watch here; should one not, its timeout
             // (not a watch event) is what lets the ReplicaSet act again.
@@ -256,12 +263,15 @@ impl ReplicaSetController {
             let active = self.counts.get(&uid).map_or(0, |c| c.active);
             let diff = active - want;
             if diff < 0 {
-                retry = self.create_pods(ctx, key, rs, (-diff).min(BURST_REPLICAS));
+                if let Err(error) = self.create_pods(ctx, key, rs, (-diff).min(BURST_REPLICAS)) {
+                    retry = Some(FAILED_CREATE_RETRY);
+                    manage_error = Some(error);
+                }
             } else if diff > 0 {
                 self.delete_pods(ctx, key, rs, &uid, diff.min(BURST_REPLICAS));
             }
         }
-        let ready_not_available = self.update_status(ctx, key);
+        let ready_not_available = self.update_status(ctx, key, manage_error);
         // Pods that are ready but not yet available (minReadySeconds) become available later.
         match (retry, ready_not_available) {
             (Some(r), _) => Action::RequeueAfter(r),
@@ -271,8 +281,8 @@ impl ReplicaSetController {
     }
 
     /// Creates `n` Pods in batches of 1, 2, 4, … (`slowStartBatch`), stopping at the first
-    /// error. Returns when to try again if some could not be created.
-    fn create_pods(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, rs: &ReplicaSet, n: i64) -> Option<SimDuration> {
+    /// error, which it returns.
+    fn create_pods(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, rs: &ReplicaSet, n: i64) -> Result<(), String> {
         let now = ctx.now();
         self.expectations.insert(key.clone(), Expectations { adds: n, dels: 0, set_at: now });
         let owner = Object::from(rs.clone());
@@ -296,16 +306,16 @@ impl ReplicaSetController {
                 }
             }
             remaining -= batch;
-            if failure.is_some() {
+            if let Some(error) = failure {
                 // Creations that failed or were skipped will never be observed.
                 if let Some(exp) = self.expectations.get_mut(key) {
                     exp.adds = 0;
                 }
-                return Some(FAILED_CREATE_RETRY);
+                return Err(error.to_string());
             }
             batch = (2 * batch).min(remaining);
         }
-        None
+        Ok(())
     }
 
     fn delete_pods(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey, rs: &ReplicaSet, uid: &str, n: i64) {
@@ -352,8 +362,9 @@ impl ReplicaSetController {
         }
     }
 
-    /// Writes status from the counts; true when some ready Pods are not yet available.
-    fn update_status(&self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> bool {
+    /// Writes status from the counts, with a `ReplicaFailure` condition while Pods cannot be
+    /// created; true when some ready Pods are not yet available.
+    fn update_status(&self, ctx: &mut Ctx<'_>, key: &ObjectKey, manage_error: Option<String>) -> bool {
         let Some(current) = ctx.api.get_rc(key) else { return false };
         let Some(rs) = current.as_replica_set() else { return false };
         let uid = rs.metadata.uid.clone().unwrap_or_default();
@@ -372,9 +383,9 @@ impl ReplicaSetController {
             fully_labeled_replicas: Some(int32(counts.labeled)),
             ready_replicas: Some(int32(counts.ready)),
             available_replicas: Some(int32(available)),
-            terminating_replicas: None,
+            terminating_replicas: Some(int32(counts.terminating)),
             observed_generation: rs.metadata.generation,
-            conditions: None,
+            conditions: replica_failure(rs.status.as_ref().and_then(|s| s.conditions.clone()), manage_error, ctx.api.timestamp()),
         };
         // Copy the ReplicaSet (template and all) only when its status really changes.
         if rs.status.as_ref() != Some(&status) {
@@ -384,6 +395,29 @@ impl ReplicaSetController {
         }
         counts.ready != available
     }
+}
+
+/// `calculateStatus`'s conditions: a `ReplicaFailure` (reason `FailedCreate`) is added when
+/// creating Pods fails and removed by the next sync that succeeds.
+fn replica_failure(
+    conditions: Option<Vec<ReplicaSetCondition>>,
+    error: Option<String>,
+    now: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+) -> Option<Vec<ReplicaSetCondition>> {
+    let mut conditions = conditions.unwrap_or_default();
+    let existing = conditions.iter().any(|c| c.type_.as_deref() == Some("ReplicaFailure"));
+    match error {
+        Some(message) if !existing => conditions.push(ReplicaSetCondition {
+            type_: Some("ReplicaFailure".into()),
+            status: Some("True".into()),
+            reason: Some("FailedCreate".into()),
+            message: Some(message),
+            last_transition_time: Some(now),
+        }),
+        None if existing => conditions.retain(|c| c.type_.as_deref() != Some("ReplicaFailure")),
+        _ => {}
+    }
+    (!conditions.is_empty()).then_some(conditions)
 }
 
 /// `floor(log2(now − t))` in nanoseconds, −1 for a time not before now: Pods whose times
@@ -505,6 +539,16 @@ mod tests {
         let action = c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
         assert_eq!(api.store().count("Pod"), 3, "slow start: batches of 1 and 2 succeed, the batch of 4 fails");
         assert_eq!(action, Action::RequeueAfter(FAILED_CREATE_RETRY));
+        let failure = |api: &ApiServer| {
+            let rs = api.get(&key).and_then(Object::as_replica_set).cloned();
+            let conditions = rs.and_then(|rs| rs.status).and_then(|s| s.conditions).unwrap_or_default();
+            conditions
+                .into_iter()
+                .find(|c| c.type_.as_deref() == Some("ReplicaFailure"))
+                .map(|c| (c.reason.unwrap_or_default(), c.message.unwrap_or_default()))
+        };
+        let expected = ("FailedCreate".to_string(), "kubeplay: the simulated cluster holds at most 3 Pods".to_string());
+        assert_eq!(failure(&api), Some(expected));
         let events: Vec<(String, String, i32)> = api
             .store()
             .list("Event", None)
@@ -516,6 +560,10 @@ mod tests {
         assert_eq!(events, vec![("FailedCreate".to_string(), message, 4)], "the whole batch of 4 failed");
         deliver(&mut c, &mut api);
         assert!(c.satisfied(&key, api.now()), "failed creations are not waited for");
+        api.set_pod_limit(100);
+        c.reconcile(&mut Ctx { api: &mut api, rng: &mut rng }, &key);
+        assert_eq!(api.store().count("Pod"), 10);
+        assert_eq!(failure(&api), None, "a sync that creates its Pods clears the failure");
     }
 
     #[test]
