@@ -13,6 +13,7 @@ macro_rules! pages {
 }
 
 const PAGES: &[(&str, &str)] = pages![
+    "apply_diff_and_patch.md",
     "bring_your_own_nodes.md",
     "configmaps_secrets_and_env.md",
     "cronjobs.md",

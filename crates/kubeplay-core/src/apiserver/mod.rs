@@ -173,6 +173,18 @@ impl ApiServer {
         Ok(self.update(merged))
     }
 
+    /// A server-side dry run (`?dryRun=All`): what a create or a client update would store,
+    /// defaulted and validated, with nothing written (a scratch copy takes the change).
+    pub fn dry_run(&self, object: Object, update: bool) -> Result<Object, String> {
+        let mut scratch = self.clone();
+        let live_version = self.store.get(&object.key()).and_then(|o| o.meta().resource_version.clone());
+        let stored = if update { scratch.update_from_client(object)? } else { scratch.create(object)? };
+        let mut out = Object::clone(&stored);
+        // A dry run does not reach storage, so it allots no resourceVersion.
+        out.meta_mut().resource_version = live_version;
+        Ok(out)
+    }
+
     /// `DELETE` with a `propagationPolicy`. Background: the object goes now and the garbage
     /// collector removes its dependents. Orphan: its dependents lose their owner reference
     /// and stay. Foreground: the object stays, with a `deletionTimestamp` and the

@@ -505,26 +505,10 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
     default(api, &mut desired);
     immutable_update(existing, &desired)?;
     let old_meta = existing.meta().clone();
-    // Labels and annotations merge three ways, as kubectl apply's patch does: keys the
-    // previous apply set and this one drops go; keys someone else set (a controller's
-    // `deployment.kubernetes.io/revision`) stay; the manifest's win.
-    let previous_applied: Option<serde_json::Value> = old_meta
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get("kubectl.kubernetes.io/last-applied-configuration"))
-        .and_then(|text| serde_json::from_str(text).ok());
-    let merge = |live: Option<&BTreeMap<String, String>>, wanted: Option<BTreeMap<String, String>>, field: &str| {
-        let applied_before: Vec<String> = previous_applied
-            .as_ref()
-            .and_then(|v| v.get("metadata")?.get(field)?.as_object().map(|m| m.keys().cloned().collect()))
-            .unwrap_or_default();
-        let mut out: BTreeMap<String, String> =
-            live.into_iter().flatten().filter(|(k, _)| !applied_before.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        out.extend(wanted.unwrap_or_default());
-        (!out.is_empty()).then_some(out)
-    };
-    let labels = merge(old_meta.labels.as_ref(), desired.meta().labels.clone(), "labels");
-    let annotations = merge(old_meta.annotations.as_ref(), desired.meta().annotations.clone(), "annotations");
+    // Labels and annotations are the client's (kubectl apply has already merged them with
+    // the live ones three ways).
+    let labels = desired.meta().labels.clone();
+    let annotations = desired.meta().annotations.clone();
     let mut merged = match (existing.clone(), desired) {
         (Object::Deployment(mut old), Object::Deployment(new)) => {
             old.spec = new.spec;

@@ -1,7 +1,7 @@
 //! `kubectl apply -f` and `kubectl create -f`.
 
 use super::args::{namespace_exists, Flags};
-use super::{Files, Output};
+use super::{merge, Files, Output};
 use crate::api::Object;
 use crate::manifest;
 use crate::sim::Cluster;
@@ -69,39 +69,71 @@ fn apply_one(cluster: &mut Cluster, mut object: Object, flags: &Flags, create_on
     let label = format!("{}/{}", info.qualified_singular(), object.name());
     let key = object.key();
     let last_applied = last_applied_configuration(&object);
-    let exists = cluster.get(&key).map(|o| o.meta().annotations.as_ref().and_then(|a| a.get(LAST_APPLIED)).cloned());
-    match exists {
-        None => {
-            if !create_only {
-                object.meta_mut().annotations.get_or_insert_with(Default::default).insert(LAST_APPLIED.into(), last_applied);
-            }
-            cluster.create(object).map_err(|e| format!("Error from server (Forbidden): error when creating \"{file}\": {e}\n"))?;
-            Ok(format!("{label} created\n"))
+    let Some(live) = cluster.get(&key).cloned() else {
+        if !create_only {
+            object.meta_mut().annotations.get_or_insert_with(Default::default).insert(LAST_APPLIED.into(), last_applied);
         }
-        Some(_) if create_only => Err(format!(
+        cluster.create(object).map_err(|e| format!("Error from server (Forbidden): error when creating \"{file}\": {e}\n"))?;
+        return Ok(format!("{label} created\n"));
+    };
+    if create_only {
+        return Err(format!(
             "Error from server (AlreadyExists): error when creating \"{file}\": {} \"{}\" already exists\n",
             info.qualified_plural(),
             key.name
-        )),
-        Some(previous) => {
-            if previous.as_deref() == Some(last_applied.as_str()) {
-                return Ok(format!("{label} unchanged\n"));
-            }
-            // kubectl sends the manifest; the API server's update strategy merges it with the
-            // live object, defaults and validates it.
-            object.meta_mut().annotations.get_or_insert_with(Default::default).insert(LAST_APPLIED.into(), last_applied);
-            cluster.update_from_client(object)?;
-            Ok(format!("{label} configured\n"))
-        }
+        ));
+    }
+    let merged = match merged_for_apply(&live, object, &last_applied) {
+        Merged::Unchanged => return Ok(format!("{label} unchanged\n")),
+        Merged::Invalid(e) => return Err(e),
+        Merged::Changed(o) => o,
+    };
+    let mut out = String::new();
+    if live.meta().annotations.as_ref().and_then(|a| a.get(LAST_APPLIED)).is_none() {
+        out.push_str(&format!(
+            "Warning: resource {}/{} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.\n",
+            info.qualified_plural(),
+            key.name
+        ));
+    }
+    // The API server's update strategy defaults and validates the patched object.
+    cluster.update_from_client(merged)?;
+    out.push_str(&format!("{label} configured\n"));
+    Ok(out)
+}
+
+/// What applying a manifest to a live object would leave.
+pub(super) enum Merged {
+    Unchanged,
+    Changed(Object),
+    Invalid(String),
+}
+
+/// kubectl's three-way merge of the last applied configuration, the manifest (with its new
+/// last-applied annotation) and the live object; `Unchanged` when the patch would be empty.
+pub(super) fn merged_for_apply(live: &Object, mut manifest: Object, last_applied: &str) -> Merged {
+    let original: Option<serde_json::Value> =
+        live.meta().annotations.as_ref().and_then(|a| a.get(LAST_APPLIED)).and_then(|text| serde_json::from_str(text).ok());
+    manifest.meta_mut().annotations.get_or_insert_with(Default::default).insert(LAST_APPLIED.into(), last_applied.to_string());
+    let current = live.to_json();
+    let merged = merge::three_way(live.info().kind, original.as_ref(), &manifest.to_json(), &current);
+    if merged == current {
+        return Merged::Unchanged;
+    }
+    let parsed = manifest::parse_value("", merged);
+    match (parsed.objects.into_iter().next(), parsed.rejected.into_iter().next()) {
+        (Some(o), _) => Merged::Changed(o.object),
+        (None, Some(r)) => Merged::Invalid(format!("{}\n", r.kubectl_error)),
+        (None, None) => Merged::Invalid("error: the merged object could not be decoded\n".into()),
     }
 }
 
 pub(super) const ENDPOINTS_DEPRECATED: &str = "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n";
 
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+pub(super) const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// The JSON kubectl records of what was applied: the manifest as given, keys sorted.
-fn last_applied_configuration(object: &Object) -> String {
+pub(super) fn last_applied_configuration(object: &Object) -> String {
     let mut value = object.to_json();
     if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         if let Some(ann) = meta.get_mut("annotations").and_then(|a| a.as_object_mut()) {

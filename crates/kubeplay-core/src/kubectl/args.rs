@@ -19,6 +19,10 @@ pub(super) struct Flags {
     pub(super) replicas: Option<String>,
     pub(super) all: bool,
     pub(super) show_labels: bool,
+    /// `--sort-by`: a JSONPath expression.
+    pub(super) sort_by: Option<String>,
+    pub(super) no_headers: bool,
+    pub(super) show_kind: bool,
     /// `-L`/`--label-columns`, comma-separated and repeatable.
     pub(super) label_columns: Vec<String>,
     pub(super) wait: bool,
@@ -49,6 +53,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 | "--field-selector"
                 | "-L"
                 | "--label-columns"
+                | "--sort-by"
         );
         let mut value = || -> Result<String, String> {
             if let Some(v) = inline.clone() {
@@ -65,6 +70,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 "-l" | "--selector" => f.selector = Some(v),
                 "-f" | "--filename" => f.files.push(v),
                 "--field-selector" => f.field_selector = Some(v),
+                "--sort-by" => f.sort_by = Some(v),
                 "-L" | "--label-columns" => f.label_columns.extend(v.split(',').map(|k| k.trim().to_string())),
                 _ => f.replicas = Some(v),
             }
@@ -74,6 +80,10 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
             f.all = true;
         } else if name == "--show-labels" {
             f.show_labels = true;
+        } else if name == "--no-headers" {
+            f.no_headers = inline.as_deref() != Some("false");
+        } else if name == "--show-kind" {
+            f.show_kind = inline.as_deref() != Some("false");
         } else if name == "--wait" {
             f.wait = inline.as_deref() != Some("false");
         } else if name == "--cascade" {

@@ -28,6 +28,8 @@ pub struct Options<'a> {
     pub show_labels: bool,
     /// `-L KEY,…`: a column per label key (headed by the key's last segment, upper-cased).
     pub label_columns: &'a [String],
+    /// `--no-headers`: rows only (and column widths from the rows alone).
+    pub no_headers: bool,
     /// One object was named: `-o yaml|json` prints it bare rather than in a List.
     pub single: bool,
     /// Several kinds are listed: names print as `kind/name`.
@@ -35,7 +37,7 @@ pub struct Options<'a> {
 }
 
 pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: Format, opts: Options<'_>) -> String {
-    let Options { all_namespaces, show_labels, label_columns, single, kind_prefix } = opts;
+    let Options { all_namespaces, show_labels, label_columns, no_headers, single, kind_prefix } = opts;
     match format {
         Format::Name => objects.iter().map(|o| format!("{}/{}\n", info.qualified_singular(), o.name())).collect(),
         Format::Json | Format::Yaml => {
@@ -83,6 +85,9 @@ pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: F
                 for (row, o) in rows.iter_mut().skip(1).zip(objects) {
                     row.insert(0, o.namespace().to_string());
                 }
+            }
+            if no_headers {
+                rows.remove(0);
             }
             printers::table(&rows)
         }

@@ -137,7 +137,7 @@ pub(super) fn create(cluster: &mut Cluster, args: &[String]) -> Output {
         Some("yaml") => Output::ok(printers::yaml(&Object::from(service).to_json())),
         Some("json") => Output::ok(json(&service)),
         Some(other) => Output::err(format!(
-            "error: unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,yaml\n"
+            "error: unable to match a printer suitable for the output format \"{other}\", allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,kyaml,name,template,templatefile,yaml\n"
         )),
     }
 }

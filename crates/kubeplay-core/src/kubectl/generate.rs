@@ -196,7 +196,7 @@ pub(super) fn create(cluster: &mut Cluster, files: &dyn Files, args: &[String]) 
         Some("yaml") => Output::ok(printers::yaml(&object.to_json())),
         Some("json") => Output::ok(typed_json(&object)),
         Some(other) => Output::err(format!(
-            "error: unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,yaml\n"
+            "error: unable to match a printer suitable for the output format \"{other}\", allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,kyaml,name,template,templatefile,yaml\n"
         )),
     }
 }

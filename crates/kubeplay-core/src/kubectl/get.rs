@@ -2,6 +2,7 @@
 //! [`super::columns`].
 
 use super::args::{namespace, requests, Flags};
+use super::jsonpath::{self, Template};
 use super::{columns, Output};
 use crate::api::labels::Selector;
 use crate::api::{Object, ObjectKey};
@@ -9,16 +10,31 @@ use crate::sim::Cluster;
 
 pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
     cluster.settle();
-    let format = match flags.output.as_deref() {
-        None => columns::Format::Table,
-        Some("wide") => columns::Format::Wide,
-        Some("yaml") => columns::Format::Yaml,
-        Some("json") => columns::Format::Json,
-        Some("name") => columns::Format::Name,
-        Some(other) => {
-            return Output::err(format!(
-                "error: unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,wide,yaml\n"
-            ))
+    let output = flags.output.as_deref().unwrap_or("");
+    let mut special = None;
+    let format = match output {
+        "" => columns::Format::Table,
+        "wide" => columns::Format::Wide,
+        "yaml" => columns::Format::Yaml,
+        "json" => columns::Format::Json,
+        "name" => columns::Format::Name,
+        other => match Special::parse(other) {
+            Ok(Some(s)) => {
+                special = Some(s);
+                columns::Format::Json
+            }
+            Ok(None) => {
+                return Output::err(format!(
+                    "error: unable to match a printer suitable for the output format \"{other}\", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,kyaml,name,template,templatefile,wide,yaml\n"
+                ))
+            }
+            Err(e) => return Output::err(e),
+        },
+    };
+    let sort_by = match flags.sort_by.as_deref().map(Template::expression).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            return Output::err(format!("error: couldn't parse sort-by jsonpath {:?}: {e}\n", flags.sort_by.as_deref().unwrap_or("")))
         }
     };
     let reqs = match requests(&flags.positional) {
@@ -39,7 +55,7 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
     let mut errors = String::new();
     for (info, names) in &reqs {
         let scope = (info.namespaced && !flags.all_namespaces).then_some(ns.as_str());
-        let objects: Vec<&Object> = if names.is_empty() {
+        let mut objects: Vec<&Object> = if names.is_empty() {
             cluster.store().list(info.kind, scope).filter(|o| selector.matches(o.meta().labels.as_ref()) && fields.matches(o)).collect()
         } else {
             let mut found = Vec::new();
@@ -54,17 +70,26 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
         if objects.is_empty() {
             continue;
         }
+        if let Some(t) = &sort_by {
+            sort(&mut objects, t);
+        }
         let single = names.len() == 1 && reqs.len() == 1;
+        if let Some(special) = &special {
+            sections.push(special.render(&objects, single, flags.no_headers));
+            continue;
+        }
         let opts = columns::Options {
             all_namespaces: flags.all_namespaces,
             show_labels: flags.show_labels,
             label_columns: &flags.label_columns,
+            no_headers: flags.no_headers,
             single,
-            kind_prefix: multi,
+            kind_prefix: multi || flags.show_kind,
         };
         sections.push(columns::render(cluster, info, &objects, format, opts));
     }
-    let mut text = sections.join(if matches!(format, columns::Format::Table | columns::Format::Wide) { "\n" } else { "" });
+    let tables = matches!(format, columns::Format::Table | columns::Format::Wide) && special.is_none();
+    let mut text = sections.join(if tables && !flags.no_headers { "\n" } else { "" });
     if sections.is_empty() && errors.is_empty() {
         text = if flags.all_namespaces || reqs.iter().all(|(i, _)| !i.namespaced) {
             "No resources found\n".into()
@@ -118,5 +143,122 @@ impl FieldSelector {
             };
             (text == *value) == *equal
         })
+    }
+}
+
+/// The printers that read the object's JSON: `-o jsonpath=…` and `-o custom-columns=…`.
+enum Special {
+    JsonPath(Template),
+    Columns(Vec<(String, Template)>),
+}
+
+impl Special {
+    /// `Ok(None)` for a format kubectl has and kubeplay does not (go-template, files).
+    fn parse(output: &str) -> Result<Option<Special>, String> {
+        let (name, arg) = output.split_once('=').unwrap_or((output, ""));
+        match name {
+            "jsonpath" => {
+                if arg.is_empty() {
+                    return Err("error: template format specified but no template given\n".into());
+                }
+                let t = Template::parse(arg).map_err(|e| format!("error: error parsing jsonpath {arg}, {e}\n"))?;
+                Ok(Some(Special::JsonPath(t)))
+            }
+            "custom-columns" => {
+                if arg.is_empty() {
+                    return Err("error: custom-columns format specified but no custom columns given\n".into());
+                }
+                let mut cols = Vec::new();
+                for spec in arg.split(',') {
+                    let Some((header, path)) = spec.split_once(':') else {
+                        return Err(format!("error: unexpected custom-columns spec: {spec}, expected <header>:<json-path-expr>\n"));
+                    };
+                    let t = Template::expression(path).map_err(|e| format!("error: {e}\n"))?;
+                    cols.push((header.to_string(), t));
+                }
+                Ok(Some(Special::Columns(cols)))
+            }
+            "go-template"
+            | "template"
+            | "kyaml"
+            | "go-template-file"
+            | "templatefile"
+            | "jsonpath-file"
+            | "custom-columns-file"
+            | "jsonpath-as-json" => Err(format!("error: kubeplay does not model -o {name}; use -o jsonpath=… or -o custom-columns=…\n")),
+            _ => Ok(None),
+        }
+    }
+
+    fn render(&self, objects: &[&Object], single: bool, no_headers: bool) -> String {
+        match self {
+            Special::JsonPath(t) => {
+                let data = if single && objects.len() == 1 {
+                    objects[0].to_json()
+                } else {
+                    serde_json::json!({
+                        "apiVersion": "v1",
+                        "items": objects.iter().map(|o| o.to_json()).collect::<Vec<_>>(),
+                        "kind": "List",
+                        "metadata": {"resourceVersion": ""},
+                    })
+                };
+                t.execute(&data)
+            }
+            Special::Columns(cols) => {
+                let mut rows = Vec::new();
+                if !no_headers {
+                    rows.push(cols.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>());
+                }
+                for o in objects {
+                    let json = o.to_json();
+                    rows.push(
+                        cols.iter()
+                            .map(|(_, t)| {
+                                let values = t.values(&json);
+                                if values.is_empty() {
+                                    "<none>".to_string()
+                                } else {
+                                    values.iter().map(go_sprint).collect::<Vec<_>>().join(",")
+                                }
+                            })
+                            .collect(),
+                    );
+                }
+                super::printers::table(&rows)
+            }
+        }
+    }
+}
+
+/// Go's `fmt.Sprint` of a decoded JSON value (custom columns print maps as `map[k:v]`).
+fn go_sprint(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "<nil>".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!("[{}]", a.iter().map(go_sprint).collect::<Vec<_>>().join(" ")),
+        Value::Object(m) => format!("map[{}]", m.iter().map(|(k, v)| format!("{k}:{}", go_sprint(v))).collect::<Vec<_>>().join(" ")),
+        other => other.to_string(),
+    }
+}
+
+/// `--sort-by`: by the expression's first value — numbers by value, the rest as text; objects
+/// without it first, ties kept in order.
+fn sort(objects: &mut [&Object], by: &Template) {
+    use std::cmp::Ordering;
+    let mut keyed: Vec<(Option<serde_json::Value>, &Object)> =
+        objects.iter().map(|o| (by.values(&o.to_json()).into_iter().next(), *o)).collect();
+    keyed.sort_by(|(a, _), (b, _)| match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(p), Some(q)) => p.partial_cmp(&q).unwrap_or(Ordering::Equal),
+            _ => jsonpath::text(x).cmp(&jsonpath::text(y)),
+        },
+    });
+    for (slot, (_, o)) in objects.iter_mut().zip(keyed) {
+        *slot = o;
     }
 }

@@ -10,12 +10,16 @@ mod describe;
 mod describe_ingress;
 mod describe_service;
 mod describe_workloads;
+mod diff;
 pub mod exec;
 mod expose;
 mod generate;
 mod get;
+mod jsonpath;
 mod label;
 mod logs;
+mod merge;
+mod patch;
 pub mod port_forward;
 pub mod printers;
 mod rollout;
@@ -68,6 +72,9 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     if command == "annotate" {
         return label::run(cluster, label::Field::Annotations, &args[1..]);
     }
+    if command == "patch" {
+        return patch::patch(cluster, files, &args[1..]);
+    }
     if command == "expose" {
         return expose::expose(cluster, &args[1..]);
     }
@@ -87,6 +94,8 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
         "get" => get::get(cluster, &flags),
         "delete" => delete::delete(cluster, files, &flags),
         "scale" => scale::scale(cluster, &flags),
+        "diff" => diff::diff(cluster, files, &flags.files, flags.namespace.as_deref()),
+        "replace" => patch::replace(cluster, files, &flags.files, flags.namespace.as_deref()),
         "version" => Output::ok(format!(
             "Client Version: {v}\nKustomize Version: v5.7.1\nServer Version: {v}\n",
             v = crate::bootstrap::KUBERNETES_VERSION

@@ -41,6 +41,12 @@ pub fn json(value: &Value) -> String {
     format!("{text}\n")
 }
 
+/// Go's `json.Marshal`: compact, keys sorted, `<`, `>` and `&` escaped.
+pub fn json_compact(value: &Value) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    text.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
 /// `-o yaml`.
 pub fn yaml(value: &Value) -> String {
     let mut out = String::new();

@@ -70,6 +70,15 @@ pub fn parse(file: &str, text: &str) -> Parsed {
     out
 }
 
+/// One object already in JSON (a patched or merged live object) through the same decoding
+/// and validation as a file; positions are meaningless and left at the start.
+pub fn parse_value(file: &str, value: Value) -> Parsed {
+    let mut out = Parsed::default();
+    let ctx = DocContext { file, first_line: 1, spans: SpanIndex::build("") };
+    ctx.document(value, Vec::new(), &mut out);
+    out
+}
+
 struct DocContext<'a> {
     file: &'a str,
     first_line: u32,
