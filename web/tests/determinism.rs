@@ -49,6 +49,7 @@ const PAGES: &[(&str, &str)] = pages![
     "rollout_and_labels.md",
     "rolling_update.md",
     "scheduling_queue.md",
+    "set_scale_and_wait.md",
     "services_and_endpoints.md",
     "services_get_addresses.md",
     "shared_empty_dir.md",

@@ -19,6 +19,8 @@ pub(super) struct Flags {
     pub(super) replicas: Option<String>,
     pub(super) all: bool,
     pub(super) show_labels: bool,
+    /// `kubectl scale --current-replicas`: a precondition.
+    pub(super) current_replicas: Option<String>,
     /// `--sort-by`: a JSONPath expression.
     pub(super) sort_by: Option<String>,
     pub(super) no_headers: bool,
@@ -54,6 +56,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 | "-L"
                 | "--label-columns"
                 | "--sort-by"
+                | "--current-replicas"
         );
         let mut value = || -> Result<String, String> {
             if let Some(v) = inline.clone() {
@@ -71,6 +74,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 "-f" | "--filename" => f.files.push(v),
                 "--field-selector" => f.field_selector = Some(v),
                 "--sort-by" => f.sort_by = Some(v),
+                "--current-replicas" => f.current_replicas = Some(v),
                 "-L" | "--label-columns" => f.label_columns.extend(v.split(',').map(|k| k.trim().to_string())),
                 _ => f.replicas = Some(v),
             }

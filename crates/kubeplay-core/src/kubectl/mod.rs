@@ -14,6 +14,7 @@ mod diff;
 pub mod exec;
 mod expose;
 mod generate;
+mod generate_workloads;
 mod get;
 mod jsonpath;
 mod label;
@@ -24,7 +25,9 @@ pub mod port_forward;
 pub mod printers;
 mod rollout;
 mod scale;
+mod set;
 pub mod tabwriter;
+mod wait;
 
 use crate::sim::Cluster;
 
@@ -72,6 +75,12 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     if command == "annotate" {
         return label::run(cluster, label::Field::Annotations, &args[1..]);
     }
+    if command == "wait" {
+        return wait::wait(cluster, &args[1..]);
+    }
+    if command == "set" {
+        return set::set(cluster, &args[1..]);
+    }
     if command == "patch" {
         return patch::patch(cluster, files, &args[1..]);
     }
@@ -80,6 +89,14 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     }
     if command == "create" && matches!(args.get(1).map(String::as_str), Some("service" | "svc")) {
         return create_service::create(cluster, &args[2..]);
+    }
+    if command == "run" {
+        return generate_workloads::run(cluster, &args[1..]);
+    }
+    if command == "create" {
+        if let Some(what @ ("deployment" | "deploy" | "job" | "cronjob" | "cj" | "namespace" | "ns")) = args.get(1).map(String::as_str) {
+            return generate_workloads::create(cluster, what, &args[2..]);
+        }
     }
     if command == "create" && matches!(args.get(1).map(String::as_str), Some("configmap" | "cm" | "secret")) {
         return generate::create(cluster, files, &args[1..]);

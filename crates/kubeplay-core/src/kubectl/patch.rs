@@ -95,7 +95,7 @@ pub(super) fn patch(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -
 }
 
 /// Decodes, validates and writes a changed object.
-fn store(cluster: &mut Cluster, value: Value) -> Result<(), String> {
+pub(super) fn store(cluster: &mut Cluster, value: Value) -> Result<(), String> {
     let parsed = manifest::parse_value("", value);
     let object = match (parsed.objects.into_iter().next(), parsed.rejected.into_iter().next()) {
         (Some(o), _) => o.object,
