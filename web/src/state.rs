@@ -227,6 +227,18 @@ impl Reducible for Playground {
                     let cluster = &self.session.borrow().cluster;
                     (cluster.now(), cluster.processed(), cluster.traffic().revision())
                 };
+                // An open `kubectl get -w` prints as time passes, under its command.
+                let rows = self.session.borrow_mut().poll_watch();
+                if !rows.is_empty() {
+                    return self.with(|p| {
+                        let mut console = (*p.console).clone();
+                        if let Some(last) = console.last_mut() {
+                            last.output.push_str(&rows);
+                        }
+                        p.console = Rc::new(console);
+                        p.refresh();
+                    });
+                }
                 if processed != processed_before {
                     self.with(Playground::refresh)
                 } else if traffic != traffic_before || !self.traffic.dots.is_empty() {

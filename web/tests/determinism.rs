@@ -55,6 +55,7 @@ const PAGES: &[(&str, &str)] = pages![
     "shared_empty_dir.md",
     "statefulsets.md",
     "topology_aware_routing.md",
+    "watching_with_get_w.md",
     "unschedulable_pods_stay_pending.md",
 ];
 

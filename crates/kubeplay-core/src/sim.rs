@@ -59,6 +59,17 @@ pub struct Cluster {
     processed: u64,
     livelocked: bool,
     traffic: Traffic,
+    /// Clients' watches (`kubectl get -w`): the changes to a kind, kept until read.
+    client_watches: Vec<ClientWatch>,
+    next_watch: u64,
+}
+
+/// One client's watch on a kind.
+#[derive(Clone, Debug)]
+struct ClientWatch {
+    id: u64,
+    kind: &'static str,
+    events: Vec<(SimTime, Change)>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -90,6 +101,8 @@ impl Cluster {
             processed: 0,
             livelocked: false,
             traffic: Traffic::default(),
+            client_watches: Vec::new(),
+            next_watch: 0,
         };
         crate::bootstrap::control_plane(&mut cluster.api);
         cluster.settle();
@@ -276,6 +289,24 @@ impl Cluster {
         self.run_until(self.now);
     }
 
+    /// Opens a client's watch on `kind`: from now on its changes are kept for
+    /// [`Cluster::take_watch_events`] (with the time each happened) until it is closed.
+    pub fn open_watch(&mut self, kind: &'static str) -> u64 {
+        self.dispatch_changes();
+        self.next_watch += 1;
+        self.client_watches.push(ClientWatch { id: self.next_watch, kind, events: Vec::new() });
+        self.next_watch
+    }
+
+    pub fn take_watch_events(&mut self, id: u64) -> Vec<(SimTime, Change)> {
+        self.dispatch_changes();
+        self.client_watches.iter_mut().find(|w| w.id == id).map(|w| std::mem::take(&mut w.events)).unwrap_or_default()
+    }
+
+    pub fn close_watch(&mut self, id: u64) {
+        self.client_watches.retain(|w| w.id != id);
+    }
+
     /// Runs until `done` holds or `limit` has passed; true if it held.
     pub fn run_while(&mut self, limit: SimDuration, mut done: impl FnMut(&Cluster) -> bool) -> bool {
         let deadline = self.now.plus(limit);
@@ -317,6 +348,9 @@ impl Cluster {
 
     fn route(&mut self, change: &Change) {
         let now = self.now;
+        for w in self.client_watches.iter_mut().filter(|w| w.kind == change.key.kind) {
+            w.events.push((now, change.clone()));
+        }
         let mut keys = Vec::new();
         for (id, slot) in self.components.iter_mut().enumerate() {
             for watch in &slot.watches.watches {

@@ -37,7 +37,65 @@ pub struct Options<'a> {
 }
 
 pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: Format, opts: Options<'_>) -> String {
-    let Options { all_namespaces, show_labels, label_columns, no_headers, single, kind_prefix } = opts;
+    let at = At { cluster, now: cluster.now() };
+    render_at(&at, info, objects, format, opts)
+}
+
+/// The cluster seen at `now`: ages and durations count to then (a watch prints each change
+/// as it was when it happened).
+pub struct At<'a> {
+    pub cluster: &'a Cluster,
+    pub now: crate::time::SimTime,
+}
+
+impl At<'_> {
+    fn now(&self) -> crate::time::SimTime {
+        self.now
+    }
+}
+
+impl std::ops::Deref for At<'_> {
+    type Target = Cluster;
+    fn deref(&self) -> &Cluster {
+        self.cluster
+    }
+}
+
+/// The table rows (header first) for `objects`.
+pub fn table_rows(cluster: &At<'_>, info: &KindInfo, objects: &[&Object], wide: bool, opts: Options<'_>) -> Vec<Vec<String>> {
+    let Options { all_namespaces, show_labels, label_columns, kind_prefix, .. } = opts;
+    let mut rows = vec![header(info.kind, wide)];
+    for o in objects {
+        let mut r = row(cluster, o, wide);
+        if kind_prefix && info.kind != "Event" {
+            r[0] = format!("{}/{}", info.qualified_singular(), r[0]);
+        }
+        rows.push(r);
+    }
+    for key in label_columns {
+        rows[0].push(key.rsplit('/').next().unwrap_or(key).to_uppercase());
+        for (row, o) in rows.iter_mut().skip(1).zip(objects) {
+            row.push(o.meta().labels.as_ref().and_then(|l| l.get(key)).cloned().unwrap_or_default());
+        }
+    }
+    if show_labels {
+        rows[0].push("LABELS".into());
+        for (row, o) in rows.iter_mut().skip(1).zip(objects) {
+            let labels: Vec<String> = o.meta().labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+            row.push(none_if_empty(labels.join(",")));
+        }
+    }
+    if all_namespaces && info.namespaced {
+        rows[0].insert(0, "NAMESPACE".into());
+        for (row, o) in rows.iter_mut().skip(1).zip(objects) {
+            row.insert(0, o.namespace().to_string());
+        }
+    }
+    rows
+}
+
+pub fn render_at(cluster: &At<'_>, info: &KindInfo, objects: &[&Object], format: Format, opts: Options<'_>) -> String {
+    let Options { no_headers, single, .. } = opts;
     match format {
         Format::Name => objects.iter().map(|o| format!("{}/{}\n", info.qualified_singular(), o.name())).collect(),
         Format::Json | Format::Yaml => {
@@ -58,34 +116,7 @@ pub fn render(cluster: &Cluster, info: &KindInfo, objects: &[&Object], format: F
             }
         }
         Format::Table | Format::Wide => {
-            let wide = format == Format::Wide;
-            let mut rows = vec![header(info.kind, wide)];
-            for o in objects {
-                let mut r = row(cluster, o, wide);
-                if kind_prefix && info.kind != "Event" {
-                    r[0] = format!("{}/{}", info.qualified_singular(), r[0]);
-                }
-                rows.push(r);
-            }
-            for key in label_columns {
-                rows[0].push(key.rsplit('/').next().unwrap_or(key).to_uppercase());
-                for (row, o) in rows.iter_mut().skip(1).zip(objects) {
-                    row.push(o.meta().labels.as_ref().and_then(|l| l.get(key)).cloned().unwrap_or_default());
-                }
-            }
-            if show_labels {
-                rows[0].push("LABELS".into());
-                for (row, o) in rows.iter_mut().skip(1).zip(objects) {
-                    let labels: Vec<String> = o.meta().labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
-                    row.push(none_if_empty(labels.join(",")));
-                }
-            }
-            if all_namespaces && info.namespaced {
-                rows[0].insert(0, "NAMESPACE".into());
-                for (row, o) in rows.iter_mut().skip(1).zip(objects) {
-                    row.insert(0, o.namespace().to_string());
-                }
-            }
+            let mut rows = table_rows(cluster, info, objects, format == Format::Wide, opts);
             if no_headers {
                 rows.remove(0);
             }
@@ -134,7 +165,7 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
     h
 }
 
-fn age(cluster: &Cluster, t: Option<&Time>) -> String {
+fn age(cluster: &At<'_>, t: Option<&Time>) -> String {
     match t {
         Some(t) => cluster.now().since(from_time(t)).human(),
         None => "<unknown>".into(),
@@ -149,7 +180,7 @@ fn none_if_empty(s: String) -> String {
     }
 }
 
-fn row(cluster: &Cluster, o: &Object, wide: bool) -> Vec<String> {
+fn row(cluster: &At<'_>, o: &Object, wide: bool) -> Vec<String> {
     let name = o.name().to_string();
     let created = age(cluster, o.meta().creation_timestamp.as_ref());
     match o {
@@ -450,7 +481,7 @@ fn format_endpoints(ep: &k8s_openapi::api::core::v1::Endpoints) -> String {
 }
 
 /// `printJob`: STATUS from the conditions, COMPLETIONS, DURATION from start to completion (or now).
-fn job_row(cluster: &Cluster, job: &k8s_openapi::api::batch::v1::Job, name: String, created: String, wide: bool) -> Vec<String> {
+fn job_row(cluster: &At<'_>, job: &k8s_openapi::api::batch::v1::Job, name: String, created: String, wide: bool) -> Vec<String> {
     let spec = job.spec.clone().unwrap_or_default();
     let st = job.status.clone().unwrap_or_default();
     let succeeded = st.succeeded.unwrap_or(0);
@@ -651,7 +682,7 @@ pub fn pod_restarts(p: &Pod) -> i32 {
     apps + inits
 }
 
-fn pod_row(cluster: &Cluster, p: &Pod, wide: bool) -> Vec<String> {
+fn pod_row(cluster: &At<'_>, p: &Pod, wide: bool) -> Vec<String> {
     let status = p.status.clone().unwrap_or_default();
     let statuses = status.container_statuses.clone().unwrap_or_default();
     let reason = pod_status(p);

@@ -28,6 +28,7 @@ mod scale;
 mod set;
 pub mod tabwriter;
 mod wait;
+pub mod watch;
 
 use crate::sim::Cluster;
 

@@ -27,6 +27,9 @@ pub struct Session {
     pub forwards: Vec<kubectl::port_forward::Forward>,
     /// Requests the console's `curl` has made (each meets its own random choices).
     curls: u64,
+    /// A `kubectl get -w` the console keeps open: its rows come as time passes, until the
+    /// next command ends it (as Ctrl-C would).
+    watch: Option<kubectl::watch::Watch>,
 }
 
 /// The console machine's address as the cluster sees it.
@@ -71,7 +74,7 @@ pub const HELP: &str = "kubeplay commands:
 
 impl Session {
     pub fn new(cluster: Cluster) -> Session {
-        Session { cluster, files: BTreeMap::new(), reader: None, attached: None, forwards: Vec::new(), curls: 0 }
+        Session { cluster, files: BTreeMap::new(), reader: None, attached: None, forwards: Vec::new(), curls: 0, watch: None }
     }
 
     /// Runs one command line.
@@ -88,6 +91,21 @@ impl Session {
         };
         if words.iter().any(|w| w == "|" || w == ">" || w == "&&") {
             return Output::err("kubeplay: pipes, redirection and && are not supported; run one command at a time\n");
+        }
+        // Time passing keeps an open watch printing; any other command ends it.
+        if program != "sleep" {
+            if let Some(w) = self.watch.take() {
+                w.stop(&mut self.cluster);
+            }
+        }
+        if matches!(program.as_str(), "kubectl" | "k") && kubectl::watch::is_watch(&words[1..]) {
+            return match kubectl::watch::start(&mut self.cluster, &words[1..]) {
+                Ok((out, watch)) => {
+                    self.watch = Some(watch);
+                    out
+                }
+                Err(out) => out,
+            };
         }
         match program.as_str() {
             "kubectl" | "k" if words.get(1).is_some_and(|w| w == "exec") => match kubectl::exec::attach(&mut self.cluster, &words[2..]) {
@@ -128,13 +146,22 @@ impl Session {
                 Some(d) if words.len() == 2 && d > MAX_SLEEP => Output::err("sleep: at most 168h (a week of virtual time) at a time\n"),
                 Some(d) if words.len() == 2 => {
                     self.cluster.advance(d);
-                    Output::ok("")
+                    Output::ok(self.poll_watch())
                 }
                 _ => Output::err("sleep: usage: sleep DURATION (for example 500ms, 30s, 5m, 1h)\n"),
             },
             "traffic" => traffic::run(&mut self.cluster, &words[1..]),
             "help" => Output::ok(HELP),
             other => Output::err(format!("{other}: command not found (try `help`)\n")),
+        }
+    }
+
+    /// The rows an open `kubectl get -w` has printed since last asked (the browser console
+    /// asks every frame; scripts see them after `sleep`).
+    pub fn poll_watch(&mut self) -> String {
+        match self.watch.as_mut() {
+            Some(w) => w.poll(&mut self.cluster),
+            None => String::new(),
         }
     }
 
