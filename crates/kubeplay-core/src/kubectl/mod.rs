@@ -1,6 +1,7 @@
 //! The kubectl subset: `apply`, `get`, `delete`, `scale`. Output and error text follow real
 //! kubectl; each command returns its text and whether it succeeded (kubectl's exit status).
 
+mod api_resources;
 mod apply;
 mod args;
 pub mod columns;
@@ -11,6 +12,7 @@ mod describe_ingress;
 mod describe_service;
 mod describe_workloads;
 mod diff;
+mod events;
 pub mod exec;
 mod expose;
 mod generate;
@@ -76,6 +78,12 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     if command == "annotate" {
         return label::run(cluster, label::Field::Annotations, &args[1..]);
     }
+    if command == "events" {
+        return events::events(cluster, &args[1..]);
+    }
+    if command == "api-resources" {
+        return api_resources::api_resources(&args[1..]);
+    }
     if command == "wait" {
         return wait::wait(cluster, &args[1..]);
     }
@@ -118,8 +126,87 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
             "Client Version: {v}\nKustomize Version: v5.7.1\nServer Version: {v}\n",
             v = crate::bootstrap::KUBERNETES_VERSION
         )),
-        other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubeplay models: apply, create, get, describe, delete, scale, rollout, label, annotate, logs, exec, version\n"
-        )),
+        other => unknown_command(other),
     }
+}
+
+/// kubectl's commands in the order it registers them (cobra suggests in this order).
+const KUBECTL_COMMANDS: &[&str] = &[
+    "create",
+    "expose",
+    "run",
+    "set",
+    "explain",
+    "get",
+    "edit",
+    "delete",
+    "rollout",
+    "scale",
+    "autoscale",
+    "certificate",
+    "cluster-info",
+    "top",
+    "cordon",
+    "uncordon",
+    "drain",
+    "taint",
+    "describe",
+    "logs",
+    "attach",
+    "exec",
+    "port-forward",
+    "proxy",
+    "cp",
+    "auth",
+    "debug",
+    "events",
+    "diff",
+    "apply",
+    "patch",
+    "replace",
+    "wait",
+    "kustomize",
+    "label",
+    "annotate",
+    "completion",
+    "alpha",
+    "api-resources",
+    "api-versions",
+    "config",
+    "plugin",
+    "version",
+    "options",
+];
+
+/// A command kubectl lacks gets cobra's "Did you mean this?"; one kubectl has and kubeplay
+/// does not model says so and names the nearest it does.
+fn unknown_command(name: &str) -> Output {
+    if KUBECTL_COMMANDS.contains(&name) {
+        let closest = match name {
+            "explain" => "get KIND NAME -o yaml",
+            "edit" => "patch",
+            "autoscale" => "scale",
+            "top" | "certificate" | "cordon" | "uncordon" | "drain" | "taint" => "describe node",
+            "attach" | "debug" | "cp" => "exec -it",
+            "proxy" => "port-forward",
+            "kustomize" => "apply -f",
+            "cluster-info" | "api-versions" | "config" => "api-resources",
+            _ => "get",
+        };
+        return Output::err(format!("error: kubeplay does not model `kubectl {name}`; the nearest it does is `kubectl {closest}`\n"));
+    }
+    let lower = name.to_lowercase();
+    let suggestions: Vec<&str> = KUBECTL_COMMANDS
+        .iter()
+        .filter(|c| crate::manifest::decode::edit_distance(&lower, c) <= 2 || c.starts_with(lower.as_str()))
+        .copied()
+        .collect();
+    let mut text = format!("error: unknown command \"{name}\" for \"kubectl\"\n");
+    if !suggestions.is_empty() {
+        text.push_str("\nDid you mean this?\n");
+        for s in suggestions {
+            text.push_str(&format!("\t{s}\n"));
+        }
+    }
+    Output::err(text)
 }
