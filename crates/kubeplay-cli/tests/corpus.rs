@@ -62,6 +62,11 @@ fn every_corpus_manifest_loads() {
         assert_eq!(!parsed.rejected.is_empty(), parsed.has_errors(), "{name}");
         objects += parsed.objects.len();
         rejected += parsed.rejected.len();
+        if std::env::var_os("KUBEPLAY_SHOW_REJECTED").is_some() {
+            for r in &parsed.rejected {
+                println!("REJECTED {name}: {}", r.kubectl_error);
+            }
+        }
         session.files.insert(name.clone(), text);
         session.exec(&format!("kubectl apply -f '{name}'"));
     }

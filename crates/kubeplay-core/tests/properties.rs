@@ -372,9 +372,12 @@ fn rolling_updates_keep_their_bounds_and_converge() {
         };
         let (surge, unavailable) = (pick(&mut rng), pick(&mut rng));
         let startup = rng.range_inclusive(0, 6);
+        // Numbers as numbers, percentages as strings: the API server takes no other form.
+        let yaml = |v: &str| if v.ends_with('%') { format!("{v:?}") } else { v.to_string() };
+        let (surge_yaml, unavailable_yaml) = (yaml(&surge), yaml(&unavailable));
         let manifest = |image: &str| {
             format!(
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: {replicas}\n  strategy:\n    rollingUpdate:\n      maxSurge: {surge:?}\n      maxUnavailable: {unavailable:?}\n  selector:\n    matchLabels: {{app: app}}\n  template:\n    metadata:\n      labels: {{app: app}}\n      annotations:\n        kubeplay.dev/startup: {startup}s\n    spec:\n      containers:\n      - name: c\n        image: {image}\n        readinessProbe:\n          tcpSocket: {{port: 80}}\n          periodSeconds: 1\n"
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: {replicas}\n  strategy:\n    rollingUpdate:\n      maxSurge: {surge_yaml}\n      maxUnavailable: {unavailable_yaml}\n  selector:\n    matchLabels: {{app: app}}\n  template:\n    metadata:\n      labels: {{app: app}}\n      annotations:\n        kubeplay.dev/startup: {startup}s\n    spec:\n      containers:\n      - name: c\n        image: {image}\n        readinessProbe:\n          tcpSocket: {{port: 80}}\n          periodSeconds: 1\n"
             )
         };
         let (v1, v2) = (manifest("nginx:1.27"), manifest("nginx:1.28"));

@@ -12,11 +12,12 @@ pub(super) fn apply(cluster: &mut Cluster, files: &dyn Files, flags: &Flags, cre
         return Output::err(format!("error: must specify one of -f and -k\n\nSee 'kubectl {verb} -h' for help and examples\n"));
     }
     let mut out = String::new();
-    let mut errors = String::new();
+    // Errors in document order: kubectl meets them object by object.
+    let mut errors: Vec<(usize, crate::diag::Position, String)> = Vec::new();
     let mut warned_endpoints = false;
-    for name in &flags.files {
+    for (file_index, name) in flags.files.iter().enumerate() {
         let Some(text) = files.read(name) else {
-            errors.push_str(&format!("error: the path \"{name}\" does not exist\n"));
+            errors.push((file_index, Default::default(), format!("error: the path \"{name}\" does not exist\n")));
             continue;
         };
         let parsed = manifest::parse(name, &text);
@@ -36,22 +37,32 @@ pub(super) fn apply(cluster: &mut Cluster, files: &dyn Files, flags: &Flags, cre
                     out.push_str(&notice.unwrap_or_default());
                     out.push_str(&line);
                 }
-                Err(e) => errors.push_str(&e),
+                Err(e) => errors.push((file_index, po.position, e)),
             }
         }
         for r in parsed.rejected {
-            errors.push_str(&r.kubectl_error);
-            errors.push('\n');
+            errors.push((file_index, r.position, format!("{}\n", r.kubectl_error)));
         }
     }
     cluster.settle();
+    errors.sort_by_key(|(file, position, _)| (*file, position.line, position.column));
     let ok = errors.is_empty();
-    out.push_str(&errors);
+    let several = errors.len() > 1;
+    for (_, _, e) in errors {
+        // An aggregate of several errors prints each bare; a single one gets `error: `.
+        out.push_str(if several { e.strip_prefix("error: ").unwrap_or(&e) } else { &e });
+    }
     Output { text: out, ok }
 }
 
 fn apply_one(cluster: &mut Cluster, mut object: Object, flags: &Flags, create_only: bool, file: &str) -> Result<String, String> {
     let info = object.info();
+    // apply needs a name to find the live object by; only create may let the server pick one.
+    if !create_only && object.meta().name.as_deref().is_none_or(str::is_empty) {
+        if let Some(prefix) = object.meta().generate_name.clone() {
+            return Err(format!("error: from {prefix}: cannot use generate name with apply\n"));
+        }
+    }
     if info.namespaced {
         let ns = object.meta().namespace.clone().or(flags.namespace.clone()).unwrap_or_else(|| "default".into());
         if let (Some(in_file), Some(flag)) = (object.meta().namespace.as_deref(), flags.namespace.as_deref()) {
@@ -73,8 +84,10 @@ fn apply_one(cluster: &mut Cluster, mut object: Object, flags: &Flags, create_on
         if !create_only {
             object.meta_mut().annotations.get_or_insert_with(Default::default).insert(LAST_APPLIED.into(), last_applied);
         }
-        cluster.create(object).map_err(|e| format!("Error from server (Forbidden): error when creating \"{file}\": {e}\n"))?;
-        return Ok(format!("{label} created\n"));
+        let created =
+            cluster.create(object).map_err(|e| format!("Error from server (Forbidden): error when creating \"{file}\": {e}\n"))?;
+        // A generateName object is named by the API server.
+        return Ok(format!("{}/{} created\n", info.qualified_singular(), created.name()));
     };
     if create_only {
         return Err(format!(

@@ -27,6 +27,11 @@ pub struct UnknownField {
 pub struct DecodeError {
     pub path: Option<Path>,
     pub message: String,
+    /// The Go struct that holds the field the error happened at (`DeploymentSpec`), as
+    /// encoding/json names it.
+    pub go_struct: Option<&'static str>,
+    /// encoding/json's field path: struct fields only, no indices or map keys.
+    pub go_field: Vec<String>,
 }
 
 impl fmt::Display for DecodeError {
@@ -39,14 +44,14 @@ impl std::error::Error for DecodeError {}
 
 impl de::Error for DecodeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DecodeError { path: None, message: msg.to_string() }
+        DecodeError { path: None, message: msg.to_string(), go_struct: None, go_field: Vec::new() }
     }
 }
 
 /// Decodes `value` into `T`, returning the unknown fields met on the way.
 pub fn decode_strict<T: DeserializeOwned>(value: &Value) -> Result<(T, Vec<UnknownField>), DecodeError> {
     let unknown = RefCell::new(Vec::new());
-    let probe = Probe { value, path: Vec::new(), unknown: &unknown };
+    let probe = Probe { value, path: Vec::new(), unknown: &unknown, parent_struct: None, go_field: Vec::new() };
     let decoded = T::deserialize(probe)?;
     Ok((decoded, unknown.into_inner()))
 }
@@ -99,13 +104,18 @@ struct Probe<'a> {
     value: &'a Value,
     path: Path,
     unknown: &'a RefCell<Vec<UnknownField>>,
+    /// The struct whose field this value is.
+    parent_struct: Option<&'static str>,
+    go_field: Vec<String>,
 }
 
 impl<'a> Probe<'a> {
-    fn child(&self, value: &'a Value, seg: Seg) -> Probe<'a> {
+    fn child(&self, value: &'a Value, seg: Seg, parent_struct: Option<&'static str>, field: Option<&str>) -> Probe<'a> {
         let mut path = self.path.clone();
         path.push(seg);
-        Probe { value, path, unknown: self.unknown }
+        let mut go_field = self.go_field.clone();
+        go_field.extend(field.map(str::to_string));
+        Probe { value, path, unknown: self.unknown, parent_struct, go_field }
     }
 
     /// Pins an error to the innermost path it came from.
@@ -113,6 +123,8 @@ impl<'a> Probe<'a> {
         result.map_err(|mut e| {
             if e.path.is_none() {
                 e.path = Some(self.path.clone());
+                e.go_struct = self.parent_struct;
+                e.go_field = self.go_field.clone();
             }
             e
         })
@@ -121,7 +133,7 @@ impl<'a> Probe<'a> {
     fn visit_map<V: Visitor<'a>>(
         self,
         map: &'a serde_json::Map<String, Value>,
-        known: Option<&'static [&'static str]>,
+        known: Option<(&'static str, &'static [&'static str])>,
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
         let access = MapProbe { parent: &self, iter: map.iter(), pending: None, known };
@@ -165,12 +177,12 @@ impl<'de> de::Deserializer<'de> for Probe<'de> {
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
         match self.value {
-            Value::Object(map) => self.visit_map(map, Some(fields), visitor),
+            Value::Object(map) => self.visit_map(map, Some((name, fields)), visitor),
             _ => self.deserialize_any(visitor),
         }
     }
@@ -215,7 +227,7 @@ impl<'a> SeqAccess<'a> for SeqProbe<'_, 'a> {
     fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> Result<Option<T::Value>, DecodeError> {
         match self.iter.next() {
             None => Ok(None),
-            Some((i, v)) => seed.deserialize(self.parent.child(v, Seg::Index(i))).map(Some),
+            Some((i, v)) => seed.deserialize(self.parent.child(v, Seg::Index(i), self.parent.parent_struct, None)).map(Some),
         }
     }
 }
@@ -224,7 +236,7 @@ struct MapProbe<'p, 'a> {
     parent: &'p Probe<'a>,
     iter: serde_json::map::Iter<'a>,
     pending: Option<(&'a String, &'a Value)>,
-    known: Option<&'static [&'static str]>,
+    known: Option<(&'static str, &'static [&'static str])>,
 }
 
 impl<'a> MapAccess<'a> for MapProbe<'_, 'a> {
@@ -234,7 +246,7 @@ impl<'a> MapAccess<'a> for MapProbe<'_, 'a> {
         let Some((key, value)) = self.iter.next() else {
             return Ok(None);
         };
-        if let Some(known) = self.known {
+        if let Some((_, known)) = self.known {
             if !known.contains(&key.as_str()) {
                 let mut path = self.parent.path.clone();
                 path.push(Seg::Key(key.clone()));
@@ -248,7 +260,12 @@ impl<'a> MapAccess<'a> for MapProbe<'_, 'a> {
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, DecodeError> {
         match self.pending.take() {
-            Some((key, value)) => seed.deserialize(self.parent.child(value, Seg::Key(key.clone()))),
+            Some((key, value)) => {
+                // A struct's fields name it; a map's values keep the struct the map is in.
+                let holder = self.known.map(|(name, _)| name).or(self.parent.parent_struct);
+                let field = self.known.is_some().then_some(key.as_str());
+                seed.deserialize(self.parent.child(value, Seg::Key(key.clone()), holder, field))
+            }
             None => Err(de::Error::custom("value requested before key")),
         }
     }
@@ -283,6 +300,7 @@ mod tests {
         let err = decode_strict::<Deployment>(&v).expect_err("bad type");
         assert_eq!(display_path(&err.path.expect("path")), "spec.replicas");
         assert!(err.message.contains("invalid type: string \"three\""), "{}", err.message);
+        assert_eq!(err.go_struct, Some("DeploymentSpec"));
     }
 
     #[test]

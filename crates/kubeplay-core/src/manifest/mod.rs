@@ -172,7 +172,7 @@ impl DocContext<'_> {
             Err(e) => {
                 let path = e.path.clone().unwrap_or_default();
                 let field = display_path(&path);
-                let msg = match go_base64_error(&e.message) {
+                let msg = match go_base64_error(&e.message).or_else(|| go_type_error(&e)) {
                     // encoding/json reports a bad `[]byte` without the field it was in.
                     Some(go) => go,
                     None if field.is_empty() => e.message.clone(),
@@ -200,7 +200,8 @@ impl DocContext<'_> {
         }
         let errors = validate::validate(&object, value);
         if !errors.is_empty() {
-            let rendered: Vec<String> = errors.iter().map(|e| format!("{}: {}", display_path(&e.path), e.detail)).collect();
+            let rendered: Vec<String> =
+                errors.iter().map(|e| format!("{}: {}", e.shown.clone().unwrap_or_else(|| display_path(&e.path)), e.detail)).collect();
             for (e, text) in errors.iter().zip(&rendered) {
                 out.diagnostics.push(self.diag(self.at(&join(base, &e.path)), Severity::Error, text.clone()));
             }
@@ -231,6 +232,75 @@ fn suggestion(u: &UnknownField) -> Option<&'static str> {
         Some(Seg::Key(k)) => did_you_mean(k, u.known),
         _ => None,
     }
+}
+
+/// serde's "invalid type: string \"two\", expected i32" as encoding/json words it:
+/// `json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32`.
+fn go_type_error(e: &DecodeError) -> Option<String> {
+    let holder = e.go_struct?;
+    let rest = e.message.strip_prefix("invalid type: ").or_else(|| e.message.strip_prefix("invalid value: "))?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let go_type = match expected {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => {
+            let bits = &expected[1..];
+            if expected.starts_with('u') {
+                format!("uint{bits}")
+            } else {
+                format!("int{bits}")
+            }
+        }
+        "f32" => "float32".into(),
+        "f64" => "float64".into(),
+        "a boolean" => "bool".into(),
+        "a string" | "a borrowed string" => "string".into(),
+        "a map" => "map[string]string".into(),
+        "a sequence" => format!("[]{}", list_element(e.go_field.last()?.as_str(), &e.go_field)?),
+        name if name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            format!("v1.{name}")
+        }
+        _ => return None,
+    };
+    let integer_target = go_type.starts_with("int") || go_type.starts_with("uint");
+    let literal = |text: &str| text.split('`').nth(1).map(str::to_string);
+    let value = if found.starts_with("string") {
+        "string".to_string()
+    } else if found.starts_with("integer") || found.starts_with("floating point") {
+        // encoding/json quotes the number only when it could not become the integer.
+        match literal(found).filter(|_| integer_target) {
+            Some(n) => format!("number {n}"),
+            None => "number".into(),
+        }
+    } else if found.starts_with("boolean") {
+        "bool".into()
+    } else if found.starts_with("sequence") {
+        "array".into()
+    } else if found.starts_with("map") {
+        "object".into()
+    } else {
+        return None;
+    };
+    Some(format!("json: cannot unmarshal {value} into Go struct field {holder}.{} of type {go_type}", e.go_field.join(".")))
+}
+
+/// The element type of the list fields people most often get wrong.
+fn list_element(field: &str, path: &[String]) -> Option<&'static str> {
+    let in_container = path.iter().any(|p| matches!(p.as_str(), "containers" | "initContainers" | "ephemeralContainers"));
+    Some(match field {
+        "containers" | "initContainers" => "v1.Container",
+        "ephemeralContainers" => "v1.EphemeralContainer",
+        "ports" if in_container => "v1.ContainerPort",
+        "ports" => "v1.ServicePort",
+        "env" => "v1.EnvVar",
+        "envFrom" => "v1.EnvFromSource",
+        "volumes" => "v1.Volume",
+        "volumeMounts" => "v1.VolumeMount",
+        "args" | "command" | "finalizers" | "externalIPs" | "loadBalancerSourceRanges" | "hosts" => "string",
+        "tolerations" => "v1.Toleration",
+        "imagePullSecrets" => "v1.LocalObjectReference",
+        "matchExpressions" => "v1.LabelSelectorRequirement",
+        "items" => "v1.KeyToPath",
+        _ => return None,
+    })
 }
 
 /// The base64 crate's "Invalid symbol 32, offset 3." as Go's encoding/base64 words it.
