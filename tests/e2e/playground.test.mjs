@@ -337,6 +337,44 @@ spec:
 const corpus = process.env.KUBEPLAY_CORPUS ?? fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 const noCorpus = !existsSync(corpus) && `skipped: no shared corpus at ${corpus}`;
 
+test('Diff shows what Apply would change; kubectl edit opens the live object in the editor and Save patches it; get -w prints as time passes', async () => {
+  const p = await open();
+  await p.waitForPods(3, '[data-phase="Running"]');
+  // Diff: the editor's manifests against the cluster, as kubectl diff prints it.
+  const manifests = await p.editor.inputValue();
+  await p.paste(manifests.replace('replicas: 3', 'replicas: 4'));
+  await p.page.getByTestId('diff').click();
+  await p.waitForConsole('$ kubectl diff -f playground.yaml\n');
+  const diff = (await p.consoleOutput.textContent()).split('$ kubectl diff -f playground.yaml\n')[1];
+  assert.match(diff, /^diff -u -N \/tmp\/LIVE-\d+\/apps\.v1\.Deployment\.default\.web \/tmp\/MERGED-\d+\/apps\.v1\.Deployment\.default\.web\n/);
+  assert.match(diff, /\n- {2}replicas: 3\n\+ {2}replicas: 4\n/);
+  // kubectl edit: the object's YAML replaces the manifests until Save or Cancel.
+  await p.run('kubectl edit deployment web');
+  await p.waitForConsole('Editing deployment.apps/web in the editor');
+  const yaml = await p.editor.inputValue();
+  assert.match(yaml, /^# Please edit the object below\./);
+  assert.match(yaml, /\n {2}uid: [0-9a-f-]{36}\n/);
+  await p.paste(yaml.replace('replicas: 3', 'replicas: 2'));
+  await p.page.getByTestId('apply').click();
+  await p.waitForConsole('deployment.apps/web edited');
+  assert.match(await p.editor.inputValue(), /replicas: 4/, 'the manifests come back after the edit');
+  await p.waitForPods(2);
+  await p.run('kubectl edit deployment web');
+  await p.page.getByTestId('cancel-edit').click();
+  await p.waitForConsole('Edit cancelled, no changes made.');
+  // A watch keeps printing rows under its command while the clock runs (a rollout here).
+  await p.run('kubectl set image deployment/web nginx=nginx:1.28');
+  await p.run('kubectl get pods -w');
+  await p.waitForConsole('$ kubectl get pods -w\nNAME');
+  await p.page.waitForFunction(() => {
+    const text = document.querySelector('[data-testid="console-output"]').textContent;
+    const watch = text.split('$ kubectl get pods -w\n')[1] ?? '';
+    return /\n\S+ +1\/1 +Terminating /.test(watch);
+  });
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
 test('a real multi-document bundle (microservices-demo, 35 documents) applies and runs without page errors', { skip: noCorpus }, async () => {
   const { readFile } = await import('node:fs/promises');
   const bundle = await readFile(`${corpus}/microservices-demo/release/kubernetes-manifests.yaml`, 'utf8');

@@ -32,7 +32,7 @@ pub fn app() -> Html {
                     <Controls time_ms={state.time_ms} playing={state.playing} speed={state.speed} seed={state.seed} />
                 </header>
                 <main class="panes">
-                    <Editor text={AttrValue::from(state.editor.clone())} diagnostics={Rc::clone(&state.diagnostics)} />
+                    <Editor text={AttrValue::from(state.editor.clone())} diagnostics={Rc::clone(&state.diagnostics)} editing={state.editing.as_ref().map(|e| AttrValue::from(e.0.label.clone()))} />
                     <div class={if state.detail.is_some() { "cluster-wrap with-detail" } else { "cluster-wrap" }}>
                         <ClusterView services={Rc::clone(&view.services)} workloads={Rc::clone(&view.workloads)} nodes={Rc::clone(&view.nodes)} unscheduled={Rc::clone(&view.unscheduled)} traffic={Rc::clone(&state.traffic)} />
                         if let Some(detail) = &state.detail {

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use kubeplay_core::diag::Diagnostic;
+use kubeplay_core::kubectl::edit::Edit;
 use kubeplay_core::time::SimDuration;
 use kubeplay_core::{manifest, Cluster, Session};
 use yew::{Reducible, UseReducerDispatcher};
@@ -56,6 +57,8 @@ pub struct Playground {
     pub seed: u64,
     /// The traffic sources and requests in flight (rebuilt alone when only traffic moved).
     pub traffic: Rc<TrafficView>,
+    /// A `kubectl edit` in the editor, and the manifests it replaced there.
+    pub editing: Option<Rc<(Edit, String)>>,
 }
 
 pub enum Action {
@@ -75,6 +78,10 @@ pub enum Action {
     Reset,
     /// Open a Pod's details (its uid), or close them.
     Select(Option<String>),
+    /// `kubectl diff -f` of the editor's manifests against the cluster.
+    Diff,
+    /// Leave a `kubectl edit` without saving.
+    CancelEdit,
 }
 
 impl PartialEq for Playground {
@@ -90,6 +97,7 @@ impl PartialEq for Playground {
             && self.selected == other.selected
             && self.detail == other.detail
             && Rc::ptr_eq(&self.traffic, &other.traffic)
+            && self.editing == other.editing
     }
 }
 
@@ -119,6 +127,7 @@ impl Playground {
             detail: None,
             seed,
             traffic,
+            editing: None,
         }
     }
 
@@ -137,6 +146,7 @@ impl Playground {
             detail: self.detail.clone(),
             seed: self.seed,
             traffic: self.traffic.clone(),
+            editing: self.editing.clone(),
         };
         f(&mut next);
         Rc::new(next)
@@ -184,6 +194,25 @@ impl Playground {
     }
 
     fn run(&mut self, command: &str) {
+        // `kubectl edit` opens the object in the editor; Apply saves it.
+        let opened = self.session.borrow_mut().edit_open(command);
+        if let Some(opened) = opened {
+            let out = match opened {
+                Ok(edit) => {
+                    let note = format!("Editing {} in the editor: Save sends what you changed; Cancel leaves it as it is.\n", edit.label);
+                    let manifests = match self.editing.take() {
+                        Some(previous) => previous.1.clone(),
+                        None => self.editor.clone(),
+                    };
+                    self.editor = edit.text.clone();
+                    self.editing = Some(Rc::new((edit, manifests)));
+                    kubeplay_core::kubectl::Output::ok(note)
+                }
+                Err(out) => out,
+            };
+            self.record("$ ".into(), command, out);
+            return;
+        }
         let prompt = self.session.borrow().prompt();
         let out = self.session.borrow_mut().exec(command);
         self.record(prompt, command, out);
@@ -210,9 +239,31 @@ impl Reducible for Playground {
             Action::Edit(text) => self.with(|p| p.editor = text),
             Action::Check => self.with(|p| p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics)),
             Action::Apply => self.with(|p| {
+                // Saving a `kubectl edit` patches what changed, then the manifests come back.
+                if let Some(editing) = p.editing.take() {
+                    let (edit, manifests) = &*editing;
+                    let out = p.session.borrow_mut().edit_save(edit, &p.editor);
+                    p.editor = manifests.clone();
+                    p.record("$ ".into(), &format!("(save) kubectl edit {}", edit.label), out);
+                    return;
+                }
                 p.session.borrow_mut().files.insert(EDITOR_FILE.into(), p.editor.clone());
                 p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics);
                 p.run(&format!("kubectl apply -f {EDITOR_FILE}"));
+            }),
+            Action::Diff => self.with(|p| {
+                p.session.borrow_mut().files.insert(EDITOR_FILE.into(), p.editor.clone());
+                p.run(&format!("kubectl diff -f {EDITOR_FILE}"));
+            }),
+            Action::CancelEdit => self.with(|p| {
+                if let Some(editing) = p.editing.take() {
+                    p.editor = editing.1.clone();
+                    p.record(
+                        "$ ".into(),
+                        &format!("(cancel) kubectl edit {}", editing.0.label),
+                        kubeplay_core::kubectl::Output::ok("Edit cancelled, no changes made.\n"),
+                    );
+                }
             }),
             Action::Tick(wall_ms) => {
                 if !self.playing {

@@ -10,6 +10,9 @@ use crate::state::Action;
 pub struct EditorProps {
     pub text: AttrValue,
     pub diagnostics: Rc<Vec<Diagnostic>>,
+    /// `deployment.apps/web` while a `kubectl edit` is open in the editor.
+    #[prop_or_default]
+    pub editing: Option<AttrValue>,
 }
 
 /// How long typing must pause before the manifests are re-checked.
@@ -63,12 +66,28 @@ pub fn editor(p: &EditorProps) -> Html {
             }
         })
     };
+    let diff = {
+        let d = dispatch.clone();
+        use_callback((), move |_: MouseEvent, _| d.dispatch(Action::Diff))
+    };
+    let cancel = {
+        let d = dispatch.clone();
+        use_callback((), move |_: MouseEvent, _| d.dispatch(Action::CancelEdit))
+    };
     let apply = use_callback((), move |_: MouseEvent, _| dispatch.dispatch(Action::Apply));
+    let editing = p.editing.clone();
     html! {
         <section class="editor" aria-label="Manifests">
             <div class="pane-title">
-                <h2>{ "Manifests" }</h2>
-                <button data-testid="apply" onclick={apply} title="kubectl apply (Ctrl+Enter)">{ "Apply" }</button>
+                if let Some(label) = &editing {
+                    <h2>{ format!("kubectl edit {label}") }</h2>
+                    <button data-testid="cancel-edit" onclick={cancel}>{ "Cancel" }</button>
+                    <button data-testid="apply" onclick={apply} title="Save the edit (Ctrl+Enter)">{ "Save" }</button>
+                } else {
+                    <h2>{ "Manifests" }</h2>
+                    <button data-testid="diff" onclick={diff} title="kubectl diff: what Apply would change">{ "Diff" }</button>
+                    <button data-testid="apply" onclick={apply} title="kubectl apply (Ctrl+Enter)">{ "Apply" }</button>
+                }
             </div>
             <textarea
                 ref={area_ref}

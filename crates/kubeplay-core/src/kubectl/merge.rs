@@ -95,6 +95,68 @@ fn strip_nulls(v: &Value) -> Value {
     }
 }
 
+/// The strategic merge patch that turns `original` into `modified` (what `kubectl edit`
+/// sends): changed fields, `null` for removed ones, list items by merge key with
+/// `$patch: delete` for removed items; `None` when nothing changed.
+pub(super) fn two_way(kind: &str, original: &Value, modified: &Value) -> Option<Value> {
+    diff_at(kind, original, modified, &mut Vec::new())
+}
+
+fn diff_at(kind: &str, original: &Value, modified: &Value, path: &mut Vec<String>) -> Option<Value> {
+    if original == modified {
+        return None;
+    }
+    match (original, modified) {
+        (Value::Object(o), Value::Object(m)) => {
+            let mut patch = Map::new();
+            for (k, mv) in m {
+                path.push(k.clone());
+                match o.get(k) {
+                    Some(ov) => {
+                        if let Some(d) = diff_at(kind, ov, mv, path) {
+                            patch.insert(k.clone(), d);
+                        }
+                    }
+                    None => {
+                        patch.insert(k.clone(), mv.clone());
+                    }
+                }
+                path.pop();
+            }
+            for k in o.keys().filter(|k| !m.contains_key(*k)) {
+                patch.insert(k.clone(), Value::Null);
+            }
+            (!patch.is_empty()).then_some(Value::Object(patch))
+        }
+        (Value::Array(o), Value::Array(m)) => {
+            let Some(key) = merge_key(kind, path).filter(|key| o.iter().chain(m).all(|v| id(v, key).is_some())) else {
+                return Some(modified.clone());
+            };
+            let mut items = Vec::new();
+            for mv in m {
+                let Some(want) = id(mv, key) else { continue };
+                match find(Some(o), key, want) {
+                    Some(ov) => {
+                        if let Some(Value::Object(mut d)) = diff_at(kind, ov, mv, path) {
+                            d.insert(key.to_string(), want.clone());
+                            items.push(Value::Object(d));
+                        }
+                    }
+                    None => items.push(mv.clone()),
+                }
+            }
+            for ov in o {
+                let Some(want) = id(ov, key) else { continue };
+                if find(Some(m), key, want).is_none() {
+                    items.push(serde_json::json!({key: want, "$patch": "delete"}));
+                }
+            }
+            (!items.is_empty()).then_some(Value::Array(items))
+        }
+        _ => Some(modified.clone()),
+    }
+}
+
 /// `kubectl patch --type strategic` (the default): maps merge, `null` deletes, lists with a
 /// merge key merge by it, and the `$patch: replace|delete` directives are honoured.
 pub(super) fn strategic(kind: &str, current: &Value, patch: &Value) -> Result<Value, String> {
@@ -336,6 +398,22 @@ mod tests {
         let patch = json!({"spec": {"containers": [{"name": "a", "image": "z"}, {"name": "b", "$patch": "delete"}], "nodeSelector": {"$patch": "replace", "zone": "a"}}});
         let out = strategic("Pod", &current, &patch).expect("patch");
         assert_eq!(out, json!({"spec": {"containers": [{"name": "a", "image": "z"}], "nodeSelector": {"zone": "a"}}}));
+    }
+
+    #[test]
+    fn two_way_patches_say_only_what_changed() {
+        let original = json!({"spec": {"replicas": 2, "containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}, "metadata": {"labels": {"k": "v"}}});
+        let modified = json!({"spec": {"replicas": 2, "containers": [{"name": "a", "image": "z"}]}, "metadata": {}});
+        let patch = two_way("Pod", &original, &modified).expect("a change");
+        assert_eq!(
+            patch,
+            json!({"spec": {"containers": [{"name": "a", "image": "z"}, {"name": "b", "$patch": "delete"}]}, "metadata": {"labels": null}})
+        );
+        assert_eq!(two_way("Pod", &original, &original), None);
+        // Applied to an object someone else changed, it keeps their change.
+        let live = json!({"spec": {"replicas": 5, "containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}, "metadata": {"labels": {"k": "v"}}});
+        let out = strategic("Pod", &live, &patch).expect("applies");
+        assert_eq!(out, json!({"spec": {"replicas": 5, "containers": [{"name": "a", "image": "z"}]}, "metadata": {}}));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod describe_ingress;
 mod describe_service;
 mod describe_workloads;
 mod diff;
+pub mod edit;
 mod events;
 pub mod exec;
 mod expose;
@@ -184,7 +185,7 @@ fn unknown_command(name: &str) -> Output {
     if KUBECTL_COMMANDS.contains(&name) {
         let closest = match name {
             "explain" => "get KIND NAME -o yaml",
-            "edit" => "patch",
+            "edit" => "patch (the playground's console opens `kubectl edit` in its editor)",
             "autoscale" => "scale",
             "top" | "certificate" | "cordon" | "uncordon" | "drain" | "taint" => "describe node",
             "attach" | "debug" | "cp" => "exec -it",

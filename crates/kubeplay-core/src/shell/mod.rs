@@ -156,6 +156,21 @@ impl Session {
         }
     }
 
+    /// `kubectl edit …` typed at a console with an editor: the object to edit, or why not.
+    pub fn edit_open(&mut self, line: &str) -> Option<Result<kubectl::edit::Edit, Output>> {
+        let words = split_words(line).ok()?;
+        if !matches!(words.first().map(String::as_str), Some("kubectl" | "k")) || words.get(1).map(String::as_str) != Some("edit") {
+            return None;
+        }
+        self.cluster.settle();
+        Some(kubectl::edit::open(&self.cluster, &words[2..]))
+    }
+
+    /// Saves an edit the editor finished.
+    pub fn edit_save(&mut self, edit: &kubectl::edit::Edit, text: &str) -> Output {
+        kubectl::edit::save(&mut self.cluster, edit, text)
+    }
+
     /// The rows an open `kubectl get -w` has printed since last asked (the browser console
     /// asks every frame; scripts see them after `sleep`).
     pub fn poll_watch(&mut self) -> String {
