@@ -91,7 +91,9 @@ pub(super) fn wait(cluster: &mut Cluster, args: &[String]) -> Output {
             out.text.push_str(&format!("{}/{} condition met\n", info.qualified_singular(), key.name));
         }
     }
-    if visited == 0 && out.text.is_empty() {
+    // Waiting for what is already gone succeeds at once; waiting on nothing else is an error.
+    let for_delete = conditions.iter().any(|c| matches!(c, For::Delete));
+    if visited == 0 && out.text.is_empty() && !for_delete {
         return Output::err("error: no matching resources found\n");
     }
     out
@@ -234,8 +236,5 @@ fn targets(
         .filter(|o| filter.matches(o.meta().labels.as_ref()))
         .map(|o| (info, o.key()))
         .collect();
-    if found.is_empty() {
-        return Err(Output::err("error: no matching resources found\n"));
-    }
     Ok(found)
 }
