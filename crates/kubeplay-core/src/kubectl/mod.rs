@@ -15,6 +15,7 @@ mod diff;
 pub mod edit;
 mod events;
 pub mod exec;
+mod explain;
 mod expose;
 mod generate;
 mod generate_workloads;
@@ -79,6 +80,9 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     if command == "annotate" {
         return label::run(cluster, label::Field::Annotations, &args[1..]);
     }
+    if command == "explain" {
+        return explain::explain(&args[1..]);
+    }
     if command == "events" {
         return events::events(cluster, &args[1..]);
     }
@@ -110,6 +114,9 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     }
     if command == "create" && matches!(args.get(1).map(String::as_str), Some("configmap" | "cm" | "secret")) {
         return generate::create(cluster, files, &args[1..]);
+    }
+    if !matches!(command.as_str(), "apply" | "create" | "describe" | "get" | "delete" | "scale" | "diff" | "replace" | "version") {
+        return unknown_command(command);
     }
     let flags = match args::parse_flags(command, &args[1..]) {
         Ok(f) => f,
@@ -184,7 +191,6 @@ const KUBECTL_COMMANDS: &[&str] = &[
 fn unknown_command(name: &str) -> Output {
     if KUBECTL_COMMANDS.contains(&name) {
         let closest = match name {
-            "explain" => "get KIND NAME -o yaml",
             "edit" => "patch (the playground's console opens `kubectl edit` in its editor)",
             "autoscale" => "scale",
             "top" | "certificate" | "cordon" | "uncordon" | "drain" | "taint" => "describe node",
