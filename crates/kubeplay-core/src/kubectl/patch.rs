@@ -138,6 +138,17 @@ pub(super) fn replace(cluster: &mut Cluster, files: &dyn Files, names: &[String]
                 ));
                 continue;
             };
+            // A PUT that names a resourceVersion is conditional on it (optimistic concurrency).
+            let stale = object.meta().resource_version.as_deref().is_some_and(|rv| live.meta().resource_version.as_deref() != Some(rv));
+            if stale {
+                out.ok = false;
+                out.text.push_str(&format!(
+                    "Error from server (Conflict): error when replacing {file:?}: Operation cannot be fulfilled on {} {:?}: the object has been modified; please apply your changes to the latest version and try again\n",
+                    info.qualified_plural(),
+                    key.name
+                ));
+                continue;
+            }
             // A PUT keeps what the server owns: identity and status.
             let mut value = object.to_json();
             let live = live.to_json();
