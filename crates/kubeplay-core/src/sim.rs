@@ -24,6 +24,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(controllers::daemonset::DaemonSetController),
         Box::new(controllers::statefulset::StatefulSetController),
         Box::new(controllers::ttl_after_finished::TtlAfterFinished),
+        Box::new(controllers::namespace::NamespaceController),
         Box::new(scheduler::Scheduler::default()),
         Box::new(kubelet::Kubelet::default()),
         Box::new(controllers::garbage_collector::GarbageCollector),
@@ -416,6 +417,10 @@ impl Cluster {
 
     pub fn delete_with_propagation(&mut self, key: &ObjectKey, policy: crate::apiserver::Propagation) -> bool {
         self.api.delete_with_propagation(key, policy)
+    }
+
+    pub fn delete_with_options(&mut self, key: &ObjectKey, policy: crate::apiserver::Propagation, grace_seconds: Option<i64>) -> bool {
+        self.api.delete_with_options(key, policy, grace_seconds)
     }
 }
 

@@ -42,6 +42,24 @@ pub enum Propagation {
 /// The finalizer an owner carries while its dependents are deleted first.
 pub const FOREGROUND_DELETION: &str = "foregroundDeletion";
 
+/// The namespaces the API server refuses to delete.
+pub const PROTECTED_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Whether finalizers still hold an object: `metadata.finalizers`, and a Namespace's
+/// `spec.finalizers` (the namespace controller's `kubernetes`).
+pub fn has_finalizers(object: &Object) -> bool {
+    let meta = object.meta().finalizers.as_ref().is_some_and(|f| !f.is_empty());
+    let spec =
+        matches!(object, Object::Namespace(ns) if ns.spec.as_ref().and_then(|s| s.finalizers.as_ref()).is_some_and(|f| !f.is_empty()));
+    meta || spec
+}
+
+/// Deleted (with no grace left) and held by nothing: the object can go.
+fn finalized(object: &Object) -> bool {
+    let meta = object.meta();
+    meta.deletion_timestamp.is_some() && meta.deletion_grace_period_seconds == Some(0) && !has_finalizers(object)
+}
+
 #[derive(Clone, Debug)]
 pub struct ApiServer {
     now: SimTime,
@@ -137,6 +155,18 @@ impl ApiServer {
         if self.store.get(&object.key()).is_some() {
             return Err(format!("{} {:?} already exists", object.info().qualified_plural(), object.name()));
         }
+        // The NamespaceLifecycle admission plugin: nothing new in a namespace being deleted.
+        if object.info().namespaced {
+            let ns = object.meta().namespace.clone().unwrap_or_default();
+            let terminating = self.store.get(&ObjectKey::new("Namespace", "", &ns)).is_some_and(|n| n.meta().deletion_timestamp.is_some());
+            if terminating {
+                return Err(format!(
+                    "{} {:?} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                    object.info().qualified_plural(),
+                    object.name()
+                ));
+            }
+        }
         {
             let meta = object.meta_mut();
             meta.uid = Some(uid);
@@ -160,7 +190,22 @@ impl ApiServer {
                 object.meta_mut().generation = Some(generation);
             }
         }
+        // An object deleted while finalizers held it goes when the last one is removed.
+        if finalized(&object) {
+            let key = object.key();
+            let gone = Rc::new(object);
+            self.store.remove(&key);
+            return gone;
+        }
         self.store.put(object)
+    }
+
+    /// `DELETE`'s admission: the namespaces Kubernetes itself needs cannot be deleted.
+    pub fn admit_delete(&self, key: &ObjectKey) -> Result<(), String> {
+        if key.kind == "Namespace" && PROTECTED_NAMESPACES.contains(&key.name.as_str()) {
+            return Err(format!("namespaces {:?} is forbidden: this namespace may not be deleted", key.name));
+        }
+        Ok(())
     }
 
     /// A client's whole-object update (`kubectl apply` of a changed manifest): the kind's
@@ -190,12 +235,17 @@ impl ApiServer {
     /// and stay. Foreground: the object stays, with a `deletionTimestamp` and the
     /// `foregroundDeletion` finalizer, until the garbage collector has removed its dependents.
     pub fn delete_with_propagation(&mut self, key: &ObjectKey, policy: Propagation) -> bool {
+        self.delete_with_options(key, policy, None)
+    }
+
+    /// `DELETE` with a `propagationPolicy` and `gracePeriodSeconds` (None: the object's own).
+    pub fn delete_with_options(&mut self, key: &ObjectKey, policy: Propagation, grace_seconds: Option<i64>) -> bool {
         let Some(object) = self.store.get(key).cloned() else {
             return false;
         };
         let uid = object.meta().uid.clone().unwrap_or_default();
         match policy {
-            Propagation::Background => self.delete(key),
+            Propagation::Background => self.delete_with_grace(key, grace_seconds),
             Propagation::Orphan => {
                 let dependents: Vec<Object> = self.store.dependents(&uid).cloned().collect();
                 for mut d in dependents {
@@ -207,12 +257,12 @@ impl ApiServer {
                     }
                     self.update(d);
                 }
-                self.delete(key)
+                self.delete_with_grace(key, grace_seconds)
             }
             Propagation::Foreground => {
                 let has_dependents = self.store.dependents(&uid).next().is_some();
                 if !has_dependents || object.as_pod().is_some() {
-                    return self.delete(key);
+                    return self.delete_with_grace(key, grace_seconds);
                 }
                 if object.meta().deletion_timestamp.is_some() {
                     return true;
@@ -246,11 +296,32 @@ impl ApiServer {
             return false;
         };
         let Some(pod) = object.as_pod() else {
+            // Finalizers (and a Namespace's own `spec.finalizers`) hold a deleted object:
+            // it is Terminating until they are all removed.
+            if has_finalizers(object) {
+                if object.meta().deletion_timestamp.is_none() {
+                    let mut held = object.clone();
+                    held.meta_mut().deletion_timestamp = Some(to_time(self.now));
+                    held.meta_mut().deletion_grace_period_seconds = Some(0);
+                    if let Object::Namespace(ns) = &mut held {
+                        ns.status.get_or_insert_with(Default::default).phase = Some("Terminating".into());
+                    }
+                    self.store.put(held);
+                }
+                return true;
+            }
             self.store.remove(key);
             return true;
         };
         let unbound = crate::api::pod_util::node_name(pod).is_none();
         if unbound || crate::api::pod_util::is_terminal(pod) || grace_seconds == Some(0) {
+            if has_finalizers(object) {
+                let mut held = pod.clone();
+                held.metadata.deletion_timestamp.get_or_insert_with(|| to_time(self.now));
+                held.metadata.deletion_grace_period_seconds = Some(0);
+                self.store.put(Object::from(held));
+                return true;
+            }
             let uid = pod.metadata.uid.clone().unwrap_or_default();
             self.store.remove(key);
             self.logs.forget(&uid); // A Pod's logs go with it.

@@ -509,6 +509,7 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
     // the live ones three ways).
     let labels = desired.meta().labels.clone();
     let annotations = desired.meta().annotations.clone();
+    immutable_selector(existing, &desired)?;
     let mut merged = match (existing.clone(), desired) {
         (Object::Deployment(mut old), Object::Deployment(new)) => {
             old.spec = new.spec;
@@ -561,6 +562,49 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
     meta.labels = labels;
     meta.annotations = annotations;
     Ok(merged)
+}
+
+/// A workload's `spec.selector` cannot change (`ValidateImmutableField`), and a StatefulSet's
+/// spec only in the fields `ValidateStatefulSetUpdate` lets change.
+fn immutable_selector(existing: &Object, desired: &Object) -> Result<(), String> {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+    let selector = |o: &Object| -> Option<LabelSelector> {
+        match o {
+            Object::Deployment(d) => Some(d.spec.selector.clone()),
+            Object::ReplicaSet(rs) => Some(rs.spec.selector.clone()),
+            Object::DaemonSet(ds) => Some(ds.spec.selector.clone()),
+            Object::StatefulSet(sts) => Some(sts.spec.selector.clone()),
+            Object::Job(j) => j.spec.as_ref().and_then(|s| s.selector.clone()),
+            _ => None,
+        }
+    };
+    let kind = desired.info().kind;
+    let name = desired.name();
+    let mut errors = Vec::new();
+    if let (Some(old), Some(new)) = (selector(existing), selector(desired)) {
+        if old != new {
+            let shown = serde_json::to_string(&new).unwrap_or_default();
+            errors.push(format!("spec.selector: Invalid value: {shown}: field is immutable"));
+        }
+    }
+    if let (Object::StatefulSet(old), Object::StatefulSet(new)) = (existing, desired) {
+        let mut comparable = new.spec.clone();
+        comparable.replicas = old.spec.replicas;
+        comparable.template = old.spec.template.clone();
+        comparable.update_strategy = old.spec.update_strategy.clone();
+        comparable.min_ready_seconds = old.spec.min_ready_seconds;
+        comparable.ordinals = old.spec.ordinals.clone();
+        comparable.revision_history_limit = old.spec.revision_history_limit;
+        comparable.persistent_volume_claim_retention_policy = old.spec.persistent_volume_claim_retention_policy.clone();
+        if comparable != old.spec {
+            errors.push("spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden".to_string());
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(format!("The {kind} {name:?} is invalid: {}\n", errors[0])),
+        _ => Err(format!("The {kind} {name:?} is invalid: [{}]\n", errors.join(", "))),
+    }
 }
 
 /// `ValidateConfigMapUpdate` / `ValidateSecretUpdate`: an `immutable` object's data cannot
@@ -645,7 +689,6 @@ fn pod_update(old: &mut Pod, new: Pod) -> Result<(), String> {
     let (Some(old_spec), Some(mut new_spec)) = (old.spec.clone(), new.spec) else {
         return Ok(());
     };
-    new_spec.node_name = old_spec.node_name.clone();
     let mut changed = Vec::new();
     if new_spec.containers.len() == old_spec.containers.len() {
         for (i, (n, o)) in new_spec.containers.iter_mut().zip(&old_spec.containers).enumerate() {

@@ -11,6 +11,7 @@ pub mod garbage_collector;
 pub mod ingress_gce;
 pub mod ingress_nginx;
 pub mod job;
+pub mod namespace;
 pub mod replicaset;
 pub mod revisions;
 pub mod root_ca_publisher;

@@ -81,6 +81,9 @@ fn apply_one(cluster: &mut Cluster, mut object: Object, flags: &Flags, create_on
     let key = object.key();
     let last_applied = last_applied_configuration(&object);
     let Some(live) = cluster.get(&key).cloned() else {
+        if object.meta().resource_version.as_deref().is_some_and(|rv| !rv.is_empty()) {
+            return Err(format!("Error from server (BadRequest): error when creating \"{file}\": resourceVersion should not be set on objects to be created\n"));
+        }
         if !create_only {
             object.meta_mut().annotations.get_or_insert_with(Default::default).insert(LAST_APPLIED.into(), last_applied);
         }

@@ -19,6 +19,10 @@ pub(super) struct Flags {
     pub(super) replicas: Option<String>,
     pub(super) all: bool,
     pub(super) show_labels: bool,
+    /// `kubectl delete --grace-period`, `--now`, `--force`.
+    pub(super) grace_period: Option<String>,
+    pub(super) now: bool,
+    pub(super) force: bool,
     /// `kubectl scale --current-replicas`: a precondition.
     pub(super) current_replicas: Option<String>,
     /// `--sort-by`: a JSONPath expression.
@@ -57,6 +61,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 | "--label-columns"
                 | "--sort-by"
                 | "--current-replicas"
+                | "--grace-period"
         );
         let mut value = || -> Result<String, String> {
             if let Some(v) = inline.clone() {
@@ -75,6 +80,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 "--field-selector" => f.field_selector = Some(v),
                 "--sort-by" => f.sort_by = Some(v),
                 "--current-replicas" => f.current_replicas = Some(v),
+                "--grace-period" => f.grace_period = Some(v),
                 "-L" | "--label-columns" => f.label_columns.extend(v.split(',').map(|k| k.trim().to_string())),
                 _ => f.replicas = Some(v),
             }
@@ -84,6 +90,10 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
             f.all = true;
         } else if name == "--show-labels" {
             f.show_labels = true;
+        } else if name == "--now" {
+            f.now = inline.as_deref() != Some("false");
+        } else if name == "--force" {
+            f.force = inline.as_deref() != Some("false");
         } else if name == "--no-headers" {
             f.no_headers = inline.as_deref() != Some("false");
         } else if name == "--show-kind" {

@@ -12,6 +12,34 @@ use crate::time::SimDuration;
 
 pub(super) fn delete(cluster: &mut Cluster, files: &dyn Files, flags: &Flags) -> Output {
     let ns = namespace(flags);
+    // kubectl's grace period rules: --now is 1; 0 without --force is 1; --force alone is 0.
+    let mut grace: i64 = match flags.grace_period.as_deref().map(str::parse::<i64>) {
+        None => -1,
+        Some(Ok(g)) => g,
+        Some(Err(_)) => {
+            let g = flags.grace_period.clone().unwrap_or_default();
+            return Output::err(format!("error: invalid argument {g:?} for \"--grace-period\" flag: strconv.ParseInt: parsing {g:?}: invalid syntax\nSee 'kubectl delete --help' for usage.\n"));
+        }
+    };
+    if flags.now {
+        if grace != -1 {
+            return Output::err("error: --now and --grace-period cannot be specified together\n");
+        }
+        grace = 1;
+    }
+    if grace == 0 && !flags.force {
+        grace = 1;
+    }
+    if flags.force && grace < 0 {
+        grace = 0;
+    }
+    if flags.force && grace > 0 {
+        return Output::err("error: --force and --grace-period greater than 0 cannot be specified together\n");
+    }
+    let mut warning = String::new();
+    if flags.force && grace == 0 {
+        warning.push_str("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
+    }
     let mut targets: Vec<(&'static KindInfo, ObjectKey)> = Vec::new();
     let mut errors = String::new();
     if !flags.files.is_empty() {
@@ -53,7 +81,7 @@ pub(super) fn delete(cluster: &mut Cluster, files: &dyn Files, flags: &Flags) ->
             }
         }
     }
-    let mut out = String::new();
+    let mut out = warning;
     if targets.iter().any(|(info, _)| info.kind == "Endpoints") {
         out.push_str(super::apply::ENDPOINTS_DEPRECATED);
     }
@@ -64,10 +92,15 @@ pub(super) fn delete(cluster: &mut Cluster, files: &dyn Files, flags: &Flags) ->
             Some("orphan") => crate::apiserver::Propagation::Orphan,
             _ => crate::apiserver::Propagation::Background,
         };
-        if cluster.delete_with_propagation(key, policy) {
+        if let Err(e) = cluster.api().admit_delete(key) {
+            errors.push_str(&format!("Error from server (Forbidden): {e}\n"));
+            continue;
+        }
+        if cluster.delete_with_options(key, policy, (grace >= 0).then_some(grace)) {
             // kubectl 1.32+ names the namespace of namespaced objects (`delete.go` PrintObj).
             let from = if info.namespaced { format!(" from {} namespace", key.namespace) } else { String::new() };
-            out.push_str(&format!("{} \"{}\" deleted{from}\n", info.qualified_singular(), key.name));
+            let verb = if grace == 0 { "force deleted" } else { "deleted" };
+            out.push_str(&format!("{} \"{}\" {verb}{from}\n", info.qualified_singular(), key.name));
             deleted.push(key.clone());
         } else {
             errors.push_str(&format!("Error from server (NotFound): {} \"{}\" not found\n", info.qualified_plural(), key.name));

@@ -178,10 +178,10 @@ fn validate_deployment_strategy(strategy: Option<&k8s_openapi::api::apps::v1::De
         p.extend(f.iter().map(|s| key(s)));
         p
     };
-    // Go's `%#v` of an intstr.IntOrString value.
+    // The API server prints a composite value as its JSON (an IntOrString: `0`, `"25%"`).
     let go = |v: &IntOrString| match v {
-        IntOrString::Int(i) => format!("intstr.IntOrString{{Type:0, IntVal:{i}, StrVal:\"\"}}"),
-        IntOrString::String(s) => format!("intstr.IntOrString{{Type:1, IntVal:0, StrVal:{s:?}}}"),
+        IntOrString::Int(i) => i.to_string(),
+        IntOrString::String(s) => format!("{s:?}"),
     };
     match strategy.type_.as_deref().unwrap_or("RollingUpdate") {
         "Recreate" => {
@@ -452,7 +452,7 @@ fn workload_with_claims(
                 Err(e) => errs.push(FieldError::invalid(path(&["spec", "selector"]), "", &e)),
                 Ok(s) if !s.matches(labels) => errs.push(FieldError::invalid(
                     path(&["spec", "template", "metadata", "labels"]),
-                    &go_map(labels),
+                    &json_map(labels),
                     "`selector` does not match template `labels`",
                 )),
                 Ok(_) => {}
@@ -465,13 +465,13 @@ fn workload_with_claims(
     }
 }
 
-/// Go's `%#v` of a `map[string]string`, as the API server prints invalid label maps.
-fn go_map(labels: Option<&BTreeMap<String, String>>) -> String {
-    let entries: Vec<String> = labels.into_iter().flatten().map(|(k, v)| format!("{k:?}:{v:?}")).collect();
-    if labels.is_none() {
-        return "map[string]string(nil)".into();
+/// A map value in a field error, as the API server prints composite values: JSON (keys
+/// sorted, as encoding/json writes them), `null` for none.
+fn json_map(labels: Option<&BTreeMap<String, String>>) -> String {
+    match labels {
+        None => "null".into(),
+        Some(m) => serde_json::to_string(m).unwrap_or_default(),
     }
-    format!("map[string]string{{{}}}", entries.join(", "))
 }
 
 fn validate_pod_spec(spec: &PodSpec, base: &Path, errs: &mut Vec<FieldError>) {
@@ -566,6 +566,19 @@ fn validate_pod_spec_with(spec: &PodSpec, base: &Path, claims: &[&str], errs: &m
                 }
             }
         }
+    }
+    match spec.dns_policy.as_deref() {
+        Some("None") if spec.dns_config.as_ref().and_then(|c| c.nameservers.as_ref()).is_none_or(Vec::is_empty) => {
+            errs.push(FieldError::required_because(with(base, &[key("dnsConfig")]), "must provide `dnsConfig` when `dnsPolicy` is None"));
+        }
+        Some(p) if !["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"].contains(&p) => {
+            errs.push(FieldError::unsupported(
+                with(base, &[key("dnsPolicy")]),
+                p,
+                &["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"],
+            ));
+        }
+        _ => {}
     }
     if let Some(p) = spec.restart_policy.as_deref() {
         if !["Always", "OnFailure", "Never"].contains(&p) {
@@ -735,11 +748,11 @@ mod tests {
     }
 
     #[test]
-    fn go_map_format() {
+    fn map_values_print_as_json() {
         let mut m = BTreeMap::new();
         m.insert("app".to_string(), "web".to_string());
         m.insert("tier".to_string(), "fe".to_string());
-        assert_eq!(go_map(Some(&m)), r#"map[string]string{"app":"web", "tier":"fe"}"#);
-        assert_eq!(go_map(None), "map[string]string(nil)");
+        assert_eq!(json_map(Some(&m)), r#"{"app":"web","tier":"fe"}"#);
+        assert_eq!(json_map(None), "null");
     }
 }
