@@ -100,7 +100,6 @@ fn conditions(
             reason: Some(reason.into()),
             message: Some(message),
             last_transition_time: Some(kept.unwrap_or_else(|| now.clone())),
-            ..Default::default()
         }
     };
     let content = if remaining.is_empty() {

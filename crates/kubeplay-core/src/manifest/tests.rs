@@ -50,11 +50,11 @@ fn missing_selector_and_mismatched_labels() {
     let text = DEPLOYMENT.replace("        app: web", "        app: api");
     assert_eq!(
         messages("d.yaml", &text),
-        vec!["d.yaml:12:7: error: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`"]
+        vec!["d.yaml:12:7: error: spec.template.metadata.labels: Invalid value: {\"app\":\"api\"}: `selector` does not match template `labels`"]
     );
     assert_eq!(
         parse("d.yaml", &text).rejected[0].kubectl_error,
-        "The Deployment \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`"
+        "The Deployment \"web\" is invalid: spec.template.metadata.labels: Invalid value: {\"app\":\"api\"}: `selector` does not match template `labels`"
     );
 }
 
