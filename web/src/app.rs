@@ -42,7 +42,7 @@ pub fn app() -> Html {
                 </main>
                 <section class="bottom">
                     <EventsPanel events={Rc::clone(&view.events)} now_s={state.time_ms / 1000} />
-                    <Console entries={Rc::clone(&state.console)} prompt={AttrValue::from(state.prompt.clone())} />
+                    <Console entries={Rc::clone(&state.console)} prompt={AttrValue::from(state.prompt.clone())} namespace={AttrValue::from(state.namespace.clone())} />
                 </section>
             </div>
         </ContextProvider<Dispatch>>

@@ -51,6 +51,8 @@ pub struct Playground {
     pub console: Rc<Vec<ConsoleEntry>>,
     /// What the console's input line prompts with now.
     pub prompt: String,
+    /// The namespace console commands act in (the kubeconfig context's).
+    pub namespace: String,
     /// The Pod whose details are open (its uid), and those details.
     pub selected: Option<String>,
     pub detail: Option<Rc<PodDetail>>,
@@ -94,6 +96,7 @@ impl PartialEq for Playground {
             && self.speed == other.speed
             && Rc::ptr_eq(&self.console, &other.console)
             && self.prompt == other.prompt
+            && self.namespace == other.namespace
             && self.selected == other.selected
             && self.detail == other.detail
             && Rc::ptr_eq(&self.traffic, &other.traffic)
@@ -123,6 +126,7 @@ impl Playground {
             speed: 1,
             console: Rc::new(vec![ConsoleEntry { prompt: "$ ".into(), command, output: out.text, ok: out.ok }]),
             prompt: "$ ".into(),
+            namespace: "default".into(),
             selected: None,
             detail: None,
             seed,
@@ -142,6 +146,7 @@ impl Playground {
             speed: self.speed,
             console: self.console.clone(),
             prompt: self.prompt.clone(),
+            namespace: self.namespace.clone(),
             selected: self.selected.clone(),
             detail: self.detail.clone(),
             seed: self.seed,
@@ -221,6 +226,7 @@ impl Playground {
     /// Adds a command and its output to the console, and refreshes the view.
     fn record(&mut self, prompt: String, command: &str, out: kubeplay_core::kubectl::Output) {
         self.prompt = self.session.borrow().prompt();
+        self.namespace = self.session.borrow().namespace().to_string();
         let mut console = (*self.console).clone();
         console.push(ConsoleEntry { prompt, command: command.to_string(), output: out.text, ok: out.ok });
         if console.len() > 200 {

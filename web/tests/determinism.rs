@@ -48,6 +48,7 @@ const PAGES: &[(&str, &str)] = pages![
     "recreate_strategy.md",
     "replicaset_adoption_and_scale_down.md",
     "restart_policies.md",
+    "rest_api_and_subresources.md",
     "rollout_and_labels.md",
     "rolling_update.md",
     "scheduling_queue.md",

@@ -10,6 +10,9 @@ pub struct ConsoleProps {
     pub entries: Rc<Vec<ConsoleEntry>>,
     /// `$ `, or the attached container shell's prompt.
     pub prompt: AttrValue,
+    /// The kubeconfig context's namespace commands act in.
+    #[prop_or_else(|| AttrValue::from("default"))]
+    pub namespace: AttrValue,
 }
 
 #[function_component(Console)]
@@ -53,7 +56,11 @@ pub fn console(p: &ConsoleProps) -> Html {
     };
     html! {
         <section class="console" aria-label="Console">
-            <h2>{ "Console" }</h2>
+            <h2>{ "Console" }
+                <span class="namespace" data-testid="current-namespace" title="kubectl config set-context --current --namespace=NS">
+                    { format!(" · namespace: {}", p.namespace) }
+                </span>
+            </h2>
             <pre class="console-output" data-testid="console-output" ref={output_ref} aria-live="polite">
                 { for p.entries.iter().map(|e| html! {
                     <>

@@ -66,7 +66,7 @@ fn apply_one(cluster: &mut Cluster, mut object: Object, flags: &Flags, create_on
     if info.namespaced {
         let ns = object.meta().namespace.clone().or(flags.namespace.clone()).unwrap_or_else(|| "default".into());
         if let (Some(in_file), Some(flag)) = (object.meta().namespace.as_deref(), flags.namespace.as_deref()) {
-            if in_file != flag {
+            if in_file != flag && !flags.namespace_from_context {
                 return Err(format!("error: the namespace from the provided object \"{in_file}\" does not match the namespace \"{flag}\". You must pass '--namespace={in_file}' to perform this operation.\n"));
             }
         }

@@ -11,6 +11,9 @@ use crate::sim::Cluster;
 pub(super) struct Flags {
     pub(super) positional: Vec<String>,
     pub(super) namespace: Option<String>,
+    /// The namespace came from the kubeconfig context, not `--namespace`: kubectl does not
+    /// enforce it on objects that name their own.
+    pub(super) namespace_from_context: bool,
     pub(super) all_namespaces: bool,
     pub(super) output: Option<String>,
     pub(super) selector: Option<String>,
@@ -19,6 +22,8 @@ pub(super) struct Flags {
     pub(super) replicas: Option<String>,
     pub(super) all: bool,
     pub(super) show_labels: bool,
+    /// `--subresource=status|scale`.
+    pub(super) subresource: Option<String>,
     /// `kubectl delete --grace-period`, `--now`, `--force`.
     pub(super) grace_period: Option<String>,
     pub(super) now: bool,
@@ -35,6 +40,9 @@ pub(super) struct Flags {
     /// `--cascade`: background (the default), foreground or orphan.
     pub(super) cascade: Option<String>,
 }
+
+/// How the session passes the context's namespace to the commands that parse these flags.
+pub const CONTEXT_NAMESPACE_FLAG: &str = "--kubeplay-context-namespace";
 
 pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, String> {
     let mut f = Flags { wait: true, ..Default::default() };
@@ -62,6 +70,7 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 | "--sort-by"
                 | "--current-replicas"
                 | "--grace-period"
+                | "--subresource"
         );
         let mut value = || -> Result<String, String> {
             if let Some(v) = inline.clone() {
@@ -81,8 +90,14 @@ pub(super) fn parse_flags(command: &str, args: &[String]) -> Result<Flags, Strin
                 "--sort-by" => f.sort_by = Some(v),
                 "--current-replicas" => f.current_replicas = Some(v),
                 "--grace-period" => f.grace_period = Some(v),
+                "--subresource" => f.subresource = Some(v),
                 "-L" | "--label-columns" => f.label_columns.extend(v.split(',').map(|k| k.trim().to_string())),
                 _ => f.replicas = Some(v),
+            }
+        } else if name == CONTEXT_NAMESPACE_FLAG {
+            if f.namespace.is_none() {
+                f.namespace = inline.clone();
+                f.namespace_from_context = true;
             }
         } else if name == "-A" || name == "--all-namespaces" {
             f.all_namespaces = true;

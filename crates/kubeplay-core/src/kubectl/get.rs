@@ -49,6 +49,18 @@ pub(super) fn get(cluster: &mut Cluster, flags: &Flags) -> Output {
         Ok(f) => f.unwrap_or_default(),
         Err(e) => return Output::err(format!("{e}\n")),
     };
+    // kubectl's own checks, before it asks the server.
+    if reqs.iter().any(|(_, names)| names.iter().any(String::is_empty)) {
+        return Output::err("error: resource name may not be empty\n");
+    }
+    if flags.selector.is_some() && reqs.iter().any(|(_, names)| !names.is_empty()) {
+        return Output::err("error: name cannot be provided when a selector is specified\n");
+    }
+    match flags.subresource.as_deref() {
+        None | Some("status") => {}
+        Some("scale") => return scale_subresource(cluster, flags, &reqs),
+        Some(other) => return Output::err(format!("error: invalid subresource value: {other:?}. Must be one of [status scale]\n")),
+    }
     let ns = namespace(flags);
     let multi = reqs.len() > 1 || flags.positional[0].contains('/');
     let mut sections = Vec::new();
@@ -261,4 +273,71 @@ fn sort(objects: &mut [&Object], by: &Template) {
     for (slot, (_, o)) in objects.iter_mut().zip(keyed) {
         *slot = o;
     }
+}
+
+/// The `scale` subresource of a scalable object (`autoscaling/v1` Scale).
+pub(super) fn scale_object(object: &Object) -> Option<serde_json::Value> {
+    let json = object.to_json();
+    if !matches!(object.info().kind, "Deployment" | "ReplicaSet" | "StatefulSet" | "ReplicationController") {
+        return None;
+    }
+    let meta = json.get("metadata").cloned().unwrap_or_default();
+    let pick = |k: &str| meta.get(k).cloned();
+    let mut metadata = serde_json::Map::new();
+    for k in ["creationTimestamp", "name", "namespace", "resourceVersion", "uid"] {
+        if let Some(v) = pick(k) {
+            metadata.insert(k.into(), v);
+        }
+    }
+    // The selector as a label query string, as the scale subresource reports it.
+    let selector = json.pointer("/spec/selector").and_then(|s| {
+        let sel: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector = serde_json::from_value(s.clone()).ok()?;
+        Some(columns::selector_string(&sel))
+    });
+    let mut status = serde_json::json!({"replicas": json.pointer("/status/replicas").cloned().unwrap_or(serde_json::json!(0))});
+    if let Some(sel) = selector.filter(|s| !s.is_empty()) {
+        status["selector"] = serde_json::Value::String(sel);
+    }
+    Some(serde_json::json!({
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": metadata,
+        "spec": {"replicas": json.pointer("/spec/replicas").cloned().unwrap_or(serde_json::json!(1))},
+        "status": status,
+    }))
+}
+
+/// `kubectl get KIND NAME --subresource=scale`: the Scale, as a table (DESIRED, AVAILABLE) or
+/// in any output format.
+fn scale_subresource(cluster: &Cluster, flags: &Flags, reqs: &[(&'static crate::api::kinds::KindInfo, Vec<String>)]) -> Output {
+    let ns = namespace(flags);
+    let mut rows = vec![vec!["NAME".to_string(), "DESIRED".into(), "AVAILABLE".into()]];
+    let mut docs = Vec::new();
+    let mut errors = String::new();
+    for (info, names) in reqs {
+        for name in names {
+            let key = ObjectKey::new(info.kind, if info.namespaced { &ns } else { "" }, name);
+            let Some(object) = cluster.get(&key) else {
+                errors.push_str(&format!("Error from server (NotFound): {} {name:?} not found\n", info.qualified_plural()));
+                continue;
+            };
+            let Some(scale) = scale_object(object) else {
+                errors.push_str("Error from server (NotFound): the server could not find the requested resource\n");
+                continue;
+            };
+            let available = object.to_json().pointer("/status/availableReplicas").and_then(serde_json::Value::as_i64).unwrap_or(0);
+            rows.push(vec![name.clone(), scale["spec"]["replicas"].to_string(), available.to_string()]);
+            docs.push(scale);
+        }
+    }
+    let mut text = match flags.output.as_deref() {
+        _ if docs.is_empty() => String::new(),
+        Some("yaml") if docs.len() == 1 => super::printers::yaml(&docs[0]),
+        Some("json") if docs.len() == 1 => super::printers::json(&docs[0]),
+        Some("name") => docs.iter().map(|d| format!("scale.autoscaling/{}\n", d["metadata"]["name"].as_str().unwrap_or(""))).collect(),
+        _ => super::printers::table(&rows),
+    };
+    let ok = errors.is_empty();
+    text.push_str(&errors);
+    Output { text, ok }
 }

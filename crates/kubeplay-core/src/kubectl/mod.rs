@@ -4,6 +4,7 @@
 mod api_resources;
 mod apply;
 mod args;
+pub use args::CONTEXT_NAMESPACE_FLAG;
 pub mod columns;
 mod create_service;
 mod delete;
@@ -27,6 +28,7 @@ mod merge;
 mod patch;
 pub mod port_forward;
 pub mod printers;
+mod raw;
 mod rollout;
 mod scale;
 mod set;
@@ -79,6 +81,35 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
     }
     if command == "annotate" {
         return label::run(cluster, label::Field::Annotations, &args[1..]);
+    }
+    if matches!(command.as_str(), "get" | "create" | "replace" | "delete") {
+        let raw = args
+            .iter()
+            .position(|a| a == "--raw")
+            .and_then(|i| args.get(i + 1).cloned())
+            .or_else(|| args.iter().find_map(|a| a.strip_prefix("--raw=").map(str::to_string)));
+        if let Some(path) = raw {
+            if command != "get" {
+                return Output::err(format!("error: kubeplay answers `kubectl get --raw`; `kubectl {command} --raw` is not modelled\n"));
+            }
+            // kubectl's Validate, before any request.
+            let rest: Vec<&String> = args[1..].iter().filter(|a| *a != "--raw" && **a != path && !a.starts_with("--raw=")).collect();
+            if rest
+                .iter()
+                .any(|a| matches!(a.as_str(), "-w" | "--watch" | "--watch-only" | "-l" | "--selector") || a.starts_with("--selector="))
+            {
+                return Output::err(
+                    "error: --raw may not be specified with other flags that filter the server request or alter the output\n",
+                );
+            }
+            if rest.iter().any(|a| a.starts_with("-o") || a.starts_with("--output")) {
+                return Output::err("error: --raw and --output are mutually exclusive\n");
+            }
+            if rest.iter().any(|a| !a.starts_with('-')) {
+                return Output::err("error: arguments may not be passed when --raw is specified\n");
+            }
+            return raw::get(cluster, &path);
+        }
     }
     if command == "explain" {
         return explain::explain(&args[1..]);

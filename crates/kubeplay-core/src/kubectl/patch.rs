@@ -13,11 +13,12 @@ use crate::sim::Cluster;
 pub(super) fn patch(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output {
     let mut namespace = "default".to_string();
     let (mut patch, mut patch_file, mut kind) = (None, None, "strategic".to_string());
+    let mut subresource: Option<String> = None;
     let mut positional = Vec::new();
     let mut walker = ArgWalker::new(args);
     while let Some(arg) = walker.next_arg() {
         let value = match arg.name {
-            "-n" | "--namespace" | "-p" | "--patch" | "--patch-file" | "--type" => match walker.value(&arg) {
+            "-n" | "--namespace" | "-p" | "--patch" | "--patch-file" | "--type" | "--subresource" => match walker.value(&arg) {
                 Ok(v) => v,
                 Err(e) => return Output::err(format!("{e}\n")),
             },
@@ -33,6 +34,7 @@ pub(super) fn patch(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -
             "-n" | "--namespace" => namespace = value,
             "-p" | "--patch" => patch = Some(value),
             "--patch-file" => patch_file = Some(value),
+            "--subresource" => subresource = Some(value),
             _ => kind = value,
         }
     }
@@ -51,7 +53,7 @@ pub(super) fn patch(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -
     // kubectl accepts YAML as well as JSON.
     let body = match manifest::yaml::to_json(&text) {
         Ok(v) => v,
-        Err(e) => return Output::err(format!("error: unable to parse {text:?}: yaml: {}\n", e.message)),
+        Err(e) => return Output::err(format!("error: unable to parse {text:?}: {}\n", e.message)),
     };
     let (info, name) = match positional.as_slice() {
         [one] if one.contains('/') => {
@@ -71,7 +73,19 @@ pub(super) fn patch(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -
     let Some(live) = cluster.get(&key).cloned() else {
         return Output::err(format!("Error from server (NotFound): {} {name:?} not found\n", info.qualified_plural()));
     };
-    let current = live.to_json();
+    if let Some(sub) = subresource.as_deref().filter(|s| !matches!(*s, "status" | "scale")) {
+        return Output::err(format!("error: invalid subresource value: {sub:?}. Must be one of [status scale]\n"));
+    }
+    let whole = live.to_json();
+    // A subresource is patched as its own object: the Scale, or the object whose status
+    // alone is kept.
+    let current = match subresource.as_deref() {
+        Some("scale") => match super::get::scale_object(&live) {
+            Some(scale) => scale,
+            None => return Output::err("Error from server (NotFound): the server could not find the requested resource\n"),
+        },
+        _ => whole.clone(),
+    };
     let patched = match kind.as_str() {
         "strategic" => merge::strategic(info.kind, &current, &body).map_err(|e| format!("Error from server (BadRequest): {e}\n")),
         "merge" => Ok(merge::json_merge(&current, &body)),
@@ -84,9 +98,35 @@ pub(super) fn patch(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -
         Ok(p) => p,
         Err(e) => return Output::err(e),
     };
-    let label = format!("{}/{name}", info.qualified_singular());
+    let label = match subresource.as_deref() {
+        Some("scale") => format!("scale.autoscaling/{name}"),
+        _ => format!("{}/{name}", info.qualified_singular()),
+    };
     if patched == current {
         return Output::ok(format!("{label} patched (no change)\n"));
+    }
+    match subresource.as_deref() {
+        Some("scale") => {
+            let mut updated = whole;
+            updated["spec"]["replicas"] = patched.pointer("/spec/replicas").cloned().unwrap_or(Value::Null);
+            return match store(cluster, updated) {
+                Ok(()) => Output::ok(format!("{label} patched\n")),
+                Err(e) => Output::err(e),
+            };
+        }
+        Some("status") => {
+            // Writes through /status change the status only.
+            let mut updated = whole;
+            updated["status"] = patched.get("status").cloned().unwrap_or(Value::Null);
+            let parsed = manifest::parse_value("", updated);
+            let Some(object) = parsed.objects.into_iter().next() else {
+                return Output::err(parsed.rejected.first().map(|r| format!("{}\n", r.kubectl_error)).unwrap_or_default());
+            };
+            cluster.update(object.object);
+            cluster.settle();
+            return Output::ok(format!("{label} patched\n"));
+        }
+        _ => {}
     }
     match store(cluster, patched) {
         Ok(()) => Output::ok(format!("{label} patched\n")),

@@ -30,6 +30,8 @@ pub struct Session {
     /// A `kubectl get -w` the console keeps open: its rows come as time passes, until the
     /// next command ends it (as Ctrl-C would).
     watch: Option<kubectl::watch::Watch>,
+    /// The kubeconfig context's namespace (`kubectl config set-context --current --namespace`).
+    namespace: String,
 }
 
 /// The console machine's address as the cluster sees it.
@@ -74,7 +76,16 @@ pub const HELP: &str = "kubeplay commands:
 
 impl Session {
     pub fn new(cluster: Cluster) -> Session {
-        Session { cluster, files: BTreeMap::new(), reader: None, attached: None, forwards: Vec::new(), curls: 0, watch: None }
+        Session {
+            cluster,
+            files: BTreeMap::new(),
+            reader: None,
+            attached: None,
+            forwards: Vec::new(),
+            curls: 0,
+            watch: None,
+            namespace: "default".into(),
+        }
     }
 
     /// Runs one command line.
@@ -82,10 +93,16 @@ impl Session {
         if self.attached.is_some() {
             return self.exec_attached(line);
         }
-        let words = match split_words(line) {
+        let mut words = match split_words(line) {
             Ok(w) => w,
             Err(e) => return Output::err(format!("{e}\n")),
         };
+        if matches!(words.first().map(String::as_str), Some("kubectl" | "k")) {
+            if words.get(1).map(String::as_str) == Some("config") {
+                return self.kubeconfig(&words[2..]);
+            }
+            self.with_context_namespace(&mut words);
+        }
         let Some(program) = words.first() else {
             return Output::ok("");
         };
@@ -153,6 +170,83 @@ impl Session {
             "traffic" => traffic::run(&mut self.cluster, &words[1..]),
             "help" => Output::ok(HELP),
             other => Output::err(format!("{other}: command not found (try `help`)\n")),
+        }
+    }
+
+    /// The namespace commands act in when they name none.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Adds the context's namespace to a kubectl command that names none, as kubectl reads it
+    /// from the kubeconfig.
+    fn with_context_namespace(&self, words: &mut Vec<String>) {
+        if self.namespace == "default" {
+            return;
+        }
+        let names_one = words.iter().take_while(|w| *w != "--").any(|w| {
+            matches!(w.as_str(), "-n" | "--namespace" | "-A" | "--all-namespaces")
+                || w.starts_with("--namespace=")
+                || (w.starts_with("-n") && w.len() > 2 && !w.starts_with("--"))
+        });
+        if names_one {
+            return;
+        }
+        let verb = words.get(1).map(String::as_str).unwrap_or("");
+        let common = matches!(verb, "apply" | "get" | "describe" | "delete" | "scale" | "diff" | "replace")
+            || (verb == "create" && words.get(2).is_some_and(|w| w.starts_with('-')));
+        let flag = if common {
+            vec![format!("{}={}", kubectl::CONTEXT_NAMESPACE_FLAG, self.namespace)]
+        } else {
+            vec!["-n".to_string(), self.namespace.clone()]
+        };
+        let at = words.iter().position(|w| w == "--").unwrap_or(words.len());
+        words.splice(at..at, flag);
+    }
+
+    /// `kubectl config`: the console's one context, `kubeplay`, and its namespace.
+    fn kubeconfig(&mut self, args: &[String]) -> Output {
+        const CONTEXT: &str = "kubeplay";
+        match args.first().map(String::as_str) {
+            Some("current-context") => Output::ok(format!("{CONTEXT}\n")),
+            Some("set-context") => {
+                let mut namespace = None;
+                let mut current = false;
+                let mut name = None;
+                let mut it = args[1..].iter();
+                while let Some(a) = it.next() {
+                    if let Some(v) = a.strip_prefix("--namespace=") {
+                        namespace = Some(v.to_string());
+                    } else if a == "--namespace" || a == "-n" {
+                        namespace = it.next().cloned();
+                    } else if a == "--current" {
+                        current = true;
+                    } else if !a.starts_with('-') {
+                        name = Some(a.clone());
+                    }
+                }
+                if !current && name.as_deref() != Some(CONTEXT) {
+                    return Output::err(format!(
+                        "error: kubeplay has one context, {CONTEXT:?}; use `kubectl config set-context --current --namespace=NS`\n"
+                    ));
+                }
+                if let Some(ns) = namespace {
+                    self.namespace = if ns.is_empty() { "default".into() } else { ns };
+                }
+                Output::ok(format!("Context {CONTEXT:?} modified.\n"))
+            }
+            Some("get-contexts") => {
+                let ns = if self.namespace == "default" { String::new() } else { self.namespace.clone() };
+                let rows = vec![
+                    ["CURRENT", "NAME", "CLUSTER", "AUTHINFO", "NAMESPACE"].iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                    vec!["*".into(), CONTEXT.into(), CONTEXT.into(), CONTEXT.into(), ns],
+                ];
+                Output::ok(kubectl::printers::table(&rows))
+            }
+            Some("view") if args.iter().any(|a| a.contains("{..namespace}")) => Output::ok(self.namespace.clone()),
+            _ => Output::err(
+                "error: kubeplay models `kubectl config current-context`, `get-contexts` and `set-context --current --namespace=NS`\n",
+            ),
         }
     }
 
