@@ -499,6 +499,17 @@ pub(super) fn spec_changed(old: &Object, new: &Object) -> bool {
 pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut desired: Object) -> Result<Object, String> {
     if let (Object::Service(old), Object::Service(new)) = (existing, &mut desired) {
         keep_allocations(old, new);
+        // `ValidateServiceUpdate`: an allocated cluster IP stays (ExternalName has none).
+        let ip = |s: &Service| s.spec.as_ref().and_then(|s| s.cluster_ip.clone()).filter(|ip| !ip.is_empty());
+        let external = |s: &Service| s.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName");
+        if let (Some(was), Some(now)) = (ip(old), ip(new)) {
+            if was != now && !external(old) && !external(new) {
+                return Err(format!(
+                    "The Service {:?} is invalid: spec.clusterIPs[0]: Invalid value: {now:?}: may not change once set\n",
+                    new.metadata.name.as_deref().unwrap_or("")
+                ));
+            }
+        }
     }
     // Defaulting may derive from the uid (a Job's selector): it is the live object's.
     desired.meta_mut().uid = existing.meta().uid.clone();
