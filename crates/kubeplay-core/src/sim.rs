@@ -419,6 +419,11 @@ impl Cluster {
         self.api.delete_with_propagation(key, policy)
     }
 
+    /// `POST pods/binding`.
+    pub fn bind(&mut self, namespace: &str, pod: &str, node: &str) -> Result<(), (String, String)> {
+        self.api.bind(namespace, pod, node)
+    }
+
     pub fn delete_with_options(&mut self, key: &ObjectKey, policy: crate::apiserver::Propagation, grace_seconds: Option<i64>) -> bool {
         self.api.delete_with_options(key, policy, grace_seconds)
     }

@@ -85,6 +85,7 @@ kinds! {
     "ResourceQuota", "", ["v1"], "resourcequotas", ["quota"], true, Stored;
     "ReplicationController", "", ["v1"], "replicationcontrollers", ["rc"], true, Stored;
     "PodTemplate", "", ["v1"], "podtemplates", [], true, Stored;
+    "Binding", "", ["v1"], "bindings", [], true, Simulated;
     "DaemonSet", "apps", ["v1"], "daemonsets", ["ds"], true, Simulated;
     "StatefulSet", "apps", ["v1"], "statefulsets", ["sts"], true, Simulated;
     "ControllerRevision", "apps", ["v1"], "controllerrevisions", [], true, Stored;

@@ -200,6 +200,26 @@ impl ApiServer {
         self.store.put(object)
     }
 
+    /// The `pods/binding` subresource (a `Binding` created for a Pod): what the scheduler does
+    /// when it binds, done by hand — an unbound Pod gets its node and `PodScheduled`.
+    pub fn bind(&mut self, namespace: &str, pod: &str, node: &str) -> Result<(), (String, String)> {
+        let key = ObjectKey::new("Pod", namespace, pod);
+        let Some(mut p) = self.store.get(&key).and_then(Object::as_pod).cloned() else {
+            return Err(("NotFound".into(), format!("pods {pod:?} not found")));
+        };
+        if let Some(bound) = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()) {
+            return Err((
+                "Conflict".into(),
+                format!("Operation cannot be fulfilled on pods/binding {pod:?}: pod {pod} is already assigned to node {bound:?}"),
+            ));
+        }
+        p.spec.get_or_insert_with(Default::default).node_name = Some(node.to_string());
+        let condition = crate::api::pod_util::new_condition("PodScheduled", true, None, None, self.timestamp());
+        crate::api::pod_util::set_condition(&mut p, condition);
+        self.update(Object::from(p));
+        Ok(())
+    }
+
     /// `DELETE`'s admission: the namespaces Kubernetes itself needs cannot be deleted.
     pub fn admit_delete(&self, key: &ObjectKey) -> Result<(), String> {
         if key.kind == "Namespace" && PROTECTED_NAMESPACES.contains(&key.name.as_str()) {

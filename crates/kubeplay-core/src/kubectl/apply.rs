@@ -79,6 +79,14 @@ fn apply_one(cluster: &mut Cluster, mut object: Object, flags: &Flags, create_on
     }
     let label = format!("{}/{}", info.qualified_singular(), object.name());
     let key = object.key();
+    // A Binding is not stored: creating one binds its Pod (`pods/binding`).
+    if info.kind == "Binding" {
+        let target = object.to_json().pointer("/target/name").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+        return match cluster.bind(&key.namespace, &key.name, &target) {
+            Ok(()) => Ok(format!("{label} created\n")),
+            Err((reason, message)) => Err(format!("Error from server ({reason}): error when creating \"{file}\": {message}\n")),
+        };
+    }
     let last_applied = last_applied_configuration(&object);
     let Some(live) = cluster.get(&key).cloned() else {
         if object.meta().resource_version.as_deref().is_some_and(|rv| !rv.is_empty()) {

@@ -127,7 +127,9 @@ impl Component for Kubelet {
             }
             return;
         }
-        if pod_util::node_name(pod).is_none() {
+        let Some(node) = pod_util::node_name(pod) else { return };
+        // No kubelet runs on a node that does not exist: a Pod bound there stays Pending.
+        if _api.get(&ObjectKey::new("Node", "", node)).is_none() {
             return;
         }
         match self.workers.get(&change.key) {

@@ -350,6 +350,7 @@ fn decode_object(info: &'static KindInfo, api_version: &str, value: &Value) -> R
         "PersistentVolume" => stored!(k::core::v1::PersistentVolume),
         "PersistentVolumeClaim" => stored!(k::core::v1::PersistentVolumeClaim),
         "LimitRange" => stored!(k::core::v1::LimitRange),
+        "Binding" => stored!(k::core::v1::Binding),
         "ResourceQuota" => stored!(k::core::v1::ResourceQuota),
         "ReplicationController" => stored!(k::core::v1::ReplicationController),
         "NetworkPolicy" => stored!(k::networking::v1::NetworkPolicy),
