@@ -16,6 +16,7 @@ const PAGES: &[(&str, &str)] = pages![
     "apply_diff_and_patch.md",
     "bring_your_own_nodes.md",
     "configmaps_secrets_and_env.md",
+    "cordon_taint_and_drain.md",
     "cronjobs.md",
     "daemonsets.md",
     "container_shell_and_hooks.md",

@@ -25,6 +25,7 @@ mod jsonpath;
 mod label;
 mod logs;
 mod merge;
+mod node;
 mod patch;
 pub mod port_forward;
 pub mod printers;
@@ -110,6 +111,13 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
             }
             return raw::get(cluster, &path);
         }
+    }
+    match command.as_str() {
+        "cordon" => return node::cordon(cluster, &args[1..], true),
+        "uncordon" => return node::cordon(cluster, &args[1..], false),
+        "taint" => return node::taint(cluster, &args[1..]),
+        "drain" => return node::drain(cluster, &args[1..]),
+        _ => {}
     }
     if command == "explain" {
         return explain::explain(&args[1..]);
@@ -224,7 +232,7 @@ fn unknown_command(name: &str) -> Output {
         let closest = match name {
             "edit" => "patch (the playground's console opens `kubectl edit` in its editor)",
             "autoscale" => "scale",
-            "top" | "certificate" | "cordon" | "uncordon" | "drain" | "taint" => "describe node",
+            "top" | "certificate" => "describe node",
             "attach" | "debug" | "cp" => "exec -it",
             "proxy" => "port-forward",
             "kustomize" => "apply -f",
