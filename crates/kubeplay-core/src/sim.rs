@@ -25,6 +25,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(controllers::statefulset::StatefulSetController),
         Box::new(controllers::ttl_after_finished::TtlAfterFinished),
         Box::new(controllers::namespace::NamespaceController),
+        Box::new(controllers::node_lifecycle::NodeLifecycle),
         Box::new(scheduler::Scheduler::default()),
         Box::new(kubelet::Kubelet::default()),
         Box::new(controllers::garbage_collector::GarbageCollector),

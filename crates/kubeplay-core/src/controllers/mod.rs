@@ -12,6 +12,7 @@ pub mod ingress_gce;
 pub mod ingress_nginx;
 pub mod job;
 pub mod namespace;
+pub mod node_lifecycle;
 pub mod replicaset;
 pub mod revisions;
 pub mod root_ca_publisher;

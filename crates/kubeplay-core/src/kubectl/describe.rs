@@ -30,18 +30,29 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
     for (info, names) in reqs {
         if !matches!(
             info.kind,
-            "Pod" | "Deployment" | "ConfigMap" | "Secret" | "Service" | "Ingress" | "Job" | "DaemonSet" | "StatefulSet" | "CronJob"
+            "Pod"
+                | "Deployment"
+                | "ConfigMap"
+                | "Secret"
+                | "Service"
+                | "Ingress"
+                | "Job"
+                | "DaemonSet"
+                | "StatefulSet"
+                | "CronJob"
+                | "Node"
         ) {
             errors.push_str(&format!(
-                "error: kubeplay describes pods, deployments, daemonsets, statefulsets, jobs, cronjobs, services, ingresses, configmaps and secrets so far; try `kubectl get {} -o yaml`\n",
+                "error: kubeplay describes pods, deployments, daemonsets, statefulsets, jobs, cronjobs, services, ingresses, configmaps, secrets and nodes so far; try `kubectl get {} -o yaml`\n",
                 info.plural
             ));
             continue;
         }
+        let scope = if info.namespaced { ns.as_str() } else { "" };
         let keys: Vec<ObjectKey> = if names.is_empty() {
-            cluster.store().list(info.kind, Some(&ns)).map(Object::key).collect()
+            cluster.store().list(info.kind, Some(scope)).map(Object::key).collect()
         } else {
-            names.iter().map(|n| ObjectKey::new(info.kind, &ns, n)).collect()
+            names.iter().map(|n| ObjectKey::new(info.kind, scope, n)).collect()
         };
         for key in keys {
             match cluster.get(&key) {
@@ -55,6 +66,7 @@ pub(super) fn describe(cluster: &mut Cluster, flags: &Flags) -> Output {
                 Some(Object::DaemonSet(ds)) => out.push(super::describe_workloads::daemon_set(cluster, ds)),
                 Some(Object::StatefulSet(sts)) => out.push(super::describe_workloads::stateful_set(cluster, sts)),
                 Some(Object::CronJob(cj)) => out.push(super::describe_workloads::cron_job(cluster, cj)),
+                Some(Object::Node(n)) => out.push(super::describe_node::node(cluster, n)),
                 _ => errors.push_str(&format!("Error from server (NotFound): {} \"{}\" not found\n", info.qualified_plural(), key.name)),
             }
         }

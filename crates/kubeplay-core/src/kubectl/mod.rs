@@ -10,6 +10,7 @@ mod create_service;
 mod delete;
 mod describe;
 mod describe_ingress;
+mod describe_node;
 mod describe_service;
 mod describe_workloads;
 mod diff;
