@@ -375,6 +375,25 @@ test('Diff shows what Apply would change; kubectl edit opens the live object in 
   await p.page.close();
 });
 
+test('a node fails from its button: the control plane marks it NotReady and its Pods move on; it recovers', async () => {
+  const p = await open();
+  await p.waitForPods(3, '[data-phase="Running"]');
+  await p.page.getByTestId('speed').selectOption('10');
+  const worker2 = p.page.locator('[data-testid="node"][data-name="worker-2"]');
+  await worker2.getByTestId('node-fault').click();
+  await p.waitForConsole('node/worker-2 failed');
+  assert.equal(await worker2.getAttribute('data-down'), 'true');
+  // 50 s of grace, then NotReady.
+  await p.page.waitForSelector('[data-testid="node"][data-name="worker-2"].not-ready', { timeout: 30_000 });
+  await worker2.getByTestId('node-fault').click();
+  await p.waitForConsole('node/worker-2 recovered');
+  await p.page.waitForSelector('[data-testid="node"][data-name="worker-2"].ready', { timeout: 30_000 });
+  await p.page.locator('[data-testid="node"][data-name="worker-1"]').getByTestId('node-cordon').click();
+  await p.waitForConsole('node/worker-1 cordoned');
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
 test('a real multi-document bundle (microservices-demo, 35 documents) applies and runs without page errors', { skip: noCorpus }, async () => {
   const { readFile } = await import('node:fs/promises');
   const bundle = await readFile(`${corpus}/microservices-demo/release/kubernetes-manifests.yaml`, 'utf8');

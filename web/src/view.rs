@@ -33,6 +33,10 @@ pub struct PodView {
 pub struct NodeView {
     pub name: String,
     pub ready: bool,
+    /// Its kubelet was stopped from the playground (`kubeplay node fail`).
+    pub down: bool,
+    /// Cordoned (`spec.unschedulable`).
+    pub cordoned: bool,
     pub roles: String,
     pub zone: String,
     pub pods: Rc<[Rc<PodView>]>,
@@ -136,9 +140,12 @@ pub fn build(cluster: &Cluster, previous: &View) -> View {
         let roles: Vec<&str> = labels.into_iter().flatten().filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/")).collect();
         let old = old_nodes.get(o.name()).copied();
         let pods = by_node.remove(o.name()).unwrap_or_default();
+        let node = o.as_node();
         let view = NodeView {
             name: o.name().to_string(),
             ready,
+            down: node.is_some_and(|n| kubeplay_core::api::node_fault::down_since(n).is_some()),
+            cordoned: node.and_then(|n| n.spec.as_ref()).and_then(|s| s.unschedulable) == Some(true),
             roles: roles.join(","),
             zone: labels.and_then(|l| l.get("topology.kubernetes.io/zone")).cloned().unwrap_or_default(),
             pods: match old {

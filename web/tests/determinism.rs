@@ -43,6 +43,7 @@ const PAGES: &[(&str, &str)] = pages![
     "memory_limits.md",
     "owners_replace_and_cascade.md",
     "pod_updates.md",
+    "node_failure.md",
     "proportional_scaling.md",
     "qos_classes.md",
     "readiness_gates_traffic_in_a_rollout.md",

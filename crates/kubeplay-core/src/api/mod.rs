@@ -6,6 +6,7 @@ pub mod image;
 pub mod ingress;
 pub mod kinds;
 pub mod labels;
+pub mod node_fault;
 pub mod object;
 pub mod pod_util;
 pub mod quantity;

@@ -87,8 +87,19 @@ fn requirement(e: &NodeSelectorRequirement, labels: &BTreeMap<String, String>) -
     }
 }
 
-/// Whether the DaemonSet should run a Pod on `node` (`NodeShouldRunDaemonPod`).
+/// Whether the DaemonSet should run a Pod on `node` (`NodeShouldRunDaemonPod`): its taints
+/// with effect NoSchedule or NoExecute tolerated.
 fn should_run(ds: &DaemonSet, node: &Node) -> bool {
+    fits(ds, node, &["NoSchedule", "NoExecute"])
+}
+
+/// Whether a Pod already there may stay: only a NoExecute taint it does not tolerate evicts it
+/// (an unreachable node's NoSchedule taint does not).
+fn should_continue_running(ds: &DaemonSet, node: &Node) -> bool {
+    fits(ds, node, &["NoExecute"])
+}
+
+fn fits(ds: &DaemonSet, node: &Node, effects: &[&str]) -> bool {
     let spec = ds.spec.template.spec.clone().unwrap_or_default();
     let labels = node.metadata.labels.clone().unwrap_or_default();
     let name = node.metadata.name.clone().unwrap_or_default();
@@ -116,10 +127,7 @@ fn should_run(ds: &DaemonSet, node: &Node) -> bool {
     let mut tolerations = spec.tolerations.clone().unwrap_or_default();
     tolerations.extend(daemon_tolerations(spec.host_network == Some(true)));
     let taints = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
-    taints
-        .iter()
-        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
-        .all(|taint| tolerations.iter().any(|t| tolerates(t, taint)))
+    taints.iter().filter(|t| effects.contains(&t.effect.as_str())).all(|taint| tolerations.iter().any(|t| tolerates(t, taint)))
 }
 
 /// `GetIntOrPercentValueSafely` rounded up, as the DaemonSet controller rounds both budgets.
@@ -236,8 +244,10 @@ impl Component for DaemonSetController {
         let mut create: Vec<String> = Vec::new();
         let mut delete: Vec<&Pod> = Vec::new();
         // Nodes that should not run one lose theirs; failed Pods are replaced.
+        let staying: Vec<&Node> = nodes.iter().filter(|n| should_continue_running(&ds, n)).collect();
         for (node, list) in &by_node {
-            let wanted = eligible.iter().any(|n| n.metadata.name.as_deref() == Some(node.as_str()));
+            let named = |n: &&Node| n.metadata.name.as_deref() == Some(node.as_str());
+            let wanted = eligible.iter().any(named) || staying.iter().any(named);
             for pod in list {
                 if !wanted || pod_util::phase(pod) == "Failed" {
                     delete.push(pod);

@@ -275,11 +275,8 @@ fn row(cluster: &At<'_>, o: &Object, wide: bool) -> Vec<String> {
                 .as_ref()
                 .and_then(|s| s.conditions.as_ref())
                 .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-                .map(|c| match c.status.as_str() {
-                    "True" => "Ready",
-                    "False" => "NotReady",
-                    _ => "Unknown",
-                })
+                // kubectl's printNode: Ready when True, NotReady otherwise (Unknown too).
+                .map(|c| if c.status == "True" { "Ready" } else { "NotReady" })
                 .unwrap_or("Unknown");
             let status = if n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
                 format!("{ready},SchedulingDisabled")

@@ -27,7 +27,7 @@ use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, Pod};
 pub use images::{has_program, image_size};
 
 use crate::api::image::qualified_image;
-use crate::api::pod_util;
+use crate::api::{node_fault, pod_util};
 use crate::api::{Object, ObjectKey};
 use crate::apiserver::{ApiServer, Change, ChangeKind, NewEvent};
 use crate::rng::SimRng;
@@ -113,10 +113,20 @@ impl Component for Kubelet {
     }
 
     fn watches(&self) -> Watches {
-        Watches::none().observes("Pod")
+        Watches::none().observes("Pod").observes("Node")
     }
 
     fn observe(&mut self, _api: &ApiServer, rng: &mut SimRng, change: &Change, requests: &mut Requests) {
+        // A node's kubelet coming back picks its Pods up where it left them.
+        if let Some(node) = change.object.as_node() {
+            let was_down = change.old.as_deref().and_then(Object::as_node).and_then(node_fault::down_since).is_some();
+            if was_down && node_fault::down_since(node).is_none() {
+                for pod in _api.store().pods_on(&change.key.name) {
+                    requests.reconcile(pod.key());
+                }
+            }
+            return;
+        }
         let Some(pod) = change.object.as_pod() else {
             return;
         };
@@ -154,6 +164,14 @@ impl Component for Kubelet {
         // A shared handle: a step copies the Pod only when it writes it.
         let Some(object) = ctx.api.get_rc(key) else { return Action::AwaitChange };
         let Some(pod) = object.as_pod() else { return Action::AwaitChange };
+        // The kubelet of a failed node does nothing at all until it comes back.
+        let node_down = pod_util::node_name(pod)
+            .and_then(|n| ctx.api.get(&ObjectKey::new("Node", "", n)))
+            .and_then(Object::as_node)
+            .is_some_and(|n| node_fault::down_since(n).is_some());
+        if node_down {
+            return Action::AwaitChange;
+        }
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let Some(worker) = self.workers.get(key).filter(|w| w.uid == uid).cloned() else {
             return Action::AwaitChange;

@@ -2,6 +2,7 @@
 //! `kubectl …`, `sleep DURATION`, and playground commands (`help`). A script is commands
 //! separated by newlines or `;`; `#` starts a comment.
 
+mod nodes;
 mod traffic;
 
 use std::collections::BTreeMap;
@@ -70,6 +71,9 @@ pub const HELP: &str = "kubeplay commands:
                                   a node's NodePort, an external IP, the Ingress address)
   traffic start URL --rate=10     requests at a steady rate [--from=pod/NAME]; then
                                   traffic | traffic services | traffic pods | traffic stop NAME
+  kubeplay node fail|recover NAME a node's kubelet stops (or comes back); also
+                                  kubeplay node add NAME [--like NODE] | node remove NAME
+                                  kubeplay zone fail|recover ZONE
   sleep DURATION                  let virtual time pass (500ms, 30s, 5m, 1h)
   help                            this text
 ";
@@ -168,6 +172,7 @@ impl Session {
                 _ => Output::err("sleep: usage: sleep DURATION (for example 500ms, 30s, 5m, 1h)\n"),
             },
             "traffic" => traffic::run(&mut self.cluster, &words[1..]),
+            "kubeplay" => nodes::run(&mut self.cluster, &words[1..]),
             "help" => Output::ok(HELP),
             other => Output::err(format!("{other}: command not found (try `help`)\n")),
         }
