@@ -5,7 +5,8 @@
 //! binds. A Pod no node accepts is reported (`FailedScheduling`) and parked until an event
 //! that could help it.
 
-mod cache;
+pub mod cache;
+pub mod explain;
 pub mod plugins;
 mod queue;
 

@@ -269,6 +269,13 @@ pub fn requests(pod: &Pod, non_zero: bool) -> Resources {
 
 /// Σ weight × normalized score over the default profile's scoring plugins we model.
 pub fn score(pod: &PodInfo, node: &NodeInfo, max_taint_raw: i64) -> i64 {
+    let [taint, least, balanced] = score_parts(pod, node, max_taint_raw);
+    3 * taint + least + balanced
+}
+
+/// The normalised scores (0–100) of TaintToleration (weight 3), NodeResourcesFit's
+/// LeastAllocated (weight 1) and NodeResourcesBalancedAllocation (weight 1).
+pub fn score_parts(pod: &PodInfo, node: &NodeInfo, max_taint_raw: i64) -> [i64; 3] {
     let alloc = node.allocatable;
     let least = |req: i64, cap: i64| {
         if cap == 0 || req > cap {
@@ -299,7 +306,7 @@ pub fn score(pod: &PodInfo, node: &NodeInfo, max_taint_raw: i64) -> i64 {
         ((1.0 - (f_cpu - f_mem).abs() / 2.0) * 100.0) as i64
     };
     let taint_score = if max_taint_raw == 0 { 100 } else { 100 - untolerated_prefer_no_schedule(pod, node) * 100 / max_taint_raw };
-    3 * taint_score + least_allocated + balanced
+    [taint_score, least_allocated, balanced]
 }
 
 /// TaintToleration's raw score: `PreferNoSchedule` taints the Pod does not tolerate.

@@ -71,6 +71,7 @@ pub const HELP: &str = "kubeplay commands:
                                   a node's NodePort, an external IP, the Ingress address)
   traffic start URL --rate=10     requests at a steady rate [--from=pod/NAME]; then
                                   traffic | traffic services | traffic pods | traffic stop NAME
+  kubeplay explain pod NAME       why the scheduler put it there, or why it waits
   kubeplay node fail|recover NAME a node's kubelet stops (or comes back); also
                                   kubeplay node add NAME [--like NODE] | node remove NAME
                                   kubeplay zone fail|recover ZONE

@@ -1,4 +1,5 @@
-//! `kubeplay node fail|recover|add|remove NAME` and `kubeplay zone fail|recover ZONE`: the
+//! `kubeplay explain pod NAME` (the scheduler's reasons), `kubeplay node
+//! fail|recover|add|remove NAME` and `kubeplay zone fail|recover ZONE`: the
 //! faults a real cluster meets, injected from the console. A failed node's kubelet stops; the
 //! control plane notices as it would (see the node lifecycle controller).
 
@@ -24,6 +25,20 @@ pub fn run(cluster: &mut Cluster, args: &[String]) -> Output {
         ["node", "add", name] => add(cluster, name, None),
         ["node", "add", name, "--like", like] => add(cluster, name, Some(like)),
         ["node", "add", name, like] if like.starts_with("--like=") => add(cluster, name, like.strip_prefix("--like=")),
+        ["explain", "pod", rest @ ..] => {
+            let (mut name, mut ns) = (None, "default".to_string());
+            let mut it = rest.iter();
+            while let Some(w) = it.next() {
+                match *w {
+                    "-n" | "--namespace" => ns = it.next().map(|s| s.to_string()).unwrap_or(ns),
+                    n => name = Some(n.strip_prefix("pod/").unwrap_or(n).to_string()),
+                }
+            }
+            match name {
+                Some(n) => crate::scheduler::explain::explain(cluster.api(), &ObjectKey::new("Pod", &ns, &n)),
+                None => Err(USAGE.to_string()),
+            }
+        }
         ["zone", verb @ ("fail" | "recover"), zone] => {
             let nodes: Vec<String> = cluster
                 .store()

@@ -1,0 +1,196 @@
+//! Why a Pod is where it is, or why it waits: every node's verdict from the filter plugins
+//! (the first that rejects it, and why), the feasible nodes' scores plugin by plugin (raw,
+//! weighted, total) and the winner — computed as the default profile would decide now, with
+//! the Pod itself taken off its node. For a Pod that fits nowhere, the smallest changes that
+//! would let it schedule, each checked by running the filters again with the change made.
+
+use k8s_openapi::api::core::v1::{Pod, Toleration};
+
+use super::cache::{Cache, NodeInfo};
+use super::plugins::{filter, score_parts, untolerated_prefer_no_schedule, PodInfo, Resources};
+use crate::api::{Object, ObjectKey};
+use crate::apiserver::ApiServer;
+
+pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
+    let Some(pod) = api.get(key).and_then(Object::as_pod).cloned() else {
+        return Err(format!("Error from server (NotFound): pods {:?} not found\n", key.name));
+    };
+    let mut cache = Cache::from_store(api);
+    cache.update_pod(key, None);
+    let mut info = PodInfo::new(&pod);
+    // A placed Pod is judged as it was before it was bound.
+    let placed_by_binding = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
+    if placed_by_binding {
+        info.node_name = None;
+    }
+    let nodes: Vec<&NodeInfo> = (0..cache.len()).filter_map(|i| cache.node_at(i)).collect();
+    let placed = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+    let mut out = match &placed {
+        Some(n) => format!("Pod {}/{} runs on {n}. The default scheduler's verdict now, without this Pod:\n\n", key.namespace, key.name),
+        None => format!("Pod {}/{} is not scheduled. The default scheduler's verdict now:\n\n", key.namespace, key.name),
+    };
+    let mut rows = vec![["NODE", "FILTERS", "REJECTED BY", "REASON"].map(String::from).to_vec()];
+    let mut feasible = Vec::new();
+    for node in &nodes {
+        match filter(&info, node) {
+            Ok(()) => {
+                rows.push(vec![node.name.clone(), "pass".into(), "-".into(), "-".into()]);
+                feasible.push(*node);
+            }
+            Err(r) => rows.push(vec![node.name.clone(), "fail".into(), format!("{:?}", r.plugin), r.reasons.join(", ")]),
+        }
+    }
+    out.push_str(
+        "Filters (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit; the first to reject decides):\n",
+    );
+    out.push_str(&indent(&table(&rows)));
+    if feasible.is_empty() {
+        out.push_str("\nNo node passes the filters, so the Pod waits (FailedScheduling).\n");
+        out.push_str(&suggestions(&pod, &info, &nodes));
+        return Ok(out);
+    }
+    let max_taint_raw = feasible.iter().map(|n| untolerated_prefer_no_schedule(&info, n)).max().unwrap_or(0);
+    let mut rows = vec![["NODE", "TaintToleration ×3", "NodeResourcesFit ×1", "BalancedAllocation ×1", "TOTAL"].map(String::from).to_vec()];
+    let mut scored: Vec<(&str, i64)> = Vec::new();
+    for node in &feasible {
+        let [taint, least, balanced] = score_parts(&info, node, max_taint_raw);
+        let total = 3 * taint + least + balanced;
+        rows.push(vec![node.name.clone(), format!("{taint} → {}", 3 * taint), least.to_string(), balanced.to_string(), total.to_string()]);
+        scored.push((&node.name, total));
+    }
+    out.push_str("\nScores (each plugin's 0–100, times its weight):\n");
+    out.push_str(&indent(&table(&rows)));
+    let best = scored.iter().map(|(_, s)| *s).max().unwrap_or(0);
+    let winners: Vec<&str> = scored.iter().filter(|(_, s)| *s == best).map(|(n, _)| *n).collect();
+    out.push_str(&match winners.as_slice() {
+        [one] => format!("\nHighest score: {one} ({best}).\n"),
+        many => format!("\nHighest score {best}, shared by {}: the scheduler picks one of them at random.\n", many.join(", ")),
+    });
+    Ok(out)
+}
+
+/// Columns padded to their widest cell plus three spaces, as kubectl's tables are.
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> =
+        (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0) + 3).collect();
+    let mut out = String::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < row.len() {
+                out.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// Changes that would let the Pod schedule, each verified against the filters.
+fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
+    let mut found: Vec<String> = Vec::new();
+    let fits = |p: &PodInfo, n: &NodeInfo| filter(p, n).is_ok();
+    for node in nodes {
+        // Tolerate the node's NoSchedule/NoExecute taints.
+        let missing: Vec<_> = node
+            .taints
+            .iter()
+            .filter(|t| {
+                (t.effect == "NoSchedule" || t.effect == "NoExecute")
+                    && !info.tolerations.iter().any(|tol| super::plugins::tolerates(tol, t))
+            })
+            .collect();
+        if !missing.is_empty() {
+            let mut with = info.clone();
+            with.tolerations.extend(missing.iter().map(|t| Toleration {
+                key: Some(t.key.clone()),
+                operator: Some(if t.value.is_some() { "Equal" } else { "Exists" }.into()),
+                value: t.value.clone(),
+                effect: Some(t.effect.clone()),
+                ..Default::default()
+            }));
+            if fits(&with, node) {
+                let list: Vec<String> = missing
+                    .iter()
+                    .map(|t| match &t.value {
+                        Some(v) => format!("{{key: {}, operator: Equal, value: {v}, effect: {}}}", t.key, t.effect),
+                        None => format!("{{key: {}, operator: Exists, effect: {}}}", t.key, t.effect),
+                    })
+                    .collect();
+                found.push(format!("tolerate {}'s taints: add to spec.tolerations {}", node.name, list.join(", ")));
+            }
+        }
+        // Uncordon it.
+        if node.unschedulable {
+            let mut uncordoned = (*node).clone();
+            uncordoned.unschedulable = false;
+            if fits(info, &uncordoned) {
+                found.push(format!("uncordon {0}: kubectl uncordon {0}", node.name));
+            }
+        }
+        // Ask for less: what the node has left.
+        let free = Resources {
+            milli_cpu: node.allocatable.milli_cpu.saturating_sub(node.requested.milli_cpu),
+            memory: node.allocatable.memory.saturating_sub(node.requested.memory),
+        };
+        let mut smaller = info.clone();
+        let mut changed = Vec::new();
+        if info.requests.milli_cpu > free.milli_cpu && free.milli_cpu > 0 {
+            smaller.requests.milli_cpu = free.milli_cpu;
+            changed.push(format!("cpu to {}m", free.milli_cpu));
+        }
+        if info.requests.memory > free.memory && free.memory > 0 {
+            smaller.requests.memory = free.memory;
+            changed.push(format!("memory to {}Mi", free.memory >> 20));
+        }
+        if !changed.is_empty() && fits(&smaller, node) {
+            found.push(format!("request less to fit {}: lower the Pod's requests ({})", node.name, changed.join(", ")));
+        }
+        // Label the node as the Pod's nodeSelector asks.
+        // (Not a node's own identity: its hostname label is its name.)
+        let missing_labels: Vec<(&String, &String)> = info.node_selector.iter().filter(|(k, v)| node.labels.get(*k) != Some(*v)).collect();
+        if missing_labels.iter().any(|(k, _)| k.as_str() == "kubernetes.io/hostname") {
+            continue;
+        }
+        if !missing_labels.is_empty() {
+            let mut labelled = (*node).clone();
+            for (k, v) in &missing_labels {
+                labelled.labels.insert((*k).clone(), (*v).clone());
+            }
+            if fits(info, &labelled) {
+                let labels: Vec<String> = missing_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                found.push(format!("label {0} as the nodeSelector asks: kubectl label node {0} {1}", node.name, labels.join(" ")));
+            }
+        }
+    }
+    // A new node like an existing one, empty.
+    if found.is_empty() {
+        if let Some(like) = nodes.iter().find(|n| {
+            let empty = NodeInfo {
+                requested: Resources::default(),
+                non_zero_requested: Resources::default(),
+                pod_count: 0,
+                used_ports: Default::default(),
+                unschedulable: false,
+                ..(**n).clone()
+            };
+            fits(info, &empty)
+        }) {
+            found.push(format!("add a node like {0}: kubeplay node add NEW-NODE --like {0}", like.name));
+        }
+    }
+    let _ = pod;
+    if found.is_empty() {
+        return "\nNo single change to one node or to the Pod's tolerations, requests or node labels lets it fit.\n".into();
+    }
+    let mut out = String::from("\nChanges that would let it schedule (each checked against the filters):\n");
+    for f in found {
+        out.push_str(&format!("  - {f}\n"));
+    }
+    out
+}
