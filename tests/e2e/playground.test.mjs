@@ -108,6 +108,10 @@ test('kubectl get pods typed in the console prints the table', async () => {
   await p.consoleInput.press('ArrowUp');
   assert.equal(await p.consoleInput.inputValue(), 'kubectl get pods');
   await p.consoleInput.fill('');
+  // "why here?" asks the scheduler's reasons.
+  await detail.getByTestId('explain-scheduling').click();
+  await p.waitForConsole(`$ kubeplay explain pod ${name} -n default\n`);
+  assert.match(await p.consoleOutput.textContent(), /Highest score/);
   await p.run('kubectl scale deployment web --replicas=5');
   await p.waitForPods(5);
   await p.page.close();

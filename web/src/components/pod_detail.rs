@@ -62,6 +62,9 @@ pub fn pod_detail(p: &PodDetailProps) -> Html {
             <div class="detail-actions">
                 <button data-testid="describe" onclick={run(format!("kubectl describe pod {} -n {}", d.name, d.namespace))}>{ "describe" }</button>
                 <button data-testid="events" onclick={run(format!("kubectl get events -n {} --field-selector involvedObject.name={}", d.namespace, d.name))}>{ "events" }</button>
+                <button data-testid="explain-scheduling" title="Why the scheduler put it here, or why it waits" onclick={run(format!("kubeplay explain pod {} -n {}", d.name, d.namespace))}>
+                    { if d.node.is_empty() { "why pending?" } else { "why here?" } }
+                </button>
                 if has_secrets {
                     <button data-testid="reveal-secrets" aria-pressed={(*revealed).to_string()} onclick={toggle}>
                         { if *revealed { "hide Secret values" } else { "reveal Secret values" } }
