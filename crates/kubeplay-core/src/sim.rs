@@ -26,6 +26,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(controllers::ttl_after_finished::TtlAfterFinished),
         Box::new(controllers::namespace::NamespaceController),
         Box::new(controllers::node_lifecycle::NodeLifecycle),
+        Box::new(controllers::disruption::DisruptionController),
         Box::new(scheduler::Scheduler::default()),
         Box::new(kubelet::Kubelet::default()),
         Box::new(controllers::garbage_collector::GarbageCollector),
@@ -418,6 +419,11 @@ impl Cluster {
 
     pub fn delete_with_propagation(&mut self, key: &ObjectKey, policy: crate::apiserver::Propagation) -> bool {
         self.api.delete_with_propagation(key, policy)
+    }
+
+    /// `POST pods/eviction`.
+    pub fn evict(&mut self, key: &ObjectKey) -> Result<(), (String, String)> {
+        self.api.evict(key)
     }
 
     /// `POST pods/binding`.

@@ -98,7 +98,7 @@ kinds! {
     "IPAddress", "networking.k8s.io", ["v1"], "ipaddresses", ["ip"], false, Stored;
     "ServiceCIDR", "networking.k8s.io", ["v1"], "servicecidrs", [], false, Stored;
     "EndpointSlice", "discovery.k8s.io", ["v1"], "endpointslices", [], true, Simulated;
-    "PodDisruptionBudget", "policy", ["v1"], "poddisruptionbudgets", ["pdb"], true, Stored;
+    "PodDisruptionBudget", "policy", ["v1"], "poddisruptionbudgets", ["pdb"], true, Simulated;
     "Role", "rbac.authorization.k8s.io", ["v1"], "roles", [], true, Stored;
     "RoleBinding", "rbac.authorization.k8s.io", ["v1"], "rolebindings", [], true, Stored;
     "ClusterRole", "rbac.authorization.k8s.io", ["v1"], "clusterroles", [], false, Stored;

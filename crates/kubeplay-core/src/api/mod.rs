@@ -1,6 +1,7 @@
 //! Our object model over k8s-openapi: kinds, keys, labels, quantities.
 
 pub mod cron;
+pub mod disruption;
 pub mod endpoints;
 pub mod image;
 pub mod ingress;

@@ -220,6 +220,49 @@ impl ApiServer {
         Ok(())
     }
 
+    /// The `pods/eviction` subresource: a graceful deletion the Pod's PodDisruptionBudget must
+    /// allow (a Ready Pod needs `disruptionsAllowed` > 0, which the eviction then spends).
+    /// Errors are (reason, message) as the API server answers.
+    pub fn evict(&mut self, key: &ObjectKey) -> Result<(), (String, String)> {
+        let Some(pod) = self.store.get(key).and_then(Object::as_pod).cloned() else {
+            return Err(("NotFound".into(), format!("pods {:?} not found", key.name)));
+        };
+        let labels = pod.metadata.labels.clone();
+        let budgets: Vec<Object> = self
+            .store
+            .list("PodDisruptionBudget", Some(&key.namespace))
+            .filter(|b| crate::api::disruption::selector(b).is_some_and(|s| s.matches(labels.as_ref())))
+            .cloned()
+            .collect();
+        if budgets.len() > 1 {
+            return Err((
+                "InternalError".into(),
+                "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.".into(),
+            ));
+        }
+        if let Some(Object::Stored(mut budget)) = budgets.into_iter().next() {
+            let status = budget.body.get("status").cloned().unwrap_or_default();
+            let allowed = status.get("disruptionsAllowed").and_then(serde_json::Value::as_i64).unwrap_or(0);
+            let healthy = status.get("currentHealthy").and_then(serde_json::Value::as_i64).unwrap_or(0);
+            let desired = status.get("desiredHealthy").and_then(serde_json::Value::as_i64).unwrap_or(0);
+            let ready = crate::api::pod_util::is_ready(&pod);
+            // An unhealthy Pod may go while the budget is met (IfHealthyBudget).
+            let permitted = if ready { allowed > 0 } else { healthy >= desired };
+            if !permitted {
+                return Err(("TooManyRequests".into(), "Cannot evict pod as it would violate the pod's disruption budget.".into()));
+            }
+            if ready {
+                let mut status = status;
+                status["disruptionsAllowed"] = serde_json::json!(allowed - 1);
+                status["disruptedPods"] = serde_json::json!({ key.name.clone(): self.timestamp() });
+                budget.body.insert("status".into(), status);
+                self.store.put(Object::Stored(budget));
+            }
+        }
+        self.delete(key);
+        Ok(())
+    }
+
     /// `DELETE`'s admission: the namespaces Kubernetes itself needs cannot be deleted.
     pub fn admit_delete(&self, key: &ObjectKey) -> Result<(), String> {
         if key.kind == "Namespace" && PROTECTED_NAMESPACES.contains(&key.name.as_str()) {

@@ -151,6 +151,7 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
             (&["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"], &["VOLUMEMODE"])
         }
         "ControllerRevision" => (&["NAME", "CONTROLLER", "REVISION", "AGE"], &[]),
+        "PodDisruptionBudget" => (&["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], &[]),
         "DaemonSet" => (
             &["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
             &["CONTAINERS", "IMAGES", "SELECTOR"],
@@ -414,6 +415,16 @@ fn row(cluster: &At<'_>, o: &Object, wide: bool) -> Vec<String> {
             );
             let revision = st.body.get("revision").and_then(serde_json::Value::as_i64).unwrap_or(0);
             vec![name, controller, revision.to_string(), created]
+        }
+        Object::Stored(st) if st.info.kind == "PodDisruptionBudget" => {
+            let spec = st.body.get("spec");
+            let shown = |k: &str| match spec.and_then(|s| s.get(k)) {
+                Some(serde_json::Value::String(v)) => v.clone(),
+                Some(v) if !v.is_null() => v.to_string(),
+                _ => "N/A".into(),
+            };
+            let allowed = st.body.get("status").and_then(|s| s.get("disruptionsAllowed")).and_then(serde_json::Value::as_i64).unwrap_or(0);
+            vec![name, shown("minAvailable"), shown("maxUnavailable"), allowed.to_string(), created]
         }
         Object::Stored(_) => vec![name, created],
     }

@@ -1,9 +1,9 @@
 //! The node commands: `kubectl cordon|uncordon NODE…`, `kubectl taint nodes NODE…|--all|-l
 //! KEY[=VALUE]:EFFECT… KEY[:EFFECT]-… [--overwrite]` and `kubectl drain NODE
 //! [--ignore-daemonsets] [--delete-emptydir-data] [--force]`, with kubectl 1.37's messages
-//! (`pkg/cmd/drain`, `pkg/drain/filters.go`, `pkg/cmd/taint`). Drain evicts Pods as deletions
-//! with their grace period (there are no PodDisruptionBudgets to consult yet) and waits for
-//! them in virtual time.
+//! (`pkg/cmd/drain`, `pkg/drain/filters.go`, `pkg/cmd/taint`). Drain evicts Pods through the
+//! eviction subresource (PodDisruptionBudgets may refuse; it retries every 5 s) and waits for
+//! them to go in virtual time.
 
 use k8s_openapi::api::core::v1::{Node, Pod, Taint};
 
@@ -352,13 +352,44 @@ pub(super) fn drain(cluster: &mut Cluster, args: &[String]) -> Output {
         .iter()
         .map(|p| ObjectKey::new("Pod", p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or("")))
         .collect();
+    let uids: Vec<Option<String>> = evict.iter().map(|p| p.metadata.uid.clone()).collect();
     for k in &keys {
         text.push_str(&format!("evicting pod {}/{}\n", k.namespace, k.name));
-        cluster.delete_with_options(k, crate::apiserver::Propagation::Background, grace);
     }
-    let uids: Vec<Option<String>> = evict.iter().map(|p| p.metadata.uid.clone()).collect();
+    // Each eviction is retried every 5 s while a PodDisruptionBudget refuses it.
+    let deadline = cluster.now().plus(timeout);
+    let mut pending: Vec<usize> = (0..keys.len()).collect();
+    loop {
+        let mut blocked = Vec::new();
+        for &i in &pending {
+            let k = &keys[i];
+            let result = match grace {
+                Some(g) => {
+                    cluster.delete_with_options(k, crate::apiserver::Propagation::Background, Some(g));
+                    Ok(())
+                }
+                None => cluster.evict(k),
+            };
+            match result {
+                Err((reason, message)) if reason != "NotFound" => {
+                    text.push_str(&format!(
+                        "error when evicting pods/{:?} -n {:?} (will retry after 5s): {message}\n",
+                        k.name, k.namespace
+                    ));
+                    blocked.push(i);
+                }
+                _ => {}
+            }
+        }
+        pending = blocked;
+        if pending.is_empty() || cluster.now() >= deadline {
+            break;
+        }
+        cluster.advance(SimDuration::from_secs(5));
+    }
     let gone = |c: &Cluster, k: &ObjectKey, uid: &Option<String>| c.get(k).is_none_or(|o| o.meta().uid != *uid);
-    let done = cluster.run_while(timeout, |c| keys.iter().zip(&uids).all(|(k, u)| gone(c, k, u)));
+    let left = deadline.since(cluster.now());
+    let done = pending.is_empty() && cluster.run_while(left, |c| keys.iter().zip(&uids).all(|(k, u)| gone(c, k, u)));
     for (k, u) in keys.iter().zip(&uids) {
         if gone(cluster, k, u) {
             text.push_str(&format!("pod/{} evicted\n", k.name));
