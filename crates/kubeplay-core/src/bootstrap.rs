@@ -39,6 +39,9 @@ pub fn control_plane(api: &mut ApiServer) {
     apiserver_endpoints(api);
     cluster_dns(api);
     ingress_class(api);
+    for parsed in crate::manifest::parse("bootstrap", &crate::api::priority_class::system_classes_yaml()).objects {
+        let _ = api.create(parsed.object);
+    }
 }
 
 /// The simulated ingress-nginx's IngressClass, the cluster's default.

@@ -483,3 +483,86 @@ fn stateful_set_ordinals_stay_in_order() {
         }
     }
 }
+
+/// Priority and preemption on random crowded clusters: Pods of three priorities arrive in
+/// two waves (the second finds the nodes full). After every parked Pod has been retried, no
+/// node is over-committed, every Pending Pod has said why, and none of them could fit on any
+/// node by evicting only Pods of lower priority — preemption would have made that room.
+#[test]
+#[allow(clippy::disallowed_methods)] // The test (not the core) reads how many seeds to run.
+fn preemption_leaves_no_pod_pending_that_lower_priorities_block() {
+    let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
+    for seed in 0..seeds {
+        let mut rng = SimRng::stream(seed, "property-preemption");
+        let mut classes = String::new();
+        for (name, value) in [("low", 10), ("mid", 1000), ("high", 100000)] {
+            classes.push_str(&format!(
+                "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: {name}\nvalue: {value}\n---\n"
+            ));
+        }
+        let n_nodes = rng.range_inclusive(1, 3);
+        for i in 0..n_nodes {
+            let cpu = rng.range_inclusive(2, 4);
+            classes.push_str(&format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: n{i}\nstatus:\n  capacity: {{cpu: \"{cpu}\", memory: 8Gi, pods: \"20\"}}\n---\n"));
+        }
+        let wave = |rng: &mut SimRng, from: usize, n: usize| {
+            let mut yaml = String::new();
+            for i in from..from + n {
+                let class = ["low", "mid", "high"][rng.pick_index(3)];
+                let cpu = ["500m", "1", "1500m"][rng.pick_index(3)];
+                yaml.push_str(&format!(
+                    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i:02}\nspec:\n  priorityClassName: {class}\n  terminationGracePeriodSeconds: 5\n  containers:\n  - name: c\n    image: nginx:1.27\n    resources:\n      requests: {{cpu: {cpu}}}\n---\n"
+                ));
+            }
+            yaml
+        };
+        let (n_first, n_second) = (rng.range_inclusive(4, 12) as usize, rng.range_inclusive(2, 8) as usize);
+        let first = wave(&mut rng, 0, n_first);
+        let second = wave(&mut rng, 20, n_second);
+        let mut session = Session::new(Cluster::empty(seed));
+        session.files.insert("setup.yaml".into(), classes);
+        session.files.insert("first.yaml".into(), first);
+        session.files.insert("second.yaml".into(), second);
+        session.exec("kubectl apply -f setup.yaml");
+        session.exec("kubectl apply -f first.yaml");
+        session.exec("sleep 30s");
+        session.exec("kubectl apply -f second.yaml");
+        // Past two of the 5-minute flushes that retry every parked Pod: room a nomination held
+        // is only noticed by the next flush (no event marks a nomination's end), as in
+        // kube-scheduler.
+        session.exec("sleep 700s");
+        assert_eq!(session.cluster.check_caches(), Ok(()), "seed {seed}");
+        let dump = session.run_script("kubectl get events -o custom-columns=OBJ:.involvedObject.name,REASON:.reason,C:.count,LAST:.lastTimestamp,MSG:.message\nkubectl get pods -o custom-columns=N:.metadata.name,P:.spec.priority,CPU:.spec.containers[0].resources.requests.cpu,NODE:.spec.nodeName,NOM:.status.nominatedNodeName\nkubectl get nodes");
+        let fresh = kubeplay_core::scheduler::Cache::from_store(session.cluster.api());
+        let store = session.cluster.store();
+        for i in 0..fresh.len() {
+            let Some(node) = fresh.node_at(i) else { continue };
+            assert!(node.requested.milli_cpu <= node.allocatable.milli_cpu, "seed {seed}: {} is over-committed", node.name);
+        }
+        let priority = |p: &k8s_openapi::api::core::v1::Pod| p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0);
+        for pending in store.list("Pod", None).filter_map(Object::as_pod).filter(|p| pod_util::node_name(p).is_none()) {
+            let name = pending.metadata.name.clone().unwrap_or_default();
+            let said = pod_util::condition(pending, "PodScheduled").is_some_and(|c| c.reason.as_deref() == Some("Unschedulable"));
+            assert!(said, "seed {seed}: {name} is Pending without a reason");
+            let info = kubeplay_core::scheduler::PodInfo::new(pending);
+            for i in 0..fresh.len() {
+                let Some(node) = fresh.node_at(i) else { continue };
+                let mut room = node.clone();
+                for p in store.pods_on(&node.name).filter_map(Object::as_pod) {
+                    if !pod_util::is_terminal(p) && priority(p) < info.priority {
+                        room.remove_pod(p);
+                    }
+                }
+                if kubeplay_core::scheduler::plugins::filter(&info, &room).is_ok() {
+                    eprintln!("{dump}");
+                }
+                assert!(
+                    kubeplay_core::scheduler::plugins::filter(&info, &room).is_err(),
+                    "seed {seed}: {name} (priority {}) would fit on {} by preempting lower priorities",
+                    info.priority,
+                    node.name
+                );
+            }
+        }
+    }
+}

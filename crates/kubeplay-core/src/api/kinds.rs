@@ -108,7 +108,7 @@ kinds! {
     "CSINode", "storage.k8s.io", ["v1"], "csinodes", [], false, Stored;
     "VolumeAttachment", "storage.k8s.io", ["v1"], "volumeattachments", [], false, Stored;
     "VolumeAttributesClass", "storage.k8s.io", ["v1"], "volumeattributesclasses", ["vac"], false, Stored;
-    "PriorityClass", "scheduling.k8s.io", ["v1"], "priorityclasses", ["pc"], false, Stored;
+    "PriorityClass", "scheduling.k8s.io", ["v1"], "priorityclasses", ["pc"], false, Simulated;
     "RuntimeClass", "node.k8s.io", ["v1"], "runtimeclasses", [], false, Stored;
     "Lease", "coordination.k8s.io", ["v1"], "leases", [], true, Stored;
     "CustomResourceDefinition", "apiextensions.k8s.io", ["v1"], "customresourcedefinitions", ["crd", "crds"], false, Stored;

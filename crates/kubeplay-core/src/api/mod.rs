@@ -10,6 +10,7 @@ pub mod labels;
 pub mod node_fault;
 pub mod object;
 pub mod pod_util;
+pub mod priority_class;
 pub mod quantity;
 
 pub use object::{controller_owner, controller_ref, Object, ObjectKey, Stored};

@@ -6,6 +6,7 @@
 mod allocator;
 pub mod events;
 pub mod logs;
+pub mod priority;
 pub mod store;
 pub mod strategy;
 
@@ -142,6 +143,8 @@ impl ApiServer {
         let now = self.timestamp();
         let uid = self.uids.uuid();
         let generate = object.meta().name.as_deref().is_none_or(str::is_empty).then(|| object.meta().generate_name.clone()).flatten();
+        // Admission runs before the name is generated, so its errors quote the prefix.
+        let shown = generate.clone().unwrap_or_else(|| object.name().to_string());
         if let Some(prefix) = generate {
             // A generated name that is taken is generated again (KEP-4420, GA in 1.32: the
             // API server retries up to seven more times before answering AlreadyExists).
@@ -167,6 +170,11 @@ impl ApiServer {
                 ));
             }
         }
+        // The Priority admission plugin.
+        if let Object::Pod(pod) = &mut object {
+            priority::admit_pod(self, pod, &shown)?;
+        }
+        priority::admit_priority_class(self, &object)?;
         {
             let meta = object.meta_mut();
             meta.uid = Some(uid);
@@ -214,6 +222,10 @@ impl ApiServer {
             ));
         }
         p.spec.get_or_insert_with(Default::default).node_name = Some(node.to_string());
+        // Binding clears the nomination (KEP-5278, since v1.34).
+        if let Some(status) = p.status.as_mut() {
+            status.nominated_node_name = None;
+        }
         let condition = crate::api::pod_util::new_condition("PodScheduled", true, None, None, self.timestamp());
         crate::api::pod_util::set_condition(&mut p, condition);
         self.update(Object::from(p));
@@ -268,6 +280,12 @@ impl ApiServer {
         if key.kind == "Namespace" && PROTECTED_NAMESPACES.contains(&key.name.as_str()) {
             return Err(format!("namespaces {:?} is forbidden: this namespace may not be deleted", key.name));
         }
+        if key.kind == "PriorityClass" && priority::SYSTEM_CLASSES.iter().any(|(name, ..)| *name == key.name) {
+            return Err(format!(
+                "priorityclasses.scheduling.k8s.io {:?} is forbidden: this is a system priority class and cannot be deleted",
+                key.name
+            ));
+        }
         Ok(())
     }
 
@@ -277,6 +295,7 @@ impl ApiServer {
         let Some(existing) = self.store.get_rc(&desired.key()) else {
             return Err(format!("{} {:?} not found", desired.info().qualified_plural(), desired.name()));
         };
+        priority::admit_priority_class(self, &desired)?;
         let merged = strategy::update_from_client(self, &existing, desired)?;
         Ok(self.update(merged))
     }

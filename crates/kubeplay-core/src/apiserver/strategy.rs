@@ -123,6 +123,10 @@ pub(super) fn default(api: &mut ApiServer, object: &mut Object) {
             }
             ds.status.get_or_insert_with(Default::default);
         }
+        Object::Stored(st) if st.info.kind == "PriorityClass" => {
+            // `SetDefaults_PriorityClass`.
+            st.body.entry("preemptionPolicy").or_insert_with(|| "PreemptLowerPriority".into());
+        }
         Object::ReplicaSet(rs) => {
             rs.spec.replicas.get_or_insert(1);
             if let Some(s) = rs.spec.template.as_mut().and_then(|t| t.spec.as_mut()) {
@@ -513,6 +517,14 @@ pub(super) fn update_from_client(api: &mut ApiServer, existing: &Object, mut des
     }
     // Defaulting may derive from the uid (a Job's selector): it is the live object's.
     desired.meta_mut().uid = existing.meta().uid.clone();
+    // The Priority admission plugin keeps what it resolved at creation.
+    if let (Object::Pod(old), Object::Pod(new)) = (existing, &mut desired) {
+        if let (Some(o), Some(n)) = (old.spec.as_ref(), new.spec.as_mut()) {
+            n.priority = n.priority.or(o.priority);
+            n.priority_class_name = n.priority_class_name.clone().or_else(|| o.priority_class_name.clone());
+            n.preemption_policy = n.preemption_policy.clone().or_else(|| o.preemption_policy.clone());
+        }
+    }
     default(api, &mut desired);
     immutable_update(existing, &desired)?;
     let old_meta = existing.meta().clone();
@@ -623,6 +635,21 @@ fn immutable_selector(existing: &Object, desired: &Object) -> Result<(), String>
 fn immutable_update(existing: &Object, desired: &Object) -> Result<(), String> {
     const IMMUTABLE: &str = "Forbidden: field is immutable when `immutable` is set";
     let mut errors = Vec::new();
+    if let (Object::Stored(old), Object::Stored(new)) = (existing, desired) {
+        if old.info.kind == "PriorityClass" {
+            let mut errors = Vec::new();
+            for field in ["value", "preemptionPolicy"] {
+                if old.body.get(field) != new.body.get(field) {
+                    errors.push(format!("{field}: Forbidden: may not be changed in an update."));
+                }
+            }
+            return match errors.len() {
+                0 => Ok(()),
+                1 => Err(format!("The PriorityClass {:?} is invalid: {}\n", desired.name(), errors[0])),
+                _ => Err(format!("The PriorityClass {:?} is invalid: [{}]\n", desired.name(), errors.join(", "))),
+            };
+        }
+    }
     let (kind, was_immutable, is_immutable, same_data, same_binary) = match (existing, desired) {
         (Object::ConfigMap(old), Object::ConfigMap(new)) => (
             "ConfigMap",

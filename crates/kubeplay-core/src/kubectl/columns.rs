@@ -151,6 +151,7 @@ fn header(kind: &str, wide: bool) -> Vec<String> {
             (&["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"], &["VOLUMEMODE"])
         }
         "ControllerRevision" => (&["NAME", "CONTROLLER", "REVISION", "AGE"], &[]),
+        "PriorityClass" => (&["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"], &[]),
         "PodDisruptionBudget" => (&["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], &[]),
         "DaemonSet" => (
             &["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
@@ -425,6 +426,12 @@ fn row(cluster: &At<'_>, o: &Object, wide: bool) -> Vec<String> {
             };
             let allowed = st.body.get("status").and_then(|s| s.get("disruptionsAllowed")).and_then(serde_json::Value::as_i64).unwrap_or(0);
             vec![name, shown("minAvailable"), shown("maxUnavailable"), allowed.to_string(), created]
+        }
+        Object::Stored(st) if st.info.kind == "PriorityClass" => {
+            let value = st.body.get("value").and_then(serde_json::Value::as_i64).unwrap_or(0);
+            let global = st.body.get("globalDefault").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            let policy = st.body.get("preemptionPolicy").and_then(serde_json::Value::as_str).unwrap_or("").to_string();
+            vec![name, value.to_string(), global.to_string(), created, policy]
         }
         Object::Stored(_) => vec![name, created],
     }

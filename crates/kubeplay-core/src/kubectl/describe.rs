@@ -392,6 +392,9 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
     if let Some(prio) = spec.priority {
         w.write(&format!("Priority:\t{prio}\n"));
     }
+    if let Some(pc) = spec.priority_class_name.as_deref().filter(|s| !s.is_empty()) {
+        w.write(&format!("Priority Class Name:\t{pc}\n"));
+    }
     if let Some(sa) = spec.service_account_name.as_deref().filter(|s| !s.is_empty()) {
         w.write(&format!("Service Account:\t{sa}\n"));
     }

@@ -164,9 +164,43 @@ pub fn validate(object: &Object, raw: &serde_json::Value) -> Vec<FieldError> {
         Object::Service(svc) => validate_service(svc, &mut errs),
         Object::Secret(secret) => validate_secret(secret, &mut errs),
         Object::ConfigMap(cm) => validate_config_map(cm, &mut errs),
+        Object::Stored(st) if st.info.kind == "PriorityClass" => validate_priority_class(st, &mut errs),
         _ => {}
     }
     errs
+}
+
+/// `ValidatePriorityClass`: the `system-` names are the system classes' own, and user values
+/// stop at one billion.
+fn validate_priority_class(st: &crate::api::Stored, errs: &mut Vec<FieldError>) {
+    use crate::api::priority_class::{HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_CLASSES, SYSTEM_PREFIX};
+    let name = st.metadata.name.as_deref().unwrap_or("");
+    let value = st.body.get("value").and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let global = st.body.get("globalDefault").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    if name.starts_with(SYSTEM_PREFIX) {
+        let why = match SYSTEM_CLASSES.iter().find(|(n, ..)| *n == name) {
+            None => Some(format!("{name} is not a known system priority class")),
+            Some((n, v, _)) if i64::from(*v) != value => Some(format!("value of {n} PriorityClass must be {v}")),
+            Some((n, ..)) if global => Some(format!("globalDefault of {n} PriorityClass must be false")),
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            errs.push(FieldError::other(
+                path(&["metadata", "name"]),
+                format!("Forbidden: priority class names with '{SYSTEM_PREFIX}' prefix are reserved for system use only. error: {why}"),
+            ));
+        }
+    } else if value > HIGHEST_USER_DEFINABLE_PRIORITY {
+        errs.push(FieldError::other(
+            path(&["value"]),
+            format!("Forbidden: maximum allowed value of a user defined priority is {HIGHEST_USER_DEFINABLE_PRIORITY}"),
+        ));
+    }
+    if let Some(policy) = st.body.get("preemptionPolicy").and_then(serde_json::Value::as_str) {
+        if policy != "PreemptLowerPriority" && policy != "Never" {
+            errs.push(FieldError::unsupported(path(&["preemptionPolicy"]), policy, &["Never", "PreemptLowerPriority"]));
+        }
+    }
 }
 
 /// `ValidateDeploymentStrategy` (after defaulting: no type means RollingUpdate 25%/25%).

@@ -49,6 +49,15 @@ impl NodeInfo {
         }
     }
 
+    /// Counts `pod` on this node (preemption's dry runs add and remove Pods on a copy).
+    pub fn add_pod(&mut self, pod: &Pod) {
+        self.add(&PodUsage::on(&self.name, pod), true);
+    }
+
+    pub fn remove_pod(&mut self, pod: &Pod) {
+        self.add(&PodUsage::on(&self.name, pod), false);
+    }
+
     fn add(&mut self, usage: &PodUsage, sign: bool) {
         if sign {
             self.requested.add(usage.requests);
@@ -83,6 +92,10 @@ struct PodUsage {
 }
 
 impl PodUsage {
+    fn on(node: &str, pod: &Pod) -> PodUsage {
+        PodUsage { node: node.to_string(), requests: requests(pod, false), non_zero: requests(pod, true), host_ports: host_ports(pod) }
+    }
+
     /// A Pod bound to a node and not finished uses that node's resources.
     fn of(pod: &Pod) -> Option<PodUsage> {
         let node = pod_util::node_name(pod)?;
@@ -152,9 +165,7 @@ impl Cache {
 
     /// The scheduler bound `key` to `node`: count it there now (`AssumePod`).
     pub fn assume(&mut self, key: &ObjectKey, pod: &Pod, node: &str) {
-        let usage =
-            PodUsage { node: node.to_string(), requests: requests(pod, false), non_zero: requests(pod, true), host_ports: host_ports(pod) };
-        self.set_usage(key, Some(usage));
+        self.set_usage(key, Some(PodUsage::on(node, pod)));
     }
 
     fn set_usage(&mut self, key: &ObjectKey, usage: Option<PodUsage>) {

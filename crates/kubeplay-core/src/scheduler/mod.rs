@@ -8,15 +8,17 @@
 pub mod cache;
 pub mod explain;
 pub mod plugins;
+pub mod preemption;
 mod queue;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 
 pub use cache::{Cache, NodeInfo};
-use plugins::{filter, run_filter, score, untolerated_prefer_no_schedule, Plugin};
+use plugins::{filter, fit_reasons, run_filter, score, untolerated_prefer_no_schedule, with_post_filter, Plugin};
 pub use plugins::{fit_error, requests, tolerates, PodInfo, Rejection, Resources};
+use preemption::Outcome;
 use queue::SchedulingQueue;
 
 use crate::api::pod_util;
@@ -42,6 +44,9 @@ pub struct Scheduler {
     queue: SchedulingQueue,
     /// Where the next cycle starts looking (`nextStartNodeIndex`).
     next_start: usize,
+    /// Pods that preempted others, waiting for room on the node they were nominated to. Pods
+    /// of no higher priority treat that room as taken (`RunFilterPluginsWithNominatedPods`).
+    nominated: BTreeMap<ObjectKey, (String, Pod)>,
 }
 
 impl Component for Scheduler {
@@ -109,6 +114,9 @@ impl Scheduler {
         let now = api.now();
         let deleted = change.kind == ChangeKind::Deleted;
         self.cache.update_pod(&change.key, (!deleted).then_some(pod));
+        if deleted || pod_util::node_name(pod).is_some() {
+            self.nominated.remove(&change.key);
+        }
         let old = change.old.as_deref().and_then(Object::as_pod);
         if !deleted && wants_scheduling(pod) {
             match old {
@@ -184,6 +192,20 @@ impl Scheduler {
         }
     }
 
+    /// Pods of at least `priority` nominated to `node`, other than `key` itself.
+    fn nominated_here(&self, node: &str, key: &ObjectKey, priority: i32) -> Option<Vec<&Pod>> {
+        if self.nominated.is_empty() {
+            return None;
+        }
+        let pods: Vec<&Pod> = self
+            .nominated
+            .iter()
+            .filter(|(k, (n, p))| *k != key && n == node && p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0) >= priority)
+            .map(|(_, (_, p))| p)
+            .collect();
+        (!pods.is_empty()).then_some(pods)
+    }
+
     /// How many feasible nodes to look for (`numFeasibleNodesToFind`, adaptive percentage).
     fn nodes_to_find(n: usize) -> usize {
         if n < MIN_FEASIBLE_NODES_TO_FIND {
@@ -207,15 +229,31 @@ impl Scheduler {
         let to_find = Scheduler::nodes_to_find(n);
         let mut feasible: Vec<&NodeInfo> = Vec::new();
         let mut rejected: Vec<Rejection> = Vec::new();
+        let mut resolvable: Vec<&NodeInfo> = Vec::new();
         let mut processed = 0;
         for i in 0..n {
             let Some(node) = self.cache.node_at((self.next_start + i) % n) else {
                 continue;
             };
             processed += 1;
-            match filter(&info, node) {
+            let verdict = match self.nominated_here(&node.name, key, info.priority) {
+                Some(pods) => {
+                    let mut with_nominated = node.clone();
+                    for p in pods {
+                        with_nominated.add_pod(p);
+                    }
+                    filter(&info, &with_nominated)
+                }
+                None => filter(&info, node),
+            };
+            match verdict {
                 Ok(()) => feasible.push(node),
-                Err(r) => rejected.push(r),
+                Err(r) => {
+                    if r.resolvable {
+                        resolvable.push(node);
+                    }
+                    rejected.push(r);
+                }
             }
             if feasible.len() >= to_find {
                 break;
@@ -225,10 +263,29 @@ impl Scheduler {
             self.next_start = (self.next_start + processed) % n;
         }
         if feasible.is_empty() {
-            let message = fit_error(n, &rejected);
+            // PostFilter: DefaultPreemption.
+            let outcome = preemption::preempt(ctx.api, pod, &info, &resolvable, |node| {
+                self.nominated_here(node, key, info.priority).unwrap_or_default()
+            });
+            let message = match &outcome {
+                Outcome::Nominate { .. } => fit_reasons(n, &rejected),
+                Outcome::NotEligible(why) => with_post_filter(n, &rejected, &format!("preemption: {why}")),
+                Outcome::NoCandidates => fit_error(n, &rejected),
+            };
             let plugins = rejected.iter().map(|r| r.plugin).collect();
-            let pod = pod.clone();
+            let mut pod = pod.clone();
             self.queue.unschedulable(key, plugins, ctx.now());
+            if let Outcome::Nominate { node, victims } = outcome {
+                evict_victims(ctx, &pod, &node, &victims);
+                pod.status.get_or_insert_with(Default::default).nominated_node_name = Some(node.clone());
+                self.nominated.insert(key.clone(), (node, pod.clone()));
+            } else if outcome == Outcome::NoCandidates {
+                // No node would do any more: the nomination is cleared.
+                if let Some(status) = pod.status.as_mut() {
+                    status.nominated_node_name = None;
+                }
+                self.nominated.remove(key);
+            }
             unschedulable(ctx, pod, message);
             return;
         }
@@ -253,9 +310,36 @@ fn bind(ctx: &mut Ctx<'_>, mut pod: Pod, node: String) {
     if let Some(spec) = pod.spec.as_mut() {
         spec.node_name = Some(node);
     }
+    // The binding API clears the nomination (KEP-5278, since v1.34).
+    if let Some(status) = pod.status.as_mut() {
+        status.nominated_node_name = None;
+    }
     set_scheduled(ctx.api, &mut pod, true, None, None);
     let bound = ctx.api.update(Object::from(pod));
     ctx.api.record(NewEvent::normal(SCHEDULER_NAME, &bound, "Scheduled", message));
+}
+
+/// `PrepareCandidate`: each victim is marked as a disruption target, deleted gracefully and
+/// told who preempted it.
+fn evict_victims(ctx: &mut Ctx<'_>, preemptor: &Pod, node: &str, victims: &[ObjectKey]) {
+    let uid = preemptor.metadata.uid.clone().unwrap_or_default();
+    for key in victims {
+        let Some(mut victim) = ctx.api.get(key).and_then(Object::as_pod).cloned() else { continue };
+        if victim.metadata.deletion_timestamp.is_none() {
+            let message = format!("{SCHEDULER_NAME}: preempting to accommodate a higher priority pod");
+            let condition =
+                pod_util::new_condition("DisruptionTarget", true, Some("PreemptionByScheduler"), Some(message), ctx.api.timestamp());
+            pod_util::set_condition(&mut victim, condition);
+            ctx.api.update(Object::from(victim.clone()));
+            ctx.api.delete(key);
+        }
+        ctx.api.record(NewEvent::normal(
+            SCHEDULER_NAME,
+            &Object::from(victim),
+            "Preempted",
+            format!("Preempted by pod {uid} on node {node}"),
+        ));
+    }
 }
 
 fn unschedulable(ctx: &mut Ctx<'_>, mut pod: Pod, message: String) {

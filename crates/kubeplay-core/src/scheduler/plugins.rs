@@ -317,14 +317,6 @@ pub fn untolerated_prefer_no_schedule(pod: &PodInfo, node: &NodeInfo) -> i64 {
 /// `FitError.Error()`: per-reason node counts as `"<n> <reason>"`, sorted as strings, then
 /// the preemption (PostFilter) verdict.
 pub fn fit_error(n_nodes: usize, rejected: &[Rejection]) -> String {
-    let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in rejected {
-        for reason in &r.reasons {
-            *histogram.entry(reason.as_str()).or_default() += 1;
-        }
-    }
-    let mut parts: Vec<String> = histogram.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
-    parts.sort();
     let unhelpful = rejected.iter().filter(|r| !r.resolvable).count();
     let no_victims = rejected.len() - unhelpful;
     let mut preemption = Vec::new();
@@ -335,11 +327,26 @@ pub fn fit_error(n_nodes: usize, rejected: &[Rejection]) -> String {
         preemption.push(format!("{no_victims} No preemption victims found for incoming pod"));
     }
     preemption.sort();
-    format!(
-        "0/{n_nodes} nodes are available: {}. no new claims to deallocate, preemption: 0/{n_nodes} nodes are available: {}.",
-        parts.join(", "),
-        preemption.join(", ")
-    )
+    with_post_filter(n_nodes, rejected, &format!("preemption: 0/{n_nodes} nodes are available: {}.", preemption.join(", ")))
+}
+
+/// `FitError.Error()` with the PostFilter plugins' message: DynamicResources' (which has no
+/// claims to free) and DefaultPreemption's.
+pub fn with_post_filter(n_nodes: usize, rejected: &[Rejection], preemption: &str) -> String {
+    format!("{} no new claims to deallocate, {preemption}", fit_reasons(n_nodes, rejected))
+}
+
+/// The filters' verdicts alone (what is reported when preemption has nominated a node).
+pub fn fit_reasons(n_nodes: usize, rejected: &[Rejection]) -> String {
+    let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in rejected {
+        for reason in &r.reasons {
+            *histogram.entry(reason.as_str()).or_default() += 1;
+        }
+    }
+    let mut parts: Vec<String> = histogram.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+    parts.sort();
+    format!("0/{n_nodes} nodes are available: {}.", parts.join(", "))
 }
 
 #[cfg(test)]
