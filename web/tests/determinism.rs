@@ -32,6 +32,7 @@ const PAGES: &[(&str, &str)] = pages![
     "immutable_fields.md",
     "ingress_routes_by_host_and_path.md",
     "init_containers_and_sidecars.md",
+    "inter_pod_affinity.md",
     "invalid_image_name.md",
     "invalid_manifests_are_rejected.md",
     "job_failure_and_success_policies.md",

@@ -3,7 +3,7 @@
 //! assumptions (a Pod counts on its node from the moment it is bound, before the watch says so).
 //! Nodes are kept in name order so a scheduling cycle can start anywhere and wrap around.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Node, Pod, Taint};
 
@@ -113,6 +113,9 @@ pub struct Cache {
     /// Every node in name order: a scheduling cycle indexes straight into it.
     nodes: Vec<NodeInfo>,
     pods: BTreeMap<ObjectKey, PodUsage>,
+    /// Assigned Pods with inter-pod (anti-)affinity terms: the only ones whose terms can
+    /// concern a Pod that has none of its own.
+    affinity_pods: BTreeSet<ObjectKey>,
 }
 
 impl Cache {
@@ -160,12 +163,38 @@ impl Cache {
         if self.pods.get(key) == usage.as_ref() {
             return;
         }
+        self.track_affinity(key, pod.filter(|_| usage.is_some()));
         self.set_usage(key, usage);
     }
 
     /// The scheduler bound `key` to `node`: count it there now (`AssumePod`).
     pub fn assume(&mut self, key: &ObjectKey, pod: &Pod, node: &str) {
+        self.track_affinity(key, Some(pod));
         self.set_usage(key, Some(PodUsage::on(node, pod)));
+    }
+
+    fn track_affinity(&mut self, key: &ObjectKey, assigned: Option<&Pod>) {
+        let has_terms = assigned
+            .and_then(|p| p.spec.as_ref()?.affinity.as_ref())
+            .is_some_and(|a| a.pod_affinity.is_some() || a.pod_anti_affinity.is_some());
+        if has_terms {
+            self.affinity_pods.insert(key.clone());
+        } else {
+            self.affinity_pods.remove(key);
+        }
+    }
+
+    pub fn has_affinity_pods(&self) -> bool {
+        !self.affinity_pods.is_empty()
+    }
+
+    pub fn affinity_pods(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.affinity_pods.iter()
+    }
+
+    /// Every Pod counted on a node.
+    pub fn assigned_pods(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.pods.keys()
     }
 
     fn set_usage(&mut self, key: &ObjectKey, usage: Option<PodUsage>) {

@@ -7,6 +7,7 @@
 use k8s_openapi::api::core::v1::{Pod, Toleration};
 
 use super::cache::{Cache, NodeInfo};
+use super::inter_pod_affinity::PodAffinity;
 use super::plugins::{filter, score_parts, untolerated_prefer_no_schedule, PodInfo, Resources};
 use crate::api::{Object, ObjectKey};
 use crate::apiserver::ApiServer;
@@ -18,6 +19,7 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
     let mut cache = Cache::from_store(api);
     cache.update_pod(key, None);
     let mut info = PodInfo::new(&pod);
+    info.inter_pod = super::inter_pod_affinity::prefilter(api, &cache, &pod, &info.affinity);
     // A placed Pod is judged as it was before it was bound.
     let placed_by_binding = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
     if placed_by_binding {
@@ -41,7 +43,7 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
         }
     }
     out.push_str(
-        "Filters (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit; the first to reject decides):\n",
+        "Filters (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, InterPodAffinity; the first to reject decides):\n",
     );
     out.push_str(&indent(&table(&rows)));
     if feasible.is_empty() {
@@ -50,12 +52,25 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
         return Ok(out);
     }
     let max_taint_raw = feasible.iter().map(|n| untolerated_prefer_no_schedule(&info, n)).max().unwrap_or(0);
-    let mut rows = vec![["NODE", "TaintToleration ×3", "NodeResourcesFit ×1", "BalancedAllocation ×1", "TOTAL"].map(String::from).to_vec()];
+    let with_affinity = !info.inter_pod.topology_score.is_empty();
+    let mut header = vec!["NODE", "TaintToleration ×3", "NodeResourcesFit ×1", "BalancedAllocation ×1"];
+    if with_affinity {
+        header.push("InterPodAffinity ×2");
+    }
+    header.push("TOTAL");
+    let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
+    let affinity_raw: Vec<i64> = feasible.iter().map(|n| info.inter_pod.raw_score(&n.labels)).collect();
+    let affinity = super::inter_pod_affinity::normalize(&affinity_raw);
     let mut scored: Vec<(&str, i64)> = Vec::new();
-    for node in &feasible {
+    for ((node, raw), a) in feasible.iter().zip(&affinity_raw).zip(&affinity) {
         let [taint, least, balanced] = score_parts(&info, node, max_taint_raw);
-        let total = 3 * taint + least + balanced;
-        rows.push(vec![node.name.clone(), format!("{taint} → {}", 3 * taint), least.to_string(), balanced.to_string(), total.to_string()]);
+        let total = 3 * taint + least + balanced + super::INTER_POD_AFFINITY_WEIGHT * a;
+        let mut row = vec![node.name.clone(), format!("{taint} → {}", 3 * taint), least.to_string(), balanced.to_string()];
+        if with_affinity {
+            row.push(format!("{a} (raw {raw}) → {}", super::INTER_POD_AFFINITY_WEIGHT * a));
+        }
+        row.push(total.to_string());
+        rows.push(row);
         scored.push((&node.name, total));
     }
     out.push_str("\nScores (each plugin's 0–100, times its weight):\n");
@@ -168,8 +183,24 @@ fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
             }
         }
     }
+    // Relax the Pod's own required inter-pod terms (make them preferred).
+    for (what, relaxed) in [
+        ("podAntiAffinity", PodInfo { affinity: PodAffinity { required_anti: Vec::new(), ..info.affinity.clone() }, ..info.clone() }),
+        ("podAffinity", PodInfo { affinity: PodAffinity { required: Vec::new(), ..info.affinity.clone() }, ..info.clone() }),
+    ] {
+        if relaxed.affinity == info.affinity {
+            continue;
+        }
+        let fit: Vec<&str> = nodes.iter().filter(|n| fits(&relaxed, n)).map(|n| n.name.as_str()).collect();
+        if !fit.is_empty() {
+            found.push(format!(
+                "relax the Pod's {what} (requiredDuringScheduling… → preferredDuringScheduling…): it would fit on {}",
+                fit.join(", ")
+            ));
+        }
+    }
     // A new node like an existing one, empty.
-    if found.is_empty() {
+    {
         if let Some(like) = nodes.iter().find(|n| {
             let empty = NodeInfo {
                 requested: Resources::default(),
@@ -179,6 +210,9 @@ fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
                 unschedulable: false,
                 ..(**n).clone()
             };
+            // A new node is its own host.
+            let mut empty = empty;
+            empty.labels.insert("kubernetes.io/hostname".into(), "NEW-NODE".into());
             fits(info, &empty)
         }) {
             found.push(format!("add a node like {0}: kubeplay node add NEW-NODE --like {0}", like.name));

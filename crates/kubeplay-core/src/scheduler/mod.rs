@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod explain;
+pub mod inter_pod_affinity;
 pub mod plugins;
 pub mod preemption;
 mod queue;
@@ -29,6 +30,8 @@ use crate::runtime::{Action, Component, Ctx, Requests, Watches};
 use crate::time::SimDuration;
 
 pub const SCHEDULER_NAME: &str = "default-scheduler";
+/// InterPodAffinity's weight in the default profile.
+pub const INTER_POD_AFFINITY_WEIGHT: i64 = 2;
 /// Below this many nodes every node is evaluated (`minFeasibleNodesToFind`).
 const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 /// `minFeasibleNodesPercentageToFind`.
@@ -148,6 +151,11 @@ impl Scheduler {
                 plugins.contains(&Plugin::NodeResourcesFit) || plugins.contains(&Plugin::NodePorts)
             });
         }
+        // A Pod that arrives on or leaves a node may satisfy or lift an inter-pod rule.
+        let arrived = pod_util::node_name(pod).is_some() && old.is_none_or(|o| pod_util::node_name(o).is_none());
+        if deleted || arrived {
+            self.move_parked(now, requests, |plugins, _| plugins.contains(&Plugin::InterPodAffinity));
+        }
     }
 
     fn observe_node(&mut self, api: &ApiServer, change: &Change, node: &Node, requests: &mut Requests) {
@@ -175,7 +183,9 @@ impl Scheduler {
             let Some((_, Some(pod))) = pods.iter().find(|(k, _)| k == key) else {
                 return false;
             };
-            plugins.iter().all(|plugin| run_filter(*plugin, pod, &info).is_ok())
+            // InterPodAffinity's verdict depends on the Pods around, not only on the node: a
+            // changed node is worth a retry.
+            plugins.iter().all(|plugin| *plugin == Plugin::InterPodAffinity || run_filter(*plugin, pod, &info).is_ok())
         });
     }
 
@@ -224,7 +234,8 @@ impl Scheduler {
             self.queue.remove(key);
             return;
         };
-        let info = PodInfo::new(pod);
+        let mut info = PodInfo::new(pod);
+        info.inter_pod = inter_pod_affinity::prefilter(ctx.api, &self.cache, pod, &info.affinity);
         let n = self.cache.len();
         let to_find = Scheduler::nodes_to_find(n);
         let mut feasible: Vec<&NodeInfo> = Vec::new();
@@ -290,7 +301,10 @@ impl Scheduler {
             return;
         }
         let max_taint_raw = feasible.iter().map(|node| untolerated_prefer_no_schedule(&info, node)).max().unwrap_or(0);
-        let scores: Vec<i64> = feasible.iter().map(|node| score(&info, node, max_taint_raw)).collect();
+        let affinity_raw: Vec<i64> = feasible.iter().map(|node| info.inter_pod.raw_score(&node.labels)).collect();
+        let affinity = inter_pod_affinity::normalize(&affinity_raw);
+        let scores: Vec<i64> =
+            feasible.iter().zip(&affinity).map(|(node, a)| score(&info, node, max_taint_raw) + INTER_POD_AFFINITY_WEIGHT * a).collect();
         let best = scores.iter().copied().max().unwrap_or(0);
         let winners: Vec<&str> = feasible.iter().zip(&scores).filter(|(_, s)| **s == best).map(|(node, _)| node.name.as_str()).collect();
         let chosen = winners[ctx.rng.pick_index(winners.len())].to_string();

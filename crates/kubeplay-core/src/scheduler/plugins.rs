@@ -1,14 +1,16 @@
 //! The default profile's plugins that kubeplay models, over the scheduler cache's `NodeInfo`
 //! and a `PodInfo` computed once per Pod: filters NodeUnschedulable, NodeName,
-//! TaintToleration, NodeAffinity (nodeSelector and required node affinity) and
-//! NodeResourcesFit; scores TaintToleration (×3), NodeResourcesFit/LeastAllocated (×1) and
-//! NodeResourcesBalancedAllocation (×1).
+//! TaintToleration, NodeAffinity (nodeSelector and required node affinity), NodePorts,
+//! NodeResourcesFit and InterPodAffinity (its own module); scores TaintToleration (×3),
+//! NodeResourcesFit/LeastAllocated (×1) and NodeResourcesBalancedAllocation (×1), with
+//! InterPodAffinity (×2) added by the cycle, which normalises it over the feasible nodes.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Container, NodeSelector, NodeSelectorRequirement, Pod, Taint, Toleration};
 
 use super::cache::NodeInfo;
+use super::inter_pod_affinity::{PodAffinity, State};
 use crate::api::quantity;
 
 /// Scheduler non-zero defaults for containers that request nothing (used only in scoring).
@@ -43,6 +45,7 @@ pub enum Plugin {
     NodeAffinity,
     NodePorts,
     NodeResourcesFit,
+    InterPodAffinity,
 }
 
 /// Why a node was filtered out; `resolvable` says whether preemption could help.
@@ -65,6 +68,10 @@ pub struct PodInfo {
     pub required_affinity: Option<NodeSelector>,
     /// The host ports its containers ask for: (protocol, host IP, port).
     pub host_ports: Vec<HostPort>,
+    /// Its inter-pod (anti-)affinity terms.
+    pub affinity: PodAffinity,
+    /// InterPodAffinity's PreFilter counts for this cycle (`inter_pod_affinity::prefilter`).
+    pub inter_pod: State,
 }
 
 /// A host port a container takes on its node: (protocol, host IP — `0.0.0.0` for any — port).
@@ -108,6 +115,8 @@ impl PodInfo {
                 .and_then(|a| a.node_affinity.as_ref())
                 .and_then(|na| na.required_during_scheduling_ignored_during_execution.clone()),
             host_ports: host_ports(pod),
+            affinity: PodAffinity::of(pod),
+            inter_pod: State::default(),
         }
     }
 
@@ -125,6 +134,7 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Rejection> {
         Plugin::NodeAffinity,
         Plugin::NodePorts,
         Plugin::NodeResourcesFit,
+        Plugin::InterPodAffinity,
     ] {
         run_filter(plugin, pod, node)?;
     }
@@ -169,6 +179,11 @@ pub fn run_filter(plugin: Plugin, pod: &PodInfo, node: &NodeInfo) -> Result<(), 
                     reasons: vec!["node(s) didn't have free ports for the requested pod ports".into()],
                     resolvable: true,
                 });
+            }
+        }
+        Plugin::InterPodAffinity => {
+            if let Err((reason, resolvable)) = pod.inter_pod.filter(&pod.affinity, &node.labels) {
+                return Err(Rejection { plugin, reasons: vec![reason.to_string()], resolvable });
             }
         }
         Plugin::NodeResourcesFit => {

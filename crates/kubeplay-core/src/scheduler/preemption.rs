@@ -9,6 +9,7 @@ use std::cmp::Reverse;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::cache::NodeInfo;
+use super::inter_pod_affinity::{self, Existing, PodAffinity};
 use super::plugins::{filter, PodInfo};
 use crate::api::labels::Selector;
 use crate::api::{disruption, pod_util, Object, ObjectKey};
@@ -77,7 +78,7 @@ pub fn preempt<'a>(
     let budgets = Budgets::of(api, pod.metadata.namespace.as_deref().unwrap_or(""));
     let candidates: Vec<Candidate<'_>> = resolvable
         .iter()
-        .filter_map(|node| select_victims(api, info, node, &nominated(&node.name), &budgets, now))
+        .filter_map(|node| select_victims(api, pod, info, node, &nominated(&node.name), &budgets, now))
         .filter(|c| !c.victims.is_empty())
         .collect();
     match pick_one(candidates, now) {
@@ -95,6 +96,7 @@ fn key(pod: &Pod) -> ObjectKey {
 /// that still leaves room.
 fn select_victims<'a>(
     api: &'a ApiServer,
+    incoming: &Pod,
     info: &PodInfo,
     node: &'a NodeInfo,
     nominated: &[&Pod],
@@ -111,10 +113,20 @@ fn select_victims<'a>(
     for p in nominated {
         room.add_pod(p);
     }
+    // InterPodAffinity's counts change with the Pods on the node too (`RemovePod`/`AddPod`).
+    let mut info = info.clone();
+    let ns = inter_pod_affinity::namespace_labels(api);
+    let account = |info: &mut PodInfo, p: &Pod, delta: i64| {
+        let terms = PodAffinity::of(p);
+        let existing = Existing { pod: p, terms: &terms, node_labels: &node.labels };
+        let own = info.affinity.clone();
+        info.inter_pod.account(incoming, &own, &existing, delta, &ns);
+    };
     for p in &lower {
         room.remove_pod(p);
+        account(&mut info, p, -1);
     }
-    if filter(info, &room).is_err() {
+    if filter(&info, &room).is_err() {
         return None;
     }
     // `MoreImportantPod`: higher priority, then the one that started earlier.
@@ -124,8 +136,10 @@ fn select_victims<'a>(
     let mut pdb_violations = 0;
     for (p, protected) in violating.into_iter().map(|p| (p, true)).chain(rest.into_iter().map(|p| (p, false))) {
         room.add_pod(p);
-        if filter(info, &room).is_err() {
+        account(&mut info, p, 1);
+        if filter(&info, &room).is_err() {
             room.remove_pod(p);
+            account(&mut info, p, -1);
             victims.push(p);
             pdb_violations += usize::from(protected);
         }
