@@ -61,6 +61,7 @@ const PAGES: &[(&str, &str)] = pages![
     "services_get_addresses.md",
     "shared_empty_dir.md",
     "statefulsets.md",
+    "topology_spread.md",
     "topology_aware_routing.md",
     "watching_with_get_w.md",
     "unschedulable_pods_stay_pending.md",

@@ -20,6 +20,7 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
     cache.update_pod(key, None);
     let mut info = PodInfo::new(&pod);
     info.inter_pod = super::inter_pod_affinity::prefilter(api, &cache, &pod, &info.affinity);
+    info.spread_state = super::topology_spread::State::new(api, &cache, &pod, &info);
     // A placed Pod is judged as it was before it was bound.
     let placed_by_binding = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
     if placed_by_binding {
@@ -43,7 +44,7 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
         }
     }
     out.push_str(
-        "Filters (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, InterPodAffinity; the first to reject decides):\n",
+        "Filters (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread, InterPodAffinity; the first to reject decides):\n",
     );
     out.push_str(&indent(&table(&rows)));
     if feasible.is_empty() {
@@ -54,18 +55,26 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
     let max_taint_raw = feasible.iter().map(|n| untolerated_prefer_no_schedule(&info, n)).max().unwrap_or(0);
     let with_affinity = !info.inter_pod.topology_score.is_empty();
     let mut header = vec!["NODE", "TaintToleration ×3", "NodeResourcesFit ×1", "BalancedAllocation ×1"];
+    let with_spread = !info.spread.soft.is_empty();
+    if with_spread {
+        header.push("PodTopologySpread ×2");
+    }
     if with_affinity {
         header.push("InterPodAffinity ×2");
     }
     header.push("TOTAL");
+    let spread = info.spread_state.scores(&info, &feasible);
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     let affinity_raw: Vec<i64> = feasible.iter().map(|n| info.inter_pod.raw_score(&n.labels)).collect();
     let affinity = super::inter_pod_affinity::normalize(&affinity_raw);
     let mut scored: Vec<(&str, i64)> = Vec::new();
-    for ((node, raw), a) in feasible.iter().zip(&affinity_raw).zip(&affinity) {
+    for (((node, raw), a), t) in feasible.iter().zip(&affinity_raw).zip(&affinity).zip(&spread) {
         let [taint, least, balanced] = score_parts(&info, node, max_taint_raw);
-        let total = 3 * taint + least + balanced + super::INTER_POD_AFFINITY_WEIGHT * a;
+        let total = 3 * taint + least + balanced + super::INTER_POD_AFFINITY_WEIGHT * a + super::POD_TOPOLOGY_SPREAD_WEIGHT * t;
         let mut row = vec![node.name.clone(), format!("{taint} → {}", 3 * taint), least.to_string(), balanced.to_string()];
+        if with_spread {
+            row.push(format!("{t} → {}", super::POD_TOPOLOGY_SPREAD_WEIGHT * t));
+        }
         if with_affinity {
             row.push(format!("{a} (raw {raw}) → {}", super::INTER_POD_AFFINITY_WEIGHT * a));
         }

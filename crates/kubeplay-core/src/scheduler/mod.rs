@@ -11,6 +11,7 @@ pub mod inter_pod_affinity;
 pub mod plugins;
 pub mod preemption;
 mod queue;
+pub mod topology_spread;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +33,8 @@ use crate::time::SimDuration;
 pub const SCHEDULER_NAME: &str = "default-scheduler";
 /// InterPodAffinity's weight in the default profile.
 pub const INTER_POD_AFFINITY_WEIGHT: i64 = 2;
+/// PodTopologySpread's weight in the default profile.
+pub const POD_TOPOLOGY_SPREAD_WEIGHT: i64 = 2;
 /// Below this many nodes every node is evaluated (`minFeasibleNodesToFind`).
 const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 /// `minFeasibleNodesPercentageToFind`.
@@ -154,7 +157,9 @@ impl Scheduler {
         // A Pod that arrives on or leaves a node may satisfy or lift an inter-pod rule.
         let arrived = pod_util::node_name(pod).is_some() && old.is_none_or(|o| pod_util::node_name(o).is_none());
         if deleted || arrived {
-            self.move_parked(now, requests, |plugins, _| plugins.contains(&Plugin::InterPodAffinity));
+            self.move_parked(now, requests, |plugins, _| {
+                plugins.contains(&Plugin::InterPodAffinity) || plugins.contains(&Plugin::PodTopologySpread)
+            });
         }
     }
 
@@ -183,9 +188,11 @@ impl Scheduler {
             let Some((_, Some(pod))) = pods.iter().find(|(k, _)| k == key) else {
                 return false;
             };
-            // InterPodAffinity's verdict depends on the Pods around, not only on the node: a
-            // changed node is worth a retry.
-            plugins.iter().all(|plugin| *plugin == Plugin::InterPodAffinity || run_filter(*plugin, pod, &info).is_ok())
+            // InterPodAffinity's and PodTopologySpread's verdicts depend on the Pods around, not
+            // only on the node: a changed node is worth a retry.
+            plugins.iter().all(|plugin| {
+                matches!(plugin, Plugin::InterPodAffinity | Plugin::PodTopologySpread) || run_filter(*plugin, pod, &info).is_ok()
+            })
         });
     }
 
@@ -236,6 +243,7 @@ impl Scheduler {
         };
         let mut info = PodInfo::new(pod);
         info.inter_pod = inter_pod_affinity::prefilter(ctx.api, &self.cache, pod, &info.affinity);
+        info.spread_state = topology_spread::State::new(ctx.api, &self.cache, pod, &info);
         let n = self.cache.len();
         let to_find = Scheduler::nodes_to_find(n);
         let mut feasible: Vec<&NodeInfo> = Vec::new();
@@ -303,8 +311,12 @@ impl Scheduler {
         let max_taint_raw = feasible.iter().map(|node| untolerated_prefer_no_schedule(&info, node)).max().unwrap_or(0);
         let affinity_raw: Vec<i64> = feasible.iter().map(|node| info.inter_pod.raw_score(&node.labels)).collect();
         let affinity = inter_pod_affinity::normalize(&affinity_raw);
-        let scores: Vec<i64> =
-            feasible.iter().zip(&affinity).map(|(node, a)| score(&info, node, max_taint_raw) + INTER_POD_AFFINITY_WEIGHT * a).collect();
+        let spread = info.spread_state.scores(&info, &feasible);
+        let scores: Vec<i64> = feasible
+            .iter()
+            .zip(affinity.iter().zip(&spread))
+            .map(|(node, (a, t))| score(&info, node, max_taint_raw) + INTER_POD_AFFINITY_WEIGHT * a + POD_TOPOLOGY_SPREAD_WEIGHT * t)
+            .collect();
         let best = scores.iter().copied().max().unwrap_or(0);
         let winners: Vec<&str> = feasible.iter().zip(&scores).filter(|(_, s)| **s == best).map(|(node, _)| node.name.as_str()).collect();
         let chosen = winners[ctx.rng.pick_index(winners.len())].to_string();

@@ -1,9 +1,10 @@
 //! The default profile's plugins that kubeplay models, over the scheduler cache's `NodeInfo`
 //! and a `PodInfo` computed once per Pod: filters NodeUnschedulable, NodeName,
 //! TaintToleration, NodeAffinity (nodeSelector and required node affinity), NodePorts,
-//! NodeResourcesFit and InterPodAffinity (its own module); scores TaintToleration (×3),
-//! NodeResourcesFit/LeastAllocated (×1) and NodeResourcesBalancedAllocation (×1), with
-//! InterPodAffinity (×2) added by the cycle, which normalises it over the feasible nodes.
+//! NodeResourcesFit, PodTopologySpread and InterPodAffinity (their own modules); scores
+//! TaintToleration (×3), NodeResourcesFit/LeastAllocated (×1) and
+//! NodeResourcesBalancedAllocation (×1), with PodTopologySpread and InterPodAffinity (×2 each)
+//! added by the cycle, which normalises them over the feasible nodes.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use k8s_openapi::api::core::v1::{Container, NodeSelector, NodeSelectorRequiremen
 
 use super::cache::NodeInfo;
 use super::inter_pod_affinity::{PodAffinity, State};
+use super::topology_spread::{Constraints, State as SpreadState};
 use crate::api::quantity;
 
 /// Scheduler non-zero defaults for containers that request nothing (used only in scoring).
@@ -45,6 +47,7 @@ pub enum Plugin {
     NodeAffinity,
     NodePorts,
     NodeResourcesFit,
+    PodTopologySpread,
     InterPodAffinity,
 }
 
@@ -72,6 +75,10 @@ pub struct PodInfo {
     pub affinity: PodAffinity,
     /// InterPodAffinity's PreFilter counts for this cycle (`inter_pod_affinity::prefilter`).
     pub inter_pod: State,
+    pub labels: BTreeMap<String, String>,
+    /// Its topology spread constraints, and their counts for this cycle.
+    pub spread: Constraints,
+    pub spread_state: SpreadState,
 }
 
 /// A host port a container takes on its node: (protocol, host IP — `0.0.0.0` for any — port).
@@ -117,6 +124,9 @@ impl PodInfo {
             host_ports: host_ports(pod),
             affinity: PodAffinity::of(pod),
             inter_pod: State::default(),
+            labels: pod.metadata.labels.clone().unwrap_or_default(),
+            spread: Constraints::of(pod),
+            spread_state: SpreadState::default(),
         }
     }
 
@@ -134,6 +144,7 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Rejection> {
         Plugin::NodeAffinity,
         Plugin::NodePorts,
         Plugin::NodeResourcesFit,
+        Plugin::PodTopologySpread,
         Plugin::InterPodAffinity,
     ] {
         run_filter(plugin, pod, node)?;
@@ -181,6 +192,11 @@ pub fn run_filter(plugin: Plugin, pod: &PodInfo, node: &NodeInfo) -> Result<(), 
                 });
             }
         }
+        Plugin::PodTopologySpread => {
+            if let Err((reason, resolvable)) = pod.spread_state.filter(pod, Some(&pod.labels), node) {
+                return Err(Rejection { plugin, reasons: vec![reason.to_string()], resolvable });
+            }
+        }
         Plugin::InterPodAffinity => {
             if let Err((reason, resolvable)) = pod.inter_pod.filter(&pod.affinity, &node.labels) {
                 return Err(Rejection { plugin, reasons: vec![reason.to_string()], resolvable });
@@ -222,7 +238,7 @@ pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
     }
 }
 
-fn matches_node_affinity(pod: &PodInfo, node: &NodeInfo) -> bool {
+pub(super) fn matches_node_affinity(pod: &PodInfo, node: &NodeInfo) -> bool {
     let labels = &node.labels;
     let selector_ok = pod.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v));
     let affinity_ok = pod.required_affinity.as_ref().is_none_or(|sel| {

@@ -121,6 +121,9 @@ fn select_victims<'a>(
         let existing = Existing { pod: p, terms: &terms, node_labels: &node.labels };
         let own = info.affinity.clone();
         info.inter_pod.account(incoming, &own, &existing, delta, &ns);
+        let mut spread = std::mem::take(&mut info.spread_state);
+        spread.account(info, p, node, delta);
+        info.spread_state = spread;
     };
     for p in &lower {
         room.remove_pod(p);

@@ -1,0 +1,273 @@
+//! PodTopologySpread (`pkg/scheduler/framework/plugins/podtopologyspread`): a Pod's
+//! `topologySpreadConstraints`. PreFilter counts the Pods each constraint's selector matches
+//! per topology domain, over the nodes its inclusion policies admit and that carry every
+//! constraint's key; Filter refuses a node where the Pod would raise its domain more than
+//! `maxSkew` above the least-loaded one (`DoNotSchedule`); Score favours the emptier domains
+//! for `ScheduleAnyway` constraints.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Pod, TopologySpreadConstraint};
+
+use super::cache::{Cache, NodeInfo};
+use super::plugins::{matches_node_affinity, tolerates, PodInfo};
+use crate::api::labels::{Requirement, Selector};
+use crate::api::{pod_util, Object};
+use crate::apiserver::ApiServer;
+
+pub const CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
+pub const NODE_LABEL_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints (missing required label)";
+
+/// One constraint, its selector parsed (with `matchLabelKeys` folded in).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Constraint {
+    pub max_skew: i64,
+    pub topology_key: String,
+    /// `DoNotSchedule` (a filter) rather than `ScheduleAnyway` (a score).
+    pub hard: bool,
+    selector: Selector,
+    min_domains: Option<i64>,
+    honor_node_affinity: bool,
+    honor_taints: bool,
+}
+
+/// The Pod's constraints, split as the plugin uses them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Constraints {
+    pub hard: Vec<Constraint>,
+    pub soft: Vec<Constraint>,
+}
+
+impl Constraints {
+    pub fn of(pod: &Pod) -> Constraints {
+        let mut out = Constraints::default();
+        for c in pod.spec.as_ref().and_then(|s| s.topology_spread_constraints.as_ref()).into_iter().flatten() {
+            let constraint = Constraint::new(c, pod);
+            if constraint.hard {
+                out.hard.push(constraint);
+            } else {
+                out.soft.push(constraint);
+            }
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hard.is_empty() && self.soft.is_empty()
+    }
+}
+
+impl Constraint {
+    fn new(c: &TopologySpreadConstraint, pod: &Pod) -> Constraint {
+        // A constraint without a labelSelector matches no Pod.
+        let mut selector = c
+            .label_selector
+            .as_ref()
+            .and_then(|s| Selector::from_label_selector(s).ok())
+            .unwrap_or(Selector(vec![Requirement::In(String::new(), Vec::new())]));
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        for key in c.match_label_keys.iter().flatten() {
+            if let Some(value) = labels.get(key) {
+                selector.0.push(Requirement::In(key.clone(), vec![value.clone()]));
+            }
+        }
+        Constraint {
+            max_skew: i64::from(c.max_skew),
+            topology_key: c.topology_key.clone(),
+            hard: c.when_unsatisfiable != "ScheduleAnyway",
+            selector,
+            min_domains: c.min_domains.map(i64::from),
+            honor_node_affinity: c.node_affinity_policy.as_deref() != Some("Ignore"),
+            honor_taints: c.node_taints_policy.as_deref() == Some("Honor"),
+        }
+    }
+
+    /// The node counts for this constraint: its inclusion policies admit it.
+    fn admits(&self, pod: &PodInfo, node: &NodeInfo) -> bool {
+        let affinity_ok = !self.honor_node_affinity || matches_node_affinity(pod, node);
+        let taints_ok = !self.honor_taints
+            || node
+                .taints
+                .iter()
+                .all(|t| !(t.effect == "NoSchedule" || t.effect == "NoExecute") || pod.tolerations.iter().any(|tol| tolerates(tol, t)));
+        affinity_ok && taints_ok
+    }
+
+    fn counts(&self, p: &Pod, namespace: &str) -> bool {
+        p.metadata.deletion_timestamp.is_none()
+            && p.metadata.namespace.as_deref() == Some(namespace)
+            && self.selector.matches(p.metadata.labels.as_ref())
+    }
+}
+
+/// The node carries every constraint's topology key (`nodeLabelsMatchSpreadConstraints`).
+fn has_all_keys(constraints: &[Constraint], node: &NodeInfo) -> bool {
+    constraints.iter().all(|c| node.labels.contains_key(&c.topology_key))
+}
+
+/// PreFilter's counts for the hard constraints and PreScore's for the soft ones: per
+/// constraint, matching Pods per topology value (hostname constraints per node).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    namespace: String,
+    hard: Vec<BTreeMap<String, i64>>,
+    soft: Vec<BTreeMap<String, i64>>,
+}
+
+impl State {
+    /// Counts the assigned Pods on every node the constraints admit.
+    pub fn new(api: &ApiServer, cache: &Cache, pod: &Pod, info: &PodInfo) -> State {
+        let c = &info.spread;
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        let mut state = State { namespace, hard: vec![BTreeMap::new(); c.hard.len()], soft: vec![BTreeMap::new(); c.soft.len()] };
+        if c.is_empty() {
+            return state;
+        }
+        for node in (0..cache.len()).filter_map(|i| cache.node_at(i)) {
+            for (list, counts) in [(&c.hard, &mut state.hard), (&c.soft, &mut state.soft)] {
+                if !has_all_keys(list, node) {
+                    continue;
+                }
+                for (constraint, counts) in list.iter().zip(counts.iter_mut()) {
+                    if !constraint.admits(info, node) {
+                        continue;
+                    }
+                    let n = api
+                        .store()
+                        .pods_on(&node.name)
+                        .filter_map(Object::as_pod)
+                        .filter(|p| !pod_util::is_terminal(p) && p.metadata.name != pod.metadata.name)
+                        .filter(|p| constraint.counts(p, &state.namespace))
+                        .count();
+                    let value = node.labels.get(&constraint.topology_key).cloned().unwrap_or_default();
+                    *counts.entry(value).or_default() += n as i64;
+                }
+            }
+        }
+        state
+    }
+
+    /// Adds (1) or removes (-1) an assigned Pod on `node` (preemption's dry runs).
+    pub fn account(&mut self, info: &PodInfo, p: &Pod, node: &NodeInfo, delta: i64) {
+        for (list, counts) in [(&info.spread.hard, &mut self.hard), (&info.spread.soft, &mut self.soft)] {
+            if !has_all_keys(list, node) {
+                continue;
+            }
+            for (constraint, counts) in list.iter().zip(counts.iter_mut()) {
+                if constraint.admits(info, node) && constraint.counts(p, &self.namespace) {
+                    let value = node.labels.get(&constraint.topology_key).cloned().unwrap_or_default();
+                    *counts.entry(value).or_default() += delta;
+                }
+            }
+        }
+    }
+
+    /// Filter: `matchNum + selfMatch − globalMin ≤ maxSkew` for every hard constraint.
+    pub fn filter(&self, info: &PodInfo, labels: Option<&BTreeMap<String, String>>, node: &NodeInfo) -> Result<(), (&'static str, bool)> {
+        for (constraint, counts) in info.spread.hard.iter().zip(&self.hard) {
+            let Some(value) = node.labels.get(&constraint.topology_key) else {
+                return Err((NODE_LABEL_NOT_MATCH, false));
+            };
+            // Fewer domains than minDomains: the global minimum is taken as 0.
+            let too_few = constraint.min_domains.is_some_and(|m| (counts.len() as i64) < m);
+            let min = if too_few { 0 } else { counts.values().copied().min().unwrap_or(0) };
+            let own = i64::from(constraint.selector.matches(labels));
+            let here = counts.get(value).copied().unwrap_or(0);
+            if here + own - min > constraint.max_skew {
+                return Err((CONSTRAINTS_NOT_MATCH, true));
+            }
+        }
+        Ok(())
+    }
+
+    /// Score for the feasible nodes, normalised (0–100, emptier domains higher); all zero
+    /// without soft constraints.
+    pub fn scores(&self, info: &PodInfo, feasible: &[&NodeInfo]) -> Vec<i64> {
+        let soft = &info.spread.soft;
+        if soft.is_empty() {
+            return vec![0; feasible.len()];
+        }
+        let counted: Vec<bool> = feasible.iter().map(|n| has_all_keys(soft, n)).collect();
+        // Domains among the feasible nodes, per constraint, and the weight log(domains + 2).
+        let weights: Vec<f64> = soft
+            .iter()
+            .map(|c| {
+                let mut domains: Vec<&String> =
+                    feasible.iter().zip(&counted).filter(|(_, ok)| **ok).filter_map(|(n, _)| n.labels.get(&c.topology_key)).collect();
+                domains.sort();
+                domains.dedup();
+                ((domains.len() + 2) as f64).ln()
+            })
+            .collect();
+        let raw: Vec<Option<i64>> = feasible
+            .iter()
+            .zip(&counted)
+            .map(|(node, ok)| {
+                ok.then(|| {
+                    let mut score = 0.0;
+                    for ((c, counts), weight) in soft.iter().zip(&self.soft).zip(&weights) {
+                        if let Some(value) = node.labels.get(&c.topology_key) {
+                            let count = counts.get(value).copied().unwrap_or(0);
+                            score += count as f64 * weight + (c.max_skew - 1) as f64;
+                        }
+                    }
+                    score.round() as i64
+                })
+            })
+            .collect();
+        let present = raw.iter().flatten();
+        let (min, max) = (present.clone().copied().min().unwrap_or(0), present.copied().max().unwrap_or(0));
+        raw.iter()
+            .map(|s| match s {
+                None => 0,
+                Some(_) if max == 0 => 100,
+                Some(s) => 100 * (max + min - s) / max,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(yaml: &str) -> PodInfo {
+        let parsed = crate::manifest::parse("t.yaml", yaml);
+        let pod = parsed.objects.into_iter().next().and_then(|o| o.object.as_pod().cloned()).expect("a Pod");
+        PodInfo::new(&pod)
+    }
+
+    fn node(name: &str, zone: &str) -> NodeInfo {
+        NodeInfo { name: name.into(), labels: BTreeMap::from([("zone".to_string(), zone.to_string())]), ..NodeInfo::default() }
+    }
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default, labels: {app: a}}\nspec:\n  topologySpreadConstraints:\n  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: a}}MIN}\n  containers: [{name: c, image: nginx}]\n";
+
+    #[test]
+    fn skew_is_counted_against_the_least_loaded_domain() {
+        let mut p = info(&POD.replace("MIN", ""));
+        p.spread_state =
+            State { namespace: "default".into(), hard: vec![BTreeMap::from([("a".into(), 2), ("b".into(), 1)])], soft: Vec::new() };
+        // Into a: 2 + 1 − 1 = 2 > 1. Into b: 1 + 1 − 1 = 1.
+        assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n1", "a")), Err((CONSTRAINTS_NOT_MATCH, true)));
+        assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n2", "b")), Ok(()));
+        // A node without the key.
+        let bare = NodeInfo { name: "n3".into(), ..NodeInfo::default() };
+        assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &bare), Err((NODE_LABEL_NOT_MATCH, false)));
+        // A domain with no Pods yet (zone c, not among the counted) has 0.
+        assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n4", "c")), Ok(()));
+    }
+
+    #[test]
+    fn fewer_domains_than_min_domains_make_the_global_minimum_zero() {
+        let mut p = info(&POD.replace("MIN", ", minDomains: 3"));
+        p.spread_state =
+            State { namespace: "default".into(), hard: vec![BTreeMap::from([("a".into(), 1), ("b".into(), 1)])], soft: Vec::new() };
+        // Two domains of three: 1 + 1 − 0 = 2 > 1 everywhere.
+        assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n1", "a")), Err((CONSTRAINTS_NOT_MATCH, true)));
+        let mut p = info(&POD.replace("MIN", ""));
+        p.spread_state =
+            State { namespace: "default".into(), hard: vec![BTreeMap::from([("a".into(), 1), ("b".into(), 1)])], soft: Vec::new() };
+        assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n1", "a")), Ok(()));
+    }
+}
