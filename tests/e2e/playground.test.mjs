@@ -398,6 +398,43 @@ test('a node fails from its button: the control plane marks it NotReady and its 
   await p.page.close();
 });
 
+test('a Pending Pod\'s details say what would let it schedule, and one click applies the fix', async () => {
+  const p = await open();
+  await p.replaceManifests([
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    '  name: fussy',
+    'spec:',
+    '  nodeSelector: {disk: ssd}',
+    '  containers:',
+    '  - name: c',
+    '    image: nginx:1.27',
+  ].join('\n'));
+  await p.editor.press('Control+Enter');
+  const chip = p.page.locator('[data-testid="pod"][data-name="fussy"]');
+  await chip.waitFor();
+  assert.equal(await chip.getAttribute('data-phase'), 'Pending');
+  await chip.click();
+  const detail = p.page.locator('[data-testid="pod-detail"][data-name="fussy"]');
+  await detail.waitFor();
+  const fixes = detail.getByTestId('fix');
+  await fixes.first().waitFor();
+  const texts = await fixes.allTextContents();
+  assert.ok(texts.some((t) => /label worker-1 as the nodeSelector asks: kubectl label node worker-1 disk=ssd/.test(t)), texts.join('\n'));
+  // "why pending?" prints the same in the console.
+  await detail.getByTestId('explain-scheduling').click();
+  await p.waitForConsole('$ kubeplay explain pod fussy -n default\n');
+  assert.match(await p.consoleOutput.textContent(), /node\(s\) didn't match Pod's node affinity\/selector/);
+  await fixes.filter({ hasText: 'label worker-1' }).getByTestId('apply-fix').click();
+  await p.waitForConsole('node/worker-1 labeled');
+  await p.page.waitForSelector('[data-testid="pod"][data-name="fussy"][data-phase="Running"]', { timeout: 30_000 });
+  // Scheduled, the Pod has nothing left to fix.
+  await detail.getByTestId('fixes').waitFor({ state: 'detached' });
+  assert.deepEqual(p.errors, []);
+  await p.page.close();
+});
+
 test('a real multi-document bundle (microservices-demo, 35 documents) applies and runs without page errors', { skip: noCorpus }, async () => {
   const { readFile } = await import('node:fs/promises');
   const bundle = await readFile(`${corpus}/microservices-demo/release/kubernetes-manifests.yaml`, 'utf8');

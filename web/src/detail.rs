@@ -1,11 +1,13 @@
 //! The view model of the selected Pod: each container's state, readiness and restarts, its
 //! timeline (every probe result, the kill, the exit, the back-off wait, the restart), the
 //! last lines of its log, and its environment with the values that come from Secrets marked
-//! (the panel masks them until revealed).
+//! (the panel masks them until revealed). For a Pod no node accepts, the changes that would
+//! let it schedule, with the command that makes each (one click in the panel).
 
 use kubeplay_core::api::{Object, ObjectKey};
 use kubeplay_core::apiserver::logs::Mark;
 use kubeplay_core::kubelet::slots;
+use kubeplay_core::scheduler::explain::Fix;
 use kubeplay_core::time::SimTime;
 use kubeplay_core::Cluster;
 
@@ -52,6 +54,28 @@ pub struct PodDetail {
     pub node: String,
     pub ip: String,
     pub containers: Vec<ContainerDetail>,
+    /// For a Pod that waits for a node: what would let it schedule.
+    pub fixes: Vec<Fix>,
+}
+
+thread_local! {
+    /// The last fixes computed, by Pod uid and store resourceVersion: the panel refreshes every
+    /// frame, the fixes change only with the cluster.
+    static FIXES: std::cell::RefCell<Option<(String, u64, Vec<Fix>)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn fixes(cluster: &Cluster, uid: &str, key: &ObjectKey) -> Vec<Fix> {
+    let version = cluster.store().resource_version();
+    FIXES.with(|memo| {
+        if let Some((u, v, f)) = &*memo.borrow() {
+            if u == uid && *v == version {
+                return f.clone();
+            }
+        }
+        let f = kubeplay_core::scheduler::explain::fixes(cluster.api(), key);
+        *memo.borrow_mut() = Some((uid.to_string(), version, f.clone()));
+        f
+    })
 }
 
 fn describe_state(s: Option<&k8s_openapi::api::core::v1::ContainerState>) -> String {
@@ -153,8 +177,11 @@ pub fn build(cluster: &Cluster, uid: &str) -> Option<PodDetail> {
             env,
         });
     }
+    let unscheduled = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none();
+    let fixes = if unscheduled { fixes(cluster, uid, &ObjectKey::new("Pod", object.namespace(), object.name())) } else { Vec::new() };
     Some(PodDetail {
         uid: uid.to_string(),
+        fixes,
         name: object.name().to_string(),
         namespace: object.namespace().to_string(),
         status: kubeplay_core::kubectl::columns::pod_status(pod),

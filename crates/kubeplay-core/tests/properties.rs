@@ -566,3 +566,74 @@ fn preemption_leaves_no_pod_pending_that_lower_priorities_block() {
         }
     }
 }
+
+/// Every fix `kubeplay explain` offers with a command does what it says: on random clusters
+/// with taints, cordons, node labels and tight requests, running the command (on a copy of
+/// the cluster) gets more Pods onto nodes (a Deployment's fix may replace its Pending Pod
+/// with a new one, so the count of Pending Pods alone would not tell).
+#[test]
+#[allow(clippy::disallowed_methods)] // The test (not the core) reads how many seeds to run.
+fn every_one_click_fix_lets_a_pending_pod_schedule() {
+    let seeds: u64 = std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let mut tried = 0;
+    for seed in 0..seeds {
+        let mut rng = SimRng::stream(seed, "property-fixes");
+        let mut yaml = String::new();
+        for i in 0..rng.range_inclusive(1, 3) {
+            let taint = if rng.chance(1, 2) { "\n  taints:\n  - {key: dedicated, value: gpu, effect: NoSchedule}" } else { "" };
+            let cordon = if rng.chance(1, 4) { "\n  unschedulable: true" } else { "" };
+            let spec = if taint.is_empty() && cordon.is_empty() { String::new() } else { format!("\nspec:{taint}{cordon}") };
+            yaml.push_str(&format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: n{i}\n  labels: {{disk: hdd}}{spec}\nstatus:\n  capacity: {{cpu: \"2\", memory: 4Gi, pods: \"10\"}}\n---\n"));
+        }
+        for i in 0..rng.range_inclusive(2, 6) {
+            let cpu = ["500m", "1", "1500m"][rng.pick_index(3)];
+            let selector = if rng.chance(1, 3) { "\n  nodeSelector: {disk: ssd}" } else { "" };
+            yaml.push_str(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:{selector}\n  containers:\n  - name: c\n    image: nginx:1.27\n    resources:\n      requests: {{cpu: {cpu}}}\n---\n"
+            ));
+        }
+        let cpu = ["1", "1500m", "1900m"][rng.pick_index(3)];
+        yaml.push_str(&format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.27\n        resources:\n          requests: {{cpu: {cpu}}}\n"));
+        let mut session = Session::new(Cluster::empty(seed));
+        session.files.insert("all.yaml".into(), yaml);
+        session.exec("kubectl apply -f all.yaml");
+        session.exec("sleep 20s");
+        let pending = |cluster: &Cluster| -> Vec<kubeplay_core::api::ObjectKey> {
+            cluster
+                .store()
+                .list("Pod", None)
+                .filter_map(Object::as_pod)
+                .filter(|p| pod_util::node_name(p).is_none() && p.metadata.deletion_timestamp.is_none())
+                .map(|p| kubeplay_core::api::ObjectKey::new("Pod", "default", p.metadata.name.as_deref().unwrap_or("")))
+                .collect()
+        };
+        let scheduled = |cluster: &Cluster| {
+            cluster
+                .store()
+                .list("Pod", None)
+                .filter_map(Object::as_pod)
+                .filter(|p| pod_util::node_name(p).is_some() && p.metadata.deletion_timestamp.is_none())
+                .count()
+        };
+        let before = pending(&session.cluster);
+        let placed = scheduled(&session.cluster);
+        for key in &before {
+            for fix in kubeplay_core::scheduler::explain::fixes(session.cluster.api(), key) {
+                let Some(command) = fix.command else { continue };
+                let mut trial = Session::new(session.cluster.clone());
+                let out = trial.exec(&command);
+                assert!(out.ok, "seed {seed}: `{command}` failed: {}", out.text);
+                trial.exec("sleep 60s");
+                let now_placed = scheduled(&trial.cluster);
+                let after = pending(&trial.cluster);
+                assert!(
+                    now_placed > placed,
+                    "seed {seed}: `{command}` ({}) placed no Pod: {after:?} pending (before {before:?})",
+                    fix.text
+                );
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried >= 5, "only {tried} fixes were tried");
+}

@@ -71,6 +71,21 @@ pub fn pod_detail(p: &PodDetailProps) -> Html {
                     </button>
                 }
             </div>
+            if !d.fixes.is_empty() {
+                <section class="fixes" data-testid="fixes" aria-label="Changes that would let this Pod schedule">
+                    <h4>{ "would let it schedule" }</h4>
+                    <ul>
+                        { for d.fixes.iter().map(|f| html! {
+                            <li data-testid="fix">
+                                <span>{ &f.text }</span>
+                                if let Some(command) = &f.command {
+                                    <button data-testid="apply-fix" title={command.clone()} onclick={run(command.clone())}>{ "apply" }</button>
+                                }
+                            </li>
+                        }) }
+                    </ul>
+                </section>
+            }
             { for d.containers.iter().map(|c| container(c, d, p.now_ms, *revealed, &dispatch)) }
         </aside>
     }

@@ -721,7 +721,8 @@ fn without_token(mut spec: PodSpec) -> PodSpec {
 
 const POD_UPDATE_FORBIDDEN: &str = "spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
 
-/// `ValidatePodUpdate`: only container images may change (of what we model).
+/// `ValidatePodUpdate`: only container images may change, and tolerations be added (of what we
+/// model).
 fn pod_update(old: &mut Pod, new: Pod) -> Result<(), String> {
     let name = old.metadata.name.clone().unwrap_or_default();
     let (Some(old_spec), Some(mut new_spec)) = (old.spec.clone(), new.spec) else {
@@ -737,6 +738,13 @@ fn pod_update(old: &mut Pod, new: Pod) -> Result<(), String> {
             }
         }
     }
+    // Tolerations may only be added to.
+    let old_tolerations = old_spec.tolerations.clone().unwrap_or_default();
+    let new_tolerations = new_spec.tolerations.clone().unwrap_or_default();
+    let tolerations_added = old_tolerations.iter().all(|t| new_tolerations.contains(t));
+    if tolerations_added {
+        new_spec.tolerations = old_spec.tolerations.clone();
+    }
     if without_token(new_spec) != without_token(old_spec) {
         return Err(format!("The Pod {name:?} is invalid: {POD_UPDATE_FORBIDDEN}\n"));
     }
@@ -745,6 +753,9 @@ fn pod_update(old: &mut Pod, new: Pod) -> Result<(), String> {
         if let Some(c) = spec.containers.get_mut(i) {
             c.image = image;
         }
+    }
+    if tolerations_added && new_tolerations != old_tolerations {
+        spec.tolerations = Some(new_tolerations);
     }
     Ok(())
 }

@@ -449,7 +449,19 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
     labels(&mut w, "Node-Selectors", spec.node_selector.as_ref());
     tolerations(&mut w, "Tolerations", spec.tolerations.as_deref().unwrap_or_default());
     events(cluster, &mut w, p.metadata.uid.as_deref());
-    w.finish()
+    let mut out = w.finish();
+    // kubeplay's own section, after kubectl's output: why a Pending Pod waits.
+    if spec.node_name.is_none() && p.metadata.deletion_timestamp.is_none() {
+        let key =
+            crate::api::ObjectKey::new("Pod", p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or(""));
+        if let Ok(text) = crate::scheduler::explain::explain(cluster.api(), &key) {
+            out.push_str("\nScheduling explanation (kubeplay; not part of kubectl's output):\n");
+            for line in text.lines().skip(2) {
+                out.push_str(&if line.is_empty() { "\n".to_string() } else { format!("  {line}\n") });
+            }
+        }
+    }
+    out
 }
 
 /// `DescribePodTemplate` written straight out, without aligning the tabs.

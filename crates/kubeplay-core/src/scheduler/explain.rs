@@ -49,7 +49,15 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
     out.push_str(&indent(&table(&rows)));
     if feasible.is_empty() {
         out.push_str("\nNo node passes the filters, so the Pod waits (FailedScheduling).\n");
-        out.push_str(&suggestions(&pod, &info, &nodes));
+        let fixes = suggestions(api, &pod, &info, &nodes);
+        if fixes.is_empty() {
+            out.push_str("\nNo single change to one node or to the Pod's tolerations, requests or node labels lets it fit.\n");
+        } else {
+            out.push_str("\nChanges that would let it schedule (each checked against the filters):\n");
+            for f in fixes {
+                out.push_str(&format!("  - {}\n", f.text));
+            }
+        }
         return Ok(out);
     }
     let max_taint_raw = feasible.iter().map(|n| untolerated_prefer_no_schedule(&info, n)).max().unwrap_or(0);
@@ -115,9 +123,52 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
+/// A change that would let a Pending Pod schedule, and the command that makes it when one
+/// does (the playground's one-click fix).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub text: String,
+    pub command: Option<String>,
+}
+
+/// The fixes for a Pod that no node accepts now (none for a scheduled Pod).
+pub fn fixes(api: &ApiServer, key: &ObjectKey) -> Vec<Fix> {
+    let Some(pod) = api.get(key).and_then(Object::as_pod).cloned() else { return Vec::new() };
+    if pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() {
+        return Vec::new();
+    }
+    let cache = Cache::from_store(api);
+    let mut info = PodInfo::new(&pod);
+    info.inter_pod = super::inter_pod_affinity::prefilter(api, &cache, &pod, &info.affinity);
+    info.spread_state = super::topology_spread::State::new(api, &cache, &pod, &info);
+    let nodes: Vec<&NodeInfo> = (0..cache.len()).filter_map(|i| cache.node_at(i)).collect();
+    if nodes.iter().any(|n| filter(&info, n).is_ok()) {
+        return Vec::new();
+    }
+    suggestions(api, &pod, &info, &nodes)
+}
+
+/// What makes the Pod: its Deployment (through its ReplicaSet), StatefulSet, DaemonSet,
+/// ReplicaSet or Job, as `kind name` for kubectl; `None` for a bare Pod.
+fn workload(api: &ApiServer, pod: &Pod) -> Option<(String, String)> {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+    let owner = crate::api::controller_owner(&Object::from(pod.clone()))?.clone();
+    if owner.kind == "ReplicaSet" {
+        let rs = api.get(&ObjectKey::new("ReplicaSet", ns, &owner.name))?;
+        if let Some(d) = crate::api::controller_owner(rs).filter(|o| o.kind == "Deployment") {
+            return Some(("deployment".into(), d.name.clone()));
+        }
+    }
+    matches!(owner.kind.as_str(), "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job")
+        .then(|| (owner.kind.to_ascii_lowercase(), owner.name.clone()))
+}
+
 /// Changes that would let the Pod schedule, each verified against the filters.
-fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
-    let mut found: Vec<String> = Vec::new();
+fn suggestions(api: &ApiServer, pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> Vec<Fix> {
+    let mut found: Vec<Fix> = Vec::new();
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let owner = workload(api, pod);
+    let name = pod.metadata.name.as_deref().unwrap_or("");
     let fits = |p: &PodInfo, n: &NodeInfo| filter(p, n).is_ok();
     for node in nodes {
         // Tolerate the node's NoSchedule/NoExecute taints.
@@ -146,7 +197,41 @@ fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
                         None => format!("{{key: {}, operator: Exists, effect: {}}}", t.key, t.effect),
                     })
                     .collect();
-                found.push(format!("tolerate {}'s taints: add to spec.tolerations {}", node.name, list.join(", ")));
+                let text = format!("tolerate {}'s taints: add to spec.tolerations {}", node.name, list.join(", "));
+                // The whole list, as a merge patch replaces it: the template's (or, for a bare
+                // Pod, which may only gain tolerations, its own) and the new ones.
+                let added: Vec<serde_json::Value> = missing
+                    .iter()
+                    .map(|t| match &t.value {
+                        Some(v) => serde_json::json!({"key": t.key, "operator": "Equal", "value": v, "effect": t.effect}),
+                        None => serde_json::json!({"key": t.key, "operator": "Exists", "effect": t.effect}),
+                    })
+                    .collect();
+                let command = match &owner {
+                    Some((kind, owner_name)) => {
+                        let template = api
+                            .get(&ObjectKey::new(kind_of(kind), ns, owner_name))
+                            .map(|o| o.to_json().pointer("/spec/template/spec/tolerations").cloned().unwrap_or(serde_json::json!([])));
+                        template.map(|t| {
+                            let mut list = t.as_array().cloned().unwrap_or_default();
+                            list.extend(added.iter().cloned());
+                            let patch = serde_json::json!({"spec": {"template": {"spec": {"tolerations": list}}}});
+                            format!("kubectl patch {kind} {owner_name} -n {ns} --type=merge -p '{patch}'")
+                        })
+                    }
+                    None => {
+                        let mut list: Vec<serde_json::Value> = pod
+                            .spec
+                            .as_ref()
+                            .and_then(|s| s.tolerations.as_ref())
+                            .map(|t| t.iter().filter_map(|t| serde_json::to_value(t).ok()).collect())
+                            .unwrap_or_default();
+                        list.extend(added.iter().cloned());
+                        let patch = serde_json::json!({"spec": {"tolerations": list}});
+                        Some(format!("kubectl patch pod {name} -n {ns} --type=merge -p '{patch}'"))
+                    }
+                };
+                found.push(Fix { text, command });
             }
         }
         // Uncordon it.
@@ -154,7 +239,10 @@ fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
             let mut uncordoned = (*node).clone();
             uncordoned.unschedulable = false;
             if fits(info, &uncordoned) {
-                found.push(format!("uncordon {0}: kubectl uncordon {0}", node.name));
+                found.push(Fix {
+                    text: format!("uncordon {0}: kubectl uncordon {0}", node.name),
+                    command: Some(format!("kubectl uncordon {}", node.name)),
+                });
             }
         }
         // Ask for less: what the node has left.
@@ -173,7 +261,24 @@ fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
             changed.push(format!("memory to {}Mi", free.memory >> 20));
         }
         if !changed.is_empty() && fits(&smaller, node) {
-            found.push(format!("request less to fit {}: lower the Pod's requests ({})", node.name, changed.join(", ")));
+            let text = format!("request less to fit {}: lower the Pod's requests ({})", node.name, changed.join(", "));
+            // `kubectl set resources` on its workload when it has one container (a Pod's
+            // requests cannot change).
+            let containers = &pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
+            let command = match (&owner, containers.as_slice()) {
+                (Some((kind, owner_name)), [only]) => {
+                    let mut requests = Vec::new();
+                    if smaller.requests.milli_cpu != info.requests.milli_cpu {
+                        requests.push(format!("cpu={}m", smaller.requests.milli_cpu));
+                    }
+                    if smaller.requests.memory != info.requests.memory {
+                        requests.push(format!("memory={}Mi", smaller.requests.memory >> 20));
+                    }
+                    Some(format!("kubectl set resources {kind} {owner_name} -n {ns} -c {} --requests={}", only.name, requests.join(",")))
+                }
+                _ => None,
+            };
+            found.push(Fix { text, command });
         }
         // Label the node as the Pod's nodeSelector asks.
         // (Not a node's own identity: its hostname label is its name.)
@@ -188,7 +293,9 @@ fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
             }
             if fits(info, &labelled) {
                 let labels: Vec<String> = missing_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                found.push(format!("label {0} as the nodeSelector asks: kubectl label node {0} {1}", node.name, labels.join(" ")));
+                let overwrite = if missing_labels.iter().any(|(k, _)| node.labels.contains_key(*k)) { " --overwrite" } else { "" };
+                let command = format!("kubectl label node {} {}{overwrite}", node.name, labels.join(" "));
+                found.push(Fix { text: format!("label {0} as the nodeSelector asks: {command}", node.name), command: Some(command) });
             }
         }
     }
@@ -202,10 +309,11 @@ fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
         }
         let fit: Vec<&str> = nodes.iter().filter(|n| fits(&relaxed, n)).map(|n| n.name.as_str()).collect();
         if !fit.is_empty() {
-            found.push(format!(
+            let text = format!(
                 "relax the Pod's {what} (requiredDuringScheduling… → preferredDuringScheduling…): it would fit on {}",
                 fit.join(", ")
-            ));
+            );
+            found.push(Fix { text, command: None });
         }
     }
     // A new node like an existing one, empty.
@@ -224,16 +332,24 @@ fn suggestions(pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) -> String {
             empty.labels.insert("kubernetes.io/hostname".into(), "NEW-NODE".into());
             fits(info, &empty)
         }) {
-            found.push(format!("add a node like {0}: kubeplay node add NEW-NODE --like {0}", like.name));
+            // The next free worker-N.
+            let fresh = (1..).map(|i| format!("worker-{i}")).find(|n| nodes.iter().all(|node| &node.name != n)).unwrap_or_default();
+            found.push(Fix {
+                text: format!("add a node like {0}: kubeplay node add NEW-NODE --like {0}", like.name),
+                command: Some(format!("kubeplay node add {fresh} --like {}", like.name)),
+            });
         }
     }
-    let _ = pod;
-    if found.is_empty() {
-        return "\nNo single change to one node or to the Pod's tolerations, requests or node labels lets it fit.\n".into();
+    found
+}
+
+/// The kind a kubectl resource word names.
+fn kind_of(word: &str) -> &'static str {
+    match word {
+        "deployment" => "Deployment",
+        "statefulset" => "StatefulSet",
+        "daemonset" => "DaemonSet",
+        "replicaset" => "ReplicaSet",
+        _ => "Job",
     }
-    let mut out = String::from("\nChanges that would let it schedule (each checked against the filters):\n");
-    for f in found {
-        out.push_str(&format!("  - {f}\n"));
-    }
-    out
 }
