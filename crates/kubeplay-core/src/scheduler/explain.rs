@@ -20,6 +20,9 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
     cache.update_pod(key, None);
     let mut info = PodInfo::new(&pod);
     info.inter_pod = super::inter_pod_affinity::prefilter(api, &cache, &pod, &info.affinity);
+    if info.spread.is_empty() {
+        info.spread = super::topology_spread::Constraints::system_defaults(api, &pod);
+    }
     info.spread_state = super::topology_spread::State::new(api, &cache, &pod, &info);
     // A placed Pod is judged as it was before it was bound.
     let placed_by_binding = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
@@ -140,6 +143,9 @@ pub fn fixes(api: &ApiServer, key: &ObjectKey) -> Vec<Fix> {
     let cache = Cache::from_store(api);
     let mut info = PodInfo::new(&pod);
     info.inter_pod = super::inter_pod_affinity::prefilter(api, &cache, &pod, &info.affinity);
+    if info.spread.is_empty() {
+        info.spread = super::topology_spread::Constraints::system_defaults(api, &pod);
+    }
     info.spread_state = super::topology_spread::State::new(api, &cache, &pod, &info);
     let nodes: Vec<&NodeInfo> = (0..cache.len()).filter_map(|i| cache.node_at(i)).collect();
     if nodes.iter().any(|n| filter(&info, n).is_ok()) {

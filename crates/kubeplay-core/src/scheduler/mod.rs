@@ -243,6 +243,9 @@ impl Scheduler {
         };
         let mut info = PodInfo::new(pod);
         info.inter_pod = inter_pod_affinity::prefilter(ctx.api, &self.cache, pod, &info.affinity);
+        if info.spread.is_empty() {
+            info.spread = topology_spread::Constraints::system_defaults(ctx.api, pod);
+        }
         info.spread_state = topology_spread::State::new(ctx.api, &self.cache, pod, &info);
         let n = self.cache.len();
         let to_find = Scheduler::nodes_to_find(n);

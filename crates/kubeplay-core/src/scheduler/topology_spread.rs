@@ -57,6 +57,57 @@ impl Constraints {
     }
 }
 
+impl Constraints {
+    /// The cluster's default constraints for a Pod that has none of its own (`defaultingType:
+    /// System`): hostname with maxSkew 3 and zone with maxSkew 5, both ScheduleAnyway, over the
+    /// Pods that share its Services' and its ReplicaSet's or StatefulSet's selectors.
+    pub fn system_defaults(api: &ApiServer, pod: &Pod) -> Constraints {
+        let Some(selector) = default_selector(api, pod) else { return Constraints::default() };
+        let soft = |key: &str, max_skew: i64| Constraint {
+            max_skew,
+            topology_key: key.to_string(),
+            hard: false,
+            selector: selector.clone(),
+            min_domains: None,
+            honor_node_affinity: true,
+            honor_taints: false,
+        };
+        Constraints { hard: Vec::new(), soft: vec![soft("kubernetes.io/hostname", 3), soft("topology.kubernetes.io/zone", 5)] }
+    }
+}
+
+/// `helper.DefaultSelector`: the union of the selectors of the Services that select the Pod
+/// and of its controlling ReplicaSet or StatefulSet; `None` when there is none.
+fn default_selector(api: &ApiServer, pod: &Pod) -> Option<Selector> {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+    let labels = pod.metadata.labels.as_ref();
+    let mut requirements: Vec<Requirement> = Vec::new();
+    for svc in api.store().list("Service", Some(ns)).filter_map(Object::as_service) {
+        let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else { continue };
+        if sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)) {
+            requirements.extend(sel.iter().map(|(k, v)| Requirement::Equals(k.clone(), v.clone())));
+        }
+    }
+    let owner = crate::api::controller_owner(&Object::from(pod.clone())).cloned();
+    if let Some(owner) = owner.filter(|o| o.kind == "ReplicaSet" || o.kind == "StatefulSet") {
+        let kind = if owner.kind == "ReplicaSet" { "ReplicaSet" } else { "StatefulSet" };
+        let selector = api.get(&crate::api::ObjectKey::new(kind, ns, &owner.name)).and_then(|o| match o {
+            Object::ReplicaSet(rs) => Some(rs.spec.selector.clone()),
+            Object::StatefulSet(sts) => Some(sts.spec.selector.clone()),
+            _ => None,
+        });
+        if let Some(sel) = selector.and_then(|s| Selector::from_label_selector(&s).ok()) {
+            requirements.extend(sel.0);
+        }
+    }
+    if requirements.is_empty() {
+        return None;
+    }
+    requirements.sort_by_key(|r| format!("{r:?}"));
+    requirements.dedup();
+    Some(Selector(requirements))
+}
+
 impl Constraint {
     fn new(c: &TopologySpreadConstraint, pod: &Pod) -> Constraint {
         // A constraint without a labelSelector matches no Pod.
@@ -93,6 +144,26 @@ impl Constraint {
         affinity_ok && taints_ok
     }
 
+    /// The namespace's Pods that may match: through the label index when the selector has an
+    /// equality (or one-value `In`) requirement, else all of them.
+    fn candidates<'a>(&self, api: &'a ApiServer, namespace: &str) -> Vec<&'a Pod> {
+        let equal: BTreeMap<String, String> = self
+            .selector
+            .0
+            .iter()
+            .filter_map(|r| match r {
+                Requirement::Equals(k, v) => Some((k.clone(), v.clone())),
+                Requirement::In(k, vs) if vs.len() == 1 => Some((k.clone(), vs[0].clone())),
+                _ => None,
+            })
+            .collect();
+        if equal.is_empty() {
+            api.store().list("Pod", Some(namespace)).filter_map(Object::as_pod).collect()
+        } else {
+            api.store().pods_matching(namespace, &equal).into_iter().filter_map(Object::as_pod).collect()
+        }
+    }
+
     fn counts(&self, p: &Pod, namespace: &str) -> bool {
         p.metadata.deletion_timestamp.is_none()
             && p.metadata.namespace.as_deref() == Some(namespace)
@@ -115,7 +186,9 @@ pub struct State {
 }
 
 impl State {
-    /// Counts the assigned Pods on every node the constraints admit.
+    /// Counts the assigned Pods: for hard constraints over every node they admit (each such
+    /// node's domain counts, empty or not); for soft ones only the Pods their selector matches
+    /// (found through the label index), as only the feasible nodes' domains are scored.
     pub fn new(api: &ApiServer, cache: &Cache, pod: &Pod, info: &PodInfo) -> State {
         let c = &info.spread;
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
@@ -123,12 +196,12 @@ impl State {
         if c.is_empty() {
             return state;
         }
-        for node in (0..cache.len()).filter_map(|i| cache.node_at(i)) {
-            for (list, counts) in [(&c.hard, &mut state.hard), (&c.soft, &mut state.soft)] {
-                if !has_all_keys(list, node) {
+        if !c.hard.is_empty() {
+            for node in (0..cache.len()).filter_map(|i| cache.node_at(i)) {
+                if !has_all_keys(&c.hard, node) {
                     continue;
                 }
-                for (constraint, counts) in list.iter().zip(counts.iter_mut()) {
+                for (constraint, counts) in c.hard.iter().zip(state.hard.iter_mut()) {
                     if !constraint.admits(info, node) {
                         continue;
                     }
@@ -141,6 +214,18 @@ impl State {
                         .count();
                     let value = node.labels.get(&constraint.topology_key).cloned().unwrap_or_default();
                     *counts.entry(value).or_default() += n as i64;
+                }
+            }
+        }
+        for (constraint, counts) in c.soft.iter().zip(state.soft.iter_mut()) {
+            for p in constraint.candidates(api, &state.namespace) {
+                if pod_util::is_terminal(p) || p.metadata.name == pod.metadata.name || !constraint.counts(p, &state.namespace) {
+                    continue;
+                }
+                let Some(node) = pod_util::node_name(p).and_then(|n| cache.node(n)) else { continue };
+                if has_all_keys(&c.soft, node) && constraint.admits(info, node) {
+                    let value = node.labels.get(&constraint.topology_key).cloned().unwrap_or_default();
+                    *counts.entry(value).or_default() += 1;
                 }
             }
         }
