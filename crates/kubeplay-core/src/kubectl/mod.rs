@@ -92,7 +92,23 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
             .or_else(|| args.iter().find_map(|a| a.strip_prefix("--raw=").map(str::to_string)));
         if let Some(path) = raw {
             if command != "get" {
-                return Output::err(format!("error: kubeplay answers `kubectl get --raw`; `kubectl {command} --raw` is not modelled\n"));
+                // The request body: `-f FILE` (one file at most).
+                let mut file = None;
+                let mut i = 1;
+                while i < args.len() {
+                    let a = &args[i];
+                    if a == "-f" || a == "--filename" {
+                        if file.is_some() {
+                            return Output::err("error: --raw can only use a single local file or stdin\n");
+                        }
+                        file = args.get(i + 1).cloned();
+                        i += 1;
+                    } else if let Some(f) = a.strip_prefix("--filename=").or_else(|| a.strip_prefix("-f=")) {
+                        file = Some(f.to_string());
+                    }
+                    i += 1;
+                }
+                return raw::write(cluster, files, command, &path, file.as_deref());
             }
             // kubectl's Validate, before any request.
             let rest: Vec<&String> = args[1..].iter().filter(|a| *a != "--raw" && **a != path && !a.starts_with("--raw=")).collect();

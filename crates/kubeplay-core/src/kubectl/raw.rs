@@ -7,8 +7,9 @@
 use serde_json::{json, Map, Value};
 
 use super::printers;
-use super::Output;
+use super::{Files, Output};
 use crate::api::kinds::{KindInfo, KINDS};
+use crate::api::Object;
 use crate::sim::Cluster;
 
 const NOT_FOUND: &str = "Error from server (NotFound): the server could not find the requested resource\n";
@@ -40,31 +41,12 @@ pub(super) fn get(cluster: &mut Cluster, raw: &str) -> Output {
         "/apis" => return Output::ok(body(&group_list())),
         _ => {}
     }
-    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    // /api/v1/... or /apis/GROUP/VERSION/...
-    let (group, version, rest) = match segs.as_slice() {
-        ["api", v, rest @ ..] => ("", *v, rest),
-        ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return Output::err(NOT_FOUND),
+    let (info, namespace, name) = match resolve(path) {
+        Ok(Target::Resource(info, namespace, name)) => (info, namespace, name),
+        Ok(Target::Discovery(out)) => return out,
+        Err(out) => return out,
     };
-    let served: Vec<&'static KindInfo> = KINDS.iter().filter(|k| k.group == group && k.versions.contains(&version)).collect();
-    if served.is_empty() {
-        return Output::err(NOT_FOUND);
-    }
-    let (namespace, resource, name) = match rest {
-        [] => return Output::ok(body(&resource_list(group, version, &served))),
-        ["namespaces", ns, res] => (Some(*ns), *res, None),
-        ["namespaces", ns, res, name] => (Some(*ns), *res, Some(*name)),
-        [res] => (None, *res, None),
-        [res, name] => (None, *res, Some(*name)),
-        _ => return Output::err(NOT_FOUND),
-    };
-    let Some(info) = served.iter().copied().find(|k| k.plural == resource) else {
-        return Output::err(NOT_FOUND);
-    };
-    if namespace.is_some() && !info.namespaced {
-        return Output::err(NOT_FOUND);
-    }
+    let (namespace, name) = (namespace.as_deref(), name.as_deref());
     if let Some(name) = name {
         let key = crate::api::ObjectKey::new(info.kind, namespace.unwrap_or(""), name);
         return match cluster.get(&key) {
@@ -106,6 +88,245 @@ pub(super) fn get(cluster: &mut Cluster, raw: &str) -> Output {
     }
     let list = json!({"apiVersion": info.api_version(), "items": items, "kind": format!("{}List", info.kind), "metadata": metadata});
     Output::ok(body(&list))
+}
+
+/// What a REST path names.
+enum Target {
+    /// A group version's resource list.
+    Discovery(Output),
+    /// A resource, in a namespace or not, and one object of it or the collection.
+    Resource(&'static KindInfo, Option<String>, Option<String>),
+}
+
+/// `/api/v1/...` or `/apis/GROUP/VERSION/...`: `[namespaces/NS/]RESOURCE[/NAME]`.
+fn resolve(path: &str) -> Result<Target, Output> {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (group, version, rest) = match segs.as_slice() {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Err(Output::err(NOT_FOUND)),
+    };
+    let served: Vec<&'static KindInfo> = KINDS.iter().filter(|k| k.group == group && k.versions.contains(&version)).collect();
+    if served.is_empty() {
+        return Err(Output::err(NOT_FOUND));
+    }
+    let (namespace, resource, name) = match rest {
+        [] => return Ok(Target::Discovery(Output::ok(body(&resource_list(group, version, &served))))),
+        ["namespaces", ns, res] => (Some(*ns), *res, None),
+        ["namespaces", ns, res, name] => (Some(*ns), *res, Some(*name)),
+        [res] => (None, *res, None),
+        [res, name] => (None, *res, Some(*name)),
+        _ => return Err(Output::err(NOT_FOUND)),
+    };
+    let Some(info) = served.iter().copied().find(|k| k.plural == resource) else {
+        return Err(Output::err(NOT_FOUND));
+    };
+    if namespace.is_some() && !info.namespaced {
+        return Err(Output::err(NOT_FOUND));
+    }
+    Ok(Target::Resource(info, namespace.map(str::to_string), name.map(str::to_string)))
+}
+
+/// `kubectl create|replace|delete --raw PATH [-f FILE]`: POST, PUT and DELETE with the file as
+/// the request body (a DELETE's is a DeleteOptions: `gracePeriodSeconds`,
+/// `propagationPolicy`, `preconditions`). The answer is the object as stored, or for an
+/// object deleted at once, a `Status`.
+pub(super) fn write(cluster: &mut Cluster, files: &dyn Files, verb: &str, raw: &str, file: Option<&str>) -> Output {
+    cluster.settle();
+    let path = raw.split_once('?').map_or(raw, |(p, _)| p).trim_end_matches('/');
+    let (info, namespace, name) = match resolve(path) {
+        Ok(Target::Resource(info, namespace, name)) => (info, namespace, name),
+        Ok(Target::Discovery(_)) => {
+            return Output::err("Error from server (MethodNotAllowed): the server does not allow this method on the requested resource\n")
+        }
+        Err(out) => return out,
+    };
+    let text = match file {
+        Some(f) => match files.read(f) {
+            Some(t) => Some(t),
+            None => return Output::err(format!("error: the path \"{f}\" does not exist\n")),
+        },
+        None => None,
+    };
+    let not_allowed =
+        || Output::err("Error from server (MethodNotAllowed): the server does not allow this method on the requested resource\n");
+    match verb {
+        "create" if name.is_some() => not_allowed(),
+        "replace" if name.is_none() => not_allowed(),
+        "delete" if name.is_none() => delete_collection(cluster, info, namespace.as_deref()),
+        "delete" => delete(cluster, info, namespace.as_deref().unwrap_or(""), name.as_deref().unwrap_or(""), text.as_deref()),
+        _ => {
+            let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+                return Output::err("Error from server (BadRequest): Object 'Kind' is missing in ''\n");
+            };
+            let parsed = crate::manifest::parse(file.unwrap_or(""), &text);
+            if let Some(r) = parsed.rejected.first() {
+                return Output::err(format!(
+                    "{}\n",
+                    r.kubectl_error.replace(&format!("error when creating {:?}: ", file.unwrap_or("")), "")
+                ));
+            }
+            let Some(mut object) = parsed.objects.into_iter().next().map(|o| o.object) else {
+                return Output::err("Error from server (BadRequest): Object 'Kind' is missing in ''\n");
+            };
+            if object.info().kind != info.kind {
+                return Output::err(format!(
+                    "Error from server (BadRequest): the API version in the data ({}) does not match the expected API version ({})\n",
+                    object.api_version(),
+                    info.api_version()
+                ));
+            }
+            if info.namespaced {
+                let ns = namespace.clone().unwrap_or_default();
+                if object.meta().namespace.as_deref().is_some_and(|n| !n.is_empty() && n != ns) {
+                    return Output::err("Error from server (BadRequest): the namespace of the provided object does not match the namespace sent on the request\n");
+                }
+                object.meta_mut().namespace = Some(ns);
+            }
+            if verb == "create" {
+                create(cluster, object)
+            } else {
+                replace(cluster, info, object, name.as_deref().unwrap_or(""))
+            }
+        }
+    }
+}
+
+fn create(cluster: &mut Cluster, object: Object) -> Output {
+    if object.meta().resource_version.as_deref().is_some_and(|rv| !rv.is_empty()) {
+        return Output::err("Error from server (BadRequest): resourceVersion should not be set on objects to be created\n");
+    }
+    match cluster.create(object) {
+        Ok(created) => {
+            let out = Output::ok(body(&created.to_json()));
+            cluster.settle();
+            out
+        }
+        Err(e) if e.contains("already exists") => Output::err(format!("Error from server (AlreadyExists): {e}\n")),
+        Err(e) => Output::err(format!("Error from server (Forbidden): {}\n", e.trim_end())),
+    }
+}
+
+fn replace(cluster: &mut Cluster, info: &KindInfo, object: Object, name: &str) -> Output {
+    if object.name() != name {
+        return Output::err(format!(
+            "Error from server (BadRequest): the name of the object ({}) does not match the name on the URL ({name})\n",
+            object.name()
+        ));
+    }
+    let key = object.key();
+    let Some(live) = cluster.get(&key) else {
+        return Output::err(format!("Error from server (NotFound): {} {name:?} not found\n", info.qualified_plural()));
+    };
+    if object.meta().resource_version.as_deref().is_some_and(|rv| live.meta().resource_version.as_deref() != Some(rv)) {
+        return Output::err(format!(
+            "Error from server (Conflict): Operation cannot be fulfilled on {} {name:?}: the object has been modified; please apply your changes to the latest version and try again\n",
+            info.qualified_plural()
+        ));
+    }
+    let mut value = object.to_json();
+    let live = live.to_json();
+    for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
+        if let Some(v) = live.get("metadata").and_then(|m| m.get(field)) {
+            value["metadata"][field] = v.clone();
+        }
+    }
+    if let Some(status) = live.get("status") {
+        value["status"] = status.clone();
+    }
+    match super::patch::store(cluster, value) {
+        Ok(()) => match cluster.get(&key) {
+            Some(o) => Output::ok(body(&o.to_json())),
+            None => Output::err(format!("Error from server (NotFound): {} {name:?} not found\n", info.qualified_plural())),
+        },
+        Err(e) => Output::err(e),
+    }
+}
+
+fn delete(cluster: &mut Cluster, info: &KindInfo, namespace: &str, name: &str, options: Option<&str>) -> Output {
+    let key = crate::api::ObjectKey::new(info.kind, namespace, name);
+    let Some(live) = cluster.get(&key).cloned() else {
+        return Output::err(format!("Error from server (NotFound): {} {name:?} not found\n", info.qualified_plural()));
+    };
+    let options: Value = match options.filter(|t| !t.trim().is_empty()) {
+        None => json!({}),
+        Some(t) => match crate::manifest::yaml::to_json(t) {
+            Ok(v) => v,
+            Err(_) => return Output::err("Error from server (BadRequest): the body of the request was in an unknown format\n"),
+        },
+    };
+    // Preconditions: the object must still be the one the client means.
+    let conflict = |what: &str, want: &str, have: &str| {
+        Output::err(format!(
+            "Error from server (Conflict): Operation cannot be fulfilled on {} {name:?}: Precondition failed: {what} in precondition: {want}, {what} in object meta: {have}\n",
+            info.qualified_plural()
+        ))
+    };
+    let meta = live.meta();
+    if let Some(uid) = options.pointer("/preconditions/uid").and_then(Value::as_str) {
+        let have = meta.uid.as_deref().unwrap_or("");
+        if uid != have {
+            return conflict("UID", uid, have);
+        }
+    }
+    if let Some(rv) = options.pointer("/preconditions/resourceVersion").and_then(Value::as_str) {
+        let have = meta.resource_version.as_deref().unwrap_or("");
+        if rv != have {
+            return conflict("ResourceVersion", rv, have);
+        }
+    }
+    let policy = match options.get("propagationPolicy").and_then(Value::as_str) {
+        Some("Foreground") => crate::apiserver::Propagation::Foreground,
+        Some("Orphan") => crate::apiserver::Propagation::Orphan,
+        _ => crate::apiserver::Propagation::Background,
+    };
+    if let Err(e) = cluster.api().admit_delete(&key) {
+        return Output::err(format!("Error from server (Forbidden): {e}\n"));
+    }
+    let grace = options.get("gracePeriodSeconds").and_then(Value::as_i64);
+    cluster.delete_with_options(&key, policy, grace);
+    match cluster.get(&key) {
+        // Still there (graceful deletion, finalizers): the object, being deleted.
+        Some(o) => Output::ok(body(&o.to_json())),
+        // A Pod's registry answers with the deleted object; others with a Status.
+        None if info.kind == "Pod" => {
+            let mut gone = live.to_json();
+            gone["metadata"]["deletionTimestamp"] = json!(cluster.api().timestamp().0.to_string());
+            Output::ok(body(&gone))
+        }
+        None => {
+            let mut details = json!({"name": name, "kind": info.plural, "uid": meta.uid.clone().unwrap_or_default()});
+            if !info.group.is_empty() {
+                details["group"] = json!(info.group);
+            }
+            Output::ok(body(&json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})))
+        }
+    }
+}
+
+/// `deletecollection`: every object of the resource (in the namespace), answered with the
+/// list of what was deleted.
+fn delete_collection(cluster: &mut Cluster, info: &KindInfo, namespace: Option<&str>) -> Output {
+    let scope = if info.namespaced { namespace } else { None };
+    let doomed: Vec<Object> = cluster.store().list(info.kind, scope).cloned().collect();
+    let mut items = Vec::new();
+    for object in doomed {
+        let key = object.key();
+        if cluster.api().admit_delete(&key).is_err() {
+            continue;
+        }
+        cluster.delete_with_options(&key, crate::apiserver::Propagation::Background, None);
+        let mut v = cluster.get(&key).map_or_else(|| object.to_json(), Object::to_json);
+        if let Some(m) = v.as_object_mut() {
+            m.remove("apiVersion");
+            m.remove("kind");
+        }
+        items.push(v);
+    }
+    let rv = cluster.store().resource_version().to_string();
+    Output::ok(body(
+        &json!({"apiVersion": info.api_version(), "items": items, "kind": format!("{}List", info.kind), "metadata": {"resourceVersion": rv}}),
+    ))
 }
 
 /// An API response body: compact JSON and a newline.
