@@ -157,6 +157,26 @@ const WORDS: &[&str] = &[
     "cronjob",
     "--schedule=@hourly",
     "--from=cronjob/x",
+    // The REST API, scheduling and nodes.
+    "--raw",
+    "/api/v1/namespaces/default/configmaps",
+    "/api/v1/namespaces/default/pods/x",
+    "/apis/apps/v1",
+    "replace",
+    "cordon",
+    "drain",
+    "taint",
+    "worker-1",
+    "dedicated=gpu:NoSchedule",
+    "priorityclass",
+    "pc",
+    "--value=10",
+    "kubeplay",
+    "explain",
+    "node",
+    "fail",
+    "add",
+    "--like",
 ];
 
 #[test]

@@ -1,4 +1,4 @@
-//! `kubectl run NAME --image=…` and `kubectl create deployment|job|cronjob|namespace`, with
+//! `kubectl run NAME --image=…` and `kubectl create deployment|job|cronjob|namespace|priorityclass`, with
 //! `--dry-run=client -o yaml|json|name` byte-identical to kubectl v1.37 (JSON in Go's struct
 //! field order, empty structs such as `resources: {}` and `status: {}` included) and, without
 //! a dry run, the object created in the cluster.
@@ -16,6 +16,7 @@ use crate::sim::Cluster;
 enum J {
     Str(String),
     Int(i64),
+    Bool(bool),
     Arr(Vec<J>),
     Obj(Vec<(&'static str, J)>),
     /// A map with keys kubectl sorts (labels, annotations).
@@ -31,6 +32,7 @@ impl J {
         match self {
             J::Str(v) => Value::String(v.clone()),
             J::Int(i) => Value::from(*i),
+            J::Bool(b) => Value::from(*b),
             J::Arr(a) => Value::Array(a.iter().map(J::to_value).collect()),
             J::Obj(fields) => Value::Object(fields.iter().map(|(k, v)| (k.to_string(), v.to_value())).collect::<Map<_, _>>()),
             J::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()),
@@ -40,7 +42,7 @@ impl J {
     fn go_json(&self, level: usize, out: &mut String) {
         let pad = |n: usize| "    ".repeat(n);
         match self {
-            J::Str(_) | J::Int(_) => out.push_str(printers::json(&self.to_value()).trim_end()),
+            J::Str(_) | J::Int(_) | J::Bool(_) => out.push_str(printers::json(&self.to_value()).trim_end()),
             J::Arr(a) if a.is_empty() => out.push_str("[]"),
             J::Obj(f) if f.is_empty() => out.push_str("{}"),
             J::Map(m) if m.is_empty() => out.push_str("{}"),
@@ -96,6 +98,11 @@ struct Flags {
     namespace: Option<String>,
     /// Words after `--`.
     rest: Vec<String>,
+    // `create priorityclass`.
+    value: Option<String>,
+    description: Option<String>,
+    global_default: bool,
+    preemption_policy: Option<String>,
 }
 
 fn parse(usage: &str, args: &[String]) -> Result<Flags, String> {
@@ -123,6 +130,10 @@ fn parse(usage: &str, args: &[String]) -> Result<Flags, String> {
             "--dry-run" => f.dry_run = Some(arg.inline.unwrap_or("client").to_string()),
             "-o" | "--output" => f.output = Some(walker.value(&arg)?),
             "-n" | "--namespace" => f.namespace = Some(walker.value(&arg)?),
+            "--value" => f.value = Some(walker.value(&arg)?),
+            "--description" => f.description = Some(walker.value(&arg)?),
+            "--global-default" => f.global_default = arg.inline != Some("false"),
+            "--preemption-policy" => f.preemption_policy = Some(walker.value(&arg)?),
             name if name.starts_with('-') && name.len() > 1 => {
                 return Err(format!("error: unknown flag: {name}\nSee 'kubectl {usage} --help' for usage."));
             }
@@ -345,6 +356,32 @@ pub(super) fn create(cluster: &mut Cluster, what: &str, args: &[String]) -> Outp
                 ("status", J::Obj(vec![])),
             ]);
             (cj, "cronjob.batch")
+        }
+        "priorityclass" | "pc" => {
+            let value = match f.value.as_deref().map(str::parse::<i32>) {
+                None => 0,
+                Some(Ok(v)) => v,
+                Some(Err(_)) => {
+                    let v = f.value.clone().unwrap_or_default();
+                    return Output::err(format!(
+                        "error: invalid argument {v:?} for \"--value\" flag: strconv.ParseInt: parsing {v:?}: invalid syntax\nSee 'kubectl create priorityclass --help' for usage.\n"
+                    ));
+                }
+            };
+            let mut fields = vec![
+                ("kind", s("PriorityClass")),
+                ("apiVersion", s("scheduling.k8s.io/v1")),
+                ("metadata", J::Obj(vec![("name", s(&name))])),
+                ("value", J::Int(i64::from(value))),
+            ];
+            if f.global_default {
+                fields.push(("globalDefault", J::Bool(true)));
+            }
+            if let Some(d) = f.description.as_deref().filter(|d| !d.is_empty()) {
+                fields.push(("description", s(d)));
+            }
+            fields.push(("preemptionPolicy", s(f.preemption_policy.as_deref().unwrap_or("PreemptLowerPriority"))));
+            (J::Obj(fields), "priorityclass.scheduling.k8s.io")
         }
         _ => {
             let n = J::Obj(vec![

@@ -164,7 +164,8 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
         return generate_workloads::run(cluster, &args[1..]);
     }
     if command == "create" {
-        if let Some(what @ ("deployment" | "deploy" | "job" | "cronjob" | "cj" | "namespace" | "ns")) = args.get(1).map(String::as_str) {
+        let generated = ["deployment", "deploy", "job", "cronjob", "cj", "namespace", "ns", "priorityclass", "pc"];
+        if let Some(what) = args.get(1).map(String::as_str).filter(|w| generated.contains(w)) {
             return generate_workloads::create(cluster, what, &args[2..]);
         }
     }
