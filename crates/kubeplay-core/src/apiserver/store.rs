@@ -39,6 +39,9 @@ pub struct Store {
     /// (namespace, label key, label value) → names of the Pods with that label, so a Service's
     /// selector finds its Pods without walking the namespace.
     pods_by_label: BTreeMap<(String, String, String), BTreeSet<String>>,
+    /// Namespace → Pods no controller owns, so that workload controllers look for Pods to
+    /// adopt without walking all the Pods their selector matches.
+    orphan_pods: BTreeMap<String, BTreeSet<ObjectKey>>,
 }
 
 impl Store {
@@ -194,6 +197,14 @@ impl Store {
         if let Some(node) = object.as_pod().and_then(|p| p.spec.as_ref()?.node_name.as_deref()) {
             update(&mut self.pods_by_node, node, key, add);
         }
+        if key.kind == "Pod" && !object.meta().owner_references.iter().flatten().any(|o| o.controller == Some(true)) {
+            update(&mut self.orphan_pods, &key.namespace, key, add);
+        }
+    }
+
+    /// Pods in `namespace` that no controller owns, in key order.
+    pub fn orphan_pods<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.orphan_pods.get(namespace).into_iter().flatten().filter_map(|k| self.get(k))
     }
 }
 

@@ -4,7 +4,7 @@
 //! yet seen in its watch) and, for speed, counts each ReplicaSet's Pods as their watch events
 //! arrive, so a sync reads its Pods only when it must choose which to delete.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
@@ -51,6 +51,9 @@ pub struct ReplicaSetController {
     /// ReplicaSet uid → counts of the active Pods it controls.
     counts: BTreeMap<String, PodCounts>,
     expectations: BTreeMap<ObjectKey, Expectations>,
+    /// ReplicaSet uids to look at for Pods to release: their selector changed, or a Pod
+    /// they control changed its labels (nothing else can make a Pod stop matching).
+    relabelled: BTreeSet<String>,
 }
 
 impl Component for ReplicaSetController {
@@ -69,9 +72,11 @@ impl Component for ReplicaSetController {
                 let uid = rs.metadata.uid.clone().unwrap_or_default();
                 if change.kind == ChangeKind::Deleted {
                     self.counts.remove(&uid);
+                    self.relabelled.remove(&uid);
                     self.expectations.remove(&change.key);
                 } else if change.old.as_deref().and_then(Object::as_replica_set).is_none_or(|old| old.spec.selector != rs.spec.selector) {
                     self.counts.insert(uid.clone(), recount(api, rs, &uid));
+                    self.relabelled.insert(uid.clone());
                 }
             }
             _ => {}
@@ -172,6 +177,9 @@ impl ReplicaSetController {
         let Some(owner) = controller_owner(&change.object).filter(|o| o.kind == "ReplicaSet") else {
             return;
         };
+        if old.is_some_and(|o| o.metadata.labels != pod.metadata.labels) {
+            self.relabelled.insert(owner.uid.clone());
+        }
         let rs_key = ObjectKey::new("ReplicaSet", &change.key.namespace, &owner.name);
         // Expectations: a new Pod is a creation observed; a Pod that starts terminating, or
         // goes without having terminated, is a deletion observed.
@@ -194,14 +202,12 @@ impl ReplicaSetController {
         let Ok(selector) = Selector::from_label_selector(&rs.spec.selector) else { return false };
         let namespace = rs.metadata.namespace.clone().unwrap_or_default();
         let uid = rs.metadata.uid.clone().unwrap_or_default();
-        let labels = rs.spec.selector.match_labels.clone().unwrap_or_default();
+        // Only Pods no controller owns can be adopted; the store indexes them.
         let orphans: Vec<Pod> = ctx
             .api
             .store()
-            .pods_matching(&namespace, &labels)
-            .into_iter()
+            .orphan_pods(&namespace)
             .filter_map(Object::as_pod)
-            .filter(|p| controller_owner(&Object::from((*p).clone())).is_none())
             .filter(|p| is_active(p) && p.metadata.deletion_timestamp.is_none() && selector.matches(p.metadata.labels.as_ref()))
             .cloned()
             .collect();
@@ -210,6 +216,9 @@ impl ReplicaSetController {
         for mut pod in orphans {
             pod.metadata.owner_references.get_or_insert_with(Vec::new).push(controller_ref(&owner));
             ctx.api.update(Object::from(pod));
+        }
+        if !self.relabelled.remove(&uid) {
+            return changed;
         }
         let strays: Vec<Pod> = ctx
             .api

@@ -158,7 +158,7 @@ pub fn fixes(api: &ApiServer, key: &ObjectKey) -> Vec<Fix> {
 /// ReplicaSet or Job, as `kind name` for kubectl; `None` for a bare Pod.
 fn workload(api: &ApiServer, pod: &Pod) -> Option<(String, String)> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("");
-    let owner = crate::api::controller_owner(&Object::from(pod.clone()))?.clone();
+    let owner = pod.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true))?.clone();
     if owner.kind == "ReplicaSet" {
         let rs = api.get(&ObjectKey::new("ReplicaSet", ns, &owner.name))?;
         if let Some(d) = crate::api::controller_owner(rs).filter(|o| o.kind == "Deployment") {

@@ -178,8 +178,12 @@ impl State {
 
     /// Filter: the reason a node fails, and whether removing Pods (preemption) could help.
     pub fn filter(&self, terms: &PodAffinity, labels: &BTreeMap<String, String>) -> Result<(), (&'static str, bool)> {
+        // The common case, cheaply: no terms either way.
+        if terms.required.is_empty() && terms.required_anti.is_empty() && self.existing_anti.is_empty() {
+            return Ok(());
+        }
         let count = |map: &BTreeMap<Pair, i64>, key: &str| {
-            labels.get(key).map_or(0, |v| map.get(&(key.to_string(), v.clone())).copied().unwrap_or(0))
+            labels.get(key).map_or(0, |v| map.iter().find(|((k, val), _)| k == key && val == v).map_or(0, |(_, n)| *n))
         };
         // `satisfyPodAffinity`: every term's topology label on the node, with a matching Pod
         // in that domain — unless no Pod anywhere matches and the Pod matches its own terms.
@@ -196,7 +200,7 @@ impl State {
         if terms.required_anti.iter().any(|t| count(&self.anti, &t.topology_key) > 0) {
             return Err((ANTI_AFFINITY_RULES_NOT_MATCH, true));
         }
-        if labels.iter().any(|(k, v)| self.existing_anti.get(&(k.clone(), v.clone())).is_some_and(|n| *n > 0)) {
+        if self.existing_anti.iter().any(|((k, v), n)| *n > 0 && labels.get(k) == Some(v)) {
             return Err((EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH, true));
         }
         Ok(())
@@ -204,10 +208,7 @@ impl State {
 
     /// Score: the summed weights of the node's topology pairs.
     pub fn raw_score(&self, labels: &BTreeMap<String, String>) -> i64 {
-        if self.topology_score.is_empty() {
-            return 0;
-        }
-        labels.iter().filter_map(|(k, v)| self.topology_score.get(&(k.clone(), v.clone()))).sum()
+        self.topology_score.iter().filter(|((k, v), _)| labels.get(k) == Some(v)).map(|(_, n)| n).sum()
     }
 }
 

@@ -88,7 +88,7 @@ fn default_selector(api: &ApiServer, pod: &Pod) -> Option<Selector> {
             requirements.extend(sel.iter().map(|(k, v)| Requirement::Equals(k.clone(), v.clone())));
         }
     }
-    let owner = crate::api::controller_owner(&Object::from(pod.clone())).cloned();
+    let owner = pod.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).cloned();
     if let Some(owner) = owner.filter(|o| o.kind == "ReplicaSet" || o.kind == "StatefulSet") {
         let kind = if owner.kind == "ReplicaSet" { "ReplicaSet" } else { "StatefulSet" };
         let selector = api.get(&crate::api::ObjectKey::new(kind, ns, &owner.name)).and_then(|o| match o {
