@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: simulation speed figures (wall time and memory are measured here,
 //! outside the core). Figures, not pass/fail: tests assert behaviour, this prints numbers.
-//! `bench [quick]`: `quick` runs a tenth of each shape (for a smoke run).
+//! `bench [quick] [growth]`: `quick` runs a tenth of each shape (for a smoke run); `growth`
+//! only the growth pair (for profiling).
 
 use std::time::Instant;
 
@@ -95,12 +96,16 @@ fn main() {
     let quick = std::env::args().any(|a| a == "quick");
     let scale = if quick { 10 } else { 1 };
     println!("kubeplay-core benchmark (release build, one thread{})", if quick { ", quick: a tenth of each shape" } else { "" });
-    everyday();
-    scheduling_basic(5000 / scale, 150_000 / scale);
+    // `growth` runs only the growth pair (for profiling).
+    let growth_only = std::env::args().any(|a| a == "growth");
+    if !growth_only {
+        everyday();
+        scheduling_basic(5000 / scale, 150_000 / scale);
+    }
     let small = deployments("growth, small", 500 / scale, 50 / scale, 100);
     let large = deployments("growth, large (10x)", 5000 / scale, 500 / scale, 100);
     println!("growth: ten times the work took {:.1} times the time", large / small.max(1e-9));
-    if !quick {
+    if !quick && !growth_only {
         deployments("envelope", 5000, 1500, 100);
     }
 }

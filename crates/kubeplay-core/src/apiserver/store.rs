@@ -155,9 +155,15 @@ impl Store {
         let lists: Option<Vec<&BTreeSet<String>>> =
             selector.iter().map(|(k, v)| self.pods_by_label.get(&(namespace.to_string(), k.clone(), v.clone()))).collect();
         let Some(shortest) = lists.and_then(|l| l.into_iter().min_by_key(|s| s.len())) else { return Vec::new() };
+        // One key buffer for every lookup: this runs for each Pod the scheduler places.
+        let mut key = ObjectKey::new("Pod", namespace, "");
         shortest
             .iter()
-            .filter_map(|name| self.get(&ObjectKey::new("Pod", namespace, name)))
+            .filter_map(|name| {
+                key.name.clear();
+                key.name.push_str(name);
+                self.objects.get(&key).map(|o| &**o)
+            })
             .filter(|o| {
                 let labels = o.meta().labels.as_ref();
                 selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))

@@ -198,7 +198,9 @@ impl Scheduler {
 
     /// Moves each parked Pod for which `helps(rejecting plugins, key)` holds.
     fn move_parked(&mut self, now: crate::time::SimTime, requests: &mut Requests, helps: impl Fn(&BTreeSet<Plugin>, &ObjectKey) -> bool) {
-        let keys: Vec<ObjectKey> = self.queue.parked().filter(|(key, plugins)| helps(plugins, key)).map(|(k, _)| k.clone()).collect();
+        let mut keys: Vec<ObjectKey> = self.queue.parked().filter(|(key, plugins)| helps(plugins, key)).map(|(k, _)| k.clone()).collect();
+        // In key order, as the pool is moved (the order decides ties in the active queue).
+        keys.sort();
         let mut moved = false;
         for key in keys {
             moved |= self.queue.activate(&key, now);

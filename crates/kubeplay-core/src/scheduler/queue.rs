@@ -105,7 +105,8 @@ impl SchedulingQueue {
 
     /// Pods parked because of `plugin` (for queueing hints).
     pub fn parked(&self) -> impl Iterator<Item = (&ObjectKey, &BTreeSet<Plugin>)> + '_ {
-        self.pods.iter().filter(|(_, p)| p.place == Place::Unschedulable).map(|(k, p)| (k, &p.rejected_by))
+        // Through the unschedulable pool's own index: the active queue may hold many more.
+        self.unschedulable.iter().filter_map(|(_, _, key)| self.pods.get_key_value(key)).map(|(k, p)| (k, &p.rejected_by))
     }
 
     /// An event may make `key` schedulable: to the active queue, or to backoff if it failed

@@ -217,8 +217,14 @@ impl State {
                 }
             }
         }
+        // The system defaults' two constraints share one selector: look its Pods up once.
+        let mut found: Option<(&Selector, Vec<&Pod>)> = None;
         for (constraint, counts) in c.soft.iter().zip(state.soft.iter_mut()) {
-            for p in constraint.candidates(api, &state.namespace) {
+            if found.as_ref().is_none_or(|(s, _)| *s != &constraint.selector) {
+                found = Some((&constraint.selector, constraint.candidates(api, &state.namespace)));
+            }
+            let candidates = found.as_ref().map(|(_, c)| c.as_slice()).unwrap_or_default();
+            for &p in candidates {
                 if pod_util::is_terminal(p) || p.metadata.name == pod.metadata.name || !constraint.counts(p, &state.namespace) {
                     continue;
                 }
