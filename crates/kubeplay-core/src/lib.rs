@@ -28,6 +28,7 @@ pub mod sim;
 pub mod traffic;
 
 pub mod bench;
+pub mod share;
 pub mod kubectl;
 pub mod scenario;
 pub mod shell;

@@ -53,7 +53,7 @@ const LAYERS: [&[&str]; 7] = [
     &["runtime", "bootstrap", "network"],
     &["controllers", "scheduler", "kubelet", "traffic"],
     &["sim"],
-    &["kubectl", "shell", "scenario", "bench"],
+    &["kubectl", "shell", "scenario", "bench", "share"],
 ];
 const SAME_LAYER: [(&str, &str); 5] =
     [("manifest", "api"), ("shell", "kubectl"), ("scenario", "shell"), ("scenario", "kubectl"), ("bench", "shell")];
