@@ -28,9 +28,9 @@ pub mod sim;
 pub mod traffic;
 
 pub mod bench;
-pub mod share;
 pub mod kubectl;
 pub mod scenario;
+pub mod share;
 pub mod shell;
 
 pub use shell::Session;

@@ -60,6 +60,8 @@ pub struct Cluster {
     queue: WorkQueue,
     components: Vec<Slot>,
     processed: u64,
+    /// Budget units spent: work items and traffic windows (a replay's position, with `now`).
+    work: u64,
     livelocked: bool,
     traffic: Traffic,
     /// Clients' watches (`kubectl get -w`): the changes to a kind, kept until read.
@@ -102,6 +104,7 @@ impl Cluster {
             queue: WorkQueue::default(),
             components,
             processed: 0,
+            work: 0,
             livelocked: false,
             traffic: Traffic::default(),
             client_watches: Vec::new(),
@@ -241,6 +244,7 @@ impl Cluster {
                     return false;
                 }
                 budget -= 1;
+                self.work += 1;
                 self.set_now(window);
                 self.traffic.send_window(&self.api, span, until);
                 continue;
@@ -252,6 +256,7 @@ impl Cluster {
                 return false;
             }
             budget -= 1;
+            self.work += 1;
             let Some((t, component, target)) = self.queue.pop() else {
                 break;
             };
@@ -280,6 +285,33 @@ impl Cluster {
     fn set_now(&mut self, t: SimTime) {
         self.now = self.now.max(t);
         self.api.set_now(self.now);
+    }
+
+    /// Where a run stands, for recording it: the clock and the work done (the clock alone
+    /// cannot tell apart two moments of one instant, when a frame's budget ran out inside it).
+    pub fn position(&self) -> (SimTime, u64) {
+        (self.now, self.work)
+    }
+
+    /// Brings a replay to a recorded [`Cluster::position`]: exactly `work` done, the clock at
+    /// `at`. Time passes in spans no longer than a playground frame could make (traffic
+    /// windows depend on the span), so a replay meets the same windows the recording did.
+    /// Stops early, without error, if the recording claims more work than there is.
+    pub fn replay_to(&mut self, at: SimTime, work: u64) {
+        loop {
+            let before = (self.now, self.work);
+            let until = at.min(self.now.plus(crate::traffic::LONG_SPAN));
+            let left = work.saturating_sub(self.work);
+            if left == 0 {
+                // Nothing is left before `at` (the recording did the same work): the clock.
+                self.run_until_at_most(at, 0);
+                return;
+            }
+            self.run_until_at_most(until, left);
+            if (self.now, self.work) == before && self.now >= at {
+                return;
+            }
+        }
     }
 
     pub fn advance(&mut self, d: SimDuration) {

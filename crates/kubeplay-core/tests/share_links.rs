@@ -41,7 +41,9 @@ fn random_workspace(seed: u64) -> Workspace {
         let action = match rng.below(5) {
             0 => Action::Apply(random_text(&mut rng)),
             1 => Action::Diff(random_text(&mut rng)),
-            2 => Action::Run(["kubectl get pods", "sleep 30s", "curl http://203.0.113.10/", "k scale deploy web --replicas=9"][rng.pick_index(4)].into()),
+            2 => Action::Run(
+                ["kubectl get pods", "sleep 30s", "curl http://203.0.113.10/", "k scale deploy web --replicas=9"][rng.pick_index(4)].into(),
+            ),
             3 => Action::Detached("kubeplay node fail worker-1".into()),
             _ => Action::CancelEdit(rng.chance(1, 2)),
         };
@@ -80,10 +82,7 @@ fn hostile_links_give_a_message() {
             0 => chars.truncate(rng.pick_index(chars.len())),
             1 => {
                 let i = rng.pick_index(chars.len());
-                chars[i] = "AZaz09-_!%/+= é"
-                    .chars()
-                    .nth(rng.pick_index(15))
-                    .unwrap_or('A');
+                chars[i] = "AZaz09-_!%/+= é".chars().nth(rng.pick_index(15)).unwrap_or('A');
             }
             2 => {
                 let i = rng.pick_index(chars.len());
@@ -139,5 +138,71 @@ fn every_example_makes_a_link() {
     assert!(sizes.len() > 10);
     for (link, yaml, name) in &sizes {
         println!("{name}: {yaml} bytes of YAML -> a {link}-character link");
+    }
+}
+
+/// What a link's replay must reproduce: every object (with its timestamps and resource
+/// versions), the traffic counters and the clock.
+fn state(session: &mut kubeplay_core::Session) -> String {
+    let mut out = String::new();
+    for command in ["kubectl get pods,services,endpointslices,replicasets,events -A -o yaml", "traffic", "traffic pods"] {
+        out.push_str(&session.exec(command).text);
+    }
+    out + &format!("clock {:?}\n", session.cluster.position())
+}
+
+/// A playground run — frames with random work budgets (the clock stops mid-instant when one
+/// runs out), commands between them — replays from its recorded positions to the same state.
+#[test]
+fn a_recorded_run_replays_to_the_same_state() {
+    use kubeplay_core::time::{SimDuration, SimTime};
+    use kubeplay_core::{Cluster, Session};
+    const COMMANDS: &[&str] = &[
+        "kubectl scale deployment web --replicas=5",
+        "traffic start http://203.0.113.10/ --rate=50",
+        "kubectl delete pod -l app=web --wait=false",
+        "kubectl set image deployment/web nginx=nginx:1.28",
+        "sleep 20s",
+        "kubeplay node fail worker-1",
+        "kubectl get pods -o wide",
+    ];
+    let text = include_str!("../../../examples/web.yaml");
+    let start = |seed: u64| {
+        let mut session = Session::new(Cluster::for_manifests(seed, [("playground.yaml", text)]));
+        session.files.insert("playground.yaml".into(), text.into());
+        session.exec("kubectl apply -f playground.yaml");
+        session
+    };
+    for seed in 0..seeds().min(12) {
+        let mut rng = SimRng::stream(seed, "share-replay");
+        let mut live = start(seed);
+        let mut w = Workspace::new(seed, text);
+        let mut outputs = Vec::new();
+        for _ in 0..rng.range_inclusive(20, 120) {
+            let speed = [1, 5, 100][rng.pick_index(3)];
+            live.cluster.advance_at_most(SimDuration(100 * speed), rng.range_inclusive(1, 60));
+            if rng.chance(1, 8) {
+                let (at, work) = live.cluster.position();
+                let command = COMMANDS[rng.pick_index(COMMANDS.len())];
+                outputs.push(live.exec(command).text);
+                w.steps.push(Step { position: Position { at: at.ms(), work }, action: Action::Run(command.into()) });
+            }
+        }
+        let (at, work) = live.cluster.position();
+        w.open = Position { at: at.ms(), work };
+        let expected = state(&mut live);
+
+        let Ok(opened) = link::decode(&link::fragment(&w)) else { panic!("seed {seed}: the link does not open") };
+        let mut replay = start(opened.seed);
+        let mut replayed = Vec::new();
+        for step in &opened.steps {
+            replay.cluster.replay_to(SimTime(step.position.at), step.position.work);
+            if let Action::Run(command) = &step.action {
+                replayed.push(replay.exec(command).text);
+            }
+        }
+        replay.cluster.replay_to(SimTime(opened.open.at), opened.open.work);
+        assert_eq!(replayed, outputs, "seed {seed}: console output");
+        assert_eq!(state(&mut replay), expected, "seed {seed}: state");
     }
 }

@@ -28,8 +28,10 @@ pub const MAX_JSON_BYTES: usize = 8 << 20;
 /// Past this many characters some browsers, chat tools and servers cut URLs short.
 pub const LONG_LINK: usize = 8 * 1024;
 
-const BASE64: GeneralPurpose =
-    GeneralPurpose::new(&URL_SAFE, GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent));
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// Why a link cannot be opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,7 +183,8 @@ mod tests {
         assert!(matches!(decode(&not_json), Err(LinkError::Corrupt(_))));
         let bomb = BASE64.encode([&[1u8][..], &deflate::deflate(DICTIONARY_V1, &vec![b' '; MAX_JSON_BYTES + 1])].concat());
         assert_eq!(decode(&bomb), Err(LinkError::TooLarge));
-        let newer = BASE64.encode([&[1u8][..], &deflate::deflate(DICTIONARY_V1, br#"{"kubeplay":2,"seed":1,"files":{"playground.yaml":""}}"#)].concat());
+        let newer = BASE64
+            .encode([&[1u8][..], &deflate::deflate(DICTIONARY_V1, br#"{"kubeplay":2,"seed":1,"files":{"playground.yaml":""}}"#)].concat());
         assert_eq!(
             decode(&newer).map_err(|e| e.to_string()),
             Err("This link cannot be opened: it was made by a newer kubeplay (format 2; this one reads up to 1). The default playground is open instead.".into())

@@ -24,6 +24,9 @@ pub const MAX_FILES: usize = 100;
 pub const MAX_STEPS: usize = 20_000;
 /// A year of virtual time: replaying further would take too long to be a playground.
 pub const MAX_VIRTUAL_MS: u64 = 366 * 24 * 3_600_000;
+/// Simulation work a replay may take (a few seconds in a browser); hosts stop a replay that
+/// goes past it even when the steps claimed less.
+pub const MAX_WORK: u64 = 5_000_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,6 +156,9 @@ impl Workspace {
             }
             if p.at > MAX_VIRTUAL_MS {
                 return Err("it runs for more than a year of virtual time".into());
+            }
+            if p.work > MAX_WORK {
+                return Err(format!("it would replay more than {MAX_WORK} steps of simulation work"));
             }
             last = p;
         }
