@@ -6,6 +6,8 @@ use kubeplay_core::rng::SimRng;
 use kubeplay_core::share::link::{self, LinkError};
 use kubeplay_core::share::{Action, Position, Step, Workspace};
 
+// Tests may read the environment; the core library may not (clippy.toml).
+#[allow(clippy::disallowed_methods)]
 fn seeds() -> u64 {
     std::env::var("KUBEPLAY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300)
 }
