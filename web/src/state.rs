@@ -6,7 +6,8 @@ use std::rc::Rc;
 
 use kubeplay_core::diag::Diagnostic;
 use kubeplay_core::kubectl::edit::Edit;
-use kubeplay_core::time::SimDuration;
+use kubeplay_core::share::{self, Position, Step, Workspace};
+use kubeplay_core::time::{SimDuration, SimTime};
 use kubeplay_core::{manifest, Cluster, Session};
 use yew::{Reducible, UseReducerDispatcher};
 
@@ -15,7 +16,7 @@ use crate::traffic_view::{self, TrafficView};
 use crate::view::{self, View};
 
 /// The buffer name the editor's text is known by to `kubectl apply -f`.
-pub const EDITOR_FILE: &str = "playground.yaml";
+pub const EDITOR_FILE: &str = share::EDITOR_FILE;
 pub const DEFAULT_EXAMPLE: &str = include_str!("../../examples/web.yaml");
 pub const DEFAULT_SEED: u64 = 1;
 /// Simulation work between checks of the frame budget.
@@ -61,6 +62,32 @@ pub struct Playground {
     pub traffic: Rc<TrafficView>,
     /// A `kubectl edit` in the editor, and the manifests it replaced there.
     pub editing: Option<Rc<(Edit, String)>>,
+    /// The session as data (what a share link, a file and the autosave hold): the text the
+    /// cluster started from and every action since, each at its position.
+    pub origin: Rc<String>,
+    pub steps: Rc<Vec<Step>>,
+    /// A message above the panes (a link that could not be opened, a kept workspace, …).
+    pub notice: Option<Rc<Notice>>,
+    /// The Share panel, when open.
+    pub share: Option<Rc<ShareInfo>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// `data-testid` of the message (`link-error`, `storage-error`, `kept-workspace`).
+    pub testid: &'static str,
+    pub text: String,
+    /// Offer to restore the workspace the opened link set aside.
+    pub restore: bool,
+}
+
+/// What the Share panel shows, computed when it opens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareInfo {
+    pub link: String,
+    pub json: String,
+    pub script: String,
+    pub manifests: String,
 }
 
 pub enum Action {
@@ -84,6 +111,12 @@ pub enum Action {
     Diff,
     /// Leave a `kubectl edit` without saving.
     CancelEdit,
+    /// Replace the session with a shared or saved one (already replayed).
+    Open(Rc<Playground>),
+    /// Show a message above the panes, or clear it.
+    Notify(Option<Notice>),
+    /// Open the Share panel for the page at this address (without its fragment), or close it.
+    Share(Option<String>),
 }
 
 impl PartialEq for Playground {
@@ -101,12 +134,16 @@ impl PartialEq for Playground {
             && self.detail == other.detail
             && Rc::ptr_eq(&self.traffic, &other.traffic)
             && self.editing == other.editing
+            && Rc::ptr_eq(&self.steps, &other.steps)
+            && self.notice == other.notice
+            && self.share == other.share
     }
 }
 
 impl Playground {
     /// A fresh cluster with the editor's manifests applied, as `kubectl apply -f` would.
     pub fn start(seed: u64, editor: String) -> Playground {
+        let editor_origin = editor.clone();
         let parsed = manifest::parse(EDITOR_FILE, &editor);
         let cluster = Cluster::for_manifests(seed, [(EDITOR_FILE, editor.as_str())]);
         let mut session = Session::new(cluster);
@@ -132,7 +169,118 @@ impl Playground {
             seed,
             traffic,
             editing: None,
+            origin: Rc::new(editor_origin),
+            steps: Rc::new(Vec::new()),
+            notice: None,
+            share: None,
         }
+    }
+
+    /// Replays a shared or saved session: the same cluster, console and clock as when it was
+    /// shared. Refuses (with the reason) rather than open half of one.
+    pub fn open(workspace: &Workspace) -> Result<Playground, String> {
+        workspace.validate()?;
+        let origin = workspace.files.get(EDITOR_FILE).cloned().unwrap_or_default();
+        let mut p = Playground::start(workspace.seed, origin);
+        {
+            let mut session = p.session.borrow_mut();
+            for (name, text) in workspace.files.iter().filter(|(n, _)| n.as_str() != EDITOR_FILE) {
+                session.files.insert(name.clone(), text.clone());
+            }
+        }
+        for step in &workspace.steps {
+            p.session.borrow_mut().cluster.replay_to(SimTime(step.position.at), step.position.work);
+            p.poll_watch();
+            if let share::Action::Apply(text) | share::Action::Diff(text) = &step.action {
+                p.editor = text.clone();
+            }
+            p.perform(&step.action);
+            if p.session.borrow().cluster.position().1 > share::MAX_WORK {
+                return Err(format!("it replays more than {} steps of simulation work", share::MAX_WORK));
+            }
+        }
+        p.session.borrow_mut().cluster.replay_to(SimTime(workspace.open.at), workspace.open.work);
+        p.poll_watch();
+        p.editor = workspace.editor_text().to_string();
+        p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics);
+        p.playing = workspace.view.playing;
+        p.speed = workspace.view.speed.clamp(1, 100);
+        p.selected = workspace.view.selected.clone();
+        p.refresh();
+        Ok(p)
+    }
+
+    /// The session as data, at this moment.
+    pub fn workspace(&self) -> Workspace {
+        let mut w = Workspace::new(self.seed, &self.origin);
+        w.files.extend(self.session.borrow().files.iter().filter(|(n, _)| n.as_str() != EDITOR_FILE).map(|(n, t)| (n.clone(), t.clone())));
+        w.steps = (*self.steps).clone();
+        let (at, work) = self.session.borrow().cluster.position();
+        w.open = Position { at: at.ms(), work };
+        // An open `kubectl edit` is not saved in the workspace: the manifests it set aside are.
+        let editor = self.editing.as_ref().map_or(&self.editor, |e| &e.1);
+        if editor != w.editor_text() {
+            w.editor = Some(editor.clone());
+        }
+        w.view = share::ViewSettings { playing: self.playing, speed: self.speed, selected: self.selected.clone() };
+        w
+    }
+
+    /// Does what a recorded action does, and records it at the cluster's position now.
+    fn perform(&mut self, action: &share::Action) {
+        let (at, work) = self.session.borrow().cluster.position();
+        let mut steps = (*self.steps).clone();
+        steps.push(Step { position: Position { at: at.ms(), work }, action: action.clone() });
+        self.steps = Rc::new(steps);
+        match action {
+            share::Action::Apply(_) => self.apply(),
+            share::Action::Diff(_) => {
+                self.session.borrow_mut().files.insert(EDITOR_FILE.into(), self.editor.clone());
+                self.run(&format!("kubectl diff -f {EDITOR_FILE}"));
+            }
+            share::Action::Run(command) => self.run(command),
+            share::Action::Detached(command) => self.run_detached(command),
+            share::Action::CancelEdit(_) => self.cancel_edit(),
+        }
+    }
+
+    fn apply(&mut self) {
+        // Saving a `kubectl edit` patches what changed, then the manifests come back.
+        if let Some(editing) = self.editing.take() {
+            let (edit, manifests) = &*editing;
+            let out = self.session.borrow_mut().edit_save(edit, &self.editor);
+            self.editor = manifests.clone();
+            self.record("$ ".into(), &format!("(save) kubectl edit {}", edit.label), out);
+            return;
+        }
+        self.session.borrow_mut().files.insert(EDITOR_FILE.into(), self.editor.clone());
+        self.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &self.editor).diagnostics);
+        self.run(&format!("kubectl apply -f {EDITOR_FILE}"));
+    }
+
+    fn cancel_edit(&mut self) {
+        if let Some(editing) = self.editing.take() {
+            self.editor = editing.1.clone();
+            self.record(
+                "$ ".into(),
+                &format!("(cancel) kubectl edit {}", editing.0.label),
+                kubeplay_core::kubectl::Output::ok("Edit cancelled, no changes made.\n"),
+            );
+        }
+    }
+
+    /// Rows an open `kubectl get -w` printed as time passed, under its command.
+    fn poll_watch(&mut self) -> bool {
+        let rows = self.session.borrow_mut().poll_watch();
+        if rows.is_empty() {
+            return false;
+        }
+        let mut console = (*self.console).clone();
+        if let Some(last) = console.last_mut() {
+            last.output.push_str(&rows);
+        }
+        self.console = Rc::new(console);
+        true
     }
 
     fn with(self: &Rc<Self>, f: impl FnOnce(&mut Playground)) -> Rc<Self> {
@@ -152,6 +300,10 @@ impl Playground {
             seed: self.seed,
             traffic: self.traffic.clone(),
             editing: self.editing.clone(),
+            origin: self.origin.clone(),
+            steps: self.steps.clone(),
+            notice: self.notice.clone(),
+            share: self.share.clone(),
         };
         f(&mut next);
         Rc::new(next)
@@ -245,30 +397,16 @@ impl Reducible for Playground {
             Action::Edit(text) => self.with(|p| p.editor = text),
             Action::Check => self.with(|p| p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics)),
             Action::Apply => self.with(|p| {
-                // Saving a `kubectl edit` patches what changed, then the manifests come back.
-                if let Some(editing) = p.editing.take() {
-                    let (edit, manifests) = &*editing;
-                    let out = p.session.borrow_mut().edit_save(edit, &p.editor);
-                    p.editor = manifests.clone();
-                    p.record("$ ".into(), &format!("(save) kubectl edit {}", edit.label), out);
-                    return;
-                }
-                p.session.borrow_mut().files.insert(EDITOR_FILE.into(), p.editor.clone());
-                p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics);
-                p.run(&format!("kubectl apply -f {EDITOR_FILE}"));
+                let text = p.editor.clone();
+                p.perform(&share::Action::Apply(text));
             }),
             Action::Diff => self.with(|p| {
-                p.session.borrow_mut().files.insert(EDITOR_FILE.into(), p.editor.clone());
-                p.run(&format!("kubectl diff -f {EDITOR_FILE}"));
+                let text = p.editor.clone();
+                p.perform(&share::Action::Diff(text));
             }),
             Action::CancelEdit => self.with(|p| {
-                if let Some(editing) = p.editing.take() {
-                    p.editor = editing.1.clone();
-                    p.record(
-                        "$ ".into(),
-                        &format!("(cancel) kubectl edit {}", editing.0.label),
-                        kubeplay_core::kubectl::Output::ok("Edit cancelled, no changes made.\n"),
-                    );
+                if p.editing.is_some() {
+                    p.perform(&share::Action::CancelEdit(true));
                 }
             }),
             Action::Tick(wall_ms) => {
@@ -313,9 +451,25 @@ impl Reducible for Playground {
             }
             Action::TogglePlay => self.with(|p| p.playing = !p.playing),
             Action::SetSpeed(s) => self.with(|p| p.speed = s.clamp(1, 100)),
-            Action::Run(command) => self.with(|p| p.run(command.trim())),
-            Action::RunDetached(command) => self.with(|p| p.run_detached(command.trim())),
-            Action::Reset => Rc::new(Playground::start(self.seed, self.editor.clone())),
+            Action::Run(command) => self.with(|p| p.perform(&share::Action::Run(command.trim().to_string()))),
+            Action::RunDetached(command) => self.with(|p| p.perform(&share::Action::Detached(command.trim().to_string()))),
+            Action::Reset => {
+                let mut fresh = Playground::start(self.seed, self.editor.clone());
+                fresh.notice = self.notice.clone();
+                Rc::new(fresh)
+            }
+            Action::Open(opened) => opened,
+            Action::Notify(notice) => self.with(|p| p.notice = notice.map(Rc::new)),
+            Action::Share(None) => self.with(|p| p.share = None),
+            Action::Share(Some(page)) => self.with(|p| {
+                let w = p.workspace();
+                p.share = Some(Rc::new(ShareInfo {
+                    link: format!("{page}{}", share::link::fragment(&w)),
+                    json: w.to_json(),
+                    script: share::script::kubectl_script(&w),
+                    manifests: w.editor_text().to_string(),
+                }));
+            }),
             Action::Select(uid) => self.with(|p| {
                 p.selected = uid;
                 p.refresh();

@@ -32,6 +32,10 @@ pub fn controls(p: &ControlsProps) -> Html {
         let d = dispatch.clone();
         use_callback((), move |_: MouseEvent, _| d.dispatch(Action::Reset))
     };
+    let share = {
+        let d = dispatch.clone();
+        use_callback((), move |_: MouseEvent, _| d.dispatch(Action::Share(Some(crate::persist::page_address()))))
+    };
     let speed_changed = use_callback((), move |e: Event, _| {
         let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
         dispatch.dispatch(Action::SetSpeed(select.value().parse().unwrap_or(1)));
@@ -51,6 +55,7 @@ pub fn controls(p: &ControlsProps) -> Html {
                 </select>
             </label>
             <button data-testid="reset" onclick={reset} title="Start a fresh cluster from the editor's manifests">{ "Reset" }</button>
+            <button data-testid="share" onclick={share} title="A link that replays this session exactly">{ "Share" }</button>
             <span class="seed" data-testid="seed">{ format!("seed {}", p.seed) }</span>
         </div>
     }
