@@ -5,9 +5,11 @@
 use std::rc::Rc;
 
 use gloo_timers::callback::{Interval, Timeout};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::components::{ClusterView, Console, Controls, Editor, EventsPanel, NoticeBar, PodDetailPanel, SharePanel};
+use crate::embed::{self, Lang, Settings};
 use crate::persist;
 use crate::state::{Action, Dispatch, Notice, Playground};
 
@@ -18,7 +20,12 @@ const AUTOSAVE_MS: u32 = 1000;
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(persist::boot);
+    let settings = use_memo((), |_| Settings::current());
+    let state = {
+        let settings = Rc::clone(&settings);
+        use_reducer(move || persist::boot(&settings))
+    };
+    let embedded = settings.embedded;
     {
         let dispatch = state.dispatcher();
         use_effect_with((), move |_| {
@@ -33,7 +40,8 @@ pub fn app() -> Html {
         let snapshot = state.clone();
         let dispatch = state.dispatcher();
         let storage_failed = storage_failed.clone();
-        let kept_pending = state.notice.as_ref().is_some_and(|n| n.testid == "storage-error");
+        // An embedded playground never touches the reader's own workspace.
+        let kept_pending = embedded || state.notice.as_ref().is_some_and(|n| n.testid == "storage-error");
         use_effect_with((state.steps.len(), state.editor.clone(), state.speed, state.selected.clone()), move |_| {
             let timeout = (!kept_pending).then(|| Timeout::new(AUTOSAVE_MS, move || save(&snapshot, &dispatch, &storage_failed)));
             move || drop(timeout)
@@ -46,7 +54,7 @@ pub fn app() -> Html {
         let dispatch = state.dispatcher();
         let storage_failed = storage_failed.clone();
         use_effect_with((), move |_| {
-            let window = web_sys::window();
+            let window = web_sys::window().filter(|_| !embedded);
             let hidden = {
                 let (current, dispatch) = (current.clone(), dispatch.clone());
                 window
@@ -77,13 +85,89 @@ pub fn app() -> Html {
             }))),
         })
     };
+    {
+        // Theme and language, and in a frame: ready, then the host's theme as it changes.
+        let settings = Rc::clone(&settings);
+        use_effect_with((), move |_| {
+            if let Some(theme) = &settings.theme {
+                embed::apply_theme(theme);
+            }
+            embed::apply_lang(settings.lang);
+            embed::post(&settings, "kubeplay:ready", &[]);
+            let listener = web_sys::window().filter(|_| settings.host.is_some()).map(|w| {
+                let settings = Rc::clone(&settings);
+                let parent = w.parent().ok().flatten();
+                gloo_events::EventListener::new(&w, "message", move |e| {
+                    let Some(e) = e.dyn_ref::<web_sys::MessageEvent>() else { return };
+                    let from_host = Some(e.origin()) == settings.host
+                        && e.source().zip(parent.as_ref()).is_some_and(|(s, p)| js_sys::Object::is(&s, p));
+                    let field = |k: &str| js_sys::Reflect::get(&e.data(), &k.into()).ok().and_then(|v| v.as_string());
+                    if from_host && field("type").as_deref() == Some("kubeplay:theme") {
+                        if let Some(theme) = field("theme").filter(|t| t == "light" || t == "dark") {
+                            embed::apply_theme(&theme);
+                        }
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    {
+        // In a frame without a fixed height: ask the host to fit the content, when it changes.
+        let settings = Rc::clone(&settings);
+        let posted = use_mut_ref(|| 0.0f64);
+        use_effect(move || {
+            if settings.embedded && settings.height.is_none() {
+                let height = embed::content_height();
+                if (height - *posted.borrow()).abs() >= 1.0 {
+                    *posted.borrow_mut() = height;
+                    embed::post(&settings, "kubeplay:resize", &[("height", height.into())]);
+                }
+            }
+        });
+    }
+    let open_full = {
+        let snapshot = state.clone();
+        Callback::from(move |e: MouseEvent| {
+            // The link is made at the click: the session as it stands now.
+            let url = format!("{}{}", embed::full_playground_address(), kubeplay_core::share::link::fragment(&snapshot.workspace()));
+            // Yew delegates events: find the anchor from the target, not `current_target`.
+            let anchor = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|el| el.closest("a").ok().flatten());
+            if let Some(a) = anchor {
+                let _ = a.set_attribute("href", &url);
+            }
+        })
+    };
     let view = &state.view;
+    let panes = &settings.panes;
+    let lang = settings.lang;
+    let mut class = classes!("app");
+    if embedded {
+        class.push("embed");
+    }
+    if state.readonly {
+        class.push("readonly");
+    }
+    if !(panes.editor && panes.cluster) {
+        class.push("single-pane");
+    }
+    if !(panes.events && panes.console) {
+        class.push("single-bottom");
+    }
+    let style = settings.height.filter(|_| embedded).map(|h| format!("height: {h}px"));
     html! {
         <ContextProvider<Dispatch> context={state.dispatcher()}>
-            <div class="app">
+        <ContextProvider<Lang> context={lang}>
+            <div {class} {style}>
                 <header class="topbar">
-                    <h1>{ "kubeplay" }</h1>
-                    <Controls time_ms={state.time_ms} playing={state.playing} speed={state.speed} seed={state.seed} />
+                    if embedded {
+                        <a class="open-full" data-testid="open-in-kubeplay" href={embed::full_playground_address()} target="_blank" rel="noopener" onclick={open_full}>
+                            { embed::tr(lang, "Open in kubeplay") }
+                        </a>
+                    } else {
+                        <h1>{ "kubeplay" }</h1>
+                    }
+                    <Controls time_ms={state.time_ms} playing={state.playing} speed={state.speed} seed={state.seed} {embedded} readonly={state.readonly} />
                 </header>
                 if let Some(notice) = &state.notice {
                     <NoticeBar notice={Rc::clone(notice)} restore={restore} />
@@ -91,20 +175,33 @@ pub fn app() -> Html {
                 if let Some(info) = &state.share {
                     <SharePanel info={Rc::clone(info)} />
                 }
-                <main class="panes">
-                    <Editor text={AttrValue::from(state.editor.clone())} diagnostics={Rc::clone(&state.diagnostics)} editing={state.editing.as_ref().map(|e| AttrValue::from(e.0.label.clone()))} />
-                    <div class={if state.detail.is_some() { "cluster-wrap with-detail" } else { "cluster-wrap" }}>
-                        <ClusterView services={Rc::clone(&view.services)} workloads={Rc::clone(&view.workloads)} nodes={Rc::clone(&view.nodes)} unscheduled={Rc::clone(&view.unscheduled)} traffic={Rc::clone(&state.traffic)} />
-                        if let Some(detail) = &state.detail {
-                            <PodDetailPanel detail={Rc::clone(detail)} now_ms={state.time_ms} />
+                if panes.editor || panes.cluster {
+                    <main class="panes">
+                        if panes.editor {
+                            <Editor text={AttrValue::from(state.editor.clone())} diagnostics={Rc::clone(&state.diagnostics)} editing={state.editing.as_ref().map(|e| AttrValue::from(e.0.label.clone()))} readonly={state.readonly} />
                         }
-                    </div>
-                </main>
-                <section class="bottom">
-                    <EventsPanel events={Rc::clone(&view.events)} now_s={state.time_ms / 1000} />
-                    <Console entries={Rc::clone(&state.console)} prompt={AttrValue::from(state.prompt.clone())} namespace={AttrValue::from(state.namespace.clone())} />
-                </section>
+                        if panes.cluster {
+                            <div class={if state.detail.is_some() { "cluster-wrap with-detail" } else { "cluster-wrap" }}>
+                                <ClusterView services={Rc::clone(&view.services)} workloads={Rc::clone(&view.workloads)} nodes={Rc::clone(&view.nodes)} unscheduled={Rc::clone(&view.unscheduled)} traffic={Rc::clone(&state.traffic)} />
+                                if let Some(detail) = &state.detail {
+                                    <PodDetailPanel detail={Rc::clone(detail)} now_ms={state.time_ms} />
+                                }
+                            </div>
+                        }
+                    </main>
+                }
+                if panes.events || panes.console {
+                    <section class="bottom">
+                        if panes.events {
+                            <EventsPanel events={Rc::clone(&view.events)} now_s={state.time_ms / 1000} />
+                        }
+                        if panes.console {
+                            <Console entries={Rc::clone(&state.console)} prompt={AttrValue::from(state.prompt.clone())} namespace={AttrValue::from(state.namespace.clone())} readonly={state.readonly} />
+                        }
+                    </section>
+                }
             </div>
+        </ContextProvider<Lang>>
         </ContextProvider<Dispatch>>
     }
 }
@@ -119,6 +216,12 @@ fn save(state: &Playground, dispatch: &Dispatch, failed: &std::cell::RefCell<boo
             }
         }
     }
+}
+
+/// The page's language (embed `lang=`).
+#[hook]
+pub fn use_lang() -> Lang {
+    use_context::<Lang>().unwrap_or(Lang::En)
 }
 
 /// The session's dispatcher (every component is rendered inside the App's provider).

@@ -7,6 +7,7 @@ pub mod app;
 pub mod bench;
 pub mod components;
 pub mod detail;
+pub mod embed;
 pub mod persist;
 pub mod state;
 pub mod traffic_view;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
 
+use crate::embed::Settings;
 use crate::state::{Notice, Playground, DEFAULT_EXAMPLE, DEFAULT_SEED};
 
 /// The autosaved workspace, and the one an opened link set aside.
@@ -57,7 +58,25 @@ fn read(key: &str) -> Option<String> {
 }
 
 /// The playground the page opens with.
-pub fn boot() -> Playground {
+pub fn boot(settings: &Settings) -> Playground {
+    let mut p = if settings.embedded { embedded() } else { full_page() };
+    p.readonly = settings.readonly;
+    if let Some(playing) = settings.autoplay {
+        p.playing = playing;
+    }
+    if let Some(speed) = settings.speed {
+        p.speed = speed;
+    }
+    p
+}
+
+/// In a documentation page's frame: the playground the page describes, and never the
+/// reader's own workspace (no autosave is read or written).
+fn embedded() -> Playground {
+    open_link(None).unwrap_or_else(default)
+}
+
+fn full_page() -> Playground {
     if let Some(p) = open_link(read(AUTOSAVE)) {
         return p;
     }
@@ -92,7 +111,9 @@ fn default() -> Playground {
 /// unsaved work, so it is kept aside when it differs.
 pub fn open_link(current: Option<String>) -> Option<Playground> {
     let hash = fragment();
-    link::payload(&hash)?;
+    if !link::holds_playground(&hash) {
+        return None;
+    }
     forget_fragment();
     let opened = link::decode(&hash).map_err(|e| e.to_string()).and_then(|w| {
         Playground::open(&w).map_err(|why| format!("This link cannot be opened: {why}. The default playground is open instead."))

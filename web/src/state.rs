@@ -70,6 +70,8 @@ pub struct Playground {
     pub notice: Option<Rc<Notice>>,
     /// The Share panel, when open.
     pub share: Option<Rc<ShareInfo>>,
+    /// An embedded playground the page shows but the reader may not change.
+    pub readonly: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -137,6 +139,7 @@ impl PartialEq for Playground {
             && Rc::ptr_eq(&self.steps, &other.steps)
             && self.notice == other.notice
             && self.share == other.share
+            && self.readonly == other.readonly
     }
 }
 
@@ -173,6 +176,7 @@ impl Playground {
             steps: Rc::new(Vec::new()),
             notice: None,
             share: None,
+            readonly: false,
         }
     }
 
@@ -304,6 +308,7 @@ impl Playground {
             steps: self.steps.clone(),
             notice: self.notice.clone(),
             share: self.share.clone(),
+            readonly: self.readonly,
         };
         f(&mut next);
         Rc::new(next)
@@ -393,6 +398,11 @@ impl Reducible for Playground {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let changes_cluster =
+            matches!(action, Action::Apply | Action::Diff | Action::CancelEdit | Action::Run(_) | Action::RunDetached(_) | Action::Reset);
+        if self.readonly && changes_cluster {
+            return self;
+        }
         match action {
             Action::Edit(text) => self.with(|p| p.editor = text),
             Action::Check => self.with(|p| p.diagnostics = Rc::new(manifest::parse(EDITOR_FILE, &p.editor).diagnostics)),

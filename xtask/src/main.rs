@@ -120,6 +120,7 @@ fn serve(release: bool) -> Result {
 
 fn test() -> Result {
     tools::web_toolchain()?;
+    tools::mdbook()?;
     tools::browser()?;
     tools::e2e_packages()?;
     let mut tally = Tally::default();

@@ -1,12 +1,14 @@
 //! Installs the tools the web build and browser tests need, each from its own registry:
 //! rustup's wasm32 target, crates.io's Trunk and wasm-bindgen-cli (at exactly the version in
-//! Cargo.lock), Debian's Chromium, npm's playwright-core.
+//! Cargo.lock) and mdBook, Debian's Chromium, npm's playwright-core.
 
 use std::process::Command;
 
 use crate::{root, run, say, Result};
 
 const TRUNK_VERSION: &str = "0.21.14";
+/// The embedding example's book (docs/embedding/mdbook); no server or watcher features.
+const MDBOOK_VERSION: &str = "0.4.52";
 
 fn output(cmd: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(cmd).args(args).output().ok()?;
@@ -30,6 +32,16 @@ pub fn web_toolchain() -> Result {
         say(&format!("installing wasm-bindgen-cli {wanted} (the version in Cargo.lock)"));
         // Not --locked: the registry mirror lacks one of its locked dependencies.
         run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
+    }
+    Ok(())
+}
+
+/// mdBook, to build the embedding example the browser tests load (about a minute).
+pub fn mdbook() -> Result {
+    let have = output("mdbook", &["--version"]).unwrap_or_default();
+    if !have.contains(MDBOOK_VERSION) {
+        say(&format!("installing mdbook {MDBOOK_VERSION} (for the embedding example)"));
+        run(Command::new("cargo").args(["install", "mdbook", "--version", MDBOOK_VERSION, "--locked", "--no-default-features"]))?;
     }
     Ok(())
 }

@@ -55,8 +55,8 @@ const LAYERS: [&[&str]; 7] = [
     &["sim"],
     &["kubectl", "shell", "scenario", "bench", "share"],
 ];
-const SAME_LAYER: [(&str, &str); 5] =
-    [("manifest", "api"), ("shell", "kubectl"), ("scenario", "shell"), ("scenario", "kubectl"), ("bench", "shell")];
+const SAME_LAYER: [(&str, &str); 6] =
+    [("manifest", "api"), ("shell", "kubectl"), ("scenario", "shell"), ("scenario", "kubectl"), ("bench", "shell"), ("share", "shell")];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))

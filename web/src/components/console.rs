@@ -2,7 +2,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::app::use_dispatch;
+use crate::app::{use_dispatch, use_lang};
+use crate::embed::tr;
 use crate::state::{Action, ConsoleEntry};
 
 #[derive(Properties, PartialEq)]
@@ -13,6 +14,9 @@ pub struct ConsoleProps {
     /// The kubeconfig context's namespace commands act in.
     #[prop_or_else(|| AttrValue::from("default"))]
     pub namespace: AttrValue,
+    /// No input line (an embed's `readonly=1`).
+    #[prop_or_default]
+    pub readonly: bool,
 }
 
 #[function_component(Console)]
@@ -29,6 +33,7 @@ pub fn console(p: &ConsoleProps) -> Html {
     // How far back in the command history ArrowUp has gone (0 = the line being typed).
     let back = use_mut_ref(|| 0usize);
     let dispatch = use_dispatch();
+    let lang = use_lang();
     let on_keydown = {
         let entries = p.entries.clone();
         Callback::from(move |e: KeyboardEvent| {
@@ -56,7 +61,7 @@ pub fn console(p: &ConsoleProps) -> Html {
     };
     html! {
         <section class="console" aria-label="Console">
-            <h2>{ "Console" }
+            <h2>{ tr(lang, "Console") }
                 <span class="namespace" data-testid="current-namespace" title="kubectl config set-context --current --namespace=NS">
                     { format!(" · namespace: {}", p.namespace) }
                 </span>
@@ -69,6 +74,7 @@ pub fn console(p: &ConsoleProps) -> Html {
                     </>
                 }) }
             </pre>
+            if !p.readonly {
             <div class="console-input">
                 <span aria-hidden="true" data-testid="console-prompt">{ p.prompt.trim_end().to_string() }</span>
                 <input
@@ -80,6 +86,7 @@ pub fn console(p: &ConsoleProps) -> Html {
                     onkeydown={on_keydown}
                 />
             </div>
+            }
         </section>
     }
 }

@@ -1,6 +1,7 @@
 use yew::prelude::*;
 
-use crate::app::use_dispatch;
+use crate::app::{use_dispatch, use_lang};
+use crate::embed::tr;
 use crate::state::Action;
 
 #[derive(Properties, PartialEq)]
@@ -9,6 +10,11 @@ pub struct ControlsProps {
     pub playing: bool,
     pub speed: u32,
     pub seed: u64,
+    /// In a documentation page's frame: no Share (the frame links back instead).
+    #[prop_or_default]
+    pub embedded: bool,
+    #[prop_or_default]
+    pub readonly: bool,
 }
 
 /// `t = 12.3s` (virtual time since the cluster started).
@@ -24,6 +30,7 @@ fn clock(ms: u64) -> String {
 #[function_component(Controls)]
 pub fn controls(p: &ControlsProps) -> Html {
     let dispatch = use_dispatch();
+    let lang = use_lang();
     let toggle = {
         let d = dispatch.clone();
         use_callback((), move |_: MouseEvent, _| d.dispatch(Action::TogglePlay))
@@ -44,19 +51,23 @@ pub fn controls(p: &ControlsProps) -> Html {
         <div class="controls" role="toolbar" aria-label="Simulation controls">
             <span class="clock" data-testid="clock" aria-live="off">{ clock(p.time_ms) }</span>
             <button data-testid="play-pause" onclick={toggle} aria-pressed={(!p.playing).to_string()}>
-                { if p.playing { "Pause" } else { "Play" } }
+                { tr(lang, if p.playing { "Pause" } else { "Play" }) }
             </button>
             <label>
-                { "Speed " }
+                { tr(lang, "Speed ") }
                 <select data-testid="speed" aria-label="Simulation speed" onchange={speed_changed}>
                     { for [1u32, 2, 5, 10, 50].iter().map(|s| html! {
                         <option value={s.to_string()} selected={*s == p.speed}>{ format!("{s}×") }</option>
                     }) }
                 </select>
             </label>
-            <button data-testid="reset" onclick={reset} title="Start a fresh cluster from the editor's manifests">{ "Reset" }</button>
-            <button data-testid="share" onclick={share} title="A link that replays this session exactly">{ "Share" }</button>
-            <span class="seed" data-testid="seed">{ format!("seed {}", p.seed) }</span>
+            if !p.readonly {
+                <button data-testid="reset" onclick={reset} title="Start a fresh cluster from the editor's manifests">{ tr(lang, "Reset") }</button>
+            }
+            if !p.embedded {
+                <button data-testid="share" onclick={share} title="A link that replays this session exactly">{ tr(lang, "Share") }</button>
+                <span class="seed" data-testid="seed">{ format!("seed {}", p.seed) }</span>
+            }
         </div>
     }
 }

@@ -3,7 +3,8 @@ use std::rc::Rc;
 use kubeplay_core::diag::{Diagnostic, Severity};
 use yew::prelude::*;
 
-use crate::app::use_dispatch;
+use crate::app::{use_dispatch, use_lang};
+use crate::embed::tr;
 use crate::state::Action;
 
 #[derive(Properties, PartialEq)]
@@ -13,6 +14,9 @@ pub struct EditorProps {
     /// `deployment.apps/web` while a `kubectl edit` is open in the editor.
     #[prop_or_default]
     pub editing: Option<AttrValue>,
+    /// Shown, not changed (an embed's `readonly=1`).
+    #[prop_or_default]
+    pub readonly: bool,
 }
 
 /// How long typing must pause before the manifests are re-checked.
@@ -27,6 +31,7 @@ fn offset_of(text: &str, line: u32, column: u32) -> u32 {
 #[function_component(Editor)]
 pub fn editor(p: &EditorProps) -> Html {
     let dispatch = use_dispatch();
+    let lang = use_lang();
     let area_ref = use_node_ref();
     // Clicking a diagnostic puts the cursor on the line it points at.
     let jump = {
@@ -83,10 +88,12 @@ pub fn editor(p: &EditorProps) -> Html {
                     <h2>{ format!("kubectl edit {label}") }</h2>
                     <button data-testid="cancel-edit" onclick={cancel}>{ "Cancel" }</button>
                     <button data-testid="apply" onclick={apply} title="Save the edit (Ctrl+Enter)">{ "Save" }</button>
+                } else if p.readonly {
+                    <h2>{ tr(lang, "Manifests") }</h2>
                 } else {
-                    <h2>{ "Manifests" }</h2>
-                    <button data-testid="diff" onclick={diff} title="kubectl diff: what Apply would change">{ "Diff" }</button>
-                    <button data-testid="apply" onclick={apply} title="kubectl apply (Ctrl+Enter)">{ "Apply" }</button>
+                    <h2>{ tr(lang, "Manifests") }</h2>
+                    <button data-testid="diff" onclick={diff} title="kubectl diff: what Apply would change">{ tr(lang, "Diff") }</button>
+                    <button data-testid="apply" onclick={apply} title="kubectl apply (Ctrl+Enter)">{ tr(lang, "Apply") }</button>
                 }
             </div>
             <textarea
@@ -94,6 +101,7 @@ pub fn editor(p: &EditorProps) -> Html {
                 data-testid="editor"
                 aria-label="Kubernetes manifests (YAML or JSON)"
                 spellcheck="false"
+                readonly={p.readonly}
                 value={p.text.clone()}
                 oninput={on_input}
                 onkeydown={on_keydown}

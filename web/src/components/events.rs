@@ -3,6 +3,8 @@ use std::rc::Rc;
 use kubeplay_core::time::SimTime;
 use yew::prelude::*;
 
+use crate::app::use_lang;
+use crate::embed::tr;
 use crate::view::EventView;
 
 #[derive(Properties, PartialEq)]
@@ -15,9 +17,10 @@ pub struct EventsProps {
 #[function_component(EventsPanel)]
 pub fn events_panel(p: &EventsProps) -> Html {
     let now = SimTime(p.now_s * 1000);
+    let lang = use_lang();
     html! {
         <section class="events" aria-label="Events">
-            <h2>{ "Events" }</h2>
+            <h2>{ tr(lang, "Events") }</h2>
             <table>
                 <thead><tr><th>{ "AGE" }</th><th>{ "TYPE" }</th><th>{ "REASON" }</th><th>{ "OBJECT" }</th><th>{ "MESSAGE" }</th></tr></thead>
                 <tbody>

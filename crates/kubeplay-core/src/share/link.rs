@@ -80,21 +80,72 @@ pub fn fragment(workspace: &Workspace) -> String {
     format!("#{KEY}={}", encode(workspace))
 }
 
+/// A fragment's `&`-separated keys (`#a=1&b=2`, or a whole URL's fragment).
+fn fragment_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let fragment = text.trim().split_once('#')?.1;
+    fragment.split('&').find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('='))).filter(|v| !v.is_empty())
+}
+
 /// The payload of a whole URL, a fragment (`#s=…`, other `&`-separated keys ignored), or
 /// the payload itself.
 pub fn payload(text: &str) -> Option<&str> {
     let text = text.trim();
-    let fragment = match text.split_once('#') {
-        Some((_, f)) => f,
-        None if text.contains("://") => return None,
-        None => return Some(text).filter(|t| !t.is_empty() && !t.contains('=')),
-    };
-    fragment.split('&').find_map(|kv| kv.strip_prefix(KEY).and_then(|v| v.strip_prefix('='))).filter(|v| !v.is_empty())
+    if text.contains('#') {
+        return fragment_value(text, KEY);
+    }
+    Some(text).filter(|t| !t.is_empty() && !t.contains('=') && !t.contains("://"))
 }
 
-/// Opens a link (see [`payload`] for the forms it accepts).
+/// True when `text` (a URL or its fragment) holds a playground: a link, or the plain form
+/// pages that embed kubeplay write (see [`decode`]).
+pub fn holds_playground(text: &str) -> bool {
+    payload(text).is_some() || fragment_value(text, PLAIN_MANIFESTS).is_some()
+}
+
+/// The plain form, for pages without our encoder (`embed.js` writes it): `#m=` the
+/// manifests, `c=` commands run once they are applied (a script: lines or `;`), `seed=`;
+/// text as URL-safe base64 of UTF-8.
+pub const PLAIN_MANIFESTS: &str = "m";
+pub const PLAIN_COMMANDS: &str = "c";
+pub const PLAIN_SEED: &str = "seed";
+
+fn plain_text(text: &str, key: &str) -> Result<Option<String>, LinkError> {
+    let Some(value) = fragment_value(text, key) else { return Ok(None) };
+    let bytes = BASE64.decode(value).map_err(|e| match e {
+        base64::DecodeError::InvalidByte(..) => LinkError::NotALink,
+        _ => LinkError::Truncated,
+    })?;
+    String::from_utf8(bytes).map(Some).map_err(|_| LinkError::Corrupt("not UTF-8".into()))
+}
+
+fn decode_plain(text: &str) -> Result<Workspace, LinkError> {
+    let manifests = plain_text(text, PLAIN_MANIFESTS)?.unwrap_or_default();
+    let seed = match fragment_value(text, PLAIN_SEED) {
+        Some(s) => s.parse().map_err(|_| LinkError::Invalid(format!("its seed {s:?} is not a number")))?,
+        None => 1,
+    };
+    let mut workspace = Workspace::new(seed, &manifests);
+    // Commands at the start: each runs when the one before it is done (`sleep` lets time pass).
+    let script = plain_text(text, PLAIN_COMMANDS)?.unwrap_or_default();
+    workspace.steps = crate::shell::split_script(&script)
+        .into_iter()
+        .map(|line| super::Step { position: super::Position::default(), action: super::Action::Run(line) })
+        .collect();
+    workspace.validate().map_err(LinkError::Invalid)?;
+    Ok(workspace)
+}
+
+/// Opens a link (see [`payload`] for the forms it accepts), or the plain form.
 pub fn decode(text: &str) -> Result<Workspace, LinkError> {
-    let payload = payload(text).ok_or(LinkError::NoPlayground)?;
+    if text.len() > MAX_LINK_CHARS {
+        return Err(LinkError::TooLarge);
+    }
+    let Some(payload) = payload(text) else {
+        return match fragment_value(text, PLAIN_MANIFESTS) {
+            Some(_) => decode_plain(text),
+            None => Err(LinkError::NoPlayground),
+        };
+    };
     if payload.len() > MAX_LINK_CHARS {
         return Err(LinkError::TooLarge);
     }
@@ -168,6 +219,21 @@ mod tests {
         }
         assert_eq!(decode("https://kubeplay.dev/"), Err(LinkError::NoPlayground));
         assert_eq!(decode("https://kubeplay.dev/#s="), Err(LinkError::NoPlayground));
+    }
+
+    #[test]
+    fn the_plain_form_opens_with_its_commands() {
+        let m = BASE64.encode("kind: Pod\n");
+        let c = BASE64.encode("kubectl get pods\nsleep 5s; kubectl get pods -o wide # a comment");
+        let w = decode(&format!("https://docs.example/page#m={m}&c={c}&seed=9"));
+        let mut expected = Workspace::new(9, "kind: Pod\n");
+        for line in ["kubectl get pods", "sleep 5s", "kubectl get pods -o wide"] {
+            expected.steps.push(Step { position: Position::default(), action: Action::Run(line.into()) });
+        }
+        assert_eq!(w, Ok(expected));
+        assert!(holds_playground(&format!("#m={m}")) && holds_playground("#s=abc") && !holds_playground("#top"));
+        assert_eq!(decode(&format!("#m={m}&seed=x")), Err(LinkError::Invalid("its seed \"x\" is not a number".into())));
+        assert_eq!(decode("#m=%%%"), Err(LinkError::NotALink));
     }
 
     #[test]
