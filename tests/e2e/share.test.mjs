@@ -163,3 +163,30 @@ test('Share offers a file that opens again, the manifests, and the session as a 
   await p.page.close();
   await other.page.close();
 });
+
+test('the cluster picture exports as an SVG with every node and Pod the page shows', async () => {
+  const p = await open();
+  await p.waitForPods(3, '[data-phase="Running"]');
+  await pause(p);
+  const [download] = await Promise.all([p.page.waitForEvent('download'), p.page.getByTestId('export-svg').click()]);
+  assert.equal(download.suggestedFilename(), 'kubeplay-cluster.svg');
+  const svg = await readFile(await download.path(), 'utf8');
+  const parsed = await p.page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    return {
+      error: doc.querySelector('parsererror')?.textContent ?? null,
+      root: doc.documentElement.localName,
+      chips: [...doc.querySelectorAll('g > title')].map((t) => t.textContent).filter((t) => t.includes(': ')),
+      text: doc.documentElement.textContent,
+    };
+  }, svg);
+  assert.equal(parsed.error, null);
+  assert.equal(parsed.root, 'svg');
+  const pods = await p.page.$$eval('[data-testid="pod"]', (chips) => chips.map((c) => `${c.dataset.namespace}/${c.dataset.name}`).sort());
+  assert.deepEqual(parsed.chips.map((t) => t.split(':')[0]).sort(), pods);
+  for (const node of await p.page.$$eval('[data-testid="node"]', (nodes) => nodes.map((n) => n.dataset.name))) {
+    assert.ok(parsed.text.includes(node), node);
+  }
+  assert.match(parsed.text, new RegExp(`kubeplay ${(await p.clock.textContent()).replace(/[.]/g, '\\.')}`));
+  await p.page.close();
+});

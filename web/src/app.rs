@@ -138,6 +138,25 @@ pub fn app() -> Html {
             }
         })
     };
+    let export_svg = {
+        let snapshot = state.clone();
+        let dispatch = state.dispatcher();
+        Callback::from(move |()| {
+            let light = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.document_element())
+                .and_then(|e| e.get_attribute("data-theme"))
+                .is_some_and(|t| t == "light");
+            let picture = crate::svg::render(&snapshot.view, &crate::components::clock(snapshot.time_ms), light);
+            if let Err(why) = persist::download("kubeplay-cluster.svg", "image/svg+xml", &picture) {
+                dispatch.dispatch(Action::Notify(Some(Notice {
+                    testid: "storage-error",
+                    text: format!("The download did not start: {why}."),
+                    restore: false,
+                })));
+            }
+        })
+    };
     let view = &state.view;
     let panes = &settings.panes;
     let lang = settings.lang;
@@ -167,7 +186,7 @@ pub fn app() -> Html {
                     } else {
                         <h1>{ "kubeplay" }</h1>
                     }
-                    <Controls time_ms={state.time_ms} playing={state.playing} speed={state.speed} seed={state.seed} {embedded} readonly={state.readonly} />
+                    <Controls time_ms={state.time_ms} playing={state.playing} speed={state.speed} seed={state.seed} {embedded} readonly={state.readonly} on_export={export_svg} />
                 </header>
                 if let Some(notice) = &state.notice {
                     <NoticeBar notice={Rc::clone(notice)} restore={restore} />

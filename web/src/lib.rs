@@ -10,6 +10,7 @@ pub mod detail;
 pub mod embed;
 pub mod persist;
 pub mod state;
+pub mod svg;
 pub mod traffic_view;
 pub mod view;
 pub mod workloads;

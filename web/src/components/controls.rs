@@ -15,10 +15,13 @@ pub struct ControlsProps {
     pub embedded: bool,
     #[prop_or_default]
     pub readonly: bool,
+    /// Downloads the cluster picture as SVG.
+    #[prop_or_default]
+    pub on_export: Callback<()>,
 }
 
 /// `t = 12.3s` (virtual time since the cluster started).
-fn clock(ms: u64) -> String {
+pub fn clock(ms: u64) -> String {
     let s = ms / 1000;
     if s < 60 {
         format!("t = {s}.{}s", ms % 1000 / 100)
@@ -66,6 +69,7 @@ pub fn controls(p: &ControlsProps) -> Html {
             }
             if !p.embedded {
                 <button data-testid="share" onclick={share} title="A link that replays this session exactly">{ tr(lang, "Share") }</button>
+                <button data-testid="export-svg" onclick={p.on_export.reform(|_: MouseEvent| ())} title="The cluster picture as an SVG file">{ tr(lang, "Export SVG") }</button>
                 <span class="seed" data-testid="seed">{ format!("seed {}", p.seed) }</span>
             }
         </div>

@@ -18,7 +18,7 @@ mod workloads_bar;
 
 pub use cluster_view::ClusterView;
 pub use console::Console;
-pub use controls::Controls;
+pub use controls::{clock, Controls};
 pub use editor::Editor;
 pub use events::EventsPanel;
 pub use notice_bar::NoticeBar;
