@@ -6,10 +6,11 @@ use std::process::{Command, ExitCode, Stdio};
 
 mod tools;
 
-const USAGE: &str = "usage: cargo xtask <serve [--release] | test | dist | bench [quick]>
+const USAGE: &str = "usage: cargo xtask <serve [--release] | test | dist | js | bench [quick]>
   serve   build the playground and serve it at http://127.0.0.1:8080 (default example running)
   test    every test: unit, scenario, property, corpus, wasm determinism, browser end-to-end
   dist    the release site in dist-release/ (wasm-opt -Oz), with its gzipped transfer size
+  js      the npm package `kubeplay` (wasm-pack) in target/kubeplay-js/{web,bundler,nodejs}
   bench   speed and memory figures, natively and in headless Chromium (quick: small shapes)";
 
 fn main() -> ExitCode {
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(args.iter().any(|a| a == "--release")),
         Some("test") => test(),
         Some("dist") => dist().map(|_| ()),
+        Some("js") => js_packages(),
         Some("bench") => bench(args.iter().any(|a| a == "quick")),
         _ => {
             eprintln!("{USAGE}");
@@ -120,6 +122,7 @@ fn serve(release: bool) -> Result {
 
 fn test() -> Result {
     tools::web_toolchain()?;
+    tools::wasm_pack()?;
     tools::mdbook()?;
     tools::browser()?;
     tools::e2e_packages()?;
@@ -136,6 +139,22 @@ fn test() -> Result {
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
         &mut tally,
     )?;
+    // The JavaScript package: from Node (against the CLI's own output) and in Chromium.
+    run(Command::new("cargo").args(["build", "-p", "kubeplay-cli"]))?;
+    js_package("nodejs", true)?;
+    run_counting(
+        Command::new("node")
+            .args(["--test", "crates/kubeplay-js/tests/node.test.mjs"])
+            .env("KUBEPLAY_JS", root().join("target/kubeplay-js/nodejs"))
+            .env("KUBEPLAY_CLI", root().join("target/debug/kubeplay")),
+        &mut tally,
+    )?;
+    run_counting(
+        Command::new("wasm-pack")
+            .args(["test", "--headless", "--chrome", "crates/kubeplay-js"])
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
+        &mut tally,
+    )?;
     run(Command::new("trunk").args(["build", "--offline"]))?;
     run_counting(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]).env("DIST", root().join("dist")), &mut tally)?;
     // The plain closing line, summed over every runner above.
@@ -143,6 +162,29 @@ fn test() -> Result {
     if tally.failed > 0 || tally.passed == 0 {
         return Err("tests failed or none ran".into());
     }
+    Ok(())
+}
+
+/// `wasm-pack build` of crates/kubeplay-js for one target into target/kubeplay-js/TARGET.
+fn js_package(target: &str, dev: bool) -> Result {
+    let out = root().join("target/kubeplay-js").join(target);
+    let mut cmd = Command::new("wasm-pack");
+    cmd.arg("build");
+    if dev {
+        cmd.arg("--dev");
+    }
+    cmd.args(["--target", target, "--out-dir"]).arg(&out).arg("crates/kubeplay-js");
+    run(cmd.current_dir(root()))
+}
+
+/// The npm package for browsers with and without a bundler, and for Node.
+fn js_packages() -> Result {
+    tools::web_toolchain()?;
+    tools::wasm_pack()?;
+    for target in ["web", "bundler", "nodejs"] {
+        js_package(target, false)?;
+    }
+    say("the npm package `kubeplay` is in target/kubeplay-js/{web,bundler,nodejs}");
     Ok(())
 }
 

@@ -36,6 +36,20 @@ pub fn web_toolchain() -> Result {
     Ok(())
 }
 
+const WASM_PACK_VERSION: &str = "0.15.1";
+
+/// wasm-pack, which builds and tests the npm package (about two minutes). It uses the
+/// wasm-bindgen-cli installed above and Debian's chromedriver (CHROMEDRIVER), never its own
+/// downloads.
+pub fn wasm_pack() -> Result {
+    let have = output("wasm-pack", &["--version"]).unwrap_or_default();
+    if !have.contains(WASM_PACK_VERSION) {
+        say(&format!("installing wasm-pack {WASM_PACK_VERSION}"));
+        run(Command::new("cargo").args(["install", "wasm-pack", "--version", WASM_PACK_VERSION, "--locked"]))?;
+    }
+    Ok(())
+}
+
 /// mdBook, to build the embedding example the browser tests load (about a minute).
 pub fn mdbook() -> Result {
     let have = output("mdbook", &["--version"]).unwrap_or_default();

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use kubeplay_core::{manifest, Cluster, Session};
+use kubeplay_core::manifest;
 
 const USAGE: &str = "usage:
   kubeplay run [--seed N] [-f FILE]... [-e SCRIPT | --script PATH]
@@ -64,27 +64,13 @@ fn run(args: &[String]) -> ExitCode {
             None => return usage_error(&format!("cannot read {f:?}")),
         }
     }
-    let mut session = Session::new(cluster_for(seed, &sources));
-    session.reader = Some(Box::new(read));
-    let mut failed = false;
-    for (name, text) in &sources {
-        session.files.insert(name.clone(), text.clone());
-        let command = format!("kubectl apply -f {name}");
-        let out = session.exec(&command);
-        print!("$ {command}\n{}", out.text);
-        failed |= manifest::parse(name, text).has_errors();
-    }
-    print!("{}", session.run_script(&script));
-    if failed {
+    let batch = kubeplay_core::shell::run_batch(seed, &sources, &script, Some(Box::new(read)));
+    print!("{}", batch.transcript);
+    if batch.manifest_errors {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// The default nodes unless the files bring Nodes of their own.
-fn cluster_for(seed: u64, sources: &[(String, String)]) -> Cluster {
-    Cluster::for_manifests(seed, sources.iter().map(|(name, text)| (name.as_str(), text.as_str())))
 }
 
 fn check(paths: &[String]) -> ExitCode {

@@ -66,6 +66,11 @@ impl Store {
             .map(|(_, o)| &**o)
     }
 
+    /// Every object, in key order (kind, namespace, name).
+    pub fn all(&self) -> impl Iterator<Item = &Object> + '_ {
+        self.objects.values().map(|o| &**o)
+    }
+
     /// How many objects of `kind` there are.
     pub fn count(&self, kind: &str) -> usize {
         self.counts.get(kind).copied().unwrap_or(0)

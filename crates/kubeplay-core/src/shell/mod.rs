@@ -420,6 +420,41 @@ impl Session {
     }
 }
 
+/// What `kubeplay run` produced: the session afterwards, the transcript it printed, and
+/// whether a file had errors (the CLI's exit status).
+pub struct Batch {
+    pub session: Session,
+    pub transcript: String,
+    pub manifest_errors: bool,
+}
+
+/// `kubeplay run --seed SEED -f FILE… -e SCRIPT`: the files applied at time 0 (default nodes
+/// unless they bring Nodes), then the script; `$ command` + output for each. The CLI and the
+/// JavaScript package both print exactly this.
+pub fn run_batch(seed: u64, files: &[(String, String)], script: &str, reader: Option<FileReader>) -> Batch {
+    let mut session = Session::new(Cluster::for_manifests(seed, files.iter().map(|(n, t)| (n.as_str(), t.as_str()))));
+    session.reader = reader;
+    let mut transcript = String::new();
+    let mut manifest_errors = false;
+    for (name, text) in files {
+        session.files.insert(name.clone(), text.clone());
+        let command = format!("kubectl apply -f {name}");
+        let out = session.exec(&command);
+        transcript.push_str(&format!("$ {command}\n{}", out.text));
+        manifest_errors |= crate::manifest::parse(name, text).has_errors();
+    }
+    transcript.push_str(&session.run_script(script));
+    Batch { session, transcript, manifest_errors }
+}
+
+/// The cluster's objects as `kubectl get -o json` prints a list.
+pub fn snapshot_json(cluster: &Cluster) -> String {
+    let items: Vec<serde_json::Value> = cluster.store().all().map(crate::api::Object::to_json).collect();
+    kubectl::printers::json(
+        &serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items, "metadata": { "resourceVersion": "" } }),
+    )
+}
+
 /// Commands of a script: split on newlines and `;` (outside quotes), comments and blanks dropped.
 pub fn split_script(script: &str) -> Vec<String> {
     let mut commands = Vec::new();
