@@ -63,6 +63,7 @@ const PAGES: &[(&str, &str)] = pages![
     "statefulsets.md",
     "topology_spread.md",
     "topology_aware_routing.md",
+    "watching_the_rest_api.md",
     "watching_with_get_w.md",
     "unschedulable_pods_stay_pending.md",
 ];

@@ -133,7 +133,7 @@ impl Store {
     }
 
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Rc<Object>> {
-        let removed = self.objects.remove(key)?;
+        let mut removed = self.objects.remove(key)?;
         self.index(key, &removed, false);
         if key.kind == "Pod" {
             self.index_labels(key, removed.meta().labels.clone().as_ref(), false);
@@ -142,6 +142,8 @@ impl Store {
             *n = n.saturating_sub(1);
         }
         self.resource_version += 1;
+        // The last state, at the deletion's resourceVersion (as etcd's watch reports it).
+        Rc::make_mut(&mut removed).meta_mut().resource_version = Some(self.resource_version.to_string());
         self.changes.push(Change { key: key.clone(), kind: ChangeKind::Deleted, object: removed.clone(), old: None });
         Some(removed)
     }

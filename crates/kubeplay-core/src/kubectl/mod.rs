@@ -31,6 +31,7 @@ mod patch;
 pub mod port_forward;
 pub mod printers;
 mod raw;
+pub mod raw_watch;
 mod rollout;
 mod scale;
 mod set;
@@ -61,6 +62,19 @@ impl Output {
 /// the browser, the file system in the CLI).
 pub trait Files {
     fn read(&self, name: &str) -> Option<String>;
+}
+
+/// The path of `kubectl get --raw PATH` when it asks for a watch stream (and nothing else:
+/// kubectl refuses other flags with --raw before any request, which `run` reports).
+pub fn raw_watch_path(args: &[String]) -> Option<String> {
+    if args.first().map(String::as_str) != Some("get") {
+        return None;
+    }
+    let i = args.iter().position(|a| a == "--raw");
+    let path =
+        i.and_then(|i| args.get(i + 1).cloned()).or_else(|| args.iter().find_map(|a| a.strip_prefix("--raw=").map(str::to_string)))?;
+    let others = args[1..].iter().filter(|a| **a != "--raw" && **a != path && !a.starts_with("--raw=")).count();
+    (others == 0 && raw_watch::is_watch(&path)).then_some(path)
 }
 
 pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output {

@@ -12,7 +12,7 @@ use crate::api::kinds::{KindInfo, KINDS};
 use crate::api::Object;
 use crate::sim::Cluster;
 
-const NOT_FOUND: &str = "Error from server (NotFound): the server could not find the requested resource\n";
+pub(super) const NOT_FOUND: &str = "Error from server (NotFound): the server could not find the requested resource\n";
 
 pub(super) fn get(cluster: &mut Cluster, raw: &str) -> Output {
     cluster.settle();
@@ -91,7 +91,7 @@ pub(super) fn get(cluster: &mut Cluster, raw: &str) -> Output {
 }
 
 /// What a REST path names.
-enum Target {
+pub(super) enum Target {
     /// A group version's resource list.
     Discovery(Output),
     /// A resource, in a namespace or not, and one object of it or the collection.
@@ -99,7 +99,7 @@ enum Target {
 }
 
 /// `/api/v1/...` or `/apis/GROUP/VERSION/...`: `[namespaces/NS/]RESOURCE[/NAME]`.
-fn resolve(path: &str) -> Result<Target, Output> {
+pub(super) fn resolve(path: &str) -> Result<Target, Output> {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (group, version, rest) = match segs.as_slice() {
         ["api", v, rest @ ..] => ("", *v, rest),
@@ -330,7 +330,7 @@ fn delete_collection(cluster: &mut Cluster, info: &KindInfo, namespace: Option<&
 }
 
 /// An API response body: compact JSON and a newline.
-fn body(v: &Value) -> String {
+pub(super) fn body(v: &Value) -> String {
     format!("{}\n", printers::json_compact(v))
 }
 

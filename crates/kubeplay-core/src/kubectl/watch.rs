@@ -34,7 +34,9 @@ enum Format {
 
 /// Whether `args` (after `kubectl`) is a watching `get`.
 pub fn is_watch(args: &[String]) -> bool {
-    args.first().is_some_and(|c| c == "get")
+    // With --raw, kubectl refuses -w before any request (`kubectl::run` says so).
+    let raw = args.iter().any(|a| a == "--raw" || a.starts_with("--raw="));
+    !raw && args.first().is_some_and(|c| c == "get")
         && args.iter().any(|a| matches!(a.as_str(), "-w" | "--watch" | "--watch-only" | "--watch=true"))
 }
 

@@ -30,9 +30,32 @@ pub struct Session {
     curls: u64,
     /// A `kubectl get -w` the console keeps open: its rows come as time passes, until the
     /// next command ends it (as Ctrl-C would).
-    watch: Option<kubectl::watch::Watch>,
+    watch: Option<OpenWatch>,
     /// The kubeconfig context's namespace (`kubectl config set-context --current --namespace`).
     namespace: String,
+}
+
+/// A watch the console keeps open: `kubectl get -w`'s rows, or `get --raw '…?watch=1'`'s
+/// JSON events.
+enum OpenWatch {
+    Table(kubectl::watch::Watch),
+    Raw(kubectl::raw_watch::RawWatch),
+}
+
+impl OpenWatch {
+    fn poll(&mut self, cluster: &mut Cluster) -> String {
+        match self {
+            OpenWatch::Table(w) => w.poll(cluster),
+            OpenWatch::Raw(w) => w.poll(cluster),
+        }
+    }
+
+    fn stop(self, cluster: &mut Cluster) {
+        match self {
+            OpenWatch::Table(w) => w.stop(cluster),
+            OpenWatch::Raw(w) => w.stop(cluster),
+        }
+    }
 }
 
 /// The console machine's address as the cluster sees it.
@@ -120,10 +143,21 @@ impl Session {
                 w.stop(&mut self.cluster);
             }
         }
+        if matches!(program.as_str(), "kubectl" | "k") {
+            if let Some(path) = kubectl::raw_watch_path(&words[1..]) {
+                return match kubectl::raw_watch::start(&mut self.cluster, &path) {
+                    Ok((out, watch)) => {
+                        self.watch = watch.map(OpenWatch::Raw);
+                        out
+                    }
+                    Err(out) => out,
+                };
+            }
+        }
         if matches!(program.as_str(), "kubectl" | "k") && kubectl::watch::is_watch(&words[1..]) {
             return match kubectl::watch::start(&mut self.cluster, &words[1..]) {
                 Ok((out, watch)) => {
-                    self.watch = Some(watch);
+                    self.watch = Some(OpenWatch::Table(watch));
                     out
                 }
                 Err(out) => out,
