@@ -44,6 +44,7 @@ const PAGES: &[(&str, &str)] = pages![
     "memory_limits.md",
     "owners_replace_and_cascade.md",
     "pod_updates.md",
+    "preferences_and_warm_images.md",
     "priority_and_preemption.md",
     "node_failure.md",
     "proportional_scaling.md",

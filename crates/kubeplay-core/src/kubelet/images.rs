@@ -161,6 +161,19 @@ pub fn image_size(image: &str) -> u64 {
     }
 }
 
+/// The image's content address as containerd reports it (`repo@sha256:…`, stable per image).
+pub fn image_id(qualified: &str) -> String {
+    let repo = qualified.split(':').next().unwrap_or("");
+    let digest = format!(
+        "{:016x}{:016x}{:016x}{:016x}",
+        fnv1a64(qualified.as_bytes()),
+        fnv1a64(repo.as_bytes()),
+        fnv1a64(&[1]),
+        fnv1a64(qualified.as_bytes()).rotate_left(7)
+    );
+    format!("{repo}@sha256:{digest}")
+}
+
 /// Pull time: ~40 MB/s plus registry round trips, ±25 % jitter.
 pub fn pull_ms(rng: &mut SimRng, image: &str) -> u64 {
     let base = 400 + image_size(image) / 40_000;

@@ -14,7 +14,6 @@ use crate::api::image::qualified_image;
 use crate::api::pod_util;
 use crate::api::{Object, ObjectKey};
 use crate::apiserver::ApiServer;
-use crate::rng::fnv1a64;
 use crate::runtime::Ctx;
 use crate::time::SimDuration;
 
@@ -188,9 +187,33 @@ impl Kubelet {
         let size = image_size(&image);
         let message = format!("Successfully pulled image {image:?} in {took} ({took} including waiting). Image size: {size} bytes.");
         container_event(ctx.api, object, i, "Pulled", message, false);
-        self.images.entry(node_of(pod)).or_default().insert(qualified_image(&image));
+        let node = node_of(pod);
+        if self.images.entry(node.clone()).or_default().insert(qualified_image(&image)) {
+            self.publish_images(ctx, &node);
+        }
         let delay = SimDuration(ctx.rng.range_inclusive(30, 120));
         self.next(ctx, work, Step::Start(i), delay);
+    }
+
+    /// The node's `status.images` as the kubelet reports them: each pulled image by digest and
+    /// by tag, largest first, at most 50 (`nodeStatusMaxImages`). (The kubelet sends them with
+    /// its next status update; kubeplay writes them when the pull completes.)
+    fn publish_images(&self, ctx: &mut Ctx<'_>, node: &str) {
+        let Some(mut object) = ctx.api.get(&ObjectKey::new("Node", "", node)).and_then(Object::as_node).cloned() else { return };
+        let mut list: Vec<k8s_openapi::api::core::v1::ContainerImage> = self
+            .images
+            .get(node)
+            .into_iter()
+            .flatten()
+            .map(|q| k8s_openapi::api::core::v1::ContainerImage {
+                names: Some(vec![images::image_id(q), q.clone()]),
+                size_bytes: Some(i64::try_from(image_size(q)).unwrap_or(i64::MAX)),
+            })
+            .collect();
+        list.sort_by(|a, b| b.size_bytes.cmp(&a.size_bytes).then_with(|| a.names.cmp(&b.names)));
+        list.truncate(50);
+        object.status.get_or_insert_with(Default::default).images = Some(list);
+        ctx.api.update(Object::from(object));
     }
 
     /// The pull failed: the container waits as ErrImagePull until the pod worker's next sync
@@ -276,14 +299,7 @@ impl Kubelet {
         let rng = &mut *ctx.rng;
         let container_id =
             format!("containerd://{:016x}{:016x}{:016x}{:016x}", rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64());
-        let repo = image.split(':').next().unwrap_or("");
-        let digest = format!(
-            "{:016x}{:016x}{:016x}{:016x}",
-            fnv1a64(image.as_bytes()),
-            fnv1a64(repo.as_bytes()),
-            fnv1a64(&[1]),
-            fnv1a64(image.as_bytes()).rotate_left(7)
-        );
+        let image_id = images::image_id(&image);
         if let Some(cs) = slots::status_mut(&mut pod, i) {
             // A container that ran before is a restart; its last run becomes `lastState`.
             if cs.container_id.is_some() {
@@ -299,7 +315,7 @@ impl Kubelet {
             cs.ready = c.readiness_probe.is_none() && c.startup_probe.is_none();
             cs.started = Some(c.startup_probe.is_none());
             cs.container_id = Some(container_id);
-            cs.image_id = format!("{repo}@sha256:{digest}");
+            cs.image_id = image_id;
         }
         if slots::is_init(&pod, i) {
             // An init container runs to completion before the next starts; a sidecar only has

@@ -28,6 +28,8 @@ pub struct NodeInfo {
     pub pod_count: usize,
     /// Host ports the node's Pods hold, with how many hold each.
     pub used_ports: BTreeMap<HostPort, usize>,
+    /// The images the node reports (`status.images`): each name → size in bytes.
+    pub images: BTreeMap<String, i64>,
 }
 
 impl NodeInfo {
@@ -45,6 +47,14 @@ impl NodeInfo {
                 memory: get("memory").and_then(quantity::bytes).unwrap_or(0),
             },
             allowed_pods: get("pods").and_then(|q| q.parse().ok()).unwrap_or(110),
+            images: node
+                .status
+                .as_ref()
+                .and_then(|s| s.images.as_ref())
+                .into_iter()
+                .flatten()
+                .flat_map(|i| i.names.iter().flatten().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0))))
+                .collect(),
             ..NodeInfo::default()
         }
     }
@@ -116,6 +126,8 @@ pub struct Cache {
     /// Assigned Pods with inter-pod (anti-)affinity terms: the only ones whose terms can
     /// concern a Pod that has none of its own.
     affinity_pods: BTreeSet<ObjectKey>,
+    /// How many nodes report each image name (ImageLocality's spread).
+    image_nodes: BTreeMap<String, usize>,
 }
 
 impl Cache {
@@ -215,12 +227,17 @@ impl Cache {
     /// registers; they count from when it does).
     pub fn update_node(&mut self, node: &Node) {
         let mut info = NodeInfo::from_node(node);
+        for name in info.images.keys() {
+            *self.image_nodes.entry(name.clone()).or_default() += 1;
+        }
         match self.position(&info.name) {
             Ok(i) => {
-                let old = &self.nodes[i];
+                let old = std::mem::take(&mut self.nodes[i]);
+                self.forget_images(&old);
                 info.requested = old.requested;
                 info.non_zero_requested = old.non_zero_requested;
                 info.pod_count = old.pod_count;
+                info.used_ports = old.used_ports;
                 self.nodes[i] = info;
             }
             Err(i) => {
@@ -235,7 +252,24 @@ impl Cache {
 
     pub fn remove_node(&mut self, name: &str) {
         if let Ok(i) = self.position(name) {
-            self.nodes.remove(i);
+            let old = self.nodes.remove(i);
+            self.forget_images(&old);
         }
+    }
+
+    fn forget_images(&mut self, node: &NodeInfo) {
+        for name in node.images.keys() {
+            if let Some(n) = self.image_nodes.get_mut(name) {
+                *n -= 1;
+                if *n == 0 {
+                    self.image_nodes.remove(name);
+                }
+            }
+        }
+    }
+
+    /// How many nodes report an image by this name.
+    pub fn nodes_with_image(&self, name: &str) -> usize {
+        self.image_nodes.get(name).copied().unwrap_or(0)
     }
 }

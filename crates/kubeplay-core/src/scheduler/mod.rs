@@ -11,6 +11,7 @@ pub mod inter_pod_affinity;
 pub mod plugins;
 pub mod preemption;
 mod queue;
+pub mod scoring;
 pub mod topology_spread;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 
 pub use cache::{Cache, NodeInfo};
-use plugins::{filter, fit_reasons, run_filter, score, untolerated_prefer_no_schedule, with_post_filter, Plugin};
+use plugins::{filter, fit_reasons, run_filter, with_post_filter, Plugin};
 pub use plugins::{fit_error, requests, tolerates, PodInfo, Rejection, Resources};
 use preemption::Outcome;
 use queue::SchedulingQueue;
@@ -31,10 +32,6 @@ use crate::runtime::{Action, Component, Ctx, Requests, Watches};
 use crate::time::SimDuration;
 
 pub const SCHEDULER_NAME: &str = "default-scheduler";
-/// InterPodAffinity's weight in the default profile.
-pub const INTER_POD_AFFINITY_WEIGHT: i64 = 2;
-/// PodTopologySpread's weight in the default profile.
-pub const POD_TOPOLOGY_SPREAD_WEIGHT: i64 = 2;
 /// Below this many nodes every node is evaluated (`minFeasibleNodesToFind`).
 const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 /// `minFeasibleNodesPercentageToFind`.
@@ -313,15 +310,7 @@ impl Scheduler {
             unschedulable(ctx, pod, message);
             return;
         }
-        let max_taint_raw = feasible.iter().map(|node| untolerated_prefer_no_schedule(&info, node)).max().unwrap_or(0);
-        let affinity_raw: Vec<i64> = feasible.iter().map(|node| info.inter_pod.raw_score(&node.labels)).collect();
-        let affinity = inter_pod_affinity::normalize(&affinity_raw);
-        let spread = info.spread_state.scores(&info, &feasible);
-        let scores: Vec<i64> = feasible
-            .iter()
-            .zip(affinity.iter().zip(&spread))
-            .map(|(node, (a, t))| score(&info, node, max_taint_raw) + INTER_POD_AFFINITY_WEIGHT * a + POD_TOPOLOGY_SPREAD_WEIGHT * t)
-            .collect();
+        let scores: Vec<i64> = scoring::score_nodes(&info, &self.cache, &feasible).into_iter().map(|s| s.total).collect();
         let best = scores.iter().copied().max().unwrap_or(0);
         let winners: Vec<&str> = feasible.iter().zip(&scores).filter(|(_, s)| **s == best).map(|(node, _)| node.name.as_str()).collect();
         let chosen = winners[ctx.rng.pick_index(winners.len())].to_string();

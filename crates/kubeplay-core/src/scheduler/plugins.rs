@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, NodeSelector, NodeSelectorRequirement, Pod, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Container, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration};
 
 use super::cache::NodeInfo;
 use super::inter_pod_affinity::{PodAffinity, State};
@@ -69,6 +69,10 @@ pub struct PodInfo {
     pub tolerations: Vec<Toleration>,
     pub node_selector: BTreeMap<String, String>,
     pub required_affinity: Option<NodeSelector>,
+    /// `preferredDuringSchedulingIgnoredDuringExecution` node terms with their weights.
+    pub preferred_node_terms: Vec<(i64, NodeSelectorTerm)>,
+    /// Its containers' images (init containers first), as ImageLocality names them.
+    pub images: Vec<String>,
     /// The host ports its containers ask for: (protocol, host IP, port).
     pub host_ports: Vec<HostPort>,
     /// Its inter-pod (anti-)affinity terms.
@@ -121,6 +125,22 @@ impl PodInfo {
                 .as_ref()
                 .and_then(|a| a.node_affinity.as_ref())
                 .and_then(|na| na.required_during_scheduling_ignored_during_execution.clone()),
+            preferred_node_terms: spec
+                .affinity
+                .as_ref()
+                .and_then(|a| a.node_affinity.as_ref())
+                .and_then(|na| na.preferred_during_scheduling_ignored_during_execution.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|t| (i64::from(t.weight), t.preference.clone()))
+                .collect(),
+            images: spec
+                .init_containers
+                .iter()
+                .flatten()
+                .chain(&spec.containers)
+                .map(|c| super::scoring::normalized_image_name(c.image.as_deref().unwrap_or_default()))
+                .collect(),
             host_ports: host_ports(pod),
             affinity: PodAffinity::of(pod),
             inter_pod: State::default(),
@@ -241,17 +261,25 @@ pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
 pub(super) fn matches_node_affinity(pod: &PodInfo, node: &NodeInfo) -> bool {
     let labels = &node.labels;
     let selector_ok = pod.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v));
-    let affinity_ok = pod.required_affinity.as_ref().is_none_or(|sel| {
-        sel.node_selector_terms.iter().any(|term| {
-            let exprs_ok = term.match_expressions.iter().flatten().all(|e| node_requirement(e, labels));
-            let fields_ok = term.match_fields.iter().flatten().all(|e| {
-                let fields = BTreeMap::from([("metadata.name".to_string(), node.name.clone())]);
-                node_requirement(e, &fields)
-            });
-            (term.match_expressions.is_some() || term.match_fields.is_some()) && exprs_ok && fields_ok
-        })
-    });
+    let affinity_ok = pod.required_affinity.as_ref().is_none_or(|sel| sel.node_selector_terms.iter().any(|term| term_matches(term, node)));
     selector_ok && affinity_ok
+}
+
+/// A node selector term: every expression and field requirement holds (a term with none
+/// matches nothing).
+fn term_matches(term: &NodeSelectorTerm, node: &NodeInfo) -> bool {
+    let exprs_ok = term.match_expressions.iter().flatten().all(|e| node_requirement(e, &node.labels));
+    let fields_ok = term.match_fields.iter().flatten().all(|e| {
+        let fields = BTreeMap::from([("metadata.name".to_string(), node.name.clone())]);
+        node_requirement(e, &fields)
+    });
+    let any = term.match_expressions.as_ref().is_some_and(|e| !e.is_empty()) || term.match_fields.as_ref().is_some_and(|f| !f.is_empty());
+    any && exprs_ok && fields_ok
+}
+
+/// NodeAffinity's raw score: the weights of the preferred terms the node matches.
+pub fn node_affinity_raw(pod: &PodInfo, node: &NodeInfo) -> i64 {
+    pod.preferred_node_terms.iter().filter(|(_, t)| term_matches(t, node)).map(|(w, _)| w).sum()
 }
 
 fn node_requirement(e: &NodeSelectorRequirement, labels: &BTreeMap<String, String>) -> bool {
@@ -296,12 +324,6 @@ pub fn requests(pod: &Pod, non_zero: bool) -> Resources {
         total.memory = total.memory.max(r.memory);
     }
     total
-}
-
-/// Σ weight × normalized score over the default profile's scoring plugins we model.
-pub fn score(pod: &PodInfo, node: &NodeInfo, max_taint_raw: i64) -> i64 {
-    let [taint, least, balanced] = score_parts(pod, node, max_taint_raw);
-    3 * taint + least + balanced
 }
 
 /// The normalised scores (0–100) of TaintToleration (weight 3), NodeResourcesFit's
