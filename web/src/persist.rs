@@ -180,6 +180,10 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
 /// Puts `text` on the clipboard (where the browser allows it; the text is on screen anyway).
 pub fn copy(text: &str) {
     if let Some(window) = web_sys::window() {
-        let _ = window.navigator().clipboard().write_text(text);
+        let promise = window.navigator().clipboard().write_text(text);
+        // A refusal (no focus, no permission) is handled here, not left unhandled.
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
     }
 }

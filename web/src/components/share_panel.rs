@@ -39,6 +39,11 @@ pub fn share_panel(p: &ShareProps) -> Html {
     let dispatch = use_dispatch();
     let show_script = use_state(|| false);
     let info = &p.info;
+    {
+        // Share copies the link at once (where the browser allows); the panel shows it too.
+        let link = info.link.clone();
+        use_effect_with(link, |link| persist::copy(link));
+    }
     let close = {
         let d = dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Share(None)))

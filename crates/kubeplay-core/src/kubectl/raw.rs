@@ -47,6 +47,10 @@ pub(super) fn get(cluster: &mut Cluster, raw: &str) -> Output {
         Err(out) => return out,
     };
     let (namespace, name) = (namespace.as_deref(), name.as_deref());
+    let current = cluster.store().resource_version();
+    if let Err(out) = check_resource_version(&params, name.is_some(), current) {
+        return out;
+    }
     if let Some(name) = name {
         let key = crate::api::ObjectKey::new(info.kind, namespace.unwrap_or(""), name);
         return match cluster.get(&key) {
@@ -88,6 +92,57 @@ pub(super) fn get(cluster: &mut Cluster, raw: &str) -> Output {
     }
     let list = json!({"apiVersion": info.api_version(), "items": items, "kind": format!("{}List", info.kind), "metadata": metadata});
     Output::ok(body(&list))
+}
+
+/// `resourceVersion` and `resourceVersionMatch` on a get or list: the API server's
+/// validation (`validateListOptions`) and the storage's answers. kubeplay keeps no older
+/// revisions, so an exact read of an older one is answered as a compacted revision is.
+fn check_resource_version(params: &Map<String, Value>, get_one: bool, current: u64) -> Result<(), Output> {
+    let param = |k: &str| params.get(k).and_then(Value::as_str).unwrap_or_default();
+    let (rv, matching) = (param("resourceVersion"), param("resourceVersionMatch"));
+    let mut invalid: Vec<String> = Vec::new();
+    if !matching.is_empty() && !get_one {
+        if rv.is_empty() {
+            invalid.push("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided".into());
+        }
+        if !param("continue").is_empty() {
+            invalid.push("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided".into());
+        }
+        if matching != "Exact" && matching != "NotOlderThan" {
+            invalid.push(format!(
+                "resourceVersionMatch: Unsupported value: {matching:?}: supported values: \"Exact\", \"NotOlderThan\", \"\""
+            ));
+        }
+        if matching == "Exact" && rv == "0" {
+            invalid.push("resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"".into());
+        }
+    }
+    if !params.get("sendInitialEvents").is_none_or(|v| v.as_str() == Some("")) && !get_one {
+        invalid.push("sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list".into());
+    }
+    if !invalid.is_empty() {
+        let listed = if invalid.len() == 1 { invalid.remove(0) } else { format!("[{}]", invalid.join(", ")) };
+        return Err(Output::err(format!("Error from server (Invalid): ListOptions.meta.k8s.io \"\" is invalid: {listed}\n")));
+    }
+    if rv.is_empty() || rv == "0" {
+        return Ok(());
+    }
+    let Ok(wanted) = rv.parse::<u64>() else {
+        return Err(Output::err(format!(
+            "Error from server (BadRequest): invalid resource version: strconv.ParseUint: parsing {rv:?}: invalid syntax\n"
+        )));
+    };
+    if wanted > current {
+        return Err(Output::err(format!("Error from server (Timeout): Too large resource version: {wanted}, current: {current}\n")));
+    }
+    // A paged list (`limit`) at a resourceVersion without a match is read exactly (the legacy
+    // rule), as `Exact` is.
+    let paged = param("limit").parse::<i64>().is_ok_and(|l| l > 0);
+    let exact = matching == "Exact" || (matching.is_empty() && paged && !get_one);
+    if exact && wanted < current {
+        return Err(Output::err("Error from server (Expired): The resourceVersion for the provided list is too old.\n"));
+    }
+    Ok(())
 }
 
 /// What a REST path names.
