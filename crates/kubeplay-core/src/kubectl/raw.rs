@@ -117,7 +117,7 @@ fn check_resource_version(params: &Map<String, Value>, get_one: bool, current: u
             invalid.push("resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"".into());
         }
     }
-    if !params.get("sendInitialEvents").is_none_or(|v| v.as_str() == Some("")) && !get_one {
+    if params.get("sendInitialEvents").is_some_and(|v| v.as_str() != Some("")) && !get_one {
         invalid.push("sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list".into());
     }
     if !invalid.is_empty() {
