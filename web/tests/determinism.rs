@@ -56,6 +56,7 @@ const PAGES: &[(&str, &str)] = pages![
     "rest_api_and_subresources.md",
     "rollout_and_labels.md",
     "rolling_update.md",
+    "scheduler_profiles.md",
     "scheduling_queue.md",
     "set_scale_and_wait.md",
     "services_and_endpoints.md",

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use crate::api::scheduler_config::SchedulerConfig;
 use crate::api::{Object, ObjectKey};
 use crate::apiserver::{ApiServer, Change, Store};
 use crate::rng::SimRng;
@@ -15,7 +16,7 @@ use crate::{controllers, kubelet, scheduler};
 
 /// The one list of components, in the order they hear each change. Adding a controller is a
 /// file of its own plus one line here.
-fn registry() -> Vec<Box<dyn Component>> {
+fn registry(scheduler_config: &Rc<SchedulerConfig>) -> Vec<Box<dyn Component>> {
     vec![
         Box::new(controllers::replicaset::ReplicaSetController::default()),
         Box::new(controllers::deployment::DeploymentController),
@@ -27,7 +28,7 @@ fn registry() -> Vec<Box<dyn Component>> {
         Box::new(controllers::namespace::NamespaceController),
         Box::new(controllers::node_lifecycle::NodeLifecycle),
         Box::new(controllers::disruption::DisruptionController),
-        Box::new(scheduler::Scheduler::default()),
+        Box::new(scheduler::Scheduler::new(Rc::clone(scheduler_config))),
         Box::new(kubelet::Kubelet::default()),
         Box::new(controllers::garbage_collector::GarbageCollector),
         Box::new(controllers::root_ca_publisher::RootCaPublisher),
@@ -67,6 +68,8 @@ pub struct Cluster {
     /// Clients' watches (`kubectl get -w`): the changes to a kind, kept until read.
     client_watches: Vec<ClientWatch>,
     next_watch: u64,
+    /// The kube-scheduler configuration file the cluster started with (its profiles).
+    scheduler_config: Rc<SchedulerConfig>,
 }
 
 /// One client's watch on a kind.
@@ -89,7 +92,12 @@ const MAX_EVENTS_PER_INSTANT: u64 = 5_000_000;
 impl Cluster {
     /// An empty cluster: namespaces and the `kubernetes` Service, no nodes.
     pub fn empty(seed: u64) -> Cluster {
-        let components = registry()
+        Cluster::configured(seed, Rc::default())
+    }
+
+    /// An empty cluster whose kube-scheduler runs `scheduler_config`.
+    pub fn configured(seed: u64, scheduler_config: Rc<SchedulerConfig>) -> Cluster {
+        let components = registry(&scheduler_config)
             .into_iter()
             .map(|component| {
                 let watches = component.watches();
@@ -109,6 +117,7 @@ impl Cluster {
             traffic: Traffic::default(),
             client_watches: Vec::new(),
             next_watch: 0,
+            scheduler_config,
         };
         crate::bootstrap::control_plane(&mut cluster.api);
         cluster.settle();
@@ -124,15 +133,28 @@ impl Cluster {
     }
 
     /// The cluster a set of manifest files (name, text) runs on: the nodes they bring, or the
-    /// default ones when they bring none.
+    /// default ones when they bring none, and the scheduler configuration they bring (the
+    /// first valid KubeSchedulerConfiguration), or the default profile.
     pub fn for_manifests<'a>(seed: u64, files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Cluster {
-        let brings_nodes =
-            files.into_iter().any(|(name, text)| crate::manifest::parse(name, text).objects.iter().any(|o| o.object.info().kind == "Node"));
-        if brings_nodes {
-            Cluster::empty(seed)
-        } else {
-            Cluster::new(seed)
+        let mut brings_nodes = false;
+        let mut config = None;
+        for (name, text) in files {
+            let parsed = crate::manifest::parse(name, text);
+            brings_nodes |= parsed.objects.iter().any(|o| o.object.info().kind == "Node");
+            if config.is_none() {
+                config = parsed.scheduler_configs.into_iter().next().map(|c| c.config);
+            }
         }
+        let mut cluster = Cluster::configured(seed, Rc::new(config.unwrap_or_default()));
+        if !brings_nodes {
+            crate::bootstrap::default_nodes(&mut cluster.api);
+            cluster.settle();
+        }
+        cluster
+    }
+
+    pub fn scheduler_config(&self) -> &SchedulerConfig {
+        &self.scheduler_config
     }
 
     pub fn now(&self) -> SimTime {

@@ -12,5 +12,6 @@ pub mod object;
 pub mod pod_util;
 pub mod priority_class;
 pub mod quantity;
+pub mod scheduler_config;
 
 pub use object::{controller_owner, controller_ref, Object, ObjectKey, Stored};

@@ -21,6 +21,9 @@ pub(super) fn apply(cluster: &mut Cluster, files: &dyn Files, flags: &Flags, cre
             continue;
         };
         let parsed = manifest::parse(name, &text);
+        for _ in &parsed.scheduler_configs {
+            out.push_str(&format!("Warning: kubeplay: {}\n", crate::api::scheduler_config::NOTICE));
+        }
         for po in parsed.objects {
             let info = po.object.info();
             // The API server's warnings reach kubectl as `Warning:` lines; ours says what

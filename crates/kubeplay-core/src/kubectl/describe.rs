@@ -454,7 +454,7 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
     if spec.node_name.is_none() && p.metadata.deletion_timestamp.is_none() {
         let key =
             crate::api::ObjectKey::new("Pod", p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or(""));
-        if let Ok(text) = crate::scheduler::explain::explain(cluster.api(), &key) {
+        if let Ok(text) = crate::scheduler::explain::explain(cluster.api(), cluster.scheduler_config(), &key) {
             out.push_str("\nScheduling explanation (kubeplay; not part of kubectl's output):\n");
             for line in text.lines().skip(2) {
                 out.push_str(&if line.is_empty() { "\n".to_string() } else { format!("  {line}\n") });

@@ -8,6 +8,7 @@ pub mod yaml;
 use serde_json::Value;
 
 use crate::api::kinds::{self, KindInfo, Support};
+use crate::api::scheduler_config;
 use crate::api::{Object, Stored};
 use crate::diag::{Diagnostic, Position, Severity};
 use decode::{decode_strict, did_you_mean, display_path, DecodeError, UnknownField};
@@ -29,11 +30,21 @@ pub struct Rejected {
     pub kubectl_error: String,
 }
 
+/// A kube-scheduler configuration file among the manifests: not an API object, it configures
+/// the simulated scheduler of a cluster that starts from these files.
+#[derive(Clone, Debug)]
+pub struct SchedulerConfigDoc {
+    pub file: String,
+    pub position: Position,
+    pub config: crate::api::scheduler_config::SchedulerConfig,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Parsed {
     pub objects: Vec<ParsedObject>,
     pub rejected: Vec<Rejected>,
     pub diagnostics: Vec<Diagnostic>,
+    pub scheduler_configs: Vec<SchedulerConfigDoc>,
 }
 
 impl Parsed {
@@ -137,6 +148,31 @@ impl DocContext<'_> {
                 let mut p = base.clone();
                 p.extend([Seg::Key("items".into()), Seg::Index(i)]);
                 self.document(item, p, out);
+            }
+            return;
+        }
+        if api_version == scheduler_config::API_VERSION && kind == scheduler_config::KIND {
+            let position = self.at(&base);
+            match scheduler_config::SchedulerConfig::from_value(&value) {
+                Ok(config) => {
+                    out.diagnostics.push(self.diag(position, Severity::Warning, scheduler_config::NOTICE.into()));
+                    out.scheduler_configs.push(SchedulerConfigDoc { file: self.file.to_string(), position, config });
+                }
+                // kube-scheduler would refuse to start; kubeplay keeps the default profile.
+                Err(errors) => {
+                    for e in &errors {
+                        out.diagnostics.push(self.diag(position, Severity::Error, format!("KubeSchedulerConfiguration: {e}")));
+                    }
+                    let listed = if errors.len() == 1 { errors[0].clone() } else { format!("[{}]", errors.join(", ")) };
+                    out.rejected.push(Rejected {
+                        file: self.file.to_string(),
+                        position,
+                        kubectl_error: format!(
+                            "error: kubeplay: KubeSchedulerConfiguration in {:?} is invalid: {listed}; kube-scheduler would not start with it, so the cluster keeps the default profile",
+                            self.file
+                        ),
+                    });
+                }
             }
             return;
         }

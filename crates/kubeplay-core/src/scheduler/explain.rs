@@ -9,12 +9,27 @@ use k8s_openapi::api::core::v1::{Pod, Toleration};
 use super::cache::{Cache, NodeInfo};
 use super::inter_pod_affinity::PodAffinity;
 use super::plugins::{filter, PodInfo, Resources};
+use crate::api::scheduler_config::{Profile, SchedulerConfig};
 use crate::api::{Object, ObjectKey};
 use crate::apiserver::ApiServer;
 
-pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
+pub fn explain(api: &ApiServer, config: &SchedulerConfig, key: &ObjectKey) -> Result<String, String> {
     let Some(pod) = api.get(key).and_then(Object::as_pod).cloned() else {
         return Err(format!("Error from server (NotFound): pods {:?} not found\n", key.name));
+    };
+    let scheduler_name = pod.spec.as_ref().and_then(|s| s.scheduler_name.clone()).unwrap_or_default();
+    let Some(profile) = config.profile(Some(&scheduler_name)) else {
+        let placed = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).map(str::to_string);
+        return Ok(match placed {
+            Some(node) => format!(
+                "Pod {}/{} runs on {node}. It names the scheduler {scheduler_name:?}, which no profile of the cluster's kube-scheduler runs: another client placed it (a Binding).\n",
+                key.namespace, key.name
+            ),
+            None => format!(
+                "Pod {}/{} names the scheduler {scheduler_name:?}, which no profile of the cluster's kube-scheduler runs: no scheduler sees it, so it stays Pending with no events.\n",
+                key.namespace, key.name
+            ),
+        });
     };
     let mut cache = Cache::from_store(api);
     cache.update_pod(key, None);
@@ -30,10 +45,15 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
         info.node_name = None;
     }
     let nodes: Vec<&NodeInfo> = (0..cache.len()).filter_map(|i| cache.node_at(i)).collect();
+    let whose = if profile.scheduler_name == crate::api::scheduler_config::DEFAULT_SCHEDULER_NAME {
+        "The default scheduler's".to_string()
+    } else {
+        format!("The {:?} profile's", profile.scheduler_name)
+    };
     let placed = pod.spec.as_ref().and_then(|s| s.node_name.clone());
     let mut out = match &placed {
-        Some(n) => format!("Pod {}/{} runs on {n}. The default scheduler's verdict now, without this Pod:\n\n", key.namespace, key.name),
-        None => format!("Pod {}/{} is not scheduled. The default scheduler's verdict now:\n\n", key.namespace, key.name),
+        Some(n) => format!("Pod {}/{} runs on {n}. {whose} verdict now, without this Pod:\n\n", key.namespace, key.name),
+        None => format!("Pod {}/{} is not scheduled. {whose} verdict now:\n\n", key.namespace, key.name),
     };
     let mut rows = vec![["NODE", "FILTERS", "REJECTED BY", "REASON"].map(String::from).to_vec()];
     let mut feasible = Vec::new();
@@ -63,50 +83,70 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
         }
         return Ok(out);
     }
-    use super::scoring::*;
-    let scores = score_nodes(&info, &cache, &feasible);
-    let with_node_affinity = !info.preferred_node_terms.is_empty();
-    let with_affinity = !info.inter_pod.topology_score.is_empty();
-    let with_spread = !info.spread.soft.is_empty();
+    let scores = super::scoring::score_nodes(&info, &cache, &feasible, profile);
+    let w = |plugin: &str| profile.weight(plugin);
+    let with_node_affinity = !info.preferred_node_terms.is_empty() && w("NodeAffinity") > 0;
+    let with_affinity = !info.inter_pod.topology_score.is_empty() && w("InterPodAffinity") > 0;
+    let with_spread = !info.spread.soft.is_empty() && w("PodTopologySpread") > 0;
     // ImageLocality shows when one of the Pod's images is on some node.
-    let with_images = info.images.iter().any(|i| cache.nodes_with_image(i) > 0);
-    let mut header = vec![format!("NODE"), format!("TaintToleration ×{TAINT_TOLERATION_WEIGHT}")];
-    if with_node_affinity {
-        header.push(format!("NodeAffinity ×{NODE_AFFINITY_WEIGHT}"));
+    let with_images = info.images.iter().any(|i| cache.nodes_with_image(i) > 0) && w("ImageLocality") > 0;
+    let mut header = vec!["NODE".to_string()];
+    let weighed = |plugin: &str| format!("{plugin} ×{}", w(plugin));
+    if w("TaintToleration") > 0 {
+        header.push(weighed("TaintToleration"));
     }
-    header.push(format!("NodeResourcesFit ×{NODE_RESOURCES_FIT_WEIGHT}"));
-    header.push(format!("BalancedAllocation ×{BALANCED_ALLOCATION_WEIGHT}"));
+    if with_node_affinity {
+        header.push(weighed("NodeAffinity"));
+    }
+    if w("NodeResourcesFit") > 0 {
+        header.push(format!("{} ×{}", profile.fit_label(), w("NodeResourcesFit")));
+    }
+    if w("NodeResourcesBalancedAllocation") > 0 {
+        header.push(format!("BalancedAllocation ×{}", w("NodeResourcesBalancedAllocation")));
+    }
     if with_spread {
-        header.push(format!("PodTopologySpread ×{POD_TOPOLOGY_SPREAD_WEIGHT}"));
+        header.push(weighed("PodTopologySpread"));
     }
     if with_affinity {
-        header.push(format!("InterPodAffinity ×{INTER_POD_AFFINITY_WEIGHT}"));
+        header.push(weighed("InterPodAffinity"));
     }
     if with_images {
-        header.push(format!("ImageLocality ×{IMAGE_LOCALITY_WEIGHT}"));
+        header.push(weighed("ImageLocality"));
     }
     header.push("TOTAL".into());
     let mut rows = vec![header];
     let mut scored: Vec<(&str, i64)> = Vec::new();
+    // "n" when the weight is 1, "n → weighted" otherwise.
+    let cell = |score: i64, plugin: &str| if w(plugin) == 1 { score.to_string() } else { format!("{score} → {}", w(plugin) * score) };
     for (node, s) in feasible.iter().zip(&scores) {
-        let mut row = vec![node.name.clone(), format!("{} → {}", s.taint, TAINT_TOLERATION_WEIGHT * s.taint)];
-        if with_node_affinity {
-            row.push(format!("{} (raw {}) → {}", s.node_affinity, s.node_affinity_raw, NODE_AFFINITY_WEIGHT * s.node_affinity));
+        let mut row = vec![node.name.clone()];
+        if w("TaintToleration") > 0 {
+            row.push(cell(s.taint, "TaintToleration"));
         }
-        row.push(s.least_allocated.to_string());
-        row.push(s.balanced.to_string());
+        if with_node_affinity {
+            row.push(format!("{} (raw {}) → {}", s.node_affinity, s.node_affinity_raw, w("NodeAffinity") * s.node_affinity));
+        }
+        if w("NodeResourcesFit") > 0 {
+            row.push(cell(s.fit, "NodeResourcesFit"));
+        }
+        if w("NodeResourcesBalancedAllocation") > 0 {
+            row.push(cell(s.balanced, "NodeResourcesBalancedAllocation"));
+        }
         if with_spread {
-            row.push(format!("{} → {}", s.spread, POD_TOPOLOGY_SPREAD_WEIGHT * s.spread));
+            row.push(format!("{} → {}", s.spread, w("PodTopologySpread") * s.spread));
         }
         if with_affinity {
-            row.push(format!("{} (raw {}) → {}", s.inter_pod, s.inter_pod_raw, INTER_POD_AFFINITY_WEIGHT * s.inter_pod));
+            row.push(format!("{} (raw {}) → {}", s.inter_pod, s.inter_pod_raw, w("InterPodAffinity") * s.inter_pod));
         }
         if with_images {
-            row.push(s.image.to_string());
+            row.push(cell(s.image, "ImageLocality"));
         }
         row.push(s.total.to_string());
         rows.push(row);
         scored.push((&node.name, s.total));
+    }
+    if config.custom {
+        out.push_str(&profile_note(profile));
     }
     out.push_str("\nScores (each plugin's 0–100, times its weight):\n");
     out.push_str(&indent(&table(&rows)));
@@ -127,6 +167,22 @@ pub fn explain(api: &ApiServer, key: &ObjectKey) -> Result<String, String> {
         many => format!("\nHighest score {best}, shared by {}: the scheduler picks one of them at random.\n", many.join(", ")),
     });
     Ok(out)
+}
+
+/// What a configured profile changes, before its scores.
+fn profile_note(profile: &Profile) -> String {
+    let disabled: Vec<&str> = crate::api::scheduler_config::SCORE_PLUGINS
+        .iter()
+        .zip(profile.weights)
+        .filter(|(_, w)| *w == 0)
+        .map(|((name, _), _)| *name)
+        .collect();
+    let mut note = format!("\nProfile {:?} (KubeSchedulerConfiguration)", profile.scheduler_name);
+    if !disabled.is_empty() {
+        note.push_str(&format!("; score plugins disabled: {}", disabled.join(", ")));
+    }
+    note.push_str(".\n");
+    note
 }
 
 /// Columns padded to their widest cell plus three spaces, as kubectl's tables are.

@@ -31,7 +31,8 @@ use crate::rng::SimRng;
 use crate::runtime::{Action, Component, Ctx, Requests, Watches};
 use crate::time::SimDuration;
 
-pub const SCHEDULER_NAME: &str = "default-scheduler";
+use crate::api::scheduler_config::SchedulerConfig;
+pub use crate::api::scheduler_config::DEFAULT_SCHEDULER_NAME as SCHEDULER_NAME;
 /// Below this many nodes every node is evaluated (`minFeasibleNodesToFind`).
 const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 /// `minFeasibleNodesPercentageToFind`.
@@ -43,6 +44,8 @@ const CYCLES_PER_TICK: usize = 256;
 
 #[derive(Clone, Debug, Default)]
 pub struct Scheduler {
+    /// The configuration file's profiles (the default profile unless the manifests brought one).
+    config: std::rc::Rc<SchedulerConfig>,
     cache: Cache,
     queue: SchedulingQueue,
     /// Where the next cycle starts looking (`nextStartNodeIndex`).
@@ -99,12 +102,13 @@ impl Component for Scheduler {
     }
 }
 
-/// Pods this scheduler is responsible for and that still need a node.
-fn wants_scheduling(pod: &Pod) -> bool {
+/// Pods one of this scheduler's profiles is responsible for and that still need a node (a
+/// Pod naming a scheduler nobody runs waits, Pending, with no event: no scheduler saw it).
+fn wants_scheduling(config: &SchedulerConfig, pod: &Pod) -> bool {
     let spec = pod.spec.as_ref();
     spec.is_some_and(|s| s.node_name.is_none())
         && pod.metadata.deletion_timestamp.is_none()
-        && spec.and_then(|s| s.scheduler_name.as_deref()).is_none_or(|s| s == SCHEDULER_NAME)
+        && config.profile(spec.and_then(|s| s.scheduler_name.as_deref())).is_some()
 }
 
 /// Whether an update changed more than status and bookkeeping (`isPodUpdated`).
@@ -121,7 +125,7 @@ impl Scheduler {
             self.nominated.remove(&change.key);
         }
         let old = change.old.as_deref().and_then(Object::as_pod);
-        if !deleted && wants_scheduling(pod) {
+        if !deleted && wants_scheduling(&self.config, pod) {
             match old {
                 None => {
                     self.queue.add(&change.key, pod.spec.as_ref().and_then(|s| s.priority).unwrap_or(0), now);
@@ -222,12 +226,19 @@ impl Scheduler {
         (!pods.is_empty()).then_some(pods)
     }
 
-    /// How many feasible nodes to look for (`numFeasibleNodesToFind`, adaptive percentage).
-    fn nodes_to_find(n: usize) -> usize {
-        if n < MIN_FEASIBLE_NODES_TO_FIND {
+    /// A scheduler with the configuration file's profiles.
+    pub fn new(config: std::rc::Rc<SchedulerConfig>) -> Scheduler {
+        Scheduler { config, ..Scheduler::default() }
+    }
+
+    /// How many feasible nodes to look for (`numFeasibleNodesToFind`: the configured
+    /// percentage, or the adaptive one).
+    fn nodes_to_find(n: usize, configured: u32) -> usize {
+        if n < MIN_FEASIBLE_NODES_TO_FIND || configured >= 100 {
             return n;
         }
-        let percentage = 50usize.saturating_sub(n / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE);
+        let percentage =
+            if configured > 0 { configured as usize } else { 50usize.saturating_sub(n / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE) };
         (n * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
     }
 
@@ -236,10 +247,13 @@ impl Scheduler {
             self.queue.remove(key);
             return;
         };
-        let Some(pod) = pod.as_pod().filter(|p| wants_scheduling(p)) else {
+        let config = std::rc::Rc::clone(&self.config);
+        let Some(pod) = pod.as_pod().filter(|p| wants_scheduling(&config, p)) else {
             self.queue.remove(key);
             return;
         };
+        let Some(profile) = config.profile(pod.spec.as_ref().and_then(|s| s.scheduler_name.as_deref())) else { return };
+        let name = profile.scheduler_name.as_str();
         let mut info = PodInfo::new(pod);
         info.inter_pod = inter_pod_affinity::prefilter(ctx.api, &self.cache, pod, &info.affinity);
         if info.spread.is_empty() {
@@ -247,7 +261,7 @@ impl Scheduler {
         }
         info.spread_state = topology_spread::State::new(ctx.api, &self.cache, pod, &info);
         let n = self.cache.len();
-        let to_find = Scheduler::nodes_to_find(n);
+        let to_find = Scheduler::nodes_to_find(n, config.percentage_of_nodes_to_score);
         let mut feasible: Vec<&NodeInfo> = Vec::new();
         let mut rejected: Vec<Rejection> = Vec::new();
         let mut resolvable: Vec<&NodeInfo> = Vec::new();
@@ -297,7 +311,7 @@ impl Scheduler {
             let mut pod = pod.clone();
             self.queue.unschedulable(key, plugins, ctx.now());
             if let Outcome::Nominate { node, victims } = outcome {
-                evict_victims(ctx, &pod, &node, &victims);
+                evict_victims(ctx, name, &pod, &node, &victims);
                 pod.status.get_or_insert_with(Default::default).nominated_node_name = Some(node.clone());
                 self.nominated.insert(key.clone(), (node, pod.clone()));
             } else if outcome == Outcome::NoCandidates {
@@ -307,21 +321,21 @@ impl Scheduler {
                 }
                 self.nominated.remove(key);
             }
-            unschedulable(ctx, pod, message);
+            unschedulable(ctx, name, pod, message);
             return;
         }
-        let scores: Vec<i64> = scoring::score_nodes(&info, &self.cache, &feasible).into_iter().map(|s| s.total).collect();
+        let scores: Vec<i64> = scoring::score_nodes(&info, &self.cache, &feasible, profile).into_iter().map(|s| s.total).collect();
         let best = scores.iter().copied().max().unwrap_or(0);
         let winners: Vec<&str> = feasible.iter().zip(&scores).filter(|(_, s)| **s == best).map(|(node, _)| node.name.as_str()).collect();
         let chosen = winners[ctx.rng.pick_index(winners.len())].to_string();
         let pod = pod.clone();
         self.cache.assume(key, &pod, &chosen);
         self.queue.remove(key);
-        bind(ctx, pod, chosen);
+        bind(ctx, name, pod, chosen);
     }
 }
 
-fn bind(ctx: &mut Ctx<'_>, mut pod: Pod, node: String) {
+fn bind(ctx: &mut Ctx<'_>, scheduler: &str, mut pod: Pod, node: String) {
     let message = format!(
         "Successfully assigned {}/{} to {node}",
         pod.metadata.namespace.as_deref().unwrap_or(""),
@@ -336,36 +350,31 @@ fn bind(ctx: &mut Ctx<'_>, mut pod: Pod, node: String) {
     }
     set_scheduled(ctx.api, &mut pod, true, None, None);
     let bound = ctx.api.update(Object::from(pod));
-    ctx.api.record(NewEvent::normal(SCHEDULER_NAME, &bound, "Scheduled", message));
+    ctx.api.record(NewEvent::normal(scheduler, &bound, "Scheduled", message));
 }
 
 /// `PrepareCandidate`: each victim is marked as a disruption target, deleted gracefully and
 /// told who preempted it.
-fn evict_victims(ctx: &mut Ctx<'_>, preemptor: &Pod, node: &str, victims: &[ObjectKey]) {
+fn evict_victims(ctx: &mut Ctx<'_>, scheduler: &str, preemptor: &Pod, node: &str, victims: &[ObjectKey]) {
     let uid = preemptor.metadata.uid.clone().unwrap_or_default();
     for key in victims {
         let Some(mut victim) = ctx.api.get(key).and_then(Object::as_pod).cloned() else { continue };
         if victim.metadata.deletion_timestamp.is_none() {
-            let message = format!("{SCHEDULER_NAME}: preempting to accommodate a higher priority pod");
+            let message = format!("{scheduler}: preempting to accommodate a higher priority pod");
             let condition =
                 pod_util::new_condition("DisruptionTarget", true, Some("PreemptionByScheduler"), Some(message), ctx.api.timestamp());
             pod_util::set_condition(&mut victim, condition);
             ctx.api.update(Object::from(victim.clone()));
             ctx.api.delete(key);
         }
-        ctx.api.record(NewEvent::normal(
-            SCHEDULER_NAME,
-            &Object::from(victim),
-            "Preempted",
-            format!("Preempted by pod {uid} on node {node}"),
-        ));
+        ctx.api.record(NewEvent::normal(scheduler, &Object::from(victim), "Preempted", format!("Preempted by pod {uid} on node {node}")));
     }
 }
 
-fn unschedulable(ctx: &mut Ctx<'_>, mut pod: Pod, message: String) {
+fn unschedulable(ctx: &mut Ctx<'_>, scheduler: &str, mut pod: Pod, message: String) {
     set_scheduled(ctx.api, &mut pod, false, Some("Unschedulable"), Some(message.clone()));
     let pod = ctx.api.update(Object::from(pod));
-    ctx.api.record(NewEvent::warning(SCHEDULER_NAME, &pod, "FailedScheduling", message));
+    ctx.api.record(NewEvent::warning(scheduler, &pod, "FailedScheduling", message));
 }
 
 fn set_scheduled(api: &ApiServer, pod: &mut Pod, status: bool, reason: Option<&str>, message: Option<String>) {
@@ -378,11 +387,13 @@ mod tests {
 
     #[test]
     fn percentage_of_nodes_to_score_is_adaptive() {
-        assert_eq!(Scheduler::nodes_to_find(3), 3);
-        assert_eq!(Scheduler::nodes_to_find(99), 99);
-        assert_eq!(Scheduler::nodes_to_find(100), 100, "50% of 100 is raised to 100");
-        assert_eq!(Scheduler::nodes_to_find(1000), 420, "50 - 1000/125 = 42%");
-        assert_eq!(Scheduler::nodes_to_find(5000), 500, "50 - 40 = 10%");
-        assert_eq!(Scheduler::nodes_to_find(20_000), 1000, "never under 5%");
+        assert_eq!(Scheduler::nodes_to_find(3, 0), 3);
+        assert_eq!(Scheduler::nodes_to_find(99, 0), 99);
+        assert_eq!(Scheduler::nodes_to_find(100, 0), 100, "50% of 100 is raised to 100");
+        assert_eq!(Scheduler::nodes_to_find(1000, 0), 420, "50 - 1000/125 = 42%");
+        assert_eq!(Scheduler::nodes_to_find(5000, 0), 500, "50 - 40 = 10%");
+        assert_eq!(Scheduler::nodes_to_find(20_000, 0), 1000, "never under 5%");
+        assert_eq!(Scheduler::nodes_to_find(5000, 30), 1500, "a configured percentage");
+        assert_eq!(Scheduler::nodes_to_find(5000, 100), 5000);
     }
 }

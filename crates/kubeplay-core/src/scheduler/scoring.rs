@@ -1,18 +1,12 @@
 //! The Score phase over the feasible nodes: each scoring plugin's normalised 0–100 score and
-//! its weight in the default profile, summed (`Σ weight × score`). One place, used by the
-//! cycle and by `kubeplay explain`, so the explanation shows the numbers the choice was made on.
+//! its weight in the Pod's profile (a disabled plugin weighs 0), summed (`Σ weight × score`).
+//! One place, used by the cycle and by `kubeplay explain`, so the explanation shows the
+//! numbers the choice was made on.
 
 use super::cache::{Cache, NodeInfo};
 use super::inter_pod_affinity;
 use super::plugins::{node_affinity_raw, score_parts, untolerated_prefer_no_schedule, PodInfo};
-
-pub const TAINT_TOLERATION_WEIGHT: i64 = 3;
-pub const NODE_AFFINITY_WEIGHT: i64 = 2;
-pub const NODE_RESOURCES_FIT_WEIGHT: i64 = 1;
-pub const BALANCED_ALLOCATION_WEIGHT: i64 = 1;
-pub const POD_TOPOLOGY_SPREAD_WEIGHT: i64 = 2;
-pub const INTER_POD_AFFINITY_WEIGHT: i64 = 2;
-pub const IMAGE_LOCALITY_WEIGHT: i64 = 1;
+use crate::api::scheduler_config::{fit_score, Profile};
 
 /// One node's scores (normalised, before weights) and the raw values shown beside some.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,7 +14,7 @@ pub struct NodeScores {
     pub taint: i64,
     pub node_affinity: i64,
     pub node_affinity_raw: i64,
-    pub least_allocated: i64,
+    pub fit: i64,
     pub balanced: i64,
     pub spread: i64,
     pub inter_pod: i64,
@@ -35,7 +29,7 @@ pub fn normalize_by_max(raw: &[i64]) -> Vec<i64> {
     raw.iter().map(|r| if max > 0 { 100 * r / max } else { 0 }).collect()
 }
 
-pub fn score_nodes(info: &PodInfo, cache: &Cache, feasible: &[&NodeInfo]) -> Vec<NodeScores> {
+pub fn score_nodes(info: &PodInfo, cache: &Cache, feasible: &[&NodeInfo], profile: &Profile) -> Vec<NodeScores> {
     let max_taint_raw = feasible.iter().map(|n| untolerated_prefer_no_schedule(info, n)).max().unwrap_or(0);
     let affinity_raw: Vec<i64> = feasible.iter().map(|n| info.inter_pod.raw_score(&n.labels)).collect();
     let affinity = inter_pod_affinity::normalize(&affinity_raw);
@@ -47,13 +41,19 @@ pub fn score_nodes(info: &PodInfo, cache: &Cache, feasible: &[&NodeInfo]) -> Vec
         .iter()
         .enumerate()
         .map(|(i, node)| {
-            let [taint, least_allocated, balanced] = score_parts(info, node, max_taint_raw);
+            let [taint, _, balanced] = score_parts(info, node, max_taint_raw);
+            let (used, want) = (node.non_zero_requested, info.non_zero_requests);
+            let fit = fit_score(
+                profile,
+                (used.milli_cpu.saturating_add(want.milli_cpu), node.allocatable.milli_cpu),
+                (used.memory.saturating_add(want.memory), node.allocatable.memory),
+            );
             let image = image_locality(info, node, cache, total_nodes);
             let mut s = NodeScores {
                 taint,
                 node_affinity: node_affinity[i],
                 node_affinity_raw: node_affinity_raw[i],
-                least_allocated,
+                fit,
                 balanced,
                 spread: spread.get(i).copied().unwrap_or(0),
                 inter_pod: affinity[i],
@@ -61,13 +61,14 @@ pub fn score_nodes(info: &PodInfo, cache: &Cache, feasible: &[&NodeInfo]) -> Vec
                 image,
                 total: 0,
             };
-            s.total = TAINT_TOLERATION_WEIGHT * s.taint
-                + NODE_AFFINITY_WEIGHT * s.node_affinity
-                + NODE_RESOURCES_FIT_WEIGHT * s.least_allocated
-                + BALANCED_ALLOCATION_WEIGHT * s.balanced
-                + POD_TOPOLOGY_SPREAD_WEIGHT * s.spread
-                + INTER_POD_AFFINITY_WEIGHT * s.inter_pod
-                + IMAGE_LOCALITY_WEIGHT * s.image;
+            let [w_taint, w_node_affinity, w_fit, w_spread, w_inter_pod, w_balanced, w_image] = profile.weights;
+            s.total = w_taint * s.taint
+                + w_node_affinity * s.node_affinity
+                + w_fit * s.fit
+                + w_balanced * s.balanced
+                + w_spread * s.spread
+                + w_inter_pod * s.inter_pod
+                + w_image * s.image;
             s
         })
         .collect()

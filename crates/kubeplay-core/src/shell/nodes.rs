@@ -35,7 +35,7 @@ pub fn run(cluster: &mut Cluster, args: &[String]) -> Output {
                 }
             }
             match name {
-                Some(n) => crate::scheduler::explain::explain(cluster.api(), &ObjectKey::new("Pod", &ns, &n)),
+                Some(n) => crate::scheduler::explain::explain(cluster.api(), cluster.scheduler_config(), &ObjectKey::new("Pod", &ns, &n)),
                 None => Err(USAGE.to_string()),
             }
         }
