@@ -66,6 +66,7 @@ const PAGES: &[(&str, &str)] = pages![
     "topology_spread.md",
     "topology_aware_routing.md",
     "watching_the_rest_api.md",
+    "zone_disruption.md",
     "watching_with_get_w.md",
     "unschedulable_pods_stay_pending.md",
 ];

@@ -26,7 +26,7 @@ fn registry(scheduler_config: &Rc<SchedulerConfig>) -> Vec<Box<dyn Component>> {
         Box::new(controllers::statefulset::StatefulSetController),
         Box::new(controllers::ttl_after_finished::TtlAfterFinished),
         Box::new(controllers::namespace::NamespaceController),
-        Box::new(controllers::node_lifecycle::NodeLifecycle),
+        Box::new(controllers::node_lifecycle::NodeLifecycle::default()),
         Box::new(controllers::disruption::DisruptionController),
         Box::new(scheduler::Scheduler::new(Rc::clone(scheduler_config))),
         Box::new(kubelet::Kubelet::default()),

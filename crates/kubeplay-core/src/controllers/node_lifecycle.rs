@@ -9,7 +9,15 @@
 //!   toleration; at once without one), and the Pods stay Terminating while no kubelet is there
 //!   to finish them;
 //! - a node that comes back is Ready again and untainted; a node that is deleted has its Pods
-//!   deleted (the Pod garbage collector).
+//!   deleted (the Pod garbage collector);
+//! - the NoExecute taint is added per zone at a limited rate, by the zone's state
+//!   (`handleDisruption`): a zone is *fully disrupted* when none of its nodes is Ready, in
+//!   *partial disruption* when more than 2 and at least 55 % of its nodes are not Ready, else
+//!   *normal*. Normal and fully disrupted zones taint one node every 10 s
+//!   (`--node-eviction-rate 0.1`); a partially disrupted zone one every 100 s if it has more than
+//!   50 nodes (`--secondary-node-eviction-rate 0.01`), none if smaller; when every zone is fully
+//!   disrupted the control plane assumes its own network is at fault: no NoExecute taints at
+//!   all, and those there are removed. The NoSchedule taint is never held back.
 
 use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, Taint};
 
@@ -25,9 +33,27 @@ const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 /// `--node-monitor-grace-period` (50 s since v1.32).
 pub const NODE_MONITOR_GRACE: SimDuration = SimDuration(50_000);
 const COMPONENT: &str = "node-controller";
+/// `--node-monitor-period`: how often a node waiting for its NoExecute taint is looked at.
+const NODE_MONITOR_PERIOD: SimDuration = SimDuration(5_000);
+const UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
+const LARGE_CLUSTER_SIZE_THRESHOLD: usize = 50;
+/// One node tainted per this long at `--node-eviction-rate` 0.1 and the secondary rate 0.01.
+const EVICTION_INTERVAL: SimDuration = SimDuration(10_000);
+const SECONDARY_EVICTION_INTERVAL: SimDuration = SimDuration(100_000);
+const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NodeLifecycle;
+#[derive(Clone, Debug, Default)]
+pub struct NodeLifecycle {
+    /// Per zone, when its NoExecute tainter may taint the next node (its rate limiter).
+    next_taint: std::collections::BTreeMap<String, SimTime>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ZoneState {
+    Normal,
+    PartialDisruption,
+    FullDisruption,
+}
 
 impl Component for NodeLifecycle {
     fn name(&self) -> &'static str {
@@ -39,6 +65,16 @@ impl Component for NodeLifecycle {
     }
 
     fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
+        self.reconcile_node(ctx, key)
+    }
+
+    fn clone_box(&self) -> Box<dyn Component> {
+        Box::new(self.clone())
+    }
+}
+
+impl NodeLifecycle {
+    fn reconcile_node(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
         let Some(node) = ctx.api.get(key).and_then(Object::as_node).cloned() else {
             // PodGC: Pods bound to a node that no longer exists are deleted at once.
             let orphans: Vec<ObjectKey> = ctx.api.store().pods_on(&key.name).map(Object::key).collect();
@@ -72,6 +108,11 @@ impl Component for NodeLifecycle {
                 }
             }
         }
+        if is_unknown(&updated) {
+            if let Some(after) = self.no_execute_taint(ctx, &mut updated) {
+                next = Some(next.map_or(after, |n: SimDuration| n.min(after)));
+            }
+        }
         if updated != node {
             ctx.api.update(Object::from(updated.clone()));
         }
@@ -84,9 +125,73 @@ impl Component for NodeLifecycle {
         }
     }
 
-    fn clone_box(&self) -> Box<dyn Component> {
-        Box::new(*self)
+    /// The unreachable NoExecute taint for a node that is not Ready, as its zone's state and
+    /// rate limiter allow; `Some(d)` to look again after `d` while it is held back.
+    fn no_execute_taint(&mut self, ctx: &mut Ctx<'_>, node: &mut Node) -> Option<SimDuration> {
+        let zone = zone_of(node);
+        let name = node.metadata.name.clone().unwrap_or_default();
+        let (state, size, all_fully_disrupted) = zone_states(ctx, &name, &zone);
+        let has = taints(node).iter().any(|t| t.key == UNREACHABLE && t.effect == "NoExecute");
+        if all_fully_disrupted {
+            // Every zone is down: more likely the control plane lost the network than every
+            // node failed. Nothing is evicted.
+            if has {
+                let kept: Vec<Taint> = taints(node).into_iter().filter(|t| !(t.key == UNREACHABLE && t.effect == "NoExecute")).collect();
+                set_taints(node, kept);
+            }
+            return Some(NODE_MONITOR_PERIOD);
+        }
+        if has {
+            // Watched on the monitor period: the zones may all go dark later.
+            return Some(NODE_MONITOR_PERIOD);
+        }
+        let interval = match state {
+            ZoneState::Normal | ZoneState::FullDisruption => EVICTION_INTERVAL,
+            ZoneState::PartialDisruption if size > LARGE_CLUSTER_SIZE_THRESHOLD => SECONDARY_EVICTION_INTERVAL,
+            ZoneState::PartialDisruption => return Some(NODE_MONITOR_PERIOD),
+        };
+        let now = ctx.api.now();
+        let slot = self.next_taint.get(&zone).copied().unwrap_or(SimTime::ZERO);
+        if now < slot {
+            return Some(slot.since(now).min(NODE_MONITOR_PERIOD));
+        }
+        self.next_taint.insert(zone, now.plus(interval));
+        let mut next = taints(node);
+        next.push(taint(UNREACHABLE, "NoExecute", &ctx.api.timestamp()));
+        set_taints(node, next);
+        None
     }
+}
+
+fn zone_of(node: &Node) -> String {
+    node.metadata.labels.as_ref().and_then(|l| l.get(ZONE_LABEL)).cloned().unwrap_or_default()
+}
+
+/// `ComputeZoneState` for `zone` (with its size), and whether every zone is fully disrupted.
+/// Only asked while some node is not Ready, so a healthy cluster pays nothing.
+fn zone_states(ctx: &Ctx<'_>, this: &str, zone: &str) -> (ZoneState, usize, bool) {
+    let mut counts: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for node in ctx.api.store().list("Node", None).filter_map(Object::as_node) {
+        let entry = counts.entry(zone_of(node)).or_default();
+        // The node being reconciled counts as not Ready (its update is not written yet).
+        if is_unknown(node) || node.metadata.name.as_deref() == Some(this) {
+            entry.1 += 1;
+        } else {
+            entry.0 += 1;
+        }
+    }
+    let state = |(ready, not_ready): (usize, usize)| {
+        if ready == 0 && not_ready > 0 {
+            ZoneState::FullDisruption
+        } else if not_ready > 2 && not_ready as f64 / (ready + not_ready) as f64 >= UNHEALTHY_ZONE_THRESHOLD {
+            ZoneState::PartialDisruption
+        } else {
+            ZoneState::Normal
+        }
+    };
+    let all = !counts.is_empty() && counts.values().all(|c| state(*c) == ZoneState::FullDisruption);
+    let here = counts.get(zone).copied().unwrap_or((0, 1));
+    (state(here), here.0 + here.1, all)
 }
 
 fn taints(node: &Node) -> Vec<Taint> {
@@ -132,9 +237,9 @@ fn mark_unknown(node: &mut Node, now: k8s_openapi::apimachinery::pkg::apis::meta
         c.message = Some("Kubelet stopped posting node status.".into());
         c.last_transition_time = Some(now.clone());
     }
+    // The NoExecute taint follows, as the zone's rate limiter allows (`no_execute_taint`).
     let mut next: Vec<Taint> = taints(node).into_iter().filter(|t| t.key != UNREACHABLE).collect();
     next.push(taint(UNREACHABLE, "NoSchedule", &now));
-    next.push(taint(UNREACHABLE, "NoExecute", &now));
     set_taints(node, next);
 }
 
