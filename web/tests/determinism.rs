@@ -38,6 +38,7 @@ const PAGES: &[(&str, &str)] = pages![
     "job_failure_and_success_policies.md",
     "jobs_run_to_completion.md",
     "kubectl_basics.md",
+    "kubectl_top.md",
     "liveness_probe_restarts.md",
     "namespaces_and_deletion.md",
     "load_balancer_source_ranges.md",

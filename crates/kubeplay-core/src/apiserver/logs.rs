@@ -40,6 +40,8 @@ pub struct ContainerView {
     pub env: std::rc::Rc<BTreeMap<String, String>>,
     pub server: Option<std::rc::Rc<dyn Responder>>,
     pub started_at: SimTime,
+    /// Memory its process holds beyond the image's idle footprint (what metrics-server reads).
+    pub memory: i64,
 }
 
 impl PartialEq for ContainerView {
@@ -49,7 +51,11 @@ impl PartialEq for ContainerView {
             (None, None) => true,
             _ => false,
         };
-        self.files == other.files && self.env == other.env && self.started_at == other.started_at && same_server
+        self.files == other.files
+            && self.env == other.env
+            && self.started_at == other.started_at
+            && self.memory == other.memory
+            && same_server
     }
 }
 

@@ -36,6 +36,7 @@ mod rollout;
 mod scale;
 mod set;
 pub mod tabwriter;
+mod top;
 mod wait;
 pub mod watch;
 
@@ -144,6 +145,7 @@ pub fn run(cluster: &mut Cluster, files: &dyn Files, args: &[String]) -> Output 
         }
     }
     match command.as_str() {
+        "top" => return top::run(cluster, &args[1..]),
         "cordon" => return node::cordon(cluster, &args[1..], true),
         "uncordon" => return node::cordon(cluster, &args[1..], false),
         "taint" => return node::taint(cluster, &args[1..]),

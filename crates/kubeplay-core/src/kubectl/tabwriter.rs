@@ -5,13 +5,26 @@
 
 const PADDING: usize = 2;
 
-#[derive(Default)]
 pub struct TabWriter {
     buffered: String,
     out: String,
+    padding: usize,
+    min_width: usize,
+}
+
+impl Default for TabWriter {
+    fn default() -> Self {
+        TabWriter { buffered: String::new(), out: String::new(), padding: PADDING, min_width: 0 }
+    }
 }
 
 impl TabWriter {
+    /// kubectl's `printers.GetNewTabWriter` (minwidth 6, padding 3), as `kubectl top` uses:
+    /// every cell ends in a tab, so the last column is padded too.
+    pub fn printer() -> TabWriter {
+        TabWriter { padding: 3, min_width: 6, ..TabWriter::default() }
+    }
+
     pub fn write(&mut self, text: &str) {
         self.buffered.push_str(text);
     }
@@ -25,7 +38,8 @@ impl TabWriter {
             lines.pop();
         }
         let mut widths = Vec::new();
-        format(&lines, &mut widths, 0, lines.len(), &mut self.out);
+        let shape = (self.padding, self.min_width);
+        format(&lines, &mut widths, 0, lines.len(), shape, &mut self.out);
         if !ends_with_newline && self.out.ends_with('\n') {
             self.out.pop();
         }
@@ -47,7 +61,8 @@ fn width(cell: &str) -> usize {
     cell.chars().count()
 }
 
-fn format(lines: &[Vec<String>], widths: &mut Vec<usize>, mut line0: usize, line1: usize, out: &mut String) {
+fn format(lines: &[Vec<String>], widths: &mut Vec<usize>, mut line0: usize, line1: usize, shape: (usize, usize), out: &mut String) {
+    let (padding, min_width) = shape;
     let column = widths.len();
     let mut this = line0;
     while this < line1 {
@@ -58,13 +73,13 @@ fn format(lines: &[Vec<String>], widths: &mut Vec<usize>, mut line0: usize, line
         // A block of lines with a tab-terminated cell in this column begins here.
         write_lines(lines, widths, line0, this, out);
         line0 = this;
-        let mut block_width = 0;
+        let mut block_width = min_width;
         while this < line1 && column + 1 < lines[this].len() {
-            block_width = block_width.max(width(&lines[this][column]) + PADDING);
+            block_width = block_width.max(width(&lines[this][column]) + padding);
             this += 1;
         }
         widths.push(block_width);
-        format(lines, widths, line0, this, out);
+        format(lines, widths, line0, this, shape, out);
         widths.pop();
         line0 = this;
     }

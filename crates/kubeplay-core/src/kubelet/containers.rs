@@ -280,6 +280,7 @@ impl Kubelet {
             env: run.env.clone(),
             server,
             started_at: run.started_at,
+            memory: run.server.as_ref().map_or(0, |s| s.memory),
         };
         ctx.api.set_running_container(&uid, &name, Some(view));
         self.share_empty_dirs(ctx, key, pod, i, written);

@@ -161,6 +161,31 @@ pub fn image_size(image: &str) -> u64 {
     }
 }
 
+/// What a container of `image` uses when idle: (millicores, bytes of working set), as
+/// metrics-server reports a freshly started one. Servers tick over; a shell that sleeps uses
+/// next to nothing.
+pub fn idle_usage(image: &str) -> (i64, i64) {
+    const MI: i64 = 1 << 20;
+    let qualified = qualified_image(image);
+    let repo = qualified.split([':', '@']).next().unwrap_or("");
+    let name = repo.rsplit('/').next().unwrap_or(repo);
+    match name {
+        "nginx" => (1, 3 * MI),
+        "httpd" => (1, 7 * MI),
+        "redis" => (2, 3 * MI),
+        "postgres" => (3, 24 * MI),
+        "mysql" => (6, 362 * MI),
+        "python" => (1, 9 * MI),
+        "node" => (1, 38 * MI),
+        "perl" => (1, 5 * MI),
+        "busybox" | "alpine" | "ubuntu" | "debian" => (0, MI / 2),
+        "pause" => (0, MI / 4),
+        "agnhost" => (1, 6 * MI),
+        "hello-app" => (1, 4 * MI),
+        _ => (1, 12 * MI),
+    }
+}
+
 /// The image's content address as containerd reports it (`repo@sha256:…`, stable per image).
 pub fn image_id(qualified: &str) -> String {
     let repo = qualified.split(':').next().unwrap_or("");

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, Pod};
 
-pub use images::{has_program, image_size};
+pub use images::{has_program, idle_usage, image_size};
 
 use crate::api::image::qualified_image;
 use crate::api::{node_fault, pod_util};

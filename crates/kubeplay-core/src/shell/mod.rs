@@ -84,6 +84,7 @@ pub const HELP: &str = "kubeplay commands:
   kubectl rollout status|history|undo|restart deployment/NAME
   kubectl label|annotate KIND NAME KEY=VALUE [KEY-] [--overwrite]
   kubectl logs POD [-c CONTAINER] [-p] [--tail=N] [--timestamps]
+  kubectl top pod|node [NAME] [--containers] [--sort-by=cpu|memory]
   kubectl exec POD [-c CONTAINER] -- COMMAND [ARGS]
   kubectl exec -it POD -- sh      a shell in the container until `exit`
   kubectl describe pod|deployment|service|configmap|secret [NAME]
