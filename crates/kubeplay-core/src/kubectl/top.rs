@@ -21,6 +21,9 @@ const METRICS_CREATION_DELAY: SimDuration = SimDuration(120_000);
 const SYSTEM_MILLICORES: i64 = 45;
 const SYSTEM_BYTES: i64 = 420 << 20;
 
+/// A container's name, millicores and bytes.
+type ContainerRow = (String, i64, i64);
+
 struct Usage {
     millicores: i64,
     bytes: i64,
@@ -170,7 +173,7 @@ fn pods(
     }
     // (namespace, pod, [(container, cpu, bytes)]): a Pod is listed once each of its running
     // containers has been measured.
-    let mut measured: Vec<(String, String, Vec<(String, i64, i64)>)> = Vec::new();
+    let mut measured: Vec<(String, String, Vec<ContainerRow>)> = Vec::new();
     for pod in &list {
         if pod_util::is_terminal(pod) || pod_util::node_name(pod).is_none() {
             continue;
@@ -209,7 +212,7 @@ fn pods(
             None => "No resources found\n".into(),
         });
     }
-    let total = |rows: &[(String, i64, i64)]| rows.iter().fold((0, 0), |(c, m), r| (c + r.1, m + r.2));
+    let total = |rows: &[ContainerRow]| rows.iter().fold((0, 0), |(c, m), r| (c + r.1, m + r.2));
     match sort_by {
         Some("cpu") => measured.sort_by_key(|m| std::cmp::Reverse(total(&m.2).0)),
         Some("memory") => measured.sort_by_key(|m| std::cmp::Reverse(total(&m.2).1)),
