@@ -400,7 +400,24 @@ fn suggestions(api: &ApiServer, pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) 
                 "relax the Pod's {what} (requiredDuringScheduling… → preferredDuringScheduling…): it would fit on {}",
                 fit.join(", ")
             );
-            found.push(Fix { text, command: None });
+            // On its workload's template: the required terms become preferred ones (weight
+            // 100) beside any it has. A Job's template cannot change, nor a Pod's affinity.
+            let command = owner.as_ref().filter(|(kind, _)| kind != "job").and_then(|(kind, owner_name)| {
+                let object = api.get(&ObjectKey::new(kind_of(kind), ns, owner_name))?.to_json();
+                let base = format!("/spec/template/spec/affinity/{what}");
+                let required = object.pointer(&format!("{base}/requiredDuringSchedulingIgnoredDuringExecution"))?.as_array()?.clone();
+                let mut preferred = object
+                    .pointer(&format!("{base}/preferredDuringSchedulingIgnoredDuringExecution"))
+                    .and_then(|p| p.as_array().cloned())
+                    .unwrap_or_default();
+                preferred.extend(required.into_iter().map(|term| serde_json::json!({"weight": 100, "podAffinityTerm": term})));
+                let patch = serde_json::json!({"spec": {"template": {"spec": {"affinity": {what: {
+                    "requiredDuringSchedulingIgnoredDuringExecution": null,
+                    "preferredDuringSchedulingIgnoredDuringExecution": preferred,
+                }}}}}});
+                Some(format!("kubectl patch {kind} {owner_name} -n {ns} --type=merge -p '{patch}'"))
+            });
+            found.push(Fix { text, command });
         }
     }
     // A new node like an existing one, empty.
