@@ -37,6 +37,8 @@ pub fn score_nodes(info: &PodInfo, cache: &Cache, feasible: &[&NodeInfo], profil
     let node_affinity = normalize_by_max(&node_affinity_raw);
     let spread = info.spread_state.scores(info, feasible);
     let total_nodes = cache.len();
+    // ImageLocality only where some node reports one of the Pod's images by that name.
+    let images_anywhere = info.images.iter().any(|i| cache.nodes_with_image(i) > 0);
     feasible
         .iter()
         .enumerate()
@@ -48,7 +50,7 @@ pub fn score_nodes(info: &PodInfo, cache: &Cache, feasible: &[&NodeInfo], profil
                 (used.milli_cpu.saturating_add(want.milli_cpu), node.allocatable.milli_cpu),
                 (used.memory.saturating_add(want.memory), node.allocatable.memory),
             );
-            let image = image_locality(info, node, cache, total_nodes);
+            let image = if images_anywhere { image_locality(info, node, cache, total_nodes) } else { 0 };
             let mut s = NodeScores {
                 taint,
                 node_affinity: node_affinity[i],
