@@ -35,7 +35,19 @@ pub const SCORE_PLUGINS: [(&str, i64); 7] = [
     ("ImageLocality", IMAGE_LOCALITY_WEIGHT),
 ];
 
-/// Plugins of the default profile that do not score (accepted in lists, nothing to weigh).
+/// The filter plugins kubeplay runs (a profile may disable them).
+pub const FILTER_PLUGINS: [&str; 8] = [
+    "NodeUnschedulable",
+    "NodeName",
+    "TaintToleration",
+    "NodeAffinity",
+    "NodePorts",
+    "NodeResourcesFit",
+    "PodTopologySpread",
+    "InterPodAffinity",
+];
+
+/// Plugins of the default profile that neither score nor filter here (accepted in lists).
 const OTHER_PLUGINS: [&str; 11] = [
     "SchedulingGates",
     "PrioritySort",
@@ -66,6 +78,8 @@ pub struct Profile {
     pub strategy: Strategy,
     /// NodeResourcesFit's resource weights (cpu, memory).
     pub resource_weights: (i64, i64),
+    /// Filter plugins turned off (`plugins.filter.disabled`, `plugins.multiPoint.disabled`).
+    pub disabled_filters: Vec<String>,
 }
 
 impl Profile {
@@ -75,6 +89,7 @@ impl Profile {
             weights: SCORE_PLUGINS.map(|(_, w)| w),
             strategy: Strategy::LeastAllocated,
             resource_weights: (1, 1),
+            disabled_filters: Vec::new(),
         }
     }
 
@@ -138,27 +153,48 @@ impl SchedulerConfig {
             }
             let mut profile = Profile::default_profile(&name);
             let plugins = p.get("plugins");
-            for set in ["multiPoint", "score"] {
+            for set in ["multiPoint", "filter", "score"] {
                 let set_value = plugins.and_then(|pl| pl.get(set));
+                let scores = set != "filter";
+                let filters = set != "score";
                 for d in set_value.and_then(|s| s.get("disabled")).and_then(Value::as_array).into_iter().flatten() {
                     let plugin = d.get("name").and_then(Value::as_str).unwrap_or_default();
+                    let score = SCORE_PLUGINS.iter().position(|(n, _)| *n == plugin);
+                    let filter = FILTER_PLUGINS.contains(&plugin);
                     if plugin == "*" {
-                        profile.weights = [0; 7];
-                    } else if let Some(k) = SCORE_PLUGINS.iter().position(|(n, _)| *n == plugin) {
+                        if scores {
+                            profile.weights = [0; 7];
+                        }
+                        if filters {
+                            profile.disabled_filters = FILTER_PLUGINS.iter().map(|p| p.to_string()).collect();
+                        }
+                        continue;
+                    }
+                    if let Some(k) = score.filter(|_| scores) {
                         profile.weights[k] = 0;
-                    } else if !OTHER_PLUGINS.contains(&plugin) {
+                    }
+                    if filter && filters && !profile.disabled_filters.iter().any(|p| p == plugin) {
+                        profile.disabled_filters.push(plugin.to_string());
+                    }
+                    if score.is_none() && !filter && !OTHER_PLUGINS.contains(&plugin) {
                         errors.push(format!("{path}.plugins.{set}.disabled: plugin {plugin:?} does not exist"));
                     }
                 }
                 for e in set_value.and_then(|s| s.get("enabled")).and_then(Value::as_array).into_iter().flatten() {
                     let plugin = e.get("name").and_then(Value::as_str).unwrap_or_default();
                     let weight = e.get("weight").and_then(Value::as_i64).unwrap_or(0);
-                    if let Some(k) = SCORE_PLUGINS.iter().position(|(n, _)| *n == plugin) {
+                    let score = SCORE_PLUGINS.iter().position(|(n, _)| *n == plugin);
+                    let filter = FILTER_PLUGINS.contains(&plugin);
+                    if let Some(k) = score.filter(|_| scores) {
                         if weight < 0 {
                             errors.push(format!("{path}.plugins.{set}.enabled[{plugin}].weight: Invalid value: {weight}: must be greater than or equal to 0"));
                         }
                         profile.weights[k] = if weight > 0 { weight } else { SCORE_PLUGINS[k].1 };
-                    } else if !OTHER_PLUGINS.contains(&plugin) {
+                    }
+                    if filter && filters {
+                        profile.disabled_filters.retain(|p| p != plugin);
+                    }
+                    if score.is_none() && !filter && !OTHER_PLUGINS.contains(&plugin) {
                         errors.push(format!("{path}.plugins.{set}.enabled: plugin {plugin:?} does not exist"));
                     }
                 }
@@ -328,6 +364,12 @@ mod tests {
         let p = c.profile(Some("bin-packer")).cloned().unwrap_or_else(|| Profile::default_profile("x"));
         assert_eq!((p.weight("NodeResourcesFit"), p.weight("ImageLocality"), p.weight("TaintToleration")), (5, 0, 3));
         assert_eq!((p.strategy, p.resource_weights), (Strategy::MostAllocated, (2, 1)));
+        assert!(p.disabled_filters.is_empty(), "score.disabled leaves filters on");
+        let f = config("profiles:\n- schedulerName: loose\n  plugins:\n    multiPoint:\n      disabled:\n      - name: TaintToleration\n    filter:\n      disabled:\n      - name: NodeResourcesFit\n");
+        let Ok(f) = f else { panic!("{f:?}") };
+        let loose = f.profile(Some("loose")).cloned().unwrap_or_else(|| Profile::default_profile("x"));
+        assert_eq!(loose.disabled_filters, ["TaintToleration", "NodeResourcesFit"]);
+        assert_eq!((loose.weight("TaintToleration"), loose.weight("NodeResourcesFit")), (0, 1));
         assert_eq!(c.profile(Some("nobody")), None);
     }
 

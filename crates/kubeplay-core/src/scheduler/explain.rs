@@ -34,6 +34,7 @@ pub fn explain(api: &ApiServer, config: &SchedulerConfig, key: &ObjectKey) -> Re
     let mut cache = Cache::from_store(api);
     cache.update_pod(key, None);
     let mut info = PodInfo::new(&pod);
+    info.skip_filters = super::plugins::Plugin::filters_named(&profile.disabled_filters);
     info.inter_pod = super::inter_pod_affinity::prefilter(api, &cache, &pod, &info.affinity);
     if info.spread.is_empty() {
         info.spread = super::topology_spread::Constraints::system_defaults(api, &pod);
@@ -152,7 +153,7 @@ pub fn explain(api: &ApiServer, config: &SchedulerConfig, key: &ObjectKey) -> Re
     out.push_str(&indent(&table(&rows)));
     // ImageLocality matches names as nodes report them (upstream's own TODO): say so when a
     // short name misses an image the nodes do have.
-    for image in info.images.iter().filter(|i| cache.nodes_with_image(i) == 0) {
+    for image in info.images.iter().filter(|i| w("ImageLocality") > 0 && cache.nodes_with_image(i) == 0) {
         let qualified = crate::api::image::qualified_image(image);
         if cache.nodes_with_image(&qualified) > 0 {
             out.push_str(&format!(
@@ -178,6 +179,9 @@ fn profile_note(profile: &Profile) -> String {
         .map(|((name, _), _)| *name)
         .collect();
     let mut note = format!("\nProfile {:?} (KubeSchedulerConfiguration)", profile.scheduler_name);
+    if !profile.disabled_filters.is_empty() {
+        note.push_str(&format!("; filter plugins disabled: {}", profile.disabled_filters.join(", ")));
+    }
     if !disabled.is_empty() {
         note.push_str(&format!("; score plugins disabled: {}", disabled.join(", ")));
     }

@@ -255,6 +255,7 @@ impl Scheduler {
         let Some(profile) = config.profile(pod.spec.as_ref().and_then(|s| s.scheduler_name.as_deref())) else { return };
         let name = profile.scheduler_name.as_str();
         let mut info = PodInfo::new(pod);
+        info.skip_filters = Plugin::filters_named(&profile.disabled_filters);
         info.inter_pod = inter_pod_affinity::prefilter(ctx.api, &self.cache, pod, &info.affinity);
         if info.spread.is_empty() {
             info.spread = topology_spread::Constraints::system_defaults(ctx.api, pod);

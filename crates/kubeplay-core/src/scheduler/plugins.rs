@@ -83,6 +83,8 @@ pub struct PodInfo {
     /// Its topology spread constraints, and their counts for this cycle.
     pub spread: Constraints,
     pub spread_state: SpreadState,
+    /// Filter plugins its profile turned off.
+    pub skip_filters: Vec<Plugin>,
 }
 
 /// A host port a container takes on its node: (protocol, host IP — `0.0.0.0` for any — port).
@@ -147,6 +149,7 @@ impl PodInfo {
             labels: pod.metadata.labels.clone().unwrap_or_default(),
             spread: Constraints::of(pod),
             spread_state: SpreadState::default(),
+            skip_filters: Vec::new(),
         }
     }
 
@@ -167,9 +170,31 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Rejection> {
         Plugin::PodTopologySpread,
         Plugin::InterPodAffinity,
     ] {
-        run_filter(plugin, pod, node)?;
+        if !pod.skip_filters.contains(&plugin) {
+            run_filter(plugin, pod, node)?;
+        }
     }
     Ok(())
+}
+
+impl Plugin {
+    /// The filter plugins a profile names.
+    pub fn filters_named(names: &[String]) -> Vec<Plugin> {
+        names
+            .iter()
+            .filter_map(|n| match n.as_str() {
+                "NodeUnschedulable" => Some(Plugin::NodeUnschedulable),
+                "NodeName" => Some(Plugin::NodeName),
+                "TaintToleration" => Some(Plugin::TaintToleration),
+                "NodeAffinity" => Some(Plugin::NodeAffinity),
+                "NodePorts" => Some(Plugin::NodePorts),
+                "NodeResourcesFit" => Some(Plugin::NodeResourcesFit),
+                "PodTopologySpread" => Some(Plugin::PodTopologySpread),
+                "InterPodAffinity" => Some(Plugin::InterPodAffinity),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// One filter plugin (queueing hints run the plugin that rejected a Pod against a changed node).
