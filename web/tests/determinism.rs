@@ -58,6 +58,7 @@ const PAGES: &[(&str, &str)] = pages![
     "rollout_and_labels.md",
     "rolling_update.md",
     "scheduler_profiles.md",
+    "scores_by_hand.md",
     "scheduling_queue.md",
     "set_scale_and_wait.md",
     "services_and_endpoints.md",
