@@ -120,4 +120,11 @@ mod tests {
         w.write("Type\tReason\n----\t------\n");
         assert_eq!(w.finish(), "a       bb  c\nlonger  b   c\nx       y\nType  Reason\n----  ------\n");
     }
+
+    #[test]
+    fn the_printer_pads_every_tab_terminated_cell_to_at_least_six() {
+        let mut w = TabWriter::printer();
+        w.write("NAME\tCPU(cores)\t\nab\t1m\t\n");
+        assert_eq!(w.finish(), "NAME   CPU(cores)   \nab     1m           \n");
+    }
 }
