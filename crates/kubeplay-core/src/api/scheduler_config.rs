@@ -277,17 +277,20 @@ pub fn resource_score(strategy: &Strategy, requested: i64, capacity: i64) -> Opt
     if capacity == 0 {
         return None; // A resource the node does not have is left out of the average.
     }
+    // In i128: quantities saturate at i64::MAX (a node or a Pod may claim 1e30 CPUs).
+    let (requested, capacity) = (i128::from(requested.max(0)), i128::from(capacity));
+    let percent = |n: i128| (n * 100 / capacity) as i64;
     Some(match strategy {
         Strategy::LeastAllocated => {
             if requested > capacity {
                 0
             } else {
-                (capacity - requested) * 100 / capacity
+                percent(capacity - requested)
             }
         }
-        Strategy::MostAllocated => requested.min(capacity) * 100 / capacity,
+        Strategy::MostAllocated => percent(requested.min(capacity)),
         Strategy::RequestedToCapacityRatio(shape) => {
-            let utilization = if requested > capacity { 100 } else { requested * 100 / capacity };
+            let utilization = if requested > capacity { 100 } else { percent(requested) };
             broken_linear(shape, utilization)
         }
     })
@@ -393,9 +396,12 @@ mod tests {
         // 1 of 4 CPUs, 2 of 8 GiB.
         assert_eq!(fit_score(&least, (1000, 4000), (2, 8)), 75);
         assert_eq!(fit_score(&most, (1000, 4000), (2, 8)), 25);
-        let ratio = Profile { strategy: Strategy::RequestedToCapacityRatio(vec![(0, 0), (100, 100)]), ..least };
+        let ratio = Profile { strategy: Strategy::RequestedToCapacityRatio(vec![(0, 0), (100, 100)]), ..least.clone() };
         assert_eq!(fit_score(&ratio, (1000, 4000), (2, 8)), 25);
         assert_eq!(broken_linear(&[(0, 100), (50, 0), (100, 100)], 25), 50);
+        // Saturated quantities do not overflow.
+        assert_eq!(fit_score(&least, (i64::MAX, i64::MAX), (i64::MAX - 1, i64::MAX)), 0);
+        assert_eq!(fit_score(&most, (i64::MAX, i64::MAX), (1, i64::MAX)), 50);
         assert_eq!(broken_linear(&[(20, 40)], 10), 40);
     }
 }

@@ -44,7 +44,7 @@ fn container_usage(cluster: &Cluster, pod: &k8s_openapi::api::core::v1::Pod, con
     let (idle_cpu, idle_bytes) = crate::kubelet::idle_usage(image);
     // A steady, per-container wobble (±6 %), as real working sets never sit on round numbers.
     let wobble = crate::rng::fnv1a64(format!("{uid}/{container}").as_bytes()) % 13;
-    let bytes = idle_bytes + idle_bytes * (wobble as i64 - 6) / 100 + view.memory;
+    let bytes = (idle_bytes + idle_bytes * (wobble as i64 - 6) / 100).saturating_add(view.memory);
     let answered = cluster.traffic().pod_counts().get(uid).map_or(0, |c| c.counts.ok);
     let seconds = now.since(view.started_at).ms().max(1000) / 1000;
     let millicores = idle_cpu + (answered as i64) / (2 * seconds as i64).max(1);
@@ -117,8 +117,8 @@ fn nodes(cluster: &Cluster, name: Option<&str>, selector: Option<&Selector>, sor
         for pod in cluster.store().pods_on(&node_name).filter_map(Object::as_pod) {
             for c in pod.spec.iter().flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten())) {
                 if let Some(u) = container_usage(cluster, pod, &c.name, c.image.as_deref().unwrap_or_default(), now) {
-                    cpu += u.millicores;
-                    bytes += u.bytes;
+                    cpu = cpu.saturating_add(u.millicores);
+                    bytes = bytes.saturating_add(u.bytes);
                 }
             }
         }
@@ -139,7 +139,7 @@ fn nodes(cluster: &Cluster, name: Option<&str>, selector: Option<&Selector>, sor
     if !no_headers {
         w.write("NAME\tCPU(cores)\tCPU(%)\tMEMORY(bytes)\tMEMORY(%)\t\n");
     }
-    let percent = |used: i64, cap: i64| if cap > 0 { used * 100 / cap } else { 0 };
+    let percent = |used: i64, cap: i64| if cap > 0 { (i128::from(used) * 100 / i128::from(cap)) as i64 } else { 0 };
     for (n, cpu, bytes, cap_cpu, cap_mem) in &measured {
         w.write(&format!("{n}\t{cpu}m\t{}%\t{}\t{}%\t\n", percent(*cpu, *cap_cpu), memory(*bytes), percent(*bytes, *cap_mem)));
     }
@@ -212,7 +212,7 @@ fn pods(
             None => "No resources found\n".into(),
         });
     }
-    let total = |rows: &[ContainerRow]| rows.iter().fold((0, 0), |(c, m), r| (c + r.1, m + r.2));
+    let total = |rows: &[ContainerRow]| rows.iter().fold((0i64, 0i64), |(c, m), r| (c.saturating_add(r.1), m.saturating_add(r.2)));
     match sort_by {
         Some("cpu") => measured.sort_by_key(|m| std::cmp::Reverse(total(&m.2).0)),
         Some("memory") => measured.sort_by_key(|m| std::cmp::Reverse(total(&m.2).1)),
@@ -230,7 +230,7 @@ fn pods(
         }
         w.write("NAME\tCPU(cores)\tMEMORY(bytes)\t\n");
     }
-    let (mut sum_cpu, mut sum_bytes) = (0, 0);
+    let (mut sum_cpu, mut sum_bytes) = (0i64, 0i64);
     for (ns, pod, rows) in &mut measured {
         let prefix = if all { format!("{ns}\t") } else { String::new() };
         if containers {
@@ -247,8 +247,8 @@ fn pods(
             w.write(&format!("{prefix}{pod}\t{cpu}m\t{}\t\n", memory(bytes)));
         }
         let (cpu, bytes) = total(rows);
-        sum_cpu += cpu;
-        sum_bytes += bytes;
+        sum_cpu = sum_cpu.saturating_add(cpu);
+        sum_bytes = sum_bytes.saturating_add(bytes);
     }
     if sum {
         // `printPodResourcesSum`: rules under the two usage columns, then the totals.

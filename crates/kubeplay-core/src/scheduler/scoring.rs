@@ -97,7 +97,8 @@ pub fn image_locality(info: &PodInfo, node: &NodeInfo, cache: &Cache, total_node
             let spread = cache.nodes_with_image(name) as f64 / total_nodes as f64;
             (size as f64 * spread) as i64
         })
-        .sum();
+        // Sizes come from Node manifests too: saturate rather than overflow.
+        .fold(0i64, i64::saturating_add);
     let max = MAX_CONTAINER_THRESHOLD * info.images.len() as i64;
     let clamped = sum.clamp(MIN_THRESHOLD, max);
     100 * (clamped - MIN_THRESHOLD) / (max - MIN_THRESHOLD)
