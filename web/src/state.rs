@@ -274,17 +274,20 @@ impl Playground {
     }
 
     /// Rows an open `kubectl get -w` printed as time passed, under its command.
-    fn poll_watch(&mut self) -> bool {
+    fn poll_watch(&mut self) {
         let rows = self.session.borrow_mut().poll_watch();
+        self.append_watch_rows(&rows);
+    }
+
+    fn append_watch_rows(&mut self, rows: &str) {
         if rows.is_empty() {
-            return false;
+            return;
         }
         let mut console = (*self.console).clone();
         if let Some(last) = console.last_mut() {
-            last.output.push_str(&rows);
+            last.output.push_str(rows);
         }
         self.console = Rc::new(console);
-        true
     }
 
     fn with(self: &Rc<Self>, f: impl FnOnce(&mut Playground)) -> Rc<Self> {
@@ -436,11 +439,7 @@ impl Reducible for Playground {
                 let rows = self.session.borrow_mut().poll_watch();
                 if !rows.is_empty() {
                     return self.with(|p| {
-                        let mut console = (*p.console).clone();
-                        if let Some(last) = console.last_mut() {
-                            last.output.push_str(&rows);
-                        }
-                        p.console = Rc::new(console);
+                        p.append_watch_rows(&rows);
                         p.refresh();
                     });
                 }
