@@ -189,17 +189,8 @@ pub(super) fn replace(cluster: &mut Cluster, files: &dyn Files, names: &[String]
                 ));
                 continue;
             }
-            // A PUT keeps what the server owns: identity and status.
             let mut value = object.to_json();
-            let live = live.to_json();
-            for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
-                if let Some(v) = live.get("metadata").and_then(|m| m.get(field)) {
-                    value["metadata"][field] = v.clone();
-                }
-            }
-            if let Some(status) = live.get("status") {
-                value["status"] = status.clone();
-            }
+            keep_server_owned(&mut value, &live.to_json());
             match store(cluster, value) {
                 Ok(()) => out.text.push_str(&format!("{}/{} replaced\n", info.qualified_singular(), key.name)),
                 Err(e) => {
@@ -215,4 +206,16 @@ pub(super) fn replace(cluster: &mut Cluster, files: &dyn Files, names: &[String]
         }
     }
     out
+}
+
+/// A PUT keeps what the server owns: identity and status.
+pub(super) fn keep_server_owned(value: &mut serde_json::Value, live: &serde_json::Value) {
+    for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
+        if let Some(v) = live.get("metadata").and_then(|m| m.get(field)) {
+            value["metadata"][field] = v.clone();
+        }
+    }
+    if let Some(status) = live.get("status") {
+        value["status"] = status.clone();
+    }
 }

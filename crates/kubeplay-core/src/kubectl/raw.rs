@@ -280,15 +280,7 @@ fn replace(cluster: &mut Cluster, info: &KindInfo, object: Object, name: &str) -
         ));
     }
     let mut value = object.to_json();
-    let live = live.to_json();
-    for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
-        if let Some(v) = live.get("metadata").and_then(|m| m.get(field)) {
-            value["metadata"][field] = v.clone();
-        }
-    }
-    if let Some(status) = live.get("status") {
-        value["status"] = status.clone();
-    }
+    super::patch::keep_server_owned(&mut value, &live.to_json());
     match super::patch::store(cluster, value) {
         Ok(()) => match cluster.get(&key) {
             Some(o) => Output::ok(body(&o.to_json())),
