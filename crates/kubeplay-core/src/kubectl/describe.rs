@@ -450,13 +450,15 @@ fn pod(cluster: &Cluster, p: &Pod) -> String {
     tolerations(&mut w, "Tolerations", spec.tolerations.as_deref().unwrap_or_default());
     events(cluster, &mut w, p.metadata.uid.as_deref());
     let mut out = w.finish();
-    // kubeplay's own section, after kubectl's output: why a Pending Pod waits.
-    if spec.node_name.is_none() && p.metadata.deletion_timestamp.is_none() {
+    // kubeplay's own section, after kubectl's output: why the Pod is where it is, or why it
+    // waits (each node's verdict, the scores, for a Pending Pod the fixes).
+    if p.metadata.deletion_timestamp.is_none() && !crate::api::pod_util::is_terminal(p) {
         let key =
             crate::api::ObjectKey::new("Pod", p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or(""));
         if let Ok(text) = crate::scheduler::explain::explain(cluster.api(), cluster.scheduler_config(), &key) {
             out.push_str("\nScheduling explanation (kubeplay; not part of kubectl's output):\n");
-            for line in text.lines().skip(2) {
+            // The first line says where the Pod runs and that the verdict is as of now.
+            for line in text.lines() {
                 out.push_str(&if line.is_empty() { "\n".to_string() } else { format!("  {line}\n") });
             }
         }
