@@ -99,16 +99,7 @@ pub fn render_at(cluster: &At<'_>, info: &KindInfo, objects: &[&Object], format:
     match format {
         Format::Name => objects.iter().map(|o| format!("{}/{}\n", info.qualified_singular(), o.name())).collect(),
         Format::Json | Format::Yaml => {
-            let value = if single && objects.len() == 1 {
-                objects[0].to_json()
-            } else {
-                serde_json::json!({
-                    "apiVersion": "v1",
-                    "items": objects.iter().map(|o| o.to_json()).collect::<Vec<_>>(),
-                    "kind": "List",
-                    "metadata": {"resourceVersion": ""},
-                })
-            };
+            let value = printers::object_or_list(objects.iter().copied(), single);
             if format == Format::Json {
                 printers::json(&value)
             } else {

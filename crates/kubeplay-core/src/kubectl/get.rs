@@ -205,16 +205,7 @@ impl Special {
     fn render(&self, objects: &[&Object], single: bool, no_headers: bool) -> String {
         match self {
             Special::JsonPath(t) => {
-                let data = if single && objects.len() == 1 {
-                    objects[0].to_json()
-                } else {
-                    serde_json::json!({
-                        "apiVersion": "v1",
-                        "items": objects.iter().map(|o| o.to_json()).collect::<Vec<_>>(),
-                        "kind": "List",
-                        "metadata": {"resourceVersion": ""},
-                    })
-                };
+                let data = super::printers::object_or_list(objects.iter().copied(), single);
                 t.execute(&data)
             }
             Special::Columns(cols) => {

@@ -245,6 +245,16 @@ fn plain_allowed(s: &str) -> bool {
     s.chars().all(|c| !c.is_control())
 }
 
+/// What `kubectl get -o json|yaml|jsonpath` works on: the one object asked for by name, or a
+/// `List` of them.
+pub fn object_or_list<'a>(objects: impl IntoIterator<Item = &'a crate::api::Object>, single: bool) -> Value {
+    let mut items: Vec<Value> = objects.into_iter().map(crate::api::Object::to_json).collect();
+    if single && items.len() == 1 {
+        return items.remove(0);
+    }
+    serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

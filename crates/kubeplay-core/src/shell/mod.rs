@@ -484,10 +484,7 @@ pub fn run_batch(seed: u64, files: &[(String, String)], script: &str, reader: Op
 
 /// The cluster's objects as `kubectl get -o json` prints a list.
 pub fn snapshot_json(cluster: &Cluster) -> String {
-    let items: Vec<serde_json::Value> = cluster.store().all().map(crate::api::Object::to_json).collect();
-    kubectl::printers::json(
-        &serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items, "metadata": { "resourceVersion": "" } }),
-    )
+    kubectl::printers::json(&kubectl::printers::object_or_list(cluster.store().all(), false))
 }
 
 /// Commands of a script: split on newlines and `;` (outside quotes), comments and blanks dropped.
