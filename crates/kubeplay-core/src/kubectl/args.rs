@@ -186,6 +186,16 @@ impl<'a> ArgWalker<'a> {
     }
 }
 
+/// A manifest object's namespace as kubectl sends it: its own, else `-n`'s, else `default`;
+/// none for a cluster-scoped kind.
+pub(super) fn place_in_namespace(object: &mut crate::api::Object, namespace: Option<&str>) {
+    let ns = object
+        .info()
+        .namespaced
+        .then(|| object.meta().namespace.clone().or(namespace.map(str::to_string)).unwrap_or_else(|| "default".into()));
+    object.meta_mut().namespace = ns;
+}
+
 pub(super) fn namespace(flags: &Flags) -> String {
     flags.namespace.clone().unwrap_or_else(|| "default".into())
 }

@@ -39,12 +39,7 @@ pub(super) fn diff(cluster: &mut Cluster, files: &dyn Files, names: &[String], n
         for po in parsed.objects {
             let mut object: Object = po.object;
             let info = object.info();
-            if info.namespaced {
-                let ns = object.meta().namespace.clone().or(namespace.map(str::to_string)).unwrap_or_else(|| "default".into());
-                object.meta_mut().namespace = Some(ns);
-            } else {
-                object.meta_mut().namespace = None;
-            }
+            super::args::place_in_namespace(&mut object, namespace);
             let key = object.key();
             let live = cluster.get(&key).cloned();
             let merged = match &live {

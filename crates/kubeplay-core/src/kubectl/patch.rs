@@ -164,10 +164,7 @@ pub(super) fn replace(cluster: &mut Cluster, files: &dyn Files, names: &[String]
         for po in parsed.objects {
             let mut object: Object = po.object;
             let info = object.info();
-            if info.namespaced {
-                let ns = object.meta().namespace.clone().or(namespace.map(str::to_string)).unwrap_or_else(|| "default".into());
-                object.meta_mut().namespace = Some(ns);
-            }
+            super::args::place_in_namespace(&mut object, namespace);
             let key = object.key();
             let Some(live) = cluster.get(&key) else {
                 out.ok = false;
