@@ -3,7 +3,7 @@
 //! higher `count` (the EventCorrelator's aggregation), and removed an hour after their last
 //! write, as kube-apiserver's `--event-ttl=1h` lease does.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -50,13 +50,16 @@ type CorrelationKey = u64;
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     /// The aggregation index: an Event is found by what it says, not by scanning Events.
-    /// (Each Event's key is shared by the three indexes: at 150,000 Pods there are nearly a
-    /// million Events.)
-    by_correlation: BTreeMap<CorrelationKey, Rc<ObjectKey>>,
-    /// Expiry time → Events that expire then (each Event appears once, at its latest time).
-    expiry: BTreeSet<(SimTime, Rc<ObjectKey>)>,
-    expires_at: BTreeMap<Rc<ObjectKey>, (SimTime, CorrelationKey)>,
+    /// Each correlation names the latest Event that says it and that Event's slot in `expiry`.
+    by_correlation: BTreeMap<CorrelationKey, (Rc<ObjectKey>, Slot)>,
+    /// When each Event expires, in write order within an instant (each Event appears once,
+    /// at its latest write). Keyed by numbers, not names: the envelope writes nearly a million.
+    expiry: BTreeMap<Slot, (Rc<ObjectKey>, CorrelationKey)>,
+    writes: u64,
 }
+
+/// (expiry time, write number).
+type Slot = (SimTime, u64);
 
 /// The Event to write for `e` at `now`: a new one, or `existing` counted once more.
 pub(super) fn build(e: &NewEvent<'_>, now: SimTime, existing: Option<&Event>, name_nanos: u64, uid: impl FnOnce() -> String) -> Event {
@@ -118,7 +121,7 @@ fn involved_reference(e: &NewEvent<'_>) -> ObjectReference {
 impl Recorder {
     /// The key of the Event that `e` would aggregate into at `now`, if any.
     pub(super) fn existing<'s>(&self, e: &NewEvent<'_>, now: SimTime, get: impl Fn(&ObjectKey) -> Option<&'s Event>) -> Option<&'s Event> {
-        let key = self.by_correlation.get(&correlation(e))?;
+        let (key, _) = self.by_correlation.get(&correlation(e))?;
         get(key.as_ref())
             .filter(|ev| says(ev, e) && ev.last_timestamp.as_ref().is_some_and(|t| now.since(from_time(t)) < AGGREGATION_WINDOW))
     }
@@ -126,32 +129,34 @@ impl Recorder {
     /// Notes that the Event `key` for `e` was written at `now`.
     pub(super) fn written(&mut self, e: &NewEvent<'_>, key: ObjectKey, now: SimTime) {
         let correlation = correlation(e);
-        let key = match self.expires_at.get_key_value(&key) {
-            Some((shared, (at, _))) => {
-                let shared = Rc::clone(shared);
-                self.expiry.remove(&(*at, Rc::clone(&shared)));
+        // An aggregated write renews the same Event's lease.
+        let renewed = match self.by_correlation.get(&correlation) {
+            Some((shared, slot)) if **shared == key => Some((Rc::clone(shared), *slot)),
+            _ => None,
+        };
+        let key = match renewed {
+            Some((shared, slot)) => {
+                self.expiry.remove(&slot);
                 shared
             }
             None => Rc::new(key),
         };
-        let at = now.plus(EVENT_TTL);
-        self.expiry.insert((at, Rc::clone(&key)));
-        self.expires_at.insert(Rc::clone(&key), (at, correlation));
-        self.by_correlation.insert(correlation, key);
+        self.writes += 1;
+        let slot = (now.plus(EVENT_TTL), self.writes);
+        self.expiry.insert(slot, (Rc::clone(&key), correlation));
+        self.by_correlation.insert(correlation, (key, slot));
     }
 
     /// Events whose time to live has run out by `now`, forgotten by the recorder.
     pub(super) fn expired(&mut self, now: SimTime) -> Vec<ObjectKey> {
         let mut gone = Vec::new();
-        while let Some((at, key)) = self.expiry.first().cloned() {
-            if at > now {
+        while let Some(entry) = self.expiry.first_entry() {
+            if entry.key().0 > now {
                 break;
             }
-            self.expiry.pop_first();
-            if let Some((_, correlation)) = self.expires_at.remove(&key) {
-                if self.by_correlation.get(&correlation) == Some(&key) {
-                    self.by_correlation.remove(&correlation);
-                }
+            let (slot, (key, correlation)) = entry.remove_entry();
+            if self.by_correlation.get(&correlation).is_some_and(|(_, latest)| *latest == slot) {
+                self.by_correlation.remove(&correlation);
             }
             gone.push(Rc::unwrap_or_clone(key));
         }
@@ -160,7 +165,7 @@ impl Recorder {
 
     /// When the next Event expires.
     pub(super) fn next_expiry(&self) -> Option<SimTime> {
-        self.expiry.first().map(|(t, _)| *t)
+        self.expiry.first_key_value().map(|((t, _), _)| *t)
     }
 }
 

@@ -4,6 +4,7 @@
 //! Events. It imports nothing above the object model: components call it, never the reverse.
 
 mod allocator;
+mod compact_event;
 pub mod events;
 pub mod logs;
 pub mod priority;

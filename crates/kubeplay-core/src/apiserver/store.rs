@@ -1,10 +1,13 @@
 //! The simulated API server's storage: objects in key order behind `Rc` (readers and watch
-//! events share them; a writer copies what it changes), one resourceVersion counter, a log of
-//! changes that the host turns into watch events, and the indexes controllers read through.
+//! events share them; a writer copies what it changes), Events in their compact form
+//! (expanded when read), one resourceVersion counter, a log of changes that the host turns
+//! into watch events, and the indexes controllers read through.
 
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use super::compact_event::{CompactEvent, Interner};
 use crate::api::{Object, ObjectKey};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,9 +28,37 @@ pub struct Change {
     pub old: Option<Rc<Object>>,
 }
 
+/// How an object is kept.
+#[derive(Clone, Debug)]
+enum Entry {
+    Whole(Rc<Object>),
+    /// An Event in its compact form, and its expansion while a reader holds it.
+    Event(Box<(CompactEvent, OnceCell<Rc<Object>>)>),
+}
+
+type LabelIndex = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<String, Rc<Object>>>>>;
+
+/// Whether two versions of an object sit in the same places in the owner and node indexes.
+fn same_index_fields(a: &Object, b: &Object) -> bool {
+    fn node(o: &Object) -> Option<&str> {
+        o.as_pod().and_then(|p| p.spec.as_ref()?.node_name.as_deref())
+    }
+    a.meta().owner_references == b.meta().owner_references && node(a) == node(b)
+}
+
+/// Kind → namespace → name → object: the key's order, and a lookup compares names only
+/// (a single map keyed by `ObjectKey` compared kind and namespace at every step).
+type Objects = BTreeMap<&'static str, BTreeMap<String, BTreeMap<String, Entry>>>;
+
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    objects: BTreeMap<ObjectKey, Rc<Object>>,
+    objects: Objects,
+    len: usize,
+    /// Words Events share (kinds, reasons, components, node names).
+    words: Interner,
+    /// Events expanded for readers since the last write; dropped again at the next write, so
+    /// reading every Event (`kubectl get events -A`) does not keep them all expanded.
+    expanded: RefCell<Vec<ObjectKey>>,
     resource_version: u64,
     changes: Vec<Change>,
     /// Owner uid → objects whose ownerReferences name it (the garbage collector's graph).
@@ -36,22 +67,94 @@ pub struct Store {
     pods_by_node: BTreeMap<String, BTreeSet<ObjectKey>>,
     /// Objects per kind, so counting Pods does not walk them.
     counts: BTreeMap<&'static str, usize>,
-    /// (namespace, label key, label value) → names of the Pods with that label, so a Service's
-    /// selector finds its Pods without walking the namespace.
-    pods_by_label: BTreeMap<(String, String, String), BTreeSet<String>>,
+    /// Namespace → label key → label value → the Pods with that label (by name, the stored
+    /// version itself), so a selector finds its Pods without walking the namespace or looking
+    /// each one up.
+    pods_by_label: LabelIndex,
     /// Namespace → Pods no controller owns, so that workload controllers look for Pods to
     /// adopt without walking all the Pods their selector matches.
     orphan_pods: BTreeMap<String, BTreeSet<ObjectKey>>,
 }
 
 impl Store {
-    pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
-        self.objects.get(key).map(|o| &**o)
+    /// The object `entry` (stored as `kind`/`namespace`/`name`) holds, expanded (and kept
+    /// until the next write) if it is compact.
+    fn object<'a>(&'a self, kind: &'static str, namespace: &str, name: &str, entry: &'a Entry) -> &'a Rc<Object> {
+        match entry {
+            Entry::Whole(object) => object,
+            Entry::Event(event) => event.1.get_or_init(|| {
+                let key = ObjectKey::new(kind, namespace, name);
+                let expanded = Rc::new(Object::from(event.0.expand(&key)));
+                self.expanded.borrow_mut().push(key);
+                expanded
+            }),
+        }
     }
 
-    /// A shared handle to the stored object (no copy).
+    fn entry(&self, key: &ObjectKey) -> Option<&Entry> {
+        self.objects.get(key.kind)?.get(&key.namespace)?.get(&key.name)
+    }
+
+    /// Drops the expansions readers asked for (no reader holds one while the store is written).
+    fn release_expanded(&mut self) {
+        for key in self.expanded.get_mut().drain(..) {
+            let entry = self.objects.get_mut(key.kind).and_then(|m| m.get_mut(&key.namespace)).and_then(|m| m.get_mut(&key.name));
+            if let Some(Entry::Event(event)) = entry {
+                event.1.take();
+            }
+        }
+    }
+
+    fn insert(&mut self, key: &ObjectKey, entry: Entry) {
+        let names = match self.objects.get_mut(key.kind).and_then(|m| m.get_mut(&key.namespace)) {
+            Some(names) => names,
+            None => self.objects.entry(key.kind).or_default().entry(key.namespace.clone()).or_default(),
+        };
+        match names.get_mut(&key.name) {
+            Some(slot) => *slot = entry,
+            None => {
+                names.insert(key.name.clone(), entry);
+                self.len += 1;
+            }
+        }
+    }
+
+    fn take(&mut self, key: &ObjectKey) -> Option<Entry> {
+        let by_namespace = self.objects.get_mut(key.kind)?;
+        let names = by_namespace.get_mut(&key.namespace)?;
+        let entry = names.remove(&key.name)?;
+        self.len -= 1;
+        if names.is_empty() {
+            by_namespace.remove(&key.namespace);
+            if by_namespace.is_empty() {
+                self.objects.remove(key.kind);
+            }
+        }
+        Some(entry)
+    }
+
+    pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
+        self.entry(key).map(|e| &**self.object(key.kind, &key.namespace, &key.name, e))
+    }
+
+    /// A shared handle to the stored object (no copy of a whole one).
     pub fn get_rc(&self, key: &ObjectKey) -> Option<Rc<Object>> {
-        self.objects.get(key).cloned()
+        self.entry(key).map(|e| Rc::clone(self.object(key.kind, &key.namespace, &key.name, e)))
+    }
+
+    /// The stored entries of `kind`, optionally in one namespace, in key order.
+    fn entries<'a, 'n>(&'a self, kind: &'static str, namespace: Option<&'n str>) -> impl Iterator<Item = (&'a str, &'a str, &'a Entry)> + 'n
+    where
+        'a: 'n,
+    {
+        self.objects
+            .get(kind)
+            .into_iter()
+            .flat_map(move |by_namespace| match namespace {
+                Some(ns) => Box::new(by_namespace.get_key_value(ns).into_iter()) as Box<dyn Iterator<Item = _>>,
+                None => Box::new(by_namespace.iter()),
+            })
+            .flat_map(|(ns, names)| names.iter().map(move |(name, e)| (ns.as_str(), name.as_str(), e)))
     }
 
     /// All objects of `kind`, optionally in one namespace, in name order.
@@ -59,16 +162,24 @@ impl Store {
     where
         'a: 'n,
     {
-        let start = ObjectKey::new(kind, namespace.unwrap_or(""), "");
-        self.objects
-            .range(start..)
-            .take_while(move |(k, _)| k.kind == kind && namespace.is_none_or(|ns| k.namespace == ns))
-            .map(|(_, o)| &**o)
+        self.entries(kind, namespace).map(move |(ns, name, e)| &**self.object(kind, ns, name, e))
     }
 
     /// Every object, in key order (kind, namespace, name).
     pub fn all(&self) -> impl Iterator<Item = &Object> + '_ {
-        self.objects.values().map(|o| &**o)
+        self.objects.iter().flat_map(move |(kind, by_namespace)| {
+            by_namespace.iter().flat_map(move |(ns, names)| names.iter().map(move |(name, e)| &**self.object(kind, ns, name, e)))
+        })
+    }
+
+    /// The Events about the object with `uid`, in key order, expanding only those.
+    pub fn events_about<'a>(&'a self, uid: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.entries("Event", None)
+            .filter(move |(_, _, e)| match e {
+                Entry::Event(event) => event.0.is_about(uid),
+                Entry::Whole(o) => o.as_event().is_some_and(|ev| ev.involved_object.uid.as_deref() == Some(uid)),
+            })
+            .map(|(ns, name, e)| &**self.object("Event", ns, name, e))
     }
 
     /// How many objects of `kind` there are.
@@ -87,11 +198,11 @@ impl Store {
     }
 
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.len == 0
     }
 
     pub fn resource_version(&self) -> u64 {
@@ -102,8 +213,9 @@ impl Store {
     /// nothing is dropped, as the API server drops no-op updates: no new version, no watch
     /// event, so level-triggered controllers settle. Returns the stored object.
     pub fn put(&mut self, mut object: Object) -> Rc<Object> {
+        self.release_expanded();
         let key = object.key();
-        let previous = self.objects.get(&key).cloned();
+        let previous = self.get_rc(&key);
         if let Some(prev) = &previous {
             object.meta_mut().resource_version = prev.meta().resource_version.clone();
             if **prev == object {
@@ -114,29 +226,43 @@ impl Store {
         self.resource_version += 1;
         object.meta_mut().resource_version = Some(self.resource_version.to_string());
         let object = Rc::new(object);
-        if let Some(prev) = &previous {
-            self.index(&key, prev, false);
-        } else {
-            *self.counts.entry(key.kind).or_default() += 1;
+        match &previous {
+            // Most writes are status updates: the owner and node indexes stay as they are.
+            Some(prev) if same_index_fields(prev, &object) => {}
+            Some(prev) => {
+                self.index(&key, prev, false);
+                self.index(&key, &object, true);
+            }
+            None => {
+                *self.counts.entry(key.kind).or_default() += 1;
+                self.index(&key, &object, true);
+            }
         }
-        self.index(&key, &object, true);
         if key.kind == "Pod" {
             let old_labels = previous.as_ref().and_then(|p| p.meta().labels.as_ref());
             if old_labels != object.meta().labels.as_ref() {
-                self.index_labels(&key, old_labels.cloned().as_ref(), false);
-                self.index_labels(&key, object.meta().labels.clone().as_ref(), true);
+                self.index_labels(&key, old_labels, None);
             }
+            // The index holds the current version, whether its labels changed or not.
+            self.index_labels(&key, object.meta().labels.as_ref(), Some(&object));
         }
-        self.objects.insert(key.clone(), object.clone());
+        let compact = object.as_event().and_then(|event| CompactEvent::new(&key, event, &mut self.words));
+        let entry = match compact {
+            Some(compact) => Entry::Event(Box::new((compact, OnceCell::new()))),
+            None => Entry::Whole(object.clone()),
+        };
+        self.insert(&key, entry);
         self.changes.push(Change { key, kind, object: object.clone(), old: previous });
         object
     }
 
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Rc<Object>> {
-        let mut removed = self.objects.remove(key)?;
+        self.release_expanded();
+        let mut removed = self.get_rc(key)?;
+        self.take(key);
         self.index(key, &removed, false);
         if key.kind == "Pod" {
-            self.index_labels(key, removed.meta().labels.clone().as_ref(), false);
+            self.index_labels(key, removed.meta().labels.as_ref(), None);
         }
         if let Some(n) = self.counts.get_mut(key.kind) {
             *n = n.saturating_sub(1);
@@ -159,18 +285,12 @@ impl Store {
     /// The Pods in `namespace` that have every label of `selector` (a non-empty map), found
     /// through the label index's shortest list.
     pub fn pods_matching<'a>(&'a self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<&'a Object> {
-        let lists: Option<Vec<&BTreeSet<String>>> =
-            selector.iter().map(|(k, v)| self.pods_by_label.get(&(namespace.to_string(), k.clone(), v.clone()))).collect();
+        let Some(by_key) = self.pods_by_label.get(namespace) else { return Vec::new() };
+        let lists: Option<Vec<&BTreeMap<String, Rc<Object>>>> = selector.iter().map(|(k, v)| by_key.get(k)?.get(v)).collect();
         let Some(shortest) = lists.and_then(|l| l.into_iter().min_by_key(|s| s.len())) else { return Vec::new() };
-        // One key buffer for every lookup: this runs for each Pod the scheduler places.
-        let mut key = ObjectKey::new("Pod", namespace, "");
         shortest
-            .iter()
-            .filter_map(|name| {
-                key.name.clear();
-                key.name.push_str(name);
-                self.objects.get(&key).map(|o| &**o)
-            })
+            .values()
+            .map(|o| &**o)
             .filter(|o| {
                 let labels = o.meta().labels.as_ref();
                 selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
@@ -178,17 +298,42 @@ impl Store {
             .collect()
     }
 
-    fn index_labels(&mut self, key: &ObjectKey, labels: Option<&BTreeMap<String, String>>, add: bool) {
+    /// Puts the Pod `key` under each of `labels` in the label index (`Some`: this version),
+    /// or takes it out (`None`).
+    fn index_labels(&mut self, key: &ObjectKey, labels: Option<&BTreeMap<String, String>>, pod: Option<&Rc<Object>>) {
         for (k, v) in labels.into_iter().flatten() {
-            let index = (key.namespace.clone(), k.clone(), v.clone());
-            if add {
-                self.pods_by_label.entry(index).or_default().insert(key.name.clone());
-            } else if let Some(set) = self.pods_by_label.get_mut(&index) {
-                set.remove(&key.name);
-                if set.is_empty() {
-                    self.pods_by_label.remove(&index);
+            let pods = self.pods_by_label.get_mut(&key.namespace).and_then(|m| m.get_mut(k)).and_then(|m| m.get_mut(v));
+            match (pods, pod) {
+                (Some(pods), Some(pod)) => match pods.get_mut(&key.name) {
+                    Some(slot) => *slot = Rc::clone(pod),
+                    None => _ = pods.insert(key.name.clone(), Rc::clone(pod)),
+                },
+                (None, Some(pod)) => {
+                    let by_key = self.pods_by_label.entry(key.namespace.clone()).or_default();
+                    by_key.entry(k.clone()).or_default().entry(v.clone()).or_default().insert(key.name.clone(), Rc::clone(pod));
                 }
+                (Some(pods), None) => {
+                    pods.remove(&key.name);
+                    if pods.is_empty() {
+                        self.prune_label(&key.namespace, k, v);
+                    }
+                }
+                (None, None) => {}
             }
+        }
+    }
+
+    /// Drops an emptied label value (and the key and namespace levels it empties).
+    fn prune_label(&mut self, namespace: &str, k: &str, v: &str) {
+        let Some(by_key) = self.pods_by_label.get_mut(namespace) else { return };
+        if let Some(by_value) = by_key.get_mut(k) {
+            by_value.remove(v);
+            if by_value.is_empty() {
+                by_key.remove(k);
+            }
+        }
+        if by_key.is_empty() {
+            self.pods_by_label.remove(namespace);
         }
     }
 
@@ -257,6 +402,15 @@ mod tests {
         s.remove(&ObjectKey::new("Pod", "default", "c"));
         assert_eq!(names(&s, &[("app", "api")]), ["b"]);
         assert!(names(&s, &[("app", "none")]).is_empty());
+        // A write that keeps the labels still leaves the index holding the new version.
+        let mut annotated = labelled("a", &[("app", "web"), ("tier", "fe")]);
+        annotated.meta_mut().annotations = Some([("note".to_string(), "v2".to_string())].into());
+        let stored = s.put(annotated);
+        let sel: BTreeMap<String, String> = [("app".to_string(), "web".to_string())].into();
+        assert!(s.pods_matching("default", &sel).first().is_some_and(|o| std::ptr::eq(*o, &*stored)));
+        s.remove(&ObjectKey::new("Pod", "default", "a"));
+        s.remove(&ObjectKey::new("Pod", "default", "b"));
+        assert!(s.pods_by_label.is_empty(), "emptied levels are pruned");
     }
 
     #[test]
@@ -297,6 +451,39 @@ mod tests {
         s.remove(&p.key());
         assert_eq!(s.dependents("rs-uid").count(), 0);
         assert_eq!(s.pods_on("n2").count(), 0);
+    }
+
+    #[test]
+    fn events_are_kept_compact_and_read_back_exactly() {
+        use k8s_openapi::api::core::v1::{Event, ObjectReference};
+        let mut s = Store::default();
+        let event = |name: &str, about: &str, labels: bool| {
+            let mut e = Event::default();
+            e.metadata.name = Some(name.into());
+            e.metadata.namespace = Some("default".into());
+            e.metadata.uid = Some("0b7c2a8e-1f2d-4c3b-9a8e-7d6c5b4a3f2e".into());
+            e.metadata.labels = labels.then(|| [("from".to_string(), "user".to_string())].into());
+            e.involved_object = ObjectReference { kind: Some("Pod".into()), uid: Some(about.into()), ..Default::default() };
+            e.reason = Some("Started".into());
+            Object::from(e)
+        };
+        let about = "9f8e7d6c-5b4a-4321-8fed-cba987654321";
+        let written = s.put(event("a.1", about, false));
+        let whole = s.put(event("b.1", about, true));
+        s.put(event("c.1", "1f8e7d6c-5b4a-4321-8fed-cba987654321", false));
+        assert!(matches!(s.entry(&written.key()), Some(Entry::Event(_))), "a recorder's Event is compacted");
+        assert!(matches!(s.entry(&whole.key()), Some(Entry::Whole(_))), "a labelled one is kept whole");
+        assert_eq!(s.get(&written.key()), Some(&*written), "reading expands exactly what was written");
+        let about_it: Vec<&str> = s.events_about(about).map(Object::name).collect();
+        assert_eq!(about_it, ["a.1", "b.1"]);
+        assert_eq!(s.list("Event", None).count(), 3);
+        assert_eq!(s.expanded.borrow().len(), 2, "expansions of the compact ones are remembered");
+        s.put(pod("default", "p"));
+        assert!(s.expanded.borrow().is_empty(), "and dropped at the next write");
+        assert!(matches!(s.entry(&written.key()), Some(Entry::Event(e)) if e.1.get().is_none()));
+        let removed = s.remove(&written.key()).expect("stored");
+        assert_eq!(removed.meta().resource_version.as_deref(), Some("5"), "deleted at a new version");
+        assert_eq!(s.count("Event"), 2);
     }
 
     #[test]

@@ -359,8 +359,10 @@ fn volumes(w: &mut TabWriter, volumes: &[Volume], space: &str) {
 
 /// The object's Events, oldest `lastTimestamp` first, aligned on their own.
 pub(super) fn events(cluster: &Cluster, w: &mut TabWriter, uid: Option<&str>) {
-    let mut list: Vec<&Event> =
-        cluster.store().list("Event", None).filter_map(Object::as_event).filter(|e| e.involved_object.uid.as_deref() == uid).collect();
+    let mut list: Vec<&Event> = match uid {
+        Some(uid) => cluster.store().events_about(uid).filter_map(Object::as_event).collect(),
+        None => cluster.store().list("Event", None).filter_map(Object::as_event).filter(|e| e.involved_object.uid.is_none()).collect(),
+    };
     if list.is_empty() {
         w.write("Events:\t<none>\n");
         return;
