@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: simulation speed figures (wall time and memory are measured here,
 //! outside the core). Figures, not pass/fail: tests assert behaviour, this prints numbers.
-//! `bench [quick] [growth|basic]`: `quick` runs a tenth of each shape (for a smoke run); `growth`
-//! only the growth pair, `basic` only SchedulingBasic (for profiling).
+//! `bench [quick] [growth|basic|envelope]`: `quick` runs a tenth of each shape (for a smoke
+//! run); `growth` only the growth pair, `basic` only SchedulingBasic, `envelope` only the
+//! envelope (for profiling).
 
 use std::time::Instant;
 
@@ -98,6 +99,10 @@ fn main() {
     println!("kubeplay-core benchmark (release build, one thread{})", if quick { ", quick: a tenth of each shape" } else { "" });
     // `growth` runs only the growth pair (for profiling).
     let growth_only = std::env::args().any(|a| a == "growth");
+    if std::env::args().any(|a| a == "envelope") {
+        deployments("envelope", 5000, 1500, 100);
+        return;
+    }
     if std::env::args().any(|a| a == "basic") {
         // Only SchedulingBasic (for profiling).
         scheduling_basic(5000 / scale, 150_000 / scale);

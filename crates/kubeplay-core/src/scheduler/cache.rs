@@ -16,7 +16,13 @@ use crate::apiserver::ApiServer;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeInfo {
     pub name: String,
+    /// Change through [`NodeInfo::set_label`], which keeps `label_hashes` in step.
     pub labels: BTreeMap<String, String>,
+    /// Each label as (hash of the key, hash of the value): PodTopologySpread looks up and
+    /// compares a domain on every feasible node for every Pod it places, and numbers are
+    /// cheaper to compare than label strings. (64-bit FNV-1a: among a cluster's few thousand
+    /// label values a collision has odds near 10⁻¹².)
+    pub label_hashes: Vec<(u64, u64)>,
     pub taints: Vec<Taint>,
     pub unschedulable: bool,
     pub allocatable: Resources,
@@ -32,7 +38,26 @@ pub struct NodeInfo {
     pub images: BTreeMap<String, i64>,
 }
 
+/// What a label key or value is compared by in [`NodeInfo::label_hashes`].
+pub fn label_hash(s: &str) -> u64 {
+    crate::rng::fnv1a64(s.as_bytes())
+}
+
+fn label_hashes(labels: &BTreeMap<String, String>) -> Vec<(u64, u64)> {
+    labels.iter().map(|(k, v)| (label_hash(k), label_hash(v))).collect()
+}
+
 impl NodeInfo {
+    /// The hash of this node's value for the label whose key hashes to `key`.
+    pub fn label_value_hash(&self, key: u64) -> Option<u64> {
+        self.label_hashes.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    pub fn set_label(&mut self, key: &str, value: &str) {
+        self.labels.insert(key.to_string(), value.to_string());
+        self.label_hashes = label_hashes(&self.labels);
+    }
+
     fn from_node(node: &Node) -> NodeInfo {
         let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
         let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.as_str());
@@ -40,6 +65,7 @@ impl NodeInfo {
         NodeInfo {
             name: node.metadata.name.clone().unwrap_or_default(),
             labels: node.metadata.labels.clone().unwrap_or_default(),
+            label_hashes: label_hashes(node.metadata.labels.as_ref().unwrap_or(&BTreeMap::new())),
             taints: spec.and_then(|s| s.taints.clone()).unwrap_or_default(),
             unschedulable: spec.and_then(|s| s.unschedulable) == Some(true),
             allocatable: Resources {
@@ -128,6 +154,23 @@ pub struct Cache {
     affinity_pods: BTreeSet<ObjectKey>,
     /// How many nodes report each image name (ImageLocality's spread).
     image_nodes: BTreeMap<String, usize>,
+    by_name: NameIndex,
+}
+
+/// Hash of a node's name → its position in `nodes`, rebuilt once nodes have come or gone:
+/// PodTopologySpread looks up the node of every Pod it counts, and comparing numbers beats
+/// comparing names. Derived from `nodes`, so no part of a cache's identity; a name it misses
+/// (a stale index, a hash two names share) is found by binary search.
+#[derive(Clone, Debug, Default)]
+struct NameIndex {
+    positions: BTreeMap<u64, usize>,
+    stale: bool,
+}
+
+impl PartialEq for NameIndex {
+    fn eq(&self, _: &NameIndex) -> bool {
+        true
+    }
 }
 
 impl Cache {
@@ -141,7 +184,16 @@ impl Cache {
             let key = ObjectKey::new("Pod", pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or(""));
             cache.update_pod(&key, Some(pod));
         }
+        cache.refresh_index();
         cache
+    }
+
+    /// Rebuilds the name index if nodes came or went (once per scheduling tick, not per node).
+    pub fn refresh_index(&mut self) {
+        if self.by_name.stale {
+            self.by_name.positions = self.nodes.iter().enumerate().map(|(i, n)| (label_hash(&n.name), i)).collect();
+            self.by_name.stale = false;
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -158,6 +210,13 @@ impl Cache {
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
+        if !self.by_name.stale {
+            if let Some(&i) = self.by_name.positions.get(&label_hash(name)) {
+                if self.nodes.get(i).is_some_and(|n| n.name == name) {
+                    return Ok(i);
+                }
+            }
+        }
         self.nodes.binary_search_by(|n| n.name.as_str().cmp(name))
     }
 
@@ -246,6 +305,7 @@ impl Cache {
                     info.add(usage, true);
                 }
                 self.nodes.insert(i, info);
+                self.by_name.stale = true;
             }
         }
     }
@@ -253,6 +313,7 @@ impl Cache {
     pub fn remove_node(&mut self, name: &str) {
         if let Ok(i) = self.position(name) {
             let old = self.nodes.remove(i);
+            self.by_name.stale = true;
             self.forget_images(&old);
         }
     }
@@ -271,5 +332,42 @@ impl Cache {
     /// How many nodes report an image by this name.
     pub fn nodes_with_image(&self, name: &str) -> usize {
         self.image_nodes.get(name).copied().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str) -> Node {
+        let mut n = Node::default();
+        n.metadata.name = Some(name.into());
+        n.metadata.labels = Some([("kubernetes.io/hostname".to_string(), name.to_string())].into());
+        n
+    }
+
+    #[test]
+    fn finds_nodes_by_name_whether_the_index_is_fresh_or_stale() {
+        let mut cache = Cache::default();
+        for name in ["b", "d", "a"] {
+            cache.update_node(&node(name));
+        }
+        let names = |c: &Cache| (0..c.len()).filter_map(|i| c.node_at(i)).map(|n| n.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&cache), ["a", "b", "d"], "name order");
+        assert_eq!(cache.node("d").map(|n| n.name.as_str()), Some("d"), "stale: binary search");
+        cache.refresh_index();
+        assert_eq!(cache.node("d").map(|n| n.name.as_str()), Some("d"), "fresh: through the index");
+        cache.update_node(&node("c"));
+        assert_eq!(cache.node("d").map(|n| n.name.as_str()), Some("d"), "positions shifted: not trusted until refreshed");
+        assert!(cache.node("e").is_none());
+        cache.remove_node("a");
+        cache.refresh_index();
+        assert_eq!(names(&cache), ["b", "c", "d"]);
+        for name in ["b", "c", "d"] {
+            assert_eq!(cache.node(name).map(|n| n.name.as_str()), Some(name));
+        }
+        assert!(cache.node("a").is_none());
+        let hostname = label_hash("kubernetes.io/hostname");
+        assert_eq!(cache.node("c").and_then(|n| n.label_value_hash(hostname)), Some(label_hash("c")));
     }
 }

@@ -380,7 +380,7 @@ fn suggestions(api: &ApiServer, pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) 
         if !missing_labels.is_empty() {
             let mut labelled = (*node).clone();
             for (k, v) in &missing_labels {
-                labelled.labels.insert((*k).clone(), (*v).clone());
+                labelled.set_label(k, v);
             }
             if fits(info, &labelled) {
                 let labels: Vec<String> = missing_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -437,7 +437,7 @@ fn suggestions(api: &ApiServer, pod: &Pod, info: &PodInfo, nodes: &[&NodeInfo]) 
             };
             // A new node is its own host.
             let mut empty = empty;
-            empty.labels.insert("kubernetes.io/hostname".into(), "NEW-NODE".into());
+            empty.set_label("kubernetes.io/hostname", "NEW-NODE");
             fits(info, &empty)
         }) {
             // The next free worker-N.

@@ -75,6 +75,7 @@ impl Component for Scheduler {
     fn tick(&mut self, ctx: &mut Ctx<'_>) -> Action {
         let now = ctx.now();
         self.queue.flush(now);
+        self.cache.refresh_index();
         for _ in 0..CYCLES_PER_TICK {
             let Some(key) = self.queue.pop(now) else { break };
             self.schedule_one(ctx, &key);

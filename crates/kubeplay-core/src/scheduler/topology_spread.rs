@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Pod, TopologySpreadConstraint};
 
-use super::cache::{Cache, NodeInfo};
+use super::cache::{label_hash, Cache, NodeInfo};
 use super::plugins::{matches_node_affinity, tolerates, PodInfo};
 use crate::api::labels::{Requirement, Selector};
 use crate::api::{pod_util, Object};
@@ -23,6 +23,8 @@ pub const NODE_LABEL_NOT_MATCH: &str = "node(s) didn't match pod topology spread
 pub struct Constraint {
     pub max_skew: i64,
     pub topology_key: String,
+    /// [`label_hash`] of the key: domains are compared by their values' hashes.
+    key_hash: u64,
     /// `DoNotSchedule` (a filter) rather than `ScheduleAnyway` (a score).
     pub hard: bool,
     selector: Selector,
@@ -66,6 +68,7 @@ impl Constraints {
         let soft = |key: &str, max_skew: i64| Constraint {
             max_skew,
             topology_key: key.to_string(),
+            key_hash: label_hash(key),
             hard: false,
             selector: selector.clone(),
             min_domains: None,
@@ -125,6 +128,7 @@ impl Constraint {
         Constraint {
             max_skew: i64::from(c.max_skew),
             topology_key: c.topology_key.clone(),
+            key_hash: label_hash(&c.topology_key),
             hard: c.when_unsatisfiable != "ScheduleAnyway",
             selector,
             min_domains: c.min_domains.map(i64::from),
@@ -173,16 +177,17 @@ impl Constraint {
 
 /// The node carries every constraint's topology key (`nodeLabelsMatchSpreadConstraints`).
 fn has_all_keys(constraints: &[Constraint], node: &NodeInfo) -> bool {
-    constraints.iter().all(|c| node.labels.contains_key(&c.topology_key))
+    constraints.iter().all(|c| node.label_value_hash(c.key_hash).is_some())
 }
 
 /// PreFilter's counts for the hard constraints and PreScore's for the soft ones: per
-/// constraint, matching Pods per topology value (hostname constraints per node).
+/// constraint, matching Pods per topology value (hostname constraints per node), the values
+/// named by their [`label_hash`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
     namespace: String,
-    hard: Vec<BTreeMap<String, i64>>,
-    soft: Vec<BTreeMap<String, i64>>,
+    hard: Vec<BTreeMap<u64, i64>>,
+    soft: Vec<BTreeMap<u64, i64>>,
 }
 
 impl State {
@@ -212,7 +217,7 @@ impl State {
                         .filter(|p| !pod_util::is_terminal(p) && p.metadata.name != pod.metadata.name)
                         .filter(|p| constraint.counts(p, &state.namespace))
                         .count();
-                    let value = node.labels.get(&constraint.topology_key).cloned().unwrap_or_default();
+                    let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += n as i64;
                 }
             }
@@ -230,7 +235,7 @@ impl State {
                 }
                 let Some(node) = pod_util::node_name(p).and_then(|n| cache.node(n)) else { continue };
                 if has_all_keys(&c.soft, node) && constraint.admits(info, node) {
-                    let value = node.labels.get(&constraint.topology_key).cloned().unwrap_or_default();
+                    let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += 1;
                 }
             }
@@ -246,7 +251,7 @@ impl State {
             }
             for (constraint, counts) in list.iter().zip(counts.iter_mut()) {
                 if constraint.admits(info, node) && constraint.counts(p, &self.namespace) {
-                    let value = node.labels.get(&constraint.topology_key).cloned().unwrap_or_default();
+                    let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += delta;
                 }
             }
@@ -256,14 +261,14 @@ impl State {
     /// Filter: `matchNum + selfMatch − globalMin ≤ maxSkew` for every hard constraint.
     pub fn filter(&self, info: &PodInfo, labels: Option<&BTreeMap<String, String>>, node: &NodeInfo) -> Result<(), (&'static str, bool)> {
         for (constraint, counts) in info.spread.hard.iter().zip(&self.hard) {
-            let Some(value) = node.labels.get(&constraint.topology_key) else {
+            let Some(value) = node.label_value_hash(constraint.key_hash) else {
                 return Err((NODE_LABEL_NOT_MATCH, false));
             };
             // Fewer domains than minDomains: the global minimum is taken as 0.
             let too_few = constraint.min_domains.is_some_and(|m| (counts.len() as i64) < m);
             let min = if too_few { 0 } else { counts.values().copied().min().unwrap_or(0) };
             let own = i64::from(constraint.selector.matches(labels));
-            let here = counts.get(value).copied().unwrap_or(0);
+            let here = counts.get(&value).copied().unwrap_or(0);
             if here + own - min > constraint.max_skew {
                 return Err((CONSTRAINTS_NOT_MATCH, true));
             }
@@ -278,29 +283,27 @@ impl State {
         if soft.is_empty() {
             return vec![0; feasible.len()];
         }
-        let counted: Vec<bool> = feasible.iter().map(|n| has_all_keys(soft, n)).collect();
+        // Each node's value for each constraint's key, looked up once: `None` for a node that
+        // lacks one of the keys (it is not scored).
+        let values: Vec<Option<Vec<u64>>> =
+            feasible.iter().map(|n| soft.iter().map(|c| n.label_value_hash(c.key_hash)).collect()).collect();
         // Domains among the feasible nodes, per constraint, and the weight log(domains + 2).
-        let weights: Vec<f64> = soft
-            .iter()
-            .map(|c| {
-                let mut domains: Vec<&String> =
-                    feasible.iter().zip(&counted).filter(|(_, ok)| **ok).filter_map(|(n, _)| n.labels.get(&c.topology_key)).collect();
-                domains.sort();
+        let weights: Vec<f64> = (0..soft.len())
+            .map(|i| {
+                let mut domains: Vec<u64> = values.iter().flatten().map(|v| v[i]).collect();
+                domains.sort_unstable();
                 domains.dedup();
                 ((domains.len() + 2) as f64).ln()
             })
             .collect();
-        let raw: Vec<Option<i64>> = feasible
+        let raw: Vec<Option<i64>> = values
             .iter()
-            .zip(&counted)
-            .map(|(node, ok)| {
-                ok.then(|| {
+            .map(|node| {
+                node.as_ref().map(|node| {
                     let mut score = 0.0;
-                    for ((c, counts), weight) in soft.iter().zip(&self.soft).zip(&weights) {
-                        if let Some(value) = node.labels.get(&c.topology_key) {
-                            let count = counts.get(value).copied().unwrap_or(0);
-                            score += count as f64 * weight + (c.max_skew - 1) as f64;
-                        }
+                    for (((c, counts), weight), value) in soft.iter().zip(&self.soft).zip(&weights).zip(node) {
+                        let count = counts.get(value).copied().unwrap_or(0);
+                        score += count as f64 * weight + (c.max_skew - 1) as f64;
                     }
                     score.round() as i64
                 })
@@ -329,7 +332,9 @@ mod tests {
     }
 
     fn node(name: &str, zone: &str) -> NodeInfo {
-        NodeInfo { name: name.into(), labels: BTreeMap::from([("zone".to_string(), zone.to_string())]), ..NodeInfo::default() }
+        let mut node = NodeInfo { name: name.into(), ..NodeInfo::default() };
+        node.set_label("zone", zone);
+        node
     }
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default, labels: {app: a}}\nspec:\n  topologySpreadConstraints:\n  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: a}}MIN}\n  containers: [{name: c, image: nginx}]\n";
@@ -337,8 +342,11 @@ mod tests {
     #[test]
     fn skew_is_counted_against_the_least_loaded_domain() {
         let mut p = info(&POD.replace("MIN", ""));
-        p.spread_state =
-            State { namespace: "default".into(), hard: vec![BTreeMap::from([("a".into(), 2), ("b".into(), 1)])], soft: Vec::new() };
+        p.spread_state = State {
+            namespace: "default".into(),
+            hard: vec![BTreeMap::from([(label_hash("a"), 2), (label_hash("b"), 1)])],
+            soft: Vec::new(),
+        };
         // Into a: 2 + 1 − 1 = 2 > 1. Into b: 1 + 1 − 1 = 1.
         assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n1", "a")), Err((CONSTRAINTS_NOT_MATCH, true)));
         assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n2", "b")), Ok(()));
@@ -352,13 +360,19 @@ mod tests {
     #[test]
     fn fewer_domains_than_min_domains_make_the_global_minimum_zero() {
         let mut p = info(&POD.replace("MIN", ", minDomains: 3"));
-        p.spread_state =
-            State { namespace: "default".into(), hard: vec![BTreeMap::from([("a".into(), 1), ("b".into(), 1)])], soft: Vec::new() };
+        p.spread_state = State {
+            namespace: "default".into(),
+            hard: vec![BTreeMap::from([(label_hash("a"), 1), (label_hash("b"), 1)])],
+            soft: Vec::new(),
+        };
         // Two domains of three: 1 + 1 − 0 = 2 > 1 everywhere.
         assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n1", "a")), Err((CONSTRAINTS_NOT_MATCH, true)));
         let mut p = info(&POD.replace("MIN", ""));
-        p.spread_state =
-            State { namespace: "default".into(), hard: vec![BTreeMap::from([("a".into(), 1), ("b".into(), 1)])], soft: Vec::new() };
+        p.spread_state = State {
+            namespace: "default".into(),
+            hard: vec![BTreeMap::from([(label_hash("a"), 1), (label_hash("b"), 1)])],
+            soft: Vec::new(),
+        };
         assert_eq!(p.spread_state.filter(&p, Some(&p.labels), &node("n1", "a")), Ok(()));
     }
 }
