@@ -237,25 +237,16 @@ fn services(cluster: &Cluster) -> Vec<ServiceView> {
     out
 }
 
-/// The newest events: a partial selection, not a sort of every Event. Ties keep the store's
-/// order, so the list is the same on every run.
+/// The newest events (the store picks them without expanding the rest).
 fn recent_events(cluster: &Cluster) -> Vec<EventView> {
-    let mut times: Vec<_> = cluster
+    cluster
         .store()
-        .list("Event", None)
-        .filter_map(|o| o.as_event())
-        .enumerate()
-        .filter_map(|(i, e)| Some((std::cmp::Reverse(from_time(e.last_timestamp.as_ref()?)), i, e)))
-        .collect();
-    if times.len() > EVENTS_SHOWN {
-        times.select_nth_unstable_by_key(EVENTS_SHOWN - 1, |(at, i, _)| (*at, *i));
-        times.truncate(EVENTS_SHOWN);
-    }
-    times.sort_by_key(|(at, i, _)| (*at, *i));
-    times
+        .latest_events(EVENTS_SHOWN)
         .into_iter()
-        .map(|(at, _, e)| EventView {
-            at: at.0,
+        .filter_map(|o| o.as_event())
+        .filter_map(|e| Some((from_time(e.last_timestamp.as_ref()?), e)))
+        .map(|(at, e)| EventView {
+            at,
             type_: e.type_.clone().unwrap_or_default(),
             reason: e.reason.clone().unwrap_or_default(),
             object: format!(

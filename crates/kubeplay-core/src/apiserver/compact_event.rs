@@ -219,6 +219,10 @@ impl CompactEvent {
         }
     }
 
+    pub fn last_timestamp(&self) -> Option<&Time> {
+        self.last_timestamp.as_ref()
+    }
+
     /// The uid of the object the Event is about, without expanding it.
     pub fn is_about(&self, uid: &str) -> bool {
         self.involved_uid.is_some_and(|u| Uuid::parse(uid) == Some(u))

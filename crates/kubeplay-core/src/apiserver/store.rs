@@ -133,6 +133,14 @@ impl Store {
         Some(entry)
     }
 
+    /// The stored object for a writer: a compact one is expanded without being kept.
+    fn load(&self, key: &ObjectKey) -> Option<Rc<Object>> {
+        match self.entry(key)? {
+            Entry::Whole(object) => Some(Rc::clone(object)),
+            Entry::Event(event) => Some(event.1.get().cloned().unwrap_or_else(|| Rc::new(Object::from(event.0.expand(key))))),
+        }
+    }
+
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
         self.entry(key).map(|e| &**self.object(key.kind, &key.namespace, &key.name, e))
     }
@@ -182,6 +190,29 @@ impl Store {
             .map(|(ns, name, e)| &**self.object("Event", ns, name, e))
     }
 
+    /// The `n` Events with the latest `lastTimestamp` (ties: key order), newest first,
+    /// expanding only those — a partial selection, not a sort of every Event, for views that
+    /// show the newest few on every frame.
+    pub fn latest_events(&self, n: usize) -> Vec<&Object> {
+        let mut latest: Vec<_> = self
+            .entries("Event", None)
+            .enumerate()
+            .filter_map(|(i, (ns, name, e))| {
+                let last = match e {
+                    Entry::Event(event) => event.0.last_timestamp(),
+                    Entry::Whole(o) => o.as_event()?.last_timestamp.as_ref(),
+                }?;
+                Some((std::cmp::Reverse(last), i, (ns, name, e)))
+            })
+            .collect();
+        if latest.len() > n && n > 0 {
+            latest.select_nth_unstable_by_key(n - 1, |(at, i, _)| (*at, *i));
+        }
+        latest.truncate(n);
+        latest.sort_by_key(|(at, i, _)| (*at, *i));
+        latest.into_iter().map(|(_, _, (ns, name, e))| &**self.object("Event", ns, name, e)).collect()
+    }
+
     /// How many objects of `kind` there are.
     pub fn count(&self, kind: &str) -> usize {
         self.counts.get(kind).copied().unwrap_or(0)
@@ -215,7 +246,7 @@ impl Store {
     pub fn put(&mut self, mut object: Object) -> Rc<Object> {
         self.release_expanded();
         let key = object.key();
-        let previous = self.get_rc(&key);
+        let previous = self.load(&key);
         if let Some(prev) = &previous {
             object.meta_mut().resource_version = prev.meta().resource_version.clone();
             if **prev == object {
@@ -258,7 +289,7 @@ impl Store {
 
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Rc<Object>> {
         self.release_expanded();
-        let mut removed = self.get_rc(key)?;
+        let mut removed = self.load(key)?;
         self.take(key);
         self.index(key, &removed, false);
         if key.kind == "Pod" {
@@ -481,8 +512,20 @@ mod tests {
         s.put(pod("default", "p"));
         assert!(s.expanded.borrow().is_empty(), "and dropped at the next write");
         assert!(matches!(s.entry(&written.key()), Some(Entry::Event(e)) if e.1.get().is_none()));
+        // The newest, picked without expanding the others.
+        s.put(pod("default", "q"));
+        let at = |secs: u64| Some(crate::time::to_time(crate::time::SimTime(secs * 1000)));
+        for (name, secs) in [("a.1", 30), ("c.1", 10)] {
+            let key = ObjectKey::new("Event", "default", name);
+            let mut e = s.get(&key).and_then(Object::as_event).cloned().expect("stored");
+            e.last_timestamp = at(secs);
+            s.put(Object::from(e));
+        }
+        let latest: Vec<&str> = s.latest_events(2).into_iter().map(Object::name).collect();
+        assert_eq!(latest, ["a.1", "c.1"], "newest first; b.1 has no lastTimestamp");
+        assert_eq!(s.expanded.borrow().len(), 2, "only those two were expanded");
         let removed = s.remove(&written.key()).expect("stored");
-        assert_eq!(removed.meta().resource_version.as_deref(), Some("5"), "deleted at a new version");
+        assert_eq!(removed.meta().resource_version.as_deref(), Some("8"), "deleted at a new version");
         assert_eq!(s.count("Event"), 2);
     }
 
