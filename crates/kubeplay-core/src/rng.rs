@@ -92,7 +92,15 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 /// 64-bit FNV-1a.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+    fnv1a64_extend(FNV1A64_OFFSET, bytes)
+}
+
+/// 64-bit FNV-1a's starting value: hash pieces with [`fnv1a64_extend`] without joining them.
+pub const FNV1A64_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Continues a 64-bit FNV-1a hash `h` over `bytes`.
+pub fn fnv1a64_extend(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// 32-bit FNV-1a, as Kubernetes' `ComputeHash` uses for `pod-template-hash`.

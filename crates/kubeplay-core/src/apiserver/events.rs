@@ -45,7 +45,7 @@ pub const EVENT_TTL: SimDuration = SimDuration(60 * 60 * 1000);
 /// A hash of what the EventCorrelator compares (involved object uid, field path, reason,
 /// message, type). Kept instead of the strings themselves: the envelope has ~850,000 Events. A
 /// lookup checks the stored Event's own fields, so a collision can never merge two events.
-type CorrelationKey = u64;
+pub(super) type CorrelationKey = u64;
 
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
@@ -120,15 +120,20 @@ fn involved_reference(e: &NewEvent<'_>) -> ObjectReference {
 
 impl Recorder {
     /// The key of the Event that `e` would aggregate into at `now`, if any.
-    pub(super) fn existing<'s>(&self, e: &NewEvent<'_>, now: SimTime, get: impl Fn(&ObjectKey) -> Option<&'s Event>) -> Option<&'s Event> {
-        let (key, _) = self.by_correlation.get(&correlation(e))?;
+    pub(super) fn existing<'s>(
+        &self,
+        e: &NewEvent<'_>,
+        correlation: CorrelationKey,
+        now: SimTime,
+        get: impl Fn(&ObjectKey) -> Option<&'s Event>,
+    ) -> Option<&'s Event> {
+        let (key, _) = self.by_correlation.get(&correlation)?;
         get(key.as_ref())
             .filter(|ev| says(ev, e) && ev.last_timestamp.as_ref().is_some_and(|t| now.since(from_time(t)) < AGGREGATION_WINDOW))
     }
 
     /// Notes that the Event `key` for `e` was written at `now`.
-    pub(super) fn written(&mut self, e: &NewEvent<'_>, key: ObjectKey, now: SimTime) {
-        let correlation = correlation(e);
+    pub(super) fn written(&mut self, correlation: CorrelationKey, key: ObjectKey, now: SimTime) {
         // An aggregated write renews the same Event's lease.
         let renewed = match self.by_correlation.get(&correlation) {
             Some((shared, slot)) if **shared == key => Some((Rc::clone(shared), *slot)),
@@ -169,15 +174,11 @@ impl Recorder {
     }
 }
 
-fn correlation(e: &NewEvent<'_>) -> CorrelationKey {
+pub(super) fn correlation(e: &NewEvent<'_>) -> CorrelationKey {
     let uid = e.involved.meta().uid.as_deref().unwrap_or_default();
     let fields = [uid, e.field_path.as_deref().unwrap_or("\0"), e.reason, &e.message, event_type(e)];
-    let mut bytes = Vec::with_capacity(fields.iter().map(|f| f.len() + 1).sum());
-    for f in fields {
-        bytes.extend_from_slice(f.as_bytes());
-        bytes.push(0xff); // a byte no UTF-8 string contains: fields cannot run together
-    }
-    crate::rng::fnv1a64(&bytes)
+    // A byte no UTF-8 string contains ends each field, so fields cannot run together.
+    fields.iter().fold(crate::rng::FNV1A64_OFFSET, |h, f| crate::rng::fnv1a64_extend(crate::rng::fnv1a64_extend(h, f.as_bytes()), &[0xff]))
 }
 
 /// Whether a stored Event says what `e` says (the correlator's comparison).

@@ -424,12 +424,13 @@ impl ApiServer {
     /// Records an Event (a new one, or an aggregated count on an identical recent one).
     pub fn record(&mut self, e: NewEvent<'_>) {
         let now = self.now;
-        let existing = self.recorder.existing(&e, now, |k| self.store.get(k).and_then(Object::as_event)).cloned();
+        let correlation = events::correlation(&e);
+        let existing = self.recorder.existing(&e, correlation, now, |k| self.store.get(k).and_then(Object::as_event)).cloned();
         let nanos = now.unix_nanos() + self.store.resource_version();
         let uids = &mut self.uids;
         let event = events::build(&e, now, existing.as_ref(), nanos, || uids.uuid());
         let stored = self.store.put(Object::from(event));
-        self.recorder.written(&e, stored.key(), now);
+        self.recorder.written(correlation, stored.key(), now);
     }
 
     #[cfg(test)]
