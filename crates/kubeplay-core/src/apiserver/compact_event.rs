@@ -79,23 +79,23 @@ pub struct CompactEvent {
     uid: Uuid,
     resource_version: u64,
     creation_timestamp: Option<Time>,
-    involved_api_version: Option<Rc<str>>,
-    involved_kind: Option<Rc<str>>,
+    involved_api_version: Word,
+    involved_kind: Word,
     involved_name: Option<Box<str>>,
-    involved_namespace: Option<Rc<str>>,
+    involved_namespace: Word,
     involved_uid: Option<Uuid>,
     involved_resource_version: Option<u64>,
-    involved_field_path: Option<Rc<str>>,
-    reason: Option<Rc<str>>,
+    involved_field_path: Word,
+    reason: Word,
     message: Option<Box<str>>,
-    type_: Option<Rc<str>>,
+    type_: Word,
     count: Option<i32>,
     first_timestamp: Option<Time>,
     last_timestamp: Option<Time>,
     /// `source.component` and `source.host`.
     source: Option<(Word, Word)>,
-    reporting_component: Option<Rc<str>>,
-    reporting_instance: Option<Rc<str>>,
+    reporting_component: Word,
+    reporting_instance: Word,
 }
 
 impl CompactEvent {
@@ -223,9 +223,11 @@ impl CompactEvent {
         self.last_timestamp.as_ref()
     }
 
-    /// The uid of the object the Event is about, without expanding it.
-    pub fn is_about(&self, uid: &str) -> bool {
-        self.involved_uid.is_some_and(|u| Uuid::parse(uid) == Some(u))
+    /// A test for "the Event is about the object with `uid`" that reads the compact form
+    /// (the uid is parsed once, not once per Event).
+    pub fn about(uid: &str) -> impl Fn(&CompactEvent) -> bool {
+        let uid = Uuid::parse(uid);
+        move |event| uid.is_some() && event.involved_uid == uid
     }
 }
 
@@ -276,8 +278,9 @@ mod tests {
         let e = event();
         let compact = CompactEvent::new(&key(&e), &e, &mut words).expect("a recorder's Event compacts");
         assert_eq!(compact.expand(&key(&e)), e);
-        assert!(compact.is_about("9f8e7d6c-5b4a-4321-8fed-cba987654321"));
-        assert!(!compact.is_about("9f8e7d6c-5b4a-4321-8fed-cba987654322"));
+        assert!(CompactEvent::about("9f8e7d6c-5b4a-4321-8fed-cba987654321")(&compact));
+        assert!(!CompactEvent::about("9f8e7d6c-5b4a-4321-8fed-cba987654322")(&compact));
+        assert!(!CompactEvent::about("not-a-uuid")(&compact));
         // Fields left unset stay unset.
         let mut bare = event();
         bare.involved_object = ObjectReference::default();

@@ -182,9 +182,10 @@ impl Store {
 
     /// The Events about the object with `uid`, in key order, expanding only those.
     pub fn events_about<'a>(&'a self, uid: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
+        let about = CompactEvent::about(uid);
         self.entries("Event", None)
             .filter(move |(_, _, e)| match e {
-                Entry::Event(event) => event.0.is_about(uid),
+                Entry::Event(event) => about(&event.0),
                 Entry::Whole(o) => o.as_event().is_some_and(|ev| ev.involved_object.uid.as_deref() == Some(uid)),
             })
             .map(|(ns, name, e)| &**self.object("Event", ns, name, e))
