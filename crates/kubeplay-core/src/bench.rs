@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::api::{pod_util, Object};
+use crate::api::Object;
 use crate::shell::Session;
 use crate::sim::Cluster;
 use crate::time::SimDuration;
@@ -64,7 +64,7 @@ pub fn schedule_pods(session: &mut Session, pods: usize) -> usize {
         }
     }
     session.cluster.settle();
-    session.cluster.store().list("Pod", None).filter_map(Object::as_pod).filter(|p| pod_util::node_name(p).is_some()).count()
+    session.cluster.store().pods(None).filter(|p| p.node_name().is_some()).count()
 }
 
 /// Applies the Deployments, then lets virtual time pass until every Pod is Running (checked
@@ -79,8 +79,7 @@ pub fn run_deployments(session: &mut Session, count: usize, replicas: usize) -> 
     let limit = SimDuration::from_secs(600);
     loop {
         session.cluster.advance(step);
-        let running =
-            session.cluster.store().list("Pod", None).filter_map(Object::as_pod).filter(|p| pod_util::phase(p) == "Running").count();
+        let running = session.cluster.store().pods(None).filter(|p| p.phase() == "Running").count();
         let took = session.cluster.now().since(start);
         if running >= want || took >= limit {
             return (running, took);

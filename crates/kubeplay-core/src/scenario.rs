@@ -54,7 +54,13 @@ impl Scenario {
     /// page's first file brings Nodes — as the playground decides by its editor's manifests; a
     /// Node in a later file joins the default ones) and returns the transcripts.
     pub fn replay(&self) -> Vec<String> {
-        let cluster = Cluster::for_manifests(self.seed, self.files.iter().take(1).map(|(n, t)| (n.as_str(), t.as_str())));
+        self.replay_with(|_| {})
+    }
+
+    /// [`Scenario::replay`] on a cluster `prepare` adjusted first.
+    pub fn replay_with(&self, prepare: impl FnOnce(&mut Cluster)) -> Vec<String> {
+        let mut cluster = Cluster::for_manifests(self.seed, self.files.iter().take(1).map(|(n, t)| (n.as_str(), t.as_str())));
+        prepare(&mut cluster);
         let mut session = Session::new(cluster);
         session.files = self.files.iter().cloned().collect();
         self.consoles

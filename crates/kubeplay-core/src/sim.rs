@@ -221,6 +221,11 @@ impl Cluster {
         self.api.store()
     }
 
+    /// See [`Store::set_hot_pod_uses`].
+    pub fn set_hot_pod_uses(&mut self, uses: usize) {
+        self.api.set_hot_pod_uses(uses);
+    }
+
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
         self.api.get(key)
     }

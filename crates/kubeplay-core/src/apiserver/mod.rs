@@ -5,6 +5,7 @@
 
 mod allocator;
 mod compact_event;
+mod compact_pod;
 pub mod events;
 pub mod logs;
 pub mod priority;
@@ -16,6 +17,7 @@ use std::rc::Rc;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 pub use allocator::{format_ip, parse_ip, NODE_PORT_MAX, NODE_PORT_MIN};
+pub use compact_pod::PodView;
 pub use events::NewEvent;
 pub use store::{Change, ChangeKind, Store};
 pub use strategy::KUBERNETES_VERSION;
@@ -117,6 +119,11 @@ impl ApiServer {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// See [`Store::set_hot_pod_uses`].
+    pub fn set_hot_pod_uses(&mut self, uses: usize) {
+        self.store.set_hot_pod_uses(uses);
     }
 
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {

@@ -1,13 +1,15 @@
 //! The simulated API server's storage: objects in key order behind `Rc` (readers and watch
-//! events share them; a writer copies what it changes), Events in their compact form
-//! (expanded when read), one resourceVersion counter, a log of changes that the host turns
-//! into watch events, and the indexes controllers read through.
+//! events share them; a writer copies what it changes), Events in their compact form and
+//! Pods nothing has touched for a while in theirs (expanded when read), one resourceVersion
+//! counter, a log of changes that the host turns into watch events, and the indexes
+//! controllers read through.
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use super::compact_event::{CompactEvent, Interner};
+use super::compact_pod::{CompactPod, PodView, SharedSpecs};
 use crate::api::{Object, ObjectKey};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,9 +36,16 @@ enum Entry {
     Whole(Rc<Object>),
     /// An Event in its compact form, and its expansion while a reader holds it.
     Event(Box<(CompactEvent, OnceCell<Rc<Object>>)>),
+    /// A Pod in its compact form, and its expansion while it is among the recently used.
+    Pod(Box<(CompactPod, OnceCell<Rc<Object>>)>),
 }
 
-type LabelIndex = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<String, Rc<Object>>>>>;
+/// How many of the latest Pod writes and reads keep their Pod whole: the Pods used within them
+/// stay whole, the others are kept compact (every Pod of a playground-sized cluster stays
+/// whole).
+const HOT_PODS: usize = 8192;
+
+type LabelIndex = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<String>>>>;
 
 /// Whether two versions of an object sit in the same places in the owner and node indexes.
 fn same_index_fields(a: &Object, b: &Object) -> bool {
@@ -56,9 +65,19 @@ pub struct Store {
     len: usize,
     /// Words Events share (kinds, reasons, components, node names).
     words: Interner,
-    /// Events expanded for readers since the last write; dropped again at the next write, so
-    /// reading every Event (`kubectl get events -A`) does not keep them all expanded.
+    /// Events and Pods expanded for readers since the last write. An Event's expansion is
+    /// dropped again at the next write, so reading every Event (`kubectl get events -A`) does
+    /// not keep them all expanded; a Pod's joins the recently used.
     expanded: RefCell<Vec<ObjectKey>>,
+    /// Specs compact Pods share.
+    specs: SharedSpecs,
+    /// The latest Pod writes and expansions, oldest first, with the Pod's resourceVersion then
+    /// (an earlier use of a Pod written again since is stale).
+    hot: VecDeque<(ObjectKey, u64)>,
+    /// How many uses `hot` keeps, if not [`HOT_PODS`].
+    hot_limit: Option<usize>,
+    /// What a Pod's entry holds for the moment it is being made compact.
+    vacant: Vacant,
     resource_version: u64,
     changes: Vec<Change>,
     /// Owner uid → objects whose ownerReferences name it (the garbage collector's graph).
@@ -67,9 +86,8 @@ pub struct Store {
     pods_by_node: BTreeMap<String, BTreeSet<ObjectKey>>,
     /// Objects per kind, so counting Pods does not walk them.
     counts: BTreeMap<&'static str, usize>,
-    /// Namespace → label key → label value → the Pods with that label (by name, the stored
-    /// version itself), so a selector finds its Pods without walking the namespace or looking
-    /// each one up.
+    /// Namespace → label key → label value → the names of the Pods with that label, so a
+    /// selector finds its Pods without walking the namespace.
     pods_by_label: LabelIndex,
     /// Namespace → Pods no controller owns, so that workload controllers look for Pods to
     /// adopt without walking all the Pods their selector matches.
@@ -88,6 +106,10 @@ impl Store {
                 self.expanded.borrow_mut().push(key);
                 expanded
             }),
+            Entry::Pod(pod) => pod.1.get_or_init(|| {
+                self.expanded.borrow_mut().push(ObjectKey::new(kind, namespace, name));
+                Rc::new(Object::from(pod.0.expand()))
+            }),
         }
     }
 
@@ -95,23 +117,83 @@ impl Store {
         self.objects.get(key.kind)?.get(&key.namespace)?.get(&key.name)
     }
 
-    /// Drops the expansions readers asked for (no reader holds one while the store is written).
+    fn entry_mut(&mut self, key: &ObjectKey) -> Option<&mut Entry> {
+        self.objects.get_mut(key.kind)?.get_mut(&key.namespace)?.get_mut(&key.name)
+    }
+
+    /// Drops the Events' expansions readers asked for (no reader holds one while the store is
+    /// written); expanded Pods join the recently used.
     fn release_expanded(&mut self) {
-        for key in self.expanded.get_mut().drain(..) {
-            let entry = self.objects.get_mut(key.kind).and_then(|m| m.get_mut(&key.namespace)).and_then(|m| m.get_mut(&key.name));
-            if let Some(Entry::Event(event)) = entry {
-                event.1.take();
+        for key in std::mem::take(self.expanded.get_mut()) {
+            match self.entry_mut(&key) {
+                Some(Entry::Event(event)) => _ = event.1.take(),
+                Some(Entry::Pod(pod)) => {
+                    let at = version(&pod.0.metadata);
+                    self.hot.push_back((key, at));
+                }
+                _ => {}
             }
         }
     }
 
+    /// Keeps a Pod whole only while it is among the latest `uses` Pod writes and reads (tests
+    /// set a small number to have every Pod kept compact as soon as it can be).
+    pub fn set_hot_pod_uses(&mut self, uses: usize) {
+        self.hot_limit = Some(uses);
+    }
+
+    /// Keeps the least recently used Pods past [`HOT_PODS`] compact.
+    fn cool(&mut self) {
+        while self.hot.len() > self.hot_limit.unwrap_or(HOT_PODS) {
+            let Some((key, at)) = self.hot.pop_front() else { break };
+            let Some(entry) = self.objects.get_mut(key.kind).and_then(|m| m.get_mut(&key.namespace)).and_then(|m| m.get_mut(&key.name))
+            else {
+                continue;
+            };
+            match entry {
+                Entry::Whole(object) if version(object.meta()) == at && object.as_pod().is_some() => {
+                    // Moved, not copied, when nothing else holds this version.
+                    let pod = match Rc::try_unwrap(std::mem::replace(object, Rc::clone(&self.vacant.0))) {
+                        Ok(Object::Pod(pod)) => pod,
+                        Ok(other) => {
+                            *object = Rc::new(other);
+                            continue;
+                        }
+                        Err(shared) => {
+                            let pod = Box::new(shared.as_pod().cloned().unwrap_or_default());
+                            *object = shared;
+                            pod
+                        }
+                    };
+                    match self.specs.compact(pod) {
+                        Ok(compact) => {
+                            *entry = Entry::Pod(Box::new((compact, OnceCell::new())));
+                        }
+                        Err(pod) => {
+                            if Rc::ptr_eq(object, &self.vacant.0) {
+                                *object = Rc::new(Object::Pod(pod));
+                            }
+                        }
+                    }
+                }
+                Entry::Pod(pod) => _ = pod.1.take(),
+                Entry::Whole(_) | Entry::Event(_) => {}
+            }
+        }
+    }
+
+    /// Stores `entry` under `key`; a compact Pod it replaces gives back its share of a spec.
     fn insert(&mut self, key: &ObjectKey, entry: Entry) {
         let names = match self.objects.get_mut(key.kind).and_then(|m| m.get_mut(&key.namespace)) {
             Some(names) => names,
             None => self.objects.entry(key.kind).or_default().entry(key.namespace.clone()).or_default(),
         };
         match names.get_mut(&key.name) {
-            Some(slot) => *slot = entry,
+            Some(slot) => {
+                if let Entry::Pod(pod) = std::mem::replace(slot, entry) {
+                    self.specs.release(pod.0);
+                }
+            }
             None => {
                 names.insert(key.name.clone(), entry);
                 self.len += 1;
@@ -138,11 +220,17 @@ impl Store {
         match self.entry(key)? {
             Entry::Whole(object) => Some(Rc::clone(object)),
             Entry::Event(event) => Some(event.1.get().cloned().unwrap_or_else(|| Rc::new(Object::from(event.0.expand(key))))),
+            Entry::Pod(pod) => Some(pod.1.get().cloned().unwrap_or_else(|| Rc::new(Object::from(pod.0.expand())))),
         }
     }
 
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
         self.entry(key).map(|e| &**self.object(key.kind, &key.namespace, &key.name, e))
+    }
+
+    /// The stored Pod `key` as a view (a compact one is not expanded).
+    pub fn pod_view(&self, key: &ObjectKey) -> Option<PodView<'_>> {
+        view(self.entry(key)?)
     }
 
     /// A shared handle to the stored object (no copy of a whole one).
@@ -173,6 +261,15 @@ impl Store {
         self.entries(kind, namespace).map(move |(ns, name, e)| &**self.object(kind, ns, name, e))
     }
 
+    /// The Pods, optionally in one namespace, in name order, as views (a compact Pod is not
+    /// expanded).
+    pub fn pods<'a, 'n>(&'a self, namespace: Option<&'n str>) -> impl Iterator<Item = PodView<'a>> + 'n
+    where
+        'a: 'n,
+    {
+        self.entries("Pod", namespace).filter_map(|(_, _, e)| view(e))
+    }
+
     /// Every object, in key order (kind, namespace, name).
     pub fn all(&self) -> impl Iterator<Item = &Object> + '_ {
         self.objects.iter().flat_map(move |(kind, by_namespace)| {
@@ -187,6 +284,7 @@ impl Store {
             .filter(move |(_, _, e)| match e {
                 Entry::Event(event) => about(&event.0),
                 Entry::Whole(o) => o.as_event().is_some_and(|ev| ev.involved_object.uid.as_deref() == Some(uid)),
+                Entry::Pod(_) => false,
             })
             .map(|(ns, name, e)| &**self.object("Event", ns, name, e))
     }
@@ -202,6 +300,7 @@ impl Store {
                 let last = match e {
                     Entry::Event(event) => event.0.last_timestamp(),
                     Entry::Whole(o) => o.as_event()?.last_timestamp.as_ref(),
+                    Entry::Pod(_) => None,
                 }?;
                 Some((std::cmp::Reverse(last), i, (ns, name, e)))
             })
@@ -273,10 +372,10 @@ impl Store {
         if key.kind == "Pod" {
             let old_labels = previous.as_ref().and_then(|p| p.meta().labels.as_ref());
             if old_labels != object.meta().labels.as_ref() {
-                self.index_labels(&key, old_labels, None);
+                self.index_labels(&key, old_labels, false);
+                self.index_labels(&key, object.meta().labels.as_ref(), true);
             }
-            // The index holds the current version, whether its labels changed or not.
-            self.index_labels(&key, object.meta().labels.as_ref(), Some(&object));
+            self.hot.push_back((key.clone(), self.resource_version));
         }
         let compact = object.as_event().and_then(|event| CompactEvent::new(&key, event, &mut self.words));
         let entry = match compact {
@@ -284,6 +383,7 @@ impl Store {
             None => Entry::Whole(object.clone()),
         };
         self.insert(&key, entry);
+        self.cool();
         self.changes.push(Change { key, kind, object: object.clone(), old: previous });
         object
     }
@@ -291,10 +391,12 @@ impl Store {
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Rc<Object>> {
         self.release_expanded();
         let mut removed = self.load(key)?;
-        self.take(key);
+        if let Some(Entry::Pod(pod)) = self.take(key) {
+            self.specs.release(pod.0);
+        }
         self.index(key, &removed, false);
         if key.kind == "Pod" {
-            self.index_labels(key, removed.meta().labels.as_ref(), None);
+            self.index_labels(key, removed.meta().labels.as_ref(), false);
         }
         if let Some(n) = self.counts.get_mut(key.kind) {
             *n = n.saturating_sub(1);
@@ -317,40 +419,51 @@ impl Store {
     /// The Pods in `namespace` that have every label of `selector` (a non-empty map), found
     /// through the label index's shortest list.
     pub fn pods_matching<'a>(&'a self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<&'a Object> {
+        self.entries_matching(namespace, selector).into_iter().map(|(name, e)| &**self.object("Pod", namespace, name, e)).collect()
+    }
+
+    /// [`Store::pods_matching`] as views (a compact Pod is not expanded).
+    pub fn pod_views_matching<'a>(&'a self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<PodView<'a>> {
+        self.entries_matching(namespace, selector).into_iter().filter_map(|(_, e)| view(e)).collect()
+    }
+
+    /// Pods bound to `node`, in key order, as views.
+    pub fn pod_views_on<'a>(&'a self, node: &str) -> impl Iterator<Item = PodView<'a>> + 'a {
+        self.pods_by_node.get(node).into_iter().flatten().filter_map(|k| view(self.entry(k)?))
+    }
+
+    fn entries_matching<'a>(&'a self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<(&'a str, &'a Entry)> {
         let Some(by_key) = self.pods_by_label.get(namespace) else { return Vec::new() };
-        let lists: Option<Vec<&BTreeMap<String, Rc<Object>>>> = selector.iter().map(|(k, v)| by_key.get(k)?.get(v)).collect();
+        let lists: Option<Vec<&BTreeSet<String>>> = selector.iter().map(|(k, v)| by_key.get(k)?.get(v)).collect();
         let Some(shortest) = lists.and_then(|l| l.into_iter().min_by_key(|s| s.len())) else { return Vec::new() };
+        let Some(pods) = self.objects.get("Pod").and_then(|m| m.get(namespace)) else { return Vec::new() };
         shortest
-            .values()
-            .map(|o| &**o)
-            .filter(|o| {
-                let labels = o.meta().labels.as_ref();
+            .iter()
+            .filter_map(|name| Some((name.as_str(), pods.get(name)?)))
+            .filter(|(_, e)| {
+                let labels = view(e).and_then(|p| p.metadata().labels.as_ref());
                 selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
             })
             .collect()
     }
 
-    /// Puts the Pod `key` under each of `labels` in the label index (`Some`: this version),
-    /// or takes it out (`None`).
-    fn index_labels(&mut self, key: &ObjectKey, labels: Option<&BTreeMap<String, String>>, pod: Option<&Rc<Object>>) {
+    /// Puts the Pod `key` under each of `labels` in the label index, or takes it out.
+    fn index_labels(&mut self, key: &ObjectKey, labels: Option<&BTreeMap<String, String>>, add: bool) {
         for (k, v) in labels.into_iter().flatten() {
             let pods = self.pods_by_label.get_mut(&key.namespace).and_then(|m| m.get_mut(k)).and_then(|m| m.get_mut(v));
-            match (pods, pod) {
-                (Some(pods), Some(pod)) => match pods.get_mut(&key.name) {
-                    Some(slot) => *slot = Rc::clone(pod),
-                    None => _ = pods.insert(key.name.clone(), Rc::clone(pod)),
-                },
-                (None, Some(pod)) => {
+            match (pods, add) {
+                (Some(pods), true) => _ = pods.insert(key.name.clone()),
+                (None, true) => {
                     let by_key = self.pods_by_label.entry(key.namespace.clone()).or_default();
-                    by_key.entry(k.clone()).or_default().entry(v.clone()).or_default().insert(key.name.clone(), Rc::clone(pod));
+                    by_key.entry(k.clone()).or_default().entry(v.clone()).or_default().insert(key.name.clone());
                 }
-                (Some(pods), None) => {
+                (Some(pods), false) => {
                     pods.remove(&key.name);
                     if pods.is_empty() {
                         self.prune_label(&key.namespace, k, v);
                     }
                 }
-                (None, None) => {}
+                (None, false) => {}
             }
         }
     }
@@ -396,6 +509,30 @@ impl Store {
     pub fn orphan_pods<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Object> + 'a {
         self.orphan_pods.get(namespace).into_iter().flatten().filter_map(|k| self.get(k))
     }
+}
+
+/// An empty Pod, shared.
+#[derive(Clone, Debug)]
+struct Vacant(Rc<Object>);
+
+impl Default for Vacant {
+    fn default() -> Vacant {
+        Vacant(Rc::new(Object::from(k8s_openapi::api::core::v1::Pod::default())))
+    }
+}
+
+/// A stored Pod as a view, without expanding it.
+fn view(entry: &Entry) -> Option<PodView<'_>> {
+    match entry {
+        Entry::Whole(object) => object.as_pod().map(PodView::Whole),
+        Entry::Pod(pod) => Some(PodView::Compact(&pod.0)),
+        Entry::Event(_) => None,
+    }
+}
+
+/// An object's resourceVersion as the store's counter wrote it.
+fn version(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> u64 {
+    meta.resource_version.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -528,6 +665,72 @@ mod tests {
         let removed = s.remove(&written.key()).expect("stored");
         assert_eq!(removed.meta().resource_version.as_deref(), Some("8"), "deleted at a new version");
         assert_eq!(s.count("Event"), 2);
+    }
+
+    #[test]
+    fn pods_past_the_recent_uses_are_kept_compact_and_read_back_exactly() {
+        use k8s_openapi::api::core::v1::{Container, PodSpec, PodStatus, ProjectedVolumeSource, Volume, VolumeMount};
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+        let replica = |name: &str, token: &str, node: &str| {
+            let mut p = pod("default", name);
+            if let Object::Pod(p) = &mut p {
+                p.metadata.labels = Some([("app".to_string(), "web".to_string())].into());
+                p.metadata.owner_references =
+                    Some(vec![OwnerReference { uid: "rs-uid".into(), controller: Some(true), ..Default::default() }]);
+                p.spec = Some(PodSpec {
+                    node_name: Some(node.into()),
+                    volumes: Some(vec![Volume {
+                        name: token.into(),
+                        projected: Some(ProjectedVolumeSource::default()),
+                        ..Default::default()
+                    }]),
+                    containers: vec![Container {
+                        name: "web".into(),
+                        image: Some("nginx".into()),
+                        volume_mounts: Some(vec![VolumeMount {
+                            name: token.into(),
+                            mount_path: "/var/run/secrets".into(),
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                });
+                p.status = Some(PodStatus { phase: Some("Running".into()), ..Default::default() });
+            }
+            p
+        };
+        let mut s = Store::default();
+        s.set_hot_pod_uses(1);
+        let a = s.put(replica("a", "kube-api-access-aaaaa", "n1"));
+        let b = s.put(replica("b", "kube-api-access-bbbbb", "n2"));
+        assert!(matches!(s.entry(&a.key()), Some(Entry::Pod(_))), "a is past the latest use");
+        assert!(matches!(s.entry(&b.key()), Some(Entry::Whole(_))), "b is the latest");
+        s.put(pod("default", "c"));
+        assert_eq!(s.specs.len(), 1, "a and b share one spec");
+        // Views read a compact Pod without expanding it.
+        let web: BTreeMap<String, String> = [("app".to_string(), "web".to_string())].into();
+        let nodes: Vec<_> = s.pod_views_matching("default", &web).iter().map(|p| p.node_name()).collect();
+        assert_eq!(nodes, [Some("n1"), Some("n2")]);
+        assert_eq!(s.pod_views_on("n1").map(|p| p.phase()).collect::<Vec<_>>(), ["Running"]);
+        assert!(s.expanded.borrow().is_empty());
+        // Readers get exactly what was written.
+        assert_eq!(s.get(&a.key()), Some(&*a));
+        assert_eq!(s.pods_matching("default", &web).len(), 2);
+        assert_eq!(s.pods_on("n2").next(), Some(&*b));
+        // A write replaces the compact form; a deletion gives the spec back.
+        let mut changed = (*a).clone();
+        changed.meta_mut().annotations = Some([("note".to_string(), "v2".to_string())].into());
+        let written = s.put(changed);
+        assert!(matches!(s.entry(&a.key()), Some(Entry::Whole(o)) if Rc::ptr_eq(o, &written)));
+        let changes = s.drain_changes();
+        assert_eq!(changes.last().and_then(|c| c.old.as_deref()), Some(&*a), "the old version, expanded, for watchers");
+        s.put(pod("default", "d"));
+        for name in ["a", "b"] {
+            s.remove(&ObjectKey::new("Pod", "default", name));
+        }
+        assert_eq!(s.specs.len(), 0);
+        assert!(s.pods_matching("default", &web).is_empty());
     }
 
     #[test]

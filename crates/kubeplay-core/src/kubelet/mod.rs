@@ -29,7 +29,7 @@ pub use images::{has_program, idle_usage, image_size};
 use crate::api::image::qualified_image;
 use crate::api::{node_fault, pod_util};
 use crate::api::{Object, ObjectKey};
-use crate::apiserver::{ApiServer, Change, ChangeKind, NewEvent};
+use crate::apiserver::{ApiServer, Change, ChangeKind, NewEvent, PodView};
 use crate::rng::SimRng;
 use crate::runtime::{Action, Component, Ctx, Requests, Watches};
 use crate::time::{SimDuration, SimTime};
@@ -145,7 +145,7 @@ impl Component for Kubelet {
         match self.workers.get(&change.key) {
             Some(w) if w.uid == uid => {
                 let deleting = pod.metadata.deletion_timestamp.is_some() && !w.terminating;
-                if deleting || image_changed(pod) {
+                if deleting || image_changed(PodView::Whole(pod)) {
                     requests.reconcile(change.key.clone());
                 }
             }
@@ -161,38 +161,47 @@ impl Component for Kubelet {
     }
 
     fn reconcile(&mut self, ctx: &mut Ctx<'_>, key: &ObjectKey) -> Action {
-        // A shared handle: a step copies the Pod only when it writes it.
-        let Some(object) = ctx.api.get_rc(key) else { return Action::AwaitChange };
-        let Some(pod) = object.as_pod() else { return Action::AwaitChange };
+        // Decided on a view: most wake-ups have no step due, and a Pod the store keeps compact
+        // is expanded only for a step.
+        let Some(view) = ctx.api.store().pod_view(key) else { return Action::AwaitChange };
         // The kubelet of a failed node does nothing at all until it comes back.
-        let node_down = pod_util::node_name(pod)
+        let node_down = view
+            .node_name()
             .and_then(|n| ctx.api.get(&ObjectKey::new("Node", "", n)))
             .and_then(Object::as_node)
             .is_some_and(|n| node_fault::down_since(n).is_some());
         if node_down {
             return Action::AwaitChange;
         }
-        let uid = pod.metadata.uid.clone().unwrap_or_default();
-        let Some(worker) = self.workers.get(key).filter(|w| w.uid == uid).cloned() else {
+        let uid = view.metadata().uid.clone().unwrap_or_default();
+        let Some(worker) = self.workers.get(key).filter(|w| w.uid == uid) else {
             return Action::AwaitChange;
         };
         let now = ctx.now();
-        if pod.metadata.deletion_timestamp.is_some() && !worker.terminating {
-            self.begin_termination(ctx, key, &object, pod);
-        } else if !worker.terminating && image_changed(pod) {
-            self.restart_changed(ctx, key, pod);
-        } else if worker.step != Step::Idle && worker.due <= now {
-            self.set(key, Step::Idle, SimDuration::ZERO, now);
-            let work = Work { key, uid: &uid };
-            match worker.step {
-                Step::Stopped => self.stopped(ctx, pod, key),
-                Step::Idle => {}
-                Step::Admit => self.admit(ctx, pod, &work),
-                Step::SandboxReady => self.sandbox_ready(ctx, pod, &work),
-                Step::Pull(i) => self.pull(ctx, &object, pod, &work, i),
-                Step::Pulled(i, ms) => self.pulled(ctx, &object, pod, &work, i, ms),
-                Step::PullBackOff(i) => self.pull_back_off(ctx, &object, pod, &work, i),
-                Step::Start(i) => self.start(ctx, &object, pod, &work, i),
+        let deleting = view.metadata().deletion_timestamp.is_some() && !worker.terminating;
+        let changed = !deleting && !worker.terminating && image_changed(view);
+        let (step, due) = (worker.step.clone(), worker.step != Step::Idle && worker.due <= now);
+        if deleting || changed || due {
+            // A shared handle: a step copies the Pod only when it writes it.
+            let Some(object) = ctx.api.get_rc(key) else { return Action::AwaitChange };
+            let Some(pod) = object.as_pod() else { return Action::AwaitChange };
+            if deleting {
+                self.begin_termination(ctx, key, &object, pod);
+            } else if changed {
+                self.restart_changed(ctx, key, pod);
+            } else {
+                self.set(key, Step::Idle, SimDuration::ZERO, now);
+                let work = Work { key, uid: &uid };
+                match step {
+                    Step::Stopped => self.stopped(ctx, pod, key),
+                    Step::Idle => {}
+                    Step::Admit => self.admit(ctx, pod, &work),
+                    Step::SandboxReady => self.sandbox_ready(ctx, pod, &work),
+                    Step::Pull(i) => self.pull(ctx, &object, pod, &work, i),
+                    Step::Pulled(i, ms) => self.pulled(ctx, &object, pod, &work, i, ms),
+                    Step::PullBackOff(i) => self.pull_back_off(ctx, &object, pod, &work, i),
+                    Step::Start(i) => self.start(ctx, &object, pod, &work, i),
+                }
             }
         }
         // The running containers' timers that are due: process wake-ups, probes, restarts.
@@ -217,11 +226,11 @@ struct Work<'a> {
 }
 
 /// A running or started container whose spec now names another image.
-fn image_changed(pod: &Pod) -> bool {
-    let (Some(spec), Some(statuses)) = (pod.spec.as_ref(), pod.status.as_ref().and_then(|s| s.container_statuses.as_ref())) else {
+fn image_changed(pod: PodView<'_>) -> bool {
+    let Some(statuses) = pod.status().and_then(|s| s.container_statuses.as_ref()) else {
         return false;
     };
-    spec.containers.iter().zip(statuses).any(|(c, s)| qualified_image(c.image.as_deref().unwrap_or("")) != s.image)
+    pod.container_images().zip(statuses).any(|(image, s)| qualified_image(image.unwrap_or("")) != s.image)
 }
 
 fn node_of(pod: &Pod) -> String {

@@ -8,12 +8,13 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Pod, TopologySpreadConstraint};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::cache::{label_hash, Cache, NodeInfo};
 use super::plugins::{matches_node_affinity, tolerates, PodInfo};
 use crate::api::labels::{Requirement, Selector};
-use crate::api::{pod_util, Object};
-use crate::apiserver::ApiServer;
+use crate::api::Object;
+use crate::apiserver::{ApiServer, PodView};
 
 pub const CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
 pub const NODE_LABEL_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints (missing required label)";
@@ -150,7 +151,7 @@ impl Constraint {
 
     /// The namespace's Pods that may match: through the label index when the selector has an
     /// equality (or one-value `In`) requirement, else all of them.
-    fn candidates<'a>(&self, api: &'a ApiServer, namespace: &str) -> Vec<&'a Pod> {
+    fn candidates<'a>(&self, api: &'a ApiServer, namespace: &str) -> Vec<PodView<'a>> {
         let equal: BTreeMap<String, String> = self
             .selector
             .0
@@ -162,16 +163,14 @@ impl Constraint {
             })
             .collect();
         if equal.is_empty() {
-            api.store().list("Pod", Some(namespace)).filter_map(Object::as_pod).collect()
+            api.store().pods(Some(namespace)).collect()
         } else {
-            api.store().pods_matching(namespace, &equal).into_iter().filter_map(Object::as_pod).collect()
+            api.store().pod_views_matching(namespace, &equal)
         }
     }
 
-    fn counts(&self, p: &Pod, namespace: &str) -> bool {
-        p.metadata.deletion_timestamp.is_none()
-            && p.metadata.namespace.as_deref() == Some(namespace)
-            && self.selector.matches(p.metadata.labels.as_ref())
+    fn counts(&self, p: &ObjectMeta, namespace: &str) -> bool {
+        p.deletion_timestamp.is_none() && p.namespace.as_deref() == Some(namespace) && self.selector.matches(p.labels.as_ref())
     }
 }
 
@@ -212,10 +211,9 @@ impl State {
                     }
                     let n = api
                         .store()
-                        .pods_on(&node.name)
-                        .filter_map(Object::as_pod)
-                        .filter(|p| !pod_util::is_terminal(p) && p.metadata.name != pod.metadata.name)
-                        .filter(|p| constraint.counts(p, &state.namespace))
+                        .pod_views_on(&node.name)
+                        .filter(|p| !p.is_terminal() && p.metadata().name != pod.metadata.name)
+                        .filter(|p| constraint.counts(p.metadata(), &state.namespace))
                         .count();
                     let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += n as i64;
@@ -223,17 +221,17 @@ impl State {
             }
         }
         // The system defaults' two constraints share one selector: look its Pods up once.
-        let mut found: Option<(&Selector, Vec<&Pod>)> = None;
+        let mut found: Option<(&Selector, Vec<PodView>)> = None;
         for (constraint, counts) in c.soft.iter().zip(state.soft.iter_mut()) {
             if found.as_ref().is_none_or(|(s, _)| *s != &constraint.selector) {
                 found = Some((&constraint.selector, constraint.candidates(api, &state.namespace)));
             }
             let candidates = found.as_ref().map(|(_, c)| c.as_slice()).unwrap_or_default();
             for &p in candidates {
-                if pod_util::is_terminal(p) || p.metadata.name == pod.metadata.name || !constraint.counts(p, &state.namespace) {
+                if p.is_terminal() || p.metadata().name == pod.metadata.name || !constraint.counts(p.metadata(), &state.namespace) {
                     continue;
                 }
-                let Some(node) = pod_util::node_name(p).and_then(|n| cache.node(n)) else { continue };
+                let Some(node) = p.node_name().and_then(|n| cache.node(n)) else { continue };
                 if has_all_keys(&c.soft, node) && constraint.admits(info, node) {
                     let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += 1;
@@ -250,7 +248,7 @@ impl State {
                 continue;
             }
             for (constraint, counts) in list.iter().zip(counts.iter_mut()) {
-                if constraint.admits(info, node) && constraint.counts(p, &self.namespace) {
+                if constraint.admits(info, node) && constraint.counts(&p.metadata, &self.namespace) {
                     let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += delta;
                 }
