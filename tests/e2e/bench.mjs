@@ -2,10 +2,12 @@
 // Prints (1) the core's benchmark workloads run as wasm in the page (`?bench=NAME`, the same
 // workloads as the native benchmark) and (2) the playground's frame times while the clock
 // runs with 1,000 Pods. Figures, not assertions. Usage: node bench.mjs DIST [quick]
+// [only=NAME,…] (only those workloads, e.g. `only=envelope`, each in a fresh page).
 import { serve, launch, Playground } from './playground.page.mjs';
 
 const dist = process.argv[2];
 const quick = process.argv.includes('quick');
+const only = process.argv.find((a) => a.startsWith('only='))?.slice(5).split(',');
 const { server, url } = await serve(dist);
 const browser = await launch();
 
@@ -94,9 +96,11 @@ async function trafficFrameTimes() {
 }
 
 try {
-  await frameTimes();
-  await trafficFrameTimes();
-  for (const name of quick ? ['scheduling-basic-quick'] : ['scheduling-basic', 'growth-small', 'growth-large', 'envelope']) {
+  if (!only) {
+    await frameTimes();
+    await trafficFrameTimes();
+  }
+  for (const name of only ?? (quick ? ['scheduling-basic-quick'] : ['scheduling-basic', 'growth-small', 'growth-large', 'envelope'])) {
     await workload(name);
   }
 } finally {

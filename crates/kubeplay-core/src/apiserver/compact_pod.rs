@@ -4,33 +4,47 @@
 //! five random characters, mounted by every container), and a `core/v1` PodSpec with that
 //! volume and one container is about 9 KB of k8s-openapi structs — two thirds of a Pod. The
 //! shared spec has both blanked; the Pod keeps them, with its metadata and status, and
-//! expanding it gives back exactly the Pod that was stored.
+//! expanding it gives back exactly the Pod that was stored. Its labels and ownerReferences,
+//! the same for all of a ReplicaSet's Pods, are shared as well.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
 /// The token volume's name without its random suffix: the shared spec's placeholder.
 const TOKEN_VOLUME: &str = "kube-api-access-";
 
-/// Specs kept per controller: a ReplicaSet has one template, but a Pod's spec can change after
-/// it is created (a resize, an ephemeral container), so a few variants are shared; past them a
-/// Pod stays whole.
+/// Variants kept per controller: a ReplicaSet has one template, but a Pod's spec can change
+/// after it is created (a resize, an ephemeral container), so a few variants are shared; past
+/// them a Pod stays whole (its labels and ownerReferences are then kept unshared).
 const SPECS_PER_OWNER: usize = 4;
+
+type Labels = BTreeMap<String, String>;
 
 #[derive(Clone, Debug)]
 pub struct CompactPod {
-    pub metadata: ObjectMeta,
+    /// Without its labels and ownerReferences, which are kept apart.
+    metadata: ObjectMeta,
+    labels: Option<Rc<Labels>>,
+    owner_references: Option<Rc<Vec<OwnerReference>>>,
     spec: Rc<PodSpec>,
     node_name: Option<String>,
     /// The token volume's real name, where the shared spec has the placeholder.
     token_volume: Option<String>,
-    pub status: Option<PodStatus>,
+    status: Option<PodStatus>,
 }
 
 impl CompactPod {
+    pub fn resource_version(&self) -> Option<&str> {
+        self.metadata.resource_version.as_deref()
+    }
+
+    fn owner(&self) -> &str {
+        controller_uid(self.owner_references.as_deref().map(Vec::as_slice))
+    }
+
     pub fn expand(&self) -> Pod {
         let mut spec = PodSpec::clone(&self.spec);
         spec.node_name = self.node_name.clone();
@@ -39,7 +53,10 @@ impl CompactPod {
                 name.clone_from(token);
             }
         }
-        Pod { metadata: self.metadata.clone(), spec: Some(spec), status: self.status.clone() }
+        let mut metadata = self.metadata.clone();
+        metadata.labels = self.labels.as_deref().cloned();
+        metadata.owner_references = self.owner_references.as_deref().cloned();
+        Pod { metadata, spec: Some(spec), status: self.status.clone() }
     }
 }
 
@@ -52,10 +69,34 @@ pub enum PodView<'a> {
 }
 
 impl<'a> PodView<'a> {
-    pub fn metadata(self) -> &'a ObjectMeta {
+    /// Its metadata but for labels and ownerReferences (a compact Pod keeps those apart).
+    fn meta(self) -> &'a ObjectMeta {
         match self {
             PodView::Whole(pod) => &pod.metadata,
             PodView::Compact(pod) => &pod.metadata,
+        }
+    }
+
+    pub fn name(self) -> Option<&'a str> {
+        self.meta().name.as_deref()
+    }
+
+    pub fn namespace(self) -> Option<&'a str> {
+        self.meta().namespace.as_deref()
+    }
+
+    pub fn uid(self) -> Option<&'a str> {
+        self.meta().uid.as_deref()
+    }
+
+    pub fn deletion_timestamp(self) -> Option<&'a Time> {
+        self.meta().deletion_timestamp.as_ref()
+    }
+
+    pub fn labels(self) -> Option<&'a Labels> {
+        match self {
+            PodView::Whole(pod) => pod.metadata.labels.as_ref(),
+            PodView::Compact(pod) => pod.labels.as_deref(),
         }
     }
 
@@ -128,7 +169,7 @@ fn rename(spec: &mut PodSpec, from: &str, to: &str) {
 
 /// The specs Pods share, by the uid of the controller that owns them.
 #[derive(Clone, Debug, Default)]
-pub struct SharedSpecs(BTreeMap<String, Vec<Rc<PodSpec>>>);
+pub struct SharedSpecs(BTreeMap<String, Shared>);
 
 impl SharedSpecs {
     /// The Pod in compact form, sharing a spec another Pod of its controller already has if
@@ -141,17 +182,17 @@ impl SharedSpecs {
         if let Some(token) = &token_volume {
             rename(spec, token, TOKEN_VOLUME);
         }
-        let specs = self.0.entry(owner(&pod.metadata).to_string()).or_default();
-        let found = specs.iter().find(|s| Some(&***s) == pod.spec.as_ref()).cloned();
+        let shared = self.0.entry(controller_uid(pod.metadata.owner_references.as_deref()).to_string()).or_default();
+        let found = shared.specs.iter().find(|s| Some(&***s) == pod.spec.as_ref()).cloned();
         if found.is_none() {
-            specs.retain(|s| Rc::strong_count(s) > 1);
+            shared.specs.retain(|s| Rc::strong_count(s) > 1);
         }
-        let shared = match (found, pod.spec.take()) {
-            (Some(shared), _) => shared,
-            (None, Some(spec)) if specs.len() < SPECS_PER_OWNER => {
-                let shared = Rc::new(spec);
-                specs.push(Rc::clone(&shared));
-                shared
+        let spec = match (found, pod.spec.take()) {
+            (Some(spec), _) => spec,
+            (None, Some(spec)) if shared.specs.len() < SPECS_PER_OWNER => {
+                let spec = Rc::new(spec);
+                shared.specs.push(Rc::clone(&spec));
+                spec
             }
             (None, mut spec) => {
                 if let Some(spec) = spec.as_mut() {
@@ -164,17 +205,22 @@ impl SharedSpecs {
                 return Err(pod);
             }
         };
-        let Pod { metadata, status, .. } = *pod;
-        Ok(CompactPod { metadata, spec: shared, node_name, token_volume, status })
+        let Pod { mut metadata, status, .. } = *pod;
+        let labels = metadata.labels.take().map(|l| share(&mut shared.labels, l));
+        let owner_references = metadata.owner_references.take().map(|o| share(&mut shared.owner_references, o));
+        Ok(CompactPod { metadata, labels, owner_references, spec, node_name, token_volume, status })
     }
 
-    /// Forgets the specs of `pod`'s controller that no Pod uses any more, once `pod` is gone.
+    /// Forgets what `pod`'s controller's Pods shared that no Pod uses any more, once `pod` is
+    /// gone.
     pub fn release(&mut self, pod: CompactPod) {
-        let owner = owner(&pod.metadata).to_string();
+        let owner = pod.owner().to_string();
         drop(pod);
-        if let Some(specs) = self.0.get_mut(&owner) {
-            specs.retain(|s| Rc::strong_count(s) > 1);
-            if specs.is_empty() {
+        if let Some(shared) = self.0.get_mut(&owner) {
+            shared.specs.retain(|s| Rc::strong_count(s) > 1);
+            shared.labels.retain(|s| Rc::strong_count(s) > 1);
+            shared.owner_references.retain(|s| Rc::strong_count(s) > 1);
+            if shared.specs.is_empty() && shared.labels.is_empty() && shared.owner_references.is_empty() {
                 self.0.remove(&owner);
             }
         }
@@ -182,13 +228,35 @@ impl SharedSpecs {
 
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.0.values().map(Vec::len).sum()
+        self.0.values().map(|s| s.specs.len()).sum()
     }
 }
 
-/// The uid of the Pod's controller ("" for a Pod no controller owns).
-fn owner(meta: &ObjectMeta) -> &str {
-    meta.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map_or("", |o| o.uid.as_str())
+/// What one controller's compact Pods share.
+#[derive(Clone, Debug, Default)]
+struct Shared {
+    specs: Vec<Rc<PodSpec>>,
+    labels: Vec<Rc<Labels>>,
+    owner_references: Vec<Rc<Vec<OwnerReference>>>,
+}
+
+/// `value`, shared with an equal one in `list` if there is one (kept in the list while there
+/// is room for a few variants).
+fn share<T: PartialEq>(list: &mut Vec<Rc<T>>, value: T) -> Rc<T> {
+    if let Some(found) = list.iter().find(|s| ***s == value) {
+        return Rc::clone(found);
+    }
+    list.retain(|s| Rc::strong_count(s) > 1);
+    let value = Rc::new(value);
+    if list.len() < SPECS_PER_OWNER {
+        list.push(Rc::clone(&value));
+    }
+    value
+}
+
+/// The uid of the controller among `owners` ("" for a Pod no controller owns).
+fn controller_uid(owners: Option<&[OwnerReference]>) -> &str {
+    owners.into_iter().flatten().find(|o| o.controller == Some(true)).map_or("", |o| o.uid.as_str())
 }
 
 #[cfg(test)]
@@ -202,6 +270,7 @@ mod tests {
         let secrets = "/var/run/secrets/kubernetes.io/serviceaccount";
         let mut p = Pod::default();
         p.metadata.name = Some(name.into());
+        p.metadata.labels = Some([("app".to_string(), "web".to_string())].into());
         p.metadata.owner_references =
             Some(vec![OwnerReference { uid: "rs-1".into(), controller: Some(true), kind: "ReplicaSet".into(), ..Default::default() }]);
         p.spec = Some(PodSpec {
@@ -235,11 +304,15 @@ mod tests {
         let ca = specs.compact(Box::new(a.clone())).expect("compacts");
         let cb = specs.compact(Box::new(b.clone())).expect("compacts");
         assert!(Rc::ptr_eq(&ca.spec, &cb.spec), "one spec for both");
+        assert!(ca.labels.as_ref().zip(cb.labels.as_ref()).is_some_and(|(a, b)| Rc::ptr_eq(a, b)), "and one set of labels");
+        assert!(ca.owner_references.as_ref().zip(cb.owner_references.as_ref()).is_some_and(|(a, b)| Rc::ptr_eq(a, b)));
         assert_eq!(specs.len(), 1);
         assert_eq!(ca.expand(), a);
         assert_eq!(cb.expand(), b);
         assert_eq!(PodView::Compact(&ca).node_name(), Some("node-1"));
         assert_eq!(PodView::Compact(&ca).phase(), "Running");
+        assert_eq!(PodView::Compact(&ca).labels(), a.metadata.labels.as_ref());
+        assert_eq!(PodView::Compact(&ca).name(), Some("a"));
         assert_eq!(PodView::Compact(&cb).node_name(), None);
         assert!(PodView::Compact(&cb).container_images().eq(PodView::Whole(&b).container_images()));
         // A Pod whose spec was changed gets a spec of its own; released specs are forgotten.

@@ -128,7 +128,7 @@ impl Store {
             match self.entry_mut(&key) {
                 Some(Entry::Event(event)) => _ = event.1.take(),
                 Some(Entry::Pod(pod)) => {
-                    let at = version(&pod.0.metadata);
+                    let at = pod.0.resource_version().and_then(|v| v.parse().ok()).unwrap_or(0);
                     self.hot.push_back((key, at));
                 }
                 _ => {}
@@ -441,7 +441,7 @@ impl Store {
             .iter()
             .filter_map(|name| Some((name.as_str(), pods.get(name)?)))
             .filter(|(_, e)| {
-                let labels = view(e).and_then(|p| p.metadata().labels.as_ref());
+                let labels = view(e).and_then(PodView::labels);
                 selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
             })
             .collect()

@@ -173,12 +173,12 @@ impl Component for Kubelet {
         if node_down {
             return Action::AwaitChange;
         }
-        let uid = view.metadata().uid.clone().unwrap_or_default();
+        let uid = view.uid().unwrap_or_default().to_string();
         let Some(worker) = self.workers.get(key).filter(|w| w.uid == uid) else {
             return Action::AwaitChange;
         };
         let now = ctx.now();
-        let deleting = view.metadata().deletion_timestamp.is_some() && !worker.terminating;
+        let deleting = view.deletion_timestamp().is_some() && !worker.terminating;
         let changed = !deleting && !worker.terminating && image_changed(view);
         let (step, due) = (worker.step.clone(), worker.step != Step::Idle && worker.due <= now);
         if deleting || changed || due {

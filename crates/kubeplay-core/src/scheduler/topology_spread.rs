@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Pod, TopologySpreadConstraint};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::cache::{label_hash, Cache, NodeInfo};
 use super::plugins::{matches_node_affinity, tolerates, PodInfo};
@@ -169,8 +168,8 @@ impl Constraint {
         }
     }
 
-    fn counts(&self, p: &ObjectMeta, namespace: &str) -> bool {
-        p.deletion_timestamp.is_none() && p.namespace.as_deref() == Some(namespace) && self.selector.matches(p.labels.as_ref())
+    fn counts(&self, p: PodView<'_>, namespace: &str) -> bool {
+        p.deletion_timestamp().is_none() && p.namespace() == Some(namespace) && self.selector.matches(p.labels())
     }
 }
 
@@ -212,8 +211,8 @@ impl State {
                     let n = api
                         .store()
                         .pod_views_on(&node.name)
-                        .filter(|p| !p.is_terminal() && p.metadata().name != pod.metadata.name)
-                        .filter(|p| constraint.counts(p.metadata(), &state.namespace))
+                        .filter(|p| !p.is_terminal() && p.name() != pod.metadata.name.as_deref())
+                        .filter(|p| constraint.counts(*p, &state.namespace))
                         .count();
                     let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += n as i64;
@@ -228,7 +227,7 @@ impl State {
             }
             let candidates = found.as_ref().map(|(_, c)| c.as_slice()).unwrap_or_default();
             for &p in candidates {
-                if p.is_terminal() || p.metadata().name == pod.metadata.name || !constraint.counts(p.metadata(), &state.namespace) {
+                if p.is_terminal() || p.name() == pod.metadata.name.as_deref() || !constraint.counts(p, &state.namespace) {
                     continue;
                 }
                 let Some(node) = p.node_name().and_then(|n| cache.node(n)) else { continue };
@@ -248,7 +247,7 @@ impl State {
                 continue;
             }
             for (constraint, counts) in list.iter().zip(counts.iter_mut()) {
-                if constraint.admits(info, node) && constraint.counts(&p.metadata, &self.namespace) {
+                if constraint.admits(info, node) && constraint.counts(PodView::Whole(p), &self.namespace) {
                     let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += delta;
                 }
