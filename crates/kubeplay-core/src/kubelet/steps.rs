@@ -83,11 +83,12 @@ impl Kubelet {
             last_state: Some(Default::default()),
             ..Default::default()
         };
-        let spec = pod.spec.clone().unwrap_or_default();
-        let inits = spec.init_containers.unwrap_or_default();
+        let containers = pod.spec.as_ref().map_or(&[][..], |s| &s.containers[..]);
+        let inits = pod.spec.as_ref().and_then(|s| s.init_containers.as_deref()).unwrap_or_default();
+        let init_names: Vec<String> = inits.iter().map(|c| c.name.clone()).collect();
         // App containers wait for the init containers before they are created.
         let app_reason = if inits.is_empty() { "ContainerCreating" } else { "PodInitializing" };
-        let statuses: Vec<ContainerStatus> = spec.containers.iter().map(|c| waiting(c, app_reason)).collect();
+        let statuses: Vec<ContainerStatus> = containers.iter().map(|c| waiting(c, app_reason)).collect();
         let init_statuses: Vec<ContainerStatus> = inits.iter().map(|c| waiting(c, "PodInitializing")).collect();
         let status = pod.status.get_or_insert_with(Default::default);
         status.phase = Some("Pending".into());
@@ -97,11 +98,10 @@ impl Kubelet {
         status.container_statuses = Some(statuses);
         status.init_container_statuses = (!init_statuses.is_empty()).then_some(init_statuses);
         pod_util::set_condition(&mut pod, condition(ctx.api, "PodReadyToStartContainers", false, None, None));
-        let initialized = if inits.is_empty() {
+        let initialized = if init_names.is_empty() {
             condition(ctx.api, "Initialized", true, None, None)
         } else {
-            let names: Vec<&str> = inits.iter().map(|c| c.name.as_str()).collect();
-            let message = format!("containers with incomplete status: [{}]", names.join(" "));
+            let message = format!("containers with incomplete status: [{}]", init_names.join(" "));
             condition(ctx.api, "Initialized", false, Some("ContainersNotInitialized"), Some(message))
         };
         pod_util::set_condition(&mut pod, initialized);
@@ -320,7 +320,8 @@ impl Kubelet {
         if slots::is_init(&pod, i) {
             // An init container runs to completion before the next starts; a sidecar only has
             // to have started.
-            ctx.api.update(Object::from(pod.clone()));
+            let stored = ctx.api.update(Object::from(pod));
+            let Some(pod) = stored.as_pod() else { return };
             if let Some(message) = start_error {
                 self.container_ended(ctx, work.key, i, 128, "StartError", Some(message));
                 return;
@@ -328,7 +329,7 @@ impl Kubelet {
             if slots::is_sidecar(&pod, i) && c.startup_probe.is_none() {
                 self.next_after_init(ctx, work.key, i);
             }
-            self.container_started(ctx, work.key, &pod, i);
+            self.container_started(ctx, work.key, pod, i);
             return;
         }
         // App containers start one after another: go on with the next one waiting to be created
@@ -338,23 +339,24 @@ impl Kubelet {
                 slots::status(&pod, k).and_then(|c| c.state.as_ref()).and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref());
             waiting == Some("ContainerCreating")
         });
-        match next {
-            Some(j) => {
-                ctx.api.update(Object::from(pod.clone()));
-                self.next(ctx, work, Step::Pull(j), SimDuration(1));
+        if next.is_none() {
+            // Every container has been created: the Pod is Running.
+            if let Some(status) = pod.status.as_mut() {
+                status.phase = Some("Running".into());
             }
-            None => {
-                // Every container has been created: the Pod is Running.
-                if let Some(status) = pod.status.as_mut() {
-                    status.phase = Some("Running".into());
-                }
-                containers::refresh_pod_status(&mut pod, &now, true);
-                ctx.api.update(Object::from(pod.clone()));
-            }
+            containers::refresh_pod_status(&mut pod, &now, true);
+        }
+        let stored = ctx.api.update(Object::from(pod));
+        if let Some(j) = next {
+            self.next(ctx, work, Step::Pull(j), SimDuration(1));
         }
         match start_error {
             Some(message) => self.container_ended(ctx, work.key, i, 128, "StartError", Some(message)),
-            None => self.container_started(ctx, work.key, &pod, i),
+            None => {
+                if let Some(pod) = stored.as_pod() {
+                    self.container_started(ctx, work.key, pod, i);
+                }
+            }
         }
     }
 
