@@ -1,12 +1,14 @@
 //! How the store keeps an Event: about a third of a `core/v1` Event's size. A cluster of
 //! 150,000 Pods holds close to a million Events, nearly all written by the event recorder
 //! with the same few fields set; kept as k8s-openapi structs they were a quarter of the
-//! envelope's memory. Repeated words (kinds, reasons, components, node names) are shared,
-//! uids and versions are numbers, and the store's key holds the name and namespace. An
+//! envelope's memory. Repeated words (kinds, reasons, components, node names, and messages
+//! that do not name the object) are stored once and named by number, uids and versions are
+//! numbers, and the store's key holds the name and namespace. An
 //! Event with any other field set (one a user created, say) is not compacted: the store
 //! keeps it whole. Reading expands exactly the Event that was written.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::rc::Rc;
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -14,27 +16,49 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use crate::api::ObjectKey;
 
-/// Words many Events share, stored once.
+/// Words many Events share, stored once and named by number.
 #[derive(Clone, Debug, Default)]
-pub struct Interner(BTreeSet<Rc<str>>);
-
-impl Interner {
-    fn intern(&mut self, s: &str) -> Rc<str> {
-        if let Some(shared) = self.0.get(s) {
-            return Rc::clone(shared);
-        }
-        let shared: Rc<str> = Rc::from(s);
-        self.0.insert(Rc::clone(&shared));
-        shared
-    }
-
-    fn word(&mut self, s: &Option<String>) -> Option<Rc<str>> {
-        s.as_deref().map(|s| self.intern(s))
-    }
+pub struct Interner {
+    words: Vec<Rc<str>>,
+    numbers: BTreeMap<Rc<str>, Number>,
 }
 
+/// A word's number: its place in the interner, from 1.
+type Number = NonZeroU32;
+
 /// A shared word, if set.
-type Word = Option<Rc<str>>;
+type Word = Option<Number>;
+
+/// Messages are shared only while the interner holds fewer words than this: most are the same
+/// for every Pod of a template ("Started container web"), but some are not (a pull's
+/// duration), and words are never dropped.
+const SHARED_MESSAGES: usize = 1 << 16;
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> Option<Number> {
+        if let Some(&n) = self.numbers.get(s) {
+            return Some(n);
+        }
+        let n = Number::new(u32::try_from(self.words.len() + 1).ok()?)?;
+        let shared: Rc<str> = Rc::from(s);
+        self.words.push(Rc::clone(&shared));
+        self.numbers.insert(shared, n);
+        Some(n)
+    }
+
+    /// `s`'s number; `None` for an unset word, or, past `u32::MAX` words, refused (the caller
+    /// then keeps the Event whole).
+    fn word(&mut self, s: &Option<String>) -> Option<Word> {
+        match s {
+            None => Some(None),
+            Some(s) => self.intern(s).map(Some),
+        }
+    }
+
+    fn text(&self, w: Word) -> Option<String> {
+        w.and_then(|n| self.words.get(n.get() as usize - 1)).map(|s| s.to_string())
+    }
+}
 
 /// A canonical lowercase UUID (`8-4-4-4-12` hex digits) as its sixteen bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,10 +94,6 @@ fn version(s: &str) -> Option<u64> {
     (n.to_string() == s).then_some(n)
 }
 
-fn text(s: &Option<Rc<str>>) -> Option<String> {
-    s.as_deref().map(str::to_string)
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompactEvent {
     uid: Uuid,
@@ -87,6 +107,9 @@ pub struct CompactEvent {
     involved_resource_version: Option<u64>,
     involved_field_path: Word,
     reason: Word,
+    /// The message, shared when it does not name the object (so that it is the same for many
+    /// Events) and kept apart otherwise.
+    shared_message: Word,
     message: Option<Box<str>>,
     type_: Word,
     count: Option<i32>,
@@ -163,31 +186,42 @@ impl CompactEvent {
             Some(v) => Some(version(v)?),
             None => None,
         };
+        let names_object = |m: &str| involved_name.as_deref().is_some_and(|n| !n.is_empty() && m.contains(n));
+        let (shared_message, message) = match message.as_deref() {
+            Some(m) if !names_object(m) && words.words.len() < SHARED_MESSAGES => (words.word(message)?, None),
+            m => (None, m.map(Box::from)),
+        };
+        let source = match source {
+            Some(s) => Some((words.word(&s.component)?, words.word(&s.host)?)),
+            None => None,
+        };
         Some(CompactEvent {
             uid: Uuid::parse(uid)?,
             resource_version: version(resource_version)?,
             creation_timestamp: creation_timestamp.clone(),
-            involved_api_version: words.word(api_version),
-            involved_kind: words.word(kind),
+            involved_api_version: words.word(api_version)?,
+            involved_kind: words.word(kind)?,
             involved_name: involved_name.as_deref().map(Box::from),
-            involved_namespace: words.word(involved_namespace),
+            involved_namespace: words.word(involved_namespace)?,
             involved_uid,
             involved_resource_version,
-            involved_field_path: words.word(field_path),
-            reason: words.word(reason),
-            message: message.as_deref().map(Box::from),
-            type_: words.word(type_),
+            involved_field_path: words.word(field_path)?,
+            reason: words.word(reason)?,
+            shared_message,
+            message,
+            type_: words.word(type_)?,
             count: *count,
             first_timestamp: first_timestamp.clone(),
             last_timestamp: last_timestamp.clone(),
-            source: source.as_ref().map(|s| (words.word(&s.component), words.word(&s.host))),
-            reporting_component: words.word(reporting_component),
-            reporting_instance: words.word(reporting_instance),
+            source,
+            reporting_component: words.word(reporting_component)?,
+            reporting_instance: words.word(reporting_instance)?,
         })
     }
 
     /// The Event as it was written, named by `key`.
-    pub fn expand(&self, key: &ObjectKey) -> Event {
+    pub fn expand(&self, key: &ObjectKey, words: &Interner) -> Event {
+        let text = |w: Word| words.text(w);
         Event {
             metadata: ObjectMeta {
                 name: Some(key.name.clone()),
@@ -198,23 +232,23 @@ impl CompactEvent {
                 ..Default::default()
             },
             involved_object: ObjectReference {
-                api_version: text(&self.involved_api_version),
-                field_path: text(&self.involved_field_path),
-                kind: text(&self.involved_kind),
+                api_version: text(self.involved_api_version),
+                field_path: text(self.involved_field_path),
+                kind: text(self.involved_kind),
                 name: self.involved_name.as_deref().map(str::to_string),
-                namespace: text(&self.involved_namespace),
+                namespace: text(self.involved_namespace),
                 resource_version: self.involved_resource_version.map(|v| v.to_string()),
                 uid: self.involved_uid.map(Uuid::format),
             },
-            reason: text(&self.reason),
-            message: self.message.as_deref().map(str::to_string),
-            type_: text(&self.type_),
+            reason: text(self.reason),
+            message: self.message.as_deref().map(str::to_string).or_else(|| text(self.shared_message)),
+            type_: text(self.type_),
             count: self.count,
             first_timestamp: self.first_timestamp.clone(),
             last_timestamp: self.last_timestamp.clone(),
-            source: self.source.as_ref().map(|(component, host)| EventSource { component: text(component), host: text(host) }),
-            reporting_component: text(&self.reporting_component),
-            reporting_instance: text(&self.reporting_instance),
+            source: self.source.map(|(component, host)| EventSource { component: text(component), host: text(host) }),
+            reporting_component: text(self.reporting_component),
+            reporting_instance: text(self.reporting_instance),
             ..Default::default()
         }
     }
@@ -277,7 +311,7 @@ mod tests {
         let mut words = Interner::default();
         let e = event();
         let compact = CompactEvent::new(&key(&e), &e, &mut words).expect("a recorder's Event compacts");
-        assert_eq!(compact.expand(&key(&e)), e);
+        assert_eq!(compact.expand(&key(&e), &words), e);
         assert!(CompactEvent::about("9f8e7d6c-5b4a-4321-8fed-cba987654321")(&compact));
         assert!(!CompactEvent::about("9f8e7d6c-5b4a-4321-8fed-cba987654322")(&compact));
         assert!(!CompactEvent::about("not-a-uuid")(&compact));
@@ -287,7 +321,7 @@ mod tests {
         bare.source = Some(EventSource::default());
         bare.count = None;
         let compact = CompactEvent::new(&key(&bare), &bare, &mut words).expect("compacts");
-        assert_eq!(compact.expand(&key(&bare)), bare);
+        assert_eq!(compact.expand(&key(&bare), &words), bare);
     }
 
     #[test]
@@ -319,6 +353,14 @@ mod tests {
         let e = event();
         let a = CompactEvent::new(&key(&e), &e, &mut words).expect("compacts");
         let b = CompactEvent::new(&key(&e), &e, &mut words).expect("compacts");
-        assert!(a.reason.as_ref().zip(b.reason.as_ref()).is_some_and(|(a, b)| Rc::ptr_eq(a, b)));
+        assert!(a.reason.is_some() && a.reason == b.reason);
+        assert!(a.shared_message.is_some() && a.shared_message == b.shared_message, "a message that does not name the object");
+        assert_eq!(words.words.len(), 9, "v1, Pod, default, spec.containers{{web}}, Pulled, the message, Normal, kubelet, kind-worker");
+        // A message naming the object is kept with its Event.
+        let mut named = event();
+        named.message = Some("Successfully assigned default/web-1 to kind-worker".into());
+        let c = CompactEvent::new(&key(&named), &named, &mut words).expect("compacts");
+        assert_eq!((c.shared_message, c.message.as_deref()), (None, named.message.as_deref()));
+        assert_eq!(c.expand(&key(&named), &words), named);
     }
 }

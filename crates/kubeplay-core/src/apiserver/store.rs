@@ -102,7 +102,7 @@ impl Store {
             Entry::Whole(object) => object,
             Entry::Event(event) => event.1.get_or_init(|| {
                 let key = ObjectKey::new(kind, namespace, name);
-                let expanded = Rc::new(Object::from(event.0.expand(&key)));
+                let expanded = Rc::new(Object::from(event.0.expand(&key, &self.words)));
                 self.expanded.borrow_mut().push(key);
                 expanded
             }),
@@ -219,7 +219,7 @@ impl Store {
     fn load(&self, key: &ObjectKey) -> Option<Rc<Object>> {
         match self.entry(key)? {
             Entry::Whole(object) => Some(Rc::clone(object)),
-            Entry::Event(event) => Some(event.1.get().cloned().unwrap_or_else(|| Rc::new(Object::from(event.0.expand(key))))),
+            Entry::Event(event) => Some(event.1.get().cloned().unwrap_or_else(|| Rc::new(Object::from(event.0.expand(key, &self.words))))),
             Entry::Pod(pod) => Some(pod.1.get().cloned().unwrap_or_else(|| Rc::new(Object::from(pod.0.expand())))),
         }
     }
