@@ -326,7 +326,7 @@ impl Kubelet {
                 self.container_ended(ctx, work.key, i, 128, "StartError", Some(message));
                 return;
             }
-            if slots::is_sidecar(&pod, i) && c.startup_probe.is_none() {
+            if slots::is_sidecar(pod, i) && c.startup_probe.is_none() {
                 self.next_after_init(ctx, work.key, i);
             }
             self.container_started(ctx, work.key, pod, i);
