@@ -12,22 +12,28 @@ const { server, url } = await serve(dist);
 const browser = await launch();
 
 async function workload(name) {
-  const page = await browser.newPage();
+  // A context of its own: the workloads before it must not share its renderer's memory.
+  const context = await browser.newContext();
+  const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('crash', () => errors.push('the page crashed'));
   await page.goto(`${url}?bench=${name}`);
   try {
     await page.waitForFunction(
-      () => !document.querySelector('[data-testid="bench-result"]')?.textContent.startsWith('running'),
+      () => {
+        const result = document.querySelector('[data-testid="bench-result"]')?.textContent;
+        return result !== undefined && !result.startsWith('running');
+      },
       null,
       { timeout: 20 * 60_000, polling: 1000 },
     );
+    if (errors.length) throw new Error(errors.join('; '));
     console.log(`chromium: ${await page.getByTestId('bench-result').textContent()}`);
   } catch (e) {
     console.log(`chromium: ${name}: did not finish (${errors.join('; ') || e.message})`);
   }
-  await page.close();
+  await context.close();
 }
 
 /** 10 nodes of 110 Pods and one Deployment of 1,000 replicas. */
