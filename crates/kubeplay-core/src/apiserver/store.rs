@@ -63,7 +63,7 @@ type Objects = BTreeMap<&'static str, BTreeMap<String, BTreeMap<String, Entry>>>
 pub struct Store {
     objects: Objects,
     len: usize,
-    /// Words Events share (kinds, reasons, components, node names).
+    /// Words Events share (kinds, reasons, components, node names, messages).
     words: Interner,
     /// Events and Pods expanded for readers since the last write. An Event's expansion is
     /// dropped again at the next write, so reading every Event (`kubectl get events -A`) does
