@@ -128,7 +128,7 @@ impl Store {
             match self.entry_mut(&key) {
                 Some(Entry::Event(event)) => _ = event.1.take(),
                 Some(Entry::Pod(pod)) => {
-                    let at = pod.0.resource_version().and_then(|v| v.parse().ok()).unwrap_or(0);
+                    let at = version(pod.0.resource_version());
                     self.hot.push_back((key, at));
                 }
                 _ => {}
@@ -151,7 +151,7 @@ impl Store {
                 continue;
             };
             match entry {
-                Entry::Whole(object) if version(object.meta()) == at && object.as_pod().is_some() => {
+                Entry::Whole(object) if version(object.meta().resource_version.as_deref()) == at && object.as_pod().is_some() => {
                     // Moved, not copied, when nothing else holds this version.
                     let pod = match Rc::try_unwrap(std::mem::replace(object, Rc::clone(&self.vacant.0))) {
                         Ok(Object::Pod(pod)) => pod,
@@ -349,7 +349,7 @@ impl Store {
         let previous = self.load(&key);
         if let Some(prev) = &previous {
             object.meta_mut().resource_version = prev.meta().resource_version.clone();
-            if **prev == object {
+            if unchanged(prev, &object) {
                 return prev.clone();
             }
         }
@@ -530,9 +530,21 @@ fn view(entry: &Entry) -> Option<PodView<'_>> {
     }
 }
 
-/// An object's resourceVersion as the store's counter wrote it.
-fn version(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> u64 {
-    meta.resource_version.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)
+/// Whether a write changes nothing. A Pod's status is compared first: most writes change only
+/// that, and its spec is the larger part to compare.
+fn unchanged(prev: &Object, new: &Object) -> bool {
+    match (prev, new) {
+        (Object::Pod(a), Object::Pod(b)) => {
+            let k8s_openapi::api::core::v1::Pod { metadata, spec, status } = &**a;
+            *status == b.status && *metadata == b.metadata && *spec == b.spec
+        }
+        _ => prev == new,
+    }
+}
+
+/// A resourceVersion as the store's counter wrote it.
+fn version(resource_version: Option<&str>) -> u64 {
+    resource_version.and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -590,11 +602,18 @@ mod tests {
         assert_eq!(s.resource_version(), 1);
         let mut changed = pod("default", "a");
         changed.meta_mut().labels = Some([("x".to_string(), "y".to_string())].into());
-        s.put(changed);
+        s.put(changed.clone());
         assert_eq!(s.resource_version(), 2);
+        if let Object::Pod(p) = &mut changed {
+            p.status = Some(k8s_openapi::api::core::v1::PodStatus { phase: Some("Running".into()), ..Default::default() });
+        }
+        s.put(changed.clone());
+        assert_eq!(s.resource_version(), 3, "a status change is a change");
+        s.put(changed);
+        assert_eq!(s.resource_version(), 3);
         let changes = s.drain_changes();
         let kinds: Vec<ChangeKind> = changes.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds, vec![ChangeKind::Added, ChangeKind::Modified]);
+        assert_eq!(kinds, vec![ChangeKind::Added, ChangeKind::Modified, ChangeKind::Modified]);
         assert!(changes[1].old.as_ref().is_some_and(|o| o.meta().labels.is_none()), "a modification carries the old version");
         assert_eq!(s.count("Pod"), 1);
     }
