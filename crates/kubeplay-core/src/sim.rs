@@ -200,7 +200,8 @@ impl Cluster {
         let view = self.api.running_container(pod_uid, container)?.clone();
         let pod =
             self.api.store().list("Pod", None).filter_map(Object::as_pod).find(|p| p.metadata.uid.as_deref() == Some(pod_uid))?.clone();
-        let result = run(view.files.clone(), &view.env, self.now(), &crate::network::ClientNet::pod(&self.api, &pod));
+        let env = crate::kubelet::with_hostname(&view.env, pod.metadata.name.as_deref().unwrap_or_default());
+        let result = run(view.files.clone(), &env, self.now(), &crate::network::ClientNet::pod(&self.api, &pod));
         if !std::rc::Rc::ptr_eq(&result.files, &view.files) {
             let written = crate::apiserver::logs::ContainerView { files: result.files.clone(), ..view };
             self.api.set_running_container(pod_uid, container, Some(written));

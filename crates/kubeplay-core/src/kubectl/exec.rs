@@ -157,7 +157,8 @@ pub fn attach(cluster: &mut Cluster, args: &[String]) -> Option<Result<(Attached
         Ok(t) => t,
         Err(out) => return Some(Err(out)),
     };
-    let vars = cluster.api().running_container(&t.uid, &t.container).map(|v| (*v.env).clone()).unwrap_or_default();
+    let vars =
+        cluster.api().running_container(&t.uid, &t.container).map(|v| crate::kubelet::with_hostname(&v.env, &t.pod)).unwrap_or_default();
     let attached = Attached { pod: t.pod, namespace: t.namespace, uid: t.uid, container: t.container, shell: command[0].clone(), vars };
     Some(Ok((attached, t.notes)))
 }

@@ -149,7 +149,8 @@ impl Kubelet {
         let Some(c) = slots::spec(pod, i) else { return };
         let now = ctx.now();
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        let Some(run) = self.run_mut(key, i) else { return };
+        let shared_files = &mut self.files;
+        let Some(run) = super::run_in(&mut self.workers, key, i) else { return };
         // The kubelet expands `$(VAR)` in command and args before the runtime sees them.
         let expand =
             |words: Option<&Vec<String>>| -> Vec<String> { words.into_iter().flatten().map(|w| super::env::expand(w, &run.env)).collect() };
@@ -180,17 +181,19 @@ impl Kubelet {
                     files.retain(|path, _| !path.starts_with(&prefix) && *path != m.mount_path);
                 }
                 files.extend(run.files.iter().map(|(k, v)| (k.clone(), v.clone())));
-                std::rc::Rc::new(files)
+                shared_files.share(files)
             }
             _ => run.files.clone(),
         };
-        let mut process = Process::start(&program, run.env.clone(), files.clone());
+        let hostname = pod.metadata.name.as_deref().unwrap_or_default();
+        let mut process = Process::start(&program, &run.env, hostname, files.clone());
         run.server = server.clone();
         run.started_at = now;
         // The postStart hook runs as the container starts; what it writes stays.
         let listening = run.listening(c, now);
         let net = ClientNet::pod(ctx.api, pod);
-        let target = hooks::Target { spec: c, files, env: &run.env, listening: &listening, net: &net };
+        let env = hooks::env(c, &run.env, pod);
+        let target = hooks::Target { spec: c, files, env: &env, listening: &listening, net: &net };
         let post_start = hooks::post_start(&target, now);
         let post_start_failed = post_start.as_ref().is_some_and(|o| o.failed);
         if let Some(outcome) = post_start {
@@ -380,9 +383,14 @@ impl Kubelet {
         let server = run.server.clone();
         let since = now.since(run.started_at);
         let net = ClientNet::pod(ctx.api, pod);
+        // Only an exec probe runs a process that sees the environment.
+        let env = match spec.exec {
+            Some(_) => super::env::with_hostname(&run.env, pod.metadata.name.as_deref().unwrap_or_default()),
+            None => super::env::Env::new(),
+        };
         let target = probe::Target {
             files: &files,
-            env: &run.env,
+            env: &env,
             listening: &listening,
             pod_ip: &pod_ip,
             container: c,
@@ -497,7 +505,8 @@ impl Kubelet {
         let listening = run.listening(c, now);
         let Some(process) = run.process.as_mut() else { return (SimDuration::ZERO, 137) };
         let net = ClientNet::pod(ctx.api, pod);
-        let target = hooks::Target { spec: c, files: process.files().clone(), env: &run.env, listening: &listening, net: &net };
+        let env = hooks::env(c, &run.env, pod);
+        let target = hooks::Target { spec: c, files: process.files().clone(), env: &env, listening: &listening, net: &net };
         let pre_stop = hooks::pre_stop(&target, now);
         let hook_took = pre_stop.as_ref().map_or(SimDuration::ZERO, |o| o.took.min(grace));
         let pre_stop_failed = pre_stop.as_ref().is_some_and(|o| o.failed && o.took < grace);

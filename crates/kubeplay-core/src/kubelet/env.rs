@@ -24,14 +24,14 @@ fn secret<'a>(api: &'a ApiServer, ns: &str, name: &str) -> Option<&'a k8s_openap
 /// Builds the environment of `c` in `pod`, or the error the kubelet reports.
 pub fn resolve(api: &ApiServer, pod: &Pod, c: &Container, node_allocatable: (i64, i64)) -> Result<Env, String> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
-    // What every container gets: the image's PATH and HOME, its hostname, and the variables of
-    // the Services it may reach (declared variables take precedence over all of these).
+    // What every container gets: the image's PATH and HOME and the variables of the Services it
+    // may reach (declared variables take precedence over all of these). HOSTNAME is the
+    // runtime's (see `with_hostname`), so Pods of one template share one environment.
     let mut env: Env = [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOME", "/root")]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     env.extend(service_env(api, pod));
-    env.insert("HOSTNAME".into(), pod.metadata.name.clone().unwrap_or_default());
     for from in c.env_from.iter().flatten() {
         let prefix = from.prefix.as_deref().unwrap_or("");
         if let Some(r) = &from.config_map_ref {
@@ -91,6 +91,14 @@ pub fn resolve(api: &ApiServer, pod: &Pod, c: &Container, node_allocatable: (i64
         }
     }
     Ok(env)
+}
+
+/// The environment a process in the container starts with: `env` and the HOSTNAME the runtime
+/// sets to the Pod's name, unless the container declares one.
+pub fn with_hostname(env: &Env, pod_name: &str) -> Env {
+    let mut env = env.clone();
+    env.entry("HOSTNAME".into()).or_insert_with(|| pod_name.to_string());
+    env
 }
 
 /// `envvars.FromServices`: for each Service with a ClusterIP in the Pod's namespace that existed

@@ -8,9 +8,10 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use k8s_openapi::api::core::v1::{Container, LifecycleHandler};
+use k8s_openapi::api::core::v1::{Container, LifecycleHandler, Pod};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::env::Env;
 use super::sh::{self, Files};
 use crate::time::{SimDuration, SimTime};
 
@@ -24,9 +25,17 @@ pub struct Outcome {
 pub struct Target<'a> {
     pub spec: &'a Container,
     pub files: Rc<Files>,
-    pub env: &'a super::env::Env,
+    pub env: &'a Env,
     pub listening: &'a BTreeSet<i32>,
     pub net: &'a dyn sh::Net,
+}
+
+/// The environment a hook's command runs with (built only for a container that has hooks).
+pub fn env(c: &Container, env: &Env, pod: &Pod) -> Env {
+    match c.lifecycle {
+        Some(_) => super::env::with_hostname(env, pod.metadata.name.as_deref().unwrap_or_default()),
+        None => Env::new(),
+    }
 }
 
 pub fn post_start(c: &Target<'_>, now: SimTime) -> Option<Outcome> {

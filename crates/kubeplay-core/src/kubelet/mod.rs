@@ -7,7 +7,7 @@
 //! containerd image store) and hands out Pod IPs from each node's podCIDR (host-local IPAM).
 
 mod containers;
-
+mod dedup;
 mod env;
 mod hooks;
 mod images;
@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, Pod};
 
+pub use env::with_hostname;
 pub use images::{has_program, idle_usage, image_size};
 
 use crate::api::image::qualified_image;
@@ -99,12 +100,24 @@ impl PodWorker {
     }
 }
 
+/// Container `i` of the Pod `key`'s worker (a borrow of the workers alone).
+fn run_in<'w>(workers: &'w mut BTreeMap<ObjectKey, PodWorker>, key: &ObjectKey, i: usize) -> Option<&'w mut containers::ContainerRun> {
+    let runs = &mut workers.get_mut(key)?.containers;
+    if runs.len() <= i {
+        runs.resize_with(i + 1, Default::default);
+    }
+    runs.get_mut(i)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Kubelet {
     workers: BTreeMap<ObjectKey, PodWorker>,
     /// Images each node has pulled.
     images: BTreeMap<String, BTreeSet<String>>,
     ipam: ipam::HostLocal,
+    /// Environments and files, each kept once however many containers have them.
+    envs: dedup::Dedup<env::Env>,
+    files: dedup::Dedup<sh::Files>,
 }
 
 impl Component for Kubelet {
@@ -263,11 +276,7 @@ impl Kubelet {
     }
 
     fn run_mut(&mut self, key: &ObjectKey, i: usize) -> Option<&mut containers::ContainerRun> {
-        let runs = &mut self.workers.get_mut(key)?.containers;
-        if runs.len() <= i {
-            runs.resize_with(i + 1, Default::default);
-        }
-        runs.get_mut(i)
+        run_in(&mut self.workers, key, i)
     }
 
     fn timer(&mut self, key: &ObjectKey, at: SimTime, timer: containers::Timer) {

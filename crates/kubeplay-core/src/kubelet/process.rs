@@ -169,10 +169,11 @@ pub enum Process {
 }
 
 impl Process {
-    pub fn start(program: &Program, env: Rc<super::env::Env>, files: Rc<Files>) -> Process {
+    /// `hostname` is what the runtime sets HOSTNAME to (the Pod's name).
+    pub fn start(program: &Program, env: &super::env::Env, hostname: &str, files: Rc<Files>) -> Process {
         match &program.body {
             Body::Shell { script, args, errexit, xtrace } => {
-                let mut shell = Shell::start(script, args.clone(), &env, files);
+                let mut shell = Shell::start(script, args.clone(), &super::env::with_hostname(env, hostname), files);
                 shell.errexit = *errexit;
                 shell.xtrace = *xtrace;
                 Process::Shell(Box::new(shell))
@@ -234,7 +235,8 @@ mod tests {
     #[test]
     fn commands_become_scripts_utilities_or_servers() {
         let run = |command: &[&str], args: &[&str]| {
-            Process::start(&Program::of(&strings(command), &strings(args)), Rc::default(), Rc::default()).run(SimTime::ZERO, &sh::NoNet)
+            Process::start(&Program::of(&strings(command), &strings(args)), &Default::default(), "pod", Rc::default())
+                .run(SimTime::ZERO, &sh::NoNet)
         };
         assert_eq!(run(&["sh", "-c", "echo hi && exit 3"], &[]), Run::Exited(3));
         assert_eq!(run(&["sleep"], &["3600"]), Run::Sleep(SimDuration::from_secs(3600)));
@@ -248,8 +250,12 @@ mod tests {
         assert_eq!(stress.memory, 250 << 20);
         assert!(Program::of(&[], &[]).is_server());
         assert!(!Program::of(&strings(&["sleep", "10"]), &[]).is_server());
-        let mut p =
-            Process::start(&Program::of(&strings(&["sh", "-c", "echo $0 $1"]), &strings(&["name", "one"])), Rc::default(), Rc::default());
+        let mut p = Process::start(
+            &Program::of(&strings(&["sh", "-c", "echo $0 $1"]), &strings(&["name", "one"])),
+            &Default::default(),
+            "pod",
+            Rc::default(),
+        );
         p.run(SimTime::ZERO, &sh::NoNet);
         assert_eq!(p.take_output(), vec!["name one"]);
         // The Job example's π.
@@ -257,8 +263,12 @@ mod tests {
         assert_eq!(pi_digits(50), "3.1415926535897932384626433832795028841971693993751");
         // 999 decimals: …2164201989 rounded at the last place.
         assert!(pi_digits(1000).ends_with("216420199"), "{}", &pi_digits(1000)[990..]);
-        let mut perl =
-            Process::start(&Program::of(&strings(&["perl", "-Mbignum=bpi", "-wle", "print bpi(1000)"]), &[]), Rc::default(), Rc::default());
+        let mut perl = Process::start(
+            &Program::of(&strings(&["perl", "-Mbignum=bpi", "-wle", "print bpi(1000)"]), &[]),
+            &Default::default(),
+            "pod",
+            Rc::default(),
+        );
         assert_eq!(perl.run(SimTime::ZERO, &sh::NoNet), Run::Sleep(SimDuration(3000)));
         assert_eq!(perl.run(SimTime(3000), &sh::NoNet), Run::Exited(0));
         assert_eq!(perl.take_output()[0].len(), 1001);

@@ -279,9 +279,10 @@ impl Kubelet {
                 return;
             }
         };
+        let (env, files) = (self.envs.share(env), self.files.share(files));
         if let Some(run) = self.run_mut(work.key, i) {
-            run.env = std::rc::Rc::new(env);
-            run.files = std::rc::Rc::new(files);
+            run.env = env;
+            run.files = files;
         }
         container_event(ctx.api, object, i, "Created", format!("Created container: {}", c.name), false);
         // A command the image does not have: the runtime cannot start the container.

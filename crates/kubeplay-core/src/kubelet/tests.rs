@@ -196,3 +196,31 @@ fn the_timeline_records_probes_the_kill_the_exit_and_the_restart() {
     // ignores SIGTERM), and the first restart is at once.
     assert_eq!(kinds[..10], ["start", "ok", "ok", "ok", "fail", "fail", "fail", "kill", "exit 137", "start"], "{kinds:?}");
 }
+
+#[test]
+fn pods_of_one_template_share_environment_and_files_but_not_their_hostname() {
+    let mut h = Harness::new();
+    let pod = |name: &str| {
+        let yaml = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  nodeName: n1\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh, -c, 'echo $HOSTNAME; sleep 3600']\n    env: [{{name: GREETING, value: hi}}]\n"
+        );
+        crate::manifest::parse("p.yaml", &yaml).objects[0].object.clone()
+    };
+    // One at a time: the harness follows one Pod's steps.
+    let a = h.api.create(pod("web-a")).expect("pod").key();
+    h.run(&a, SimTime(30_000));
+    let b = h.api.create(pod("web-b")).expect("pod").key();
+    h.run(&b, SimTime(60_000));
+    let (ra, rb) = (h.kubelet.run(&a, 0).expect("a runs"), h.kubelet.run(&b, 0).expect("b runs"));
+    assert!(std::rc::Rc::ptr_eq(&ra.env, &rb.env) && std::rc::Rc::ptr_eq(&ra.files, &rb.files));
+    assert_eq!(ra.env.get("GREETING").map(String::as_str), Some("hi"));
+    let token = ra.files.get("/var/run/secrets/kubernetes.io/serviceaccount/token").expect("token");
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    // Each process still sees its own Pod's name.
+    let printed = |key: &ObjectKey| {
+        let uid = h.pod(key).and_then(|p| p.metadata.uid).unwrap_or_default();
+        h.api.logs(&uid, "c", false).map(|lines| lines.iter().map(|(_, text)| text.clone()).collect::<Vec<_>>()).unwrap_or_default()
+    };
+    assert_eq!(printed(&a), ["web-a"]);
+    assert_eq!(printed(&b), ["web-b"]);
+}

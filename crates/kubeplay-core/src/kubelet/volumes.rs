@@ -45,6 +45,21 @@ fn field(pod: &Pod, path: &str) -> String {
     }
 }
 
+/// A token of the right shape (a JWT naming the ServiceAccount); nothing in the simulation
+/// verifies it. A real bound token also names the Pod and its node and expires; this one is
+/// the same for every Pod of the ServiceAccount, so their files are shared (see `dedup.rs`).
+fn service_account_token(pod: &Pod) -> String {
+    use base64::Engine;
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let sa = pod.spec.as_ref().and_then(|s| s.service_account_name.as_deref()).unwrap_or("default");
+    let issuer = format!("https://kubernetes.default.svc.{}", crate::network::CLUSTER_DOMAIN);
+    let claims = format!(
+        r#"{{"aud":["{issuer}"],"iss":"{issuer}","kubernetes.io":{{"namespace":"{ns}","serviceaccount":{{"name":"{sa}"}}}},"sub":"system:serviceaccount:{ns}:{sa}"}}"#
+    );
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!("{}.{}.{}", b64.encode(r#"{"alg":"RS256","kid":"kubeplay"}"#), b64.encode(claims), b64.encode("kubeplay-signature"))
+}
+
 /// The files of one volume, relative to its mount point.
 fn volume_files(api: &ApiServer, pod: &Pod, v: &Volume) -> Result<Vec<(String, String)>, String> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
@@ -76,11 +91,7 @@ fn volume_files(api: &ApiServer, pod: &Pod, v: &Volume) -> Result<Vec<(String, S
         let mut out = Vec::new();
         for s in p.sources.iter().flatten() {
             if let Some(token) = &s.service_account_token {
-                // A token of the right shape; nothing in the simulation verifies it.
-                out.push((
-                    token.path.clone(),
-                    format!("eyJhbGciOiJSUzI1NiIsImtpZCI6Imt1YmVwbGF5In0.{}.c2lnbmF0dXJl", pod.metadata.uid.clone().unwrap_or_default()),
-                ));
+                out.push((token.path.clone(), service_account_token(pod)));
             }
             if let Some(cm) = &s.config_map {
                 // kube-root-ca.crt is published into every namespace by the control plane.
