@@ -94,14 +94,32 @@ fn version(s: &str) -> Option<u64> {
     (n.to_string() == s).then_some(n)
 }
 
+/// The involved object's name: nearly always the start of the Event's own
+/// (`<object>.<hex UnixNano>`), so not kept twice.
+#[derive(Clone, Debug, PartialEq)]
+enum InvolvedName {
+    Unset,
+    /// The Event's name up to its last dot.
+    FromKey,
+    Own(Box<str>),
+}
+
+/// `metadata.creationTimestamp`, `firstTimestamp` and `lastTimestamp`: one time for an Event
+/// written once (all three are its write), three for one counted again.
+#[derive(Clone, Debug, PartialEq)]
+enum Times {
+    Same(Option<Time>),
+    Apart(Box<[Option<Time>; 3]>),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompactEvent {
     uid: Uuid,
     resource_version: u64,
-    creation_timestamp: Option<Time>,
+    times: Times,
     involved_api_version: Word,
     involved_kind: Word,
-    involved_name: Option<Box<str>>,
+    involved_name: InvolvedName,
     involved_namespace: Word,
     involved_uid: Option<Uuid>,
     involved_resource_version: Option<u64>,
@@ -113,8 +131,6 @@ pub struct CompactEvent {
     message: Option<Box<str>>,
     type_: Word,
     count: Option<i32>,
-    first_timestamp: Option<Time>,
-    last_timestamp: Option<Time>,
     /// `source.component` and `source.host`.
     source: Option<(Word, Word)>,
     reporting_component: Word,
@@ -195,13 +211,23 @@ impl CompactEvent {
             Some(s) => Some((words.word(&s.component)?, words.word(&s.host)?)),
             None => None,
         };
+        let involved_name = match involved_name.as_deref() {
+            None => InvolvedName::Unset,
+            Some(n) if name.rsplit_once('.').is_some_and(|(start, _)| start == n) => InvolvedName::FromKey,
+            Some(n) => InvolvedName::Own(Box::from(n)),
+        };
+        let times = if creation_timestamp == first_timestamp && first_timestamp == last_timestamp {
+            Times::Same(creation_timestamp.clone())
+        } else {
+            Times::Apart(Box::new([creation_timestamp.clone(), first_timestamp.clone(), last_timestamp.clone()]))
+        };
         Some(CompactEvent {
             uid: Uuid::parse(uid)?,
             resource_version: version(resource_version)?,
-            creation_timestamp: creation_timestamp.clone(),
+            times,
             involved_api_version: words.word(api_version)?,
             involved_kind: words.word(kind)?,
-            involved_name: involved_name.as_deref().map(Box::from),
+            involved_name,
             involved_namespace: words.word(involved_namespace)?,
             involved_uid,
             involved_resource_version,
@@ -211,8 +237,6 @@ impl CompactEvent {
             message,
             type_: words.word(type_)?,
             count: *count,
-            first_timestamp: first_timestamp.clone(),
-            last_timestamp: last_timestamp.clone(),
             source,
             reporting_component: words.word(reporting_component)?,
             reporting_instance: words.word(reporting_instance)?,
@@ -222,11 +246,20 @@ impl CompactEvent {
     /// The Event as it was written, named by `key`.
     pub fn expand(&self, key: &ObjectKey, words: &Interner) -> Event {
         let text = |w: Word| words.text(w);
+        let [creation_timestamp, first_timestamp, last_timestamp] = match &self.times {
+            Times::Same(t) => [t.clone(), t.clone(), t.clone()],
+            Times::Apart(times) => (**times).clone(),
+        };
+        let involved_name = match &self.involved_name {
+            InvolvedName::Unset => None,
+            InvolvedName::FromKey => key.name.rsplit_once('.').map(|(start, _)| start.to_string()),
+            InvolvedName::Own(n) => Some(n.to_string()),
+        };
         Event {
             metadata: ObjectMeta {
                 name: Some(key.name.clone()),
                 namespace: Some(key.namespace.clone()),
-                creation_timestamp: self.creation_timestamp.clone(),
+                creation_timestamp,
                 resource_version: Some(self.resource_version.to_string()),
                 uid: Some(self.uid.format()),
                 ..Default::default()
@@ -235,7 +268,7 @@ impl CompactEvent {
                 api_version: text(self.involved_api_version),
                 field_path: text(self.involved_field_path),
                 kind: text(self.involved_kind),
-                name: self.involved_name.as_deref().map(str::to_string),
+                name: involved_name,
                 namespace: text(self.involved_namespace),
                 resource_version: self.involved_resource_version.map(|v| v.to_string()),
                 uid: self.involved_uid.map(Uuid::format),
@@ -244,8 +277,8 @@ impl CompactEvent {
             message: self.message.as_deref().map(str::to_string).or_else(|| text(self.shared_message)),
             type_: text(self.type_),
             count: self.count,
-            first_timestamp: self.first_timestamp.clone(),
-            last_timestamp: self.last_timestamp.clone(),
+            first_timestamp,
+            last_timestamp,
             source: self.source.map(|(component, host)| EventSource { component: text(component), host: text(host) }),
             reporting_component: text(self.reporting_component),
             reporting_instance: text(self.reporting_instance),
@@ -254,7 +287,10 @@ impl CompactEvent {
     }
 
     pub fn last_timestamp(&self) -> Option<&Time> {
-        self.last_timestamp.as_ref()
+        match &self.times {
+            Times::Same(t) => t.as_ref(),
+            Times::Apart(times) => times[2].as_ref(),
+        }
     }
 
     /// A test for "the Event is about the object with `uid`" that reads the compact form
@@ -322,6 +358,26 @@ mod tests {
         bare.count = None;
         let compact = CompactEvent::new(&key(&bare), &bare, &mut words).expect("compacts");
         assert_eq!(compact.expand(&key(&bare), &words), bare);
+        // The involved object's name is read from the Event's own when it starts it, and
+        // the three times are held once while they are the same.
+        let mut once = event();
+        (once.count, once.last_timestamp) = (Some(1), once.first_timestamp.clone());
+        let compact = CompactEvent::new(&key(&once), &once, &mut words).expect("compacts");
+        assert_eq!((&compact.involved_name, matches!(compact.times, Times::Same(_))), (&InvolvedName::FromKey, true));
+        assert_eq!(compact.expand(&key(&once), &words), once);
+        let mut counted = event();
+        counted.count = Some(2);
+        counted.last_timestamp = Some(to_time(SimTime(9_000)));
+        counted.involved_object.name = Some("web-1.18a2b3c4d5e6f708".into());
+        let compact = CompactEvent::new(&key(&counted), &counted, &mut words).expect("compacts");
+        assert!(matches!((&compact.involved_name, &compact.times), (InvolvedName::Own(_), Times::Apart(_))));
+        assert_eq!(compact.expand(&key(&counted), &words), counted);
+        assert_eq!(compact.last_timestamp(), Some(&to_time(SimTime(9_000))));
+        let mut dotted = event();
+        dotted.metadata.name = Some("web.1.18a2b3c4d5e6f708".into());
+        dotted.involved_object.name = Some("web.1".into());
+        let compact = CompactEvent::new(&key(&dotted), &dotted, &mut words).expect("compacts");
+        assert_eq!(compact.expand(&key(&dotted), &words), dotted);
     }
 
     #[test]

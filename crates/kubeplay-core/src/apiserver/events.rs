@@ -3,7 +3,7 @@
 //! higher `count` (the EventCorrelator's aggregation), and removed an hour after their last
 //! write, as kube-apiserver's `--event-ttl=1h` lease does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -50,12 +50,32 @@ pub(super) type CorrelationKey = u64;
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     /// The aggregation index: an Event is found by what it says, not by scanning Events.
-    /// Each correlation names the latest Event that says it and that Event's slot in `expiry`.
-    by_correlation: BTreeMap<CorrelationKey, (Rc<ObjectKey>, Slot)>,
+    /// Each correlation names the slot in `expiry` of the latest Event that says it.
+    by_correlation: BTreeMap<CorrelationKey, Slot>,
     /// When each Event expires, in write order within an instant (each Event appears once,
-    /// at its latest write). Keyed by numbers, not names: the envelope writes nearly a million.
-    expiry: BTreeMap<Slot, (Rc<ObjectKey>, CorrelationKey)>,
+    /// at its latest write), with its name and what it says. Keyed by numbers, not names:
+    /// the envelope writes nearly a million.
+    expiry: BTreeMap<Slot, (EventName, CorrelationKey)>,
+    /// Namespaces, each held once for all the Events in it.
+    namespaces: BTreeSet<Rc<str>>,
     writes: u64,
+}
+
+/// An Event's namespace and name, in less room than an `ObjectKey`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct EventName {
+    namespace: Rc<str>,
+    name: Box<str>,
+}
+
+impl EventName {
+    fn key(&self) -> ObjectKey {
+        ObjectKey::new("Event", &self.namespace, &self.name)
+    }
+
+    fn is(&self, key: &ObjectKey) -> bool {
+        *self.namespace == *key.namespace && *self.name == *key.name
+    }
 }
 
 /// (expiry time, write number).
@@ -127,29 +147,34 @@ impl Recorder {
         now: SimTime,
         get: impl Fn(&ObjectKey) -> Option<&'s Event>,
     ) -> Option<&'s Event> {
-        let (key, _) = self.by_correlation.get(&correlation)?;
-        get(key.as_ref())
+        let slot = self.by_correlation.get(&correlation)?;
+        let (name, _) = self.expiry.get(slot)?;
+        get(&name.key())
             .filter(|ev| says(ev, e) && ev.last_timestamp.as_ref().is_some_and(|t| now.since(from_time(t)) < AGGREGATION_WINDOW))
     }
 
     /// Notes that the Event `key` for `e` was written at `now`.
     pub(super) fn written(&mut self, correlation: CorrelationKey, key: ObjectKey, now: SimTime) {
         // An aggregated write renews the same Event's lease.
-        let renewed = match self.by_correlation.get(&correlation) {
-            Some((shared, slot)) if **shared == key => Some((Rc::clone(shared), *slot)),
-            _ => None,
-        };
-        let key = match renewed {
-            Some((shared, slot)) => {
-                self.expiry.remove(&slot);
-                shared
+        let renewed = self.by_correlation.get(&correlation).filter(|slot| self.expiry.get(slot).is_some_and(|(n, _)| n.is(&key)));
+        let name = match renewed.copied().and_then(|slot| self.expiry.remove(&slot)) {
+            Some((name, _)) => name,
+            None => {
+                let namespace = match self.namespaces.get(key.namespace.as_str()) {
+                    Some(ns) => Rc::clone(ns),
+                    None => {
+                        let ns: Rc<str> = Rc::from(key.namespace.as_str());
+                        self.namespaces.insert(Rc::clone(&ns));
+                        ns
+                    }
+                };
+                EventName { namespace, name: key.name.into_boxed_str() }
             }
-            None => Rc::new(key),
         };
         self.writes += 1;
         let slot = (now.plus(EVENT_TTL), self.writes);
-        self.expiry.insert(slot, (Rc::clone(&key), correlation));
-        self.by_correlation.insert(correlation, (key, slot));
+        self.expiry.insert(slot, (name, correlation));
+        self.by_correlation.insert(correlation, slot);
     }
 
     /// Events whose time to live has run out by `now`, forgotten by the recorder.
@@ -159,11 +184,11 @@ impl Recorder {
             if entry.key().0 > now {
                 break;
             }
-            let (slot, (key, correlation)) = entry.remove_entry();
-            if self.by_correlation.get(&correlation).is_some_and(|(_, latest)| *latest == slot) {
+            let (slot, (name, correlation)) = entry.remove_entry();
+            if self.by_correlation.get(&correlation) == Some(&slot) {
                 self.by_correlation.remove(&correlation);
             }
-            gone.push(Rc::unwrap_or_clone(key));
+            gone.push(name.key());
         }
         gone
     }
