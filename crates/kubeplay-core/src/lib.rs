@@ -7,6 +7,7 @@
 //! `bootstrap` → components (`controllers`, `scheduler`, `kubelet`) → `sim` → `kubectl`,
 //! `shell`, `scenario`, `bench` (`tests/tidy.rs` checks it).
 
+pub mod dedup;
 pub mod diag;
 pub mod rng;
 pub mod time;

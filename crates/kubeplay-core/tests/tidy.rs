@@ -47,7 +47,7 @@ fn core_source_has_no_clock_randomness_or_hash_order() {
 /// layers; within a layer only the pairs in `SAME_LAYER` are allowed, so that components
 /// never import each other.
 const LAYERS: [&[&str]; 7] = [
-    &["time", "rng", "diag"],
+    &["time", "rng", "diag", "dedup"],
     &["api", "manifest"],
     &["apiserver"],
     &["runtime", "bootstrap", "network"],

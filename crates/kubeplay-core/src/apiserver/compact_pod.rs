@@ -10,8 +10,10 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus};
+use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+
+use super::compact_status::{Shapes, Status};
 
 /// The token volume's name without its random suffix: the shared spec's placeholder.
 const TOKEN_VOLUME: &str = "kube-api-access-";
@@ -33,7 +35,7 @@ pub struct CompactPod {
     node_name: Option<String>,
     /// The token volume's real name, where the shared spec has the placeholder.
     token_volume: Option<String>,
-    status: Option<PodStatus>,
+    status: Option<Status>,
 }
 
 impl CompactPod {
@@ -56,7 +58,7 @@ impl CompactPod {
         let mut metadata = self.metadata.clone();
         metadata.labels = self.labels.as_deref().cloned();
         metadata.owner_references = self.owner_references.as_deref().cloned();
-        Pod { metadata, spec: Some(spec), status: self.status.clone() }
+        Pod { metadata, spec: Some(spec), status: self.status.as_ref().map(Status::expand) }
     }
 }
 
@@ -100,10 +102,13 @@ impl<'a> PodView<'a> {
         }
     }
 
-    pub fn status(self) -> Option<&'a PodStatus> {
+    /// Each container status's `image`, in order.
+    pub fn container_status_images(self) -> Vec<&'a str> {
         match self {
-            PodView::Whole(pod) => pod.status.as_ref(),
-            PodView::Compact(pod) => pod.status.as_ref(),
+            PodView::Whole(pod) => {
+                pod.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.image.as_str()).collect()
+            }
+            PodView::Compact(pod) => pod.status.as_ref().map(Status::container_images).unwrap_or_default(),
         }
     }
 
@@ -116,7 +121,11 @@ impl<'a> PodView<'a> {
 
     /// `status.phase` (`Pending` when unset).
     pub fn phase(self) -> &'a str {
-        self.status().and_then(|s| s.phase.as_deref()).unwrap_or("Pending")
+        let phase = match self {
+            PodView::Whole(pod) => pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+            PodView::Compact(pod) => pod.status.as_ref().and_then(Status::phase),
+        };
+        phase.unwrap_or("Pending")
     }
 
     /// Succeeded or Failed.
@@ -169,7 +178,11 @@ fn rename(spec: &mut PodSpec, from: &str, to: &str) {
 
 /// The specs Pods share, by the uid of the controller that owns them.
 #[derive(Clone, Debug, Default)]
-pub struct SharedSpecs(BTreeMap<String, Shared>);
+pub struct SharedSpecs {
+    by_owner: BTreeMap<String, Shared>,
+    /// What statuses share.
+    shapes: Shapes,
+}
 
 impl SharedSpecs {
     /// The Pod in compact form, sharing a spec another Pod of its controller already has if
@@ -182,7 +195,7 @@ impl SharedSpecs {
         if let Some(token) = &token_volume {
             rename(spec, token, TOKEN_VOLUME);
         }
-        let shared = self.0.entry(controller_uid(pod.metadata.owner_references.as_deref()).to_string()).or_default();
+        let shared = self.by_owner.entry(controller_uid(pod.metadata.owner_references.as_deref()).to_string()).or_default();
         let found = shared.specs.iter().find(|s| Some(&***s) == pod.spec.as_ref()).cloned();
         if found.is_none() {
             shared.specs.retain(|s| Rc::strong_count(s) > 1);
@@ -208,6 +221,7 @@ impl SharedSpecs {
         let Pod { mut metadata, status, .. } = *pod;
         let labels = metadata.labels.take().map(|l| share(&mut shared.labels, l));
         let owner_references = metadata.owner_references.take().map(|o| share(&mut shared.owner_references, o));
+        let status = status.map(|s| Status::new(s, &mut self.shapes));
         Ok(CompactPod { metadata, labels, owner_references, spec, node_name, token_volume, status })
     }
 
@@ -216,19 +230,19 @@ impl SharedSpecs {
     pub fn release(&mut self, pod: CompactPod) {
         let owner = pod.owner().to_string();
         drop(pod);
-        if let Some(shared) = self.0.get_mut(&owner) {
+        if let Some(shared) = self.by_owner.get_mut(&owner) {
             shared.specs.retain(|s| Rc::strong_count(s) > 1);
             shared.labels.retain(|s| Rc::strong_count(s) > 1);
             shared.owner_references.retain(|s| Rc::strong_count(s) > 1);
             if shared.specs.is_empty() && shared.labels.is_empty() && shared.owner_references.is_empty() {
-                self.0.remove(&owner);
+                self.by_owner.remove(&owner);
             }
         }
     }
 
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.0.values().map(|s| s.specs.len()).sum()
+        self.by_owner.values().map(|s| s.specs.len()).sum()
     }
 }
 
@@ -262,7 +276,7 @@ fn controller_uid(owners: Option<&[OwnerReference]>) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{Container, ProjectedVolumeSource, Volume, VolumeDevice, VolumeMount};
+    use k8s_openapi::api::core::v1::{Container, PodStatus, ProjectedVolumeSource, Volume, VolumeDevice, VolumeMount};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
     fn pod(name: &str, token: &str, node: Option<&str>) -> Pod {

@@ -6,6 +6,7 @@
 mod allocator;
 mod compact_event;
 mod compact_pod;
+mod compact_status;
 pub mod events;
 pub mod logs;
 pub mod priority;

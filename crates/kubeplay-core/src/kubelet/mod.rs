@@ -7,7 +7,6 @@
 //! containerd image store) and hands out Pod IPs from each node's podCIDR (host-local IPAM).
 
 mod containers;
-mod dedup;
 mod env;
 mod hooks;
 mod images;
@@ -116,8 +115,8 @@ pub struct Kubelet {
     images: BTreeMap<String, BTreeSet<String>>,
     ipam: ipam::HostLocal,
     /// Environments and files, each kept once however many containers have them.
-    envs: dedup::Dedup<env::Env>,
-    files: dedup::Dedup<sh::Files>,
+    envs: crate::dedup::Dedup<env::Env>,
+    files: crate::dedup::Dedup<sh::Files>,
 }
 
 impl Component for Kubelet {
@@ -240,10 +239,7 @@ struct Work<'a> {
 
 /// A running or started container whose spec now names another image.
 fn image_changed(pod: PodView<'_>) -> bool {
-    let Some(statuses) = pod.status().and_then(|s| s.container_statuses.as_ref()) else {
-        return false;
-    };
-    pod.container_images().zip(statuses).any(|(image, s)| qualified_image(image.unwrap_or("")) != s.image)
+    pod.container_images().zip(pod.container_status_images()).any(|(image, status)| qualified_image(image.unwrap_or("")) != status)
 }
 
 fn node_of(pod: &Pod) -> String {
