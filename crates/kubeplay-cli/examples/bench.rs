@@ -6,6 +6,10 @@
 
 use std::time::Instant;
 
+/// The allocator the `kubeplay` command uses, so that these figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use kubeplay_core::bench;
 use kubeplay_core::{Cluster, Session};
 
