@@ -8,13 +8,13 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 #[derive(Clone, Debug)]
-pub struct Dedup<T: Ord + ?Sized> {
+pub struct Dedup<T: Ord> {
     values: BTreeSet<Rc<T>>,
     /// How many values were held after the last sweep for unused ones.
     swept: usize,
 }
 
-impl<T: Ord + ?Sized> Default for Dedup<T> {
+impl<T: Ord> Default for Dedup<T> {
     fn default() -> Self {
         Dedup { values: BTreeSet::new(), swept: 0 }
     }
@@ -23,21 +23,18 @@ impl<T: Ord + ?Sized> Default for Dedup<T> {
 /// Fewer values than this are never swept.
 const SWEEP_FROM: usize = 64;
 
-impl<T: Ord + ?Sized> Dedup<T> {
-    /// The shared copy of `value`, made by `make` if there is none.
-    fn get_or_insert(&mut self, value: &T, make: impl FnOnce() -> Rc<T>) -> Rc<T> {
-        match self.values.get(value) {
-            Some(shared) => Rc::clone(shared),
-            None => self.insert(make()),
+impl<T: Ord> Dedup<T> {
+    /// The shared copy of `value`.
+    pub fn share(&mut self, value: T) -> Rc<T> {
+        if let Some(shared) = self.values.get(&value) {
+            return Rc::clone(shared);
         }
-    }
-
-    fn insert(&mut self, shared: Rc<T>) -> Rc<T> {
         // Sweeping when the set has doubled keeps the cost per call constant.
         if self.values.len() >= (2 * self.swept).max(SWEEP_FROM) {
             self.values.retain(|v| Rc::strong_count(v) > 1);
             self.swept = self.values.len();
         }
+        let shared = Rc::new(value);
         self.values.insert(Rc::clone(&shared));
         shared
     }
@@ -46,23 +43,6 @@ impl<T: Ord + ?Sized> Dedup<T> {
     #[cfg(test)]
     fn held(&self) -> usize {
         self.values.len()
-    }
-}
-
-impl<T: Ord> Dedup<T> {
-    /// The shared copy of `value`.
-    pub fn share(&mut self, value: T) -> Rc<T> {
-        match self.values.get(&value) {
-            Some(shared) => Rc::clone(shared),
-            None => self.insert(Rc::new(value)),
-        }
-    }
-}
-
-impl Dedup<str> {
-    /// The shared copy of `word`.
-    pub fn word(&mut self, word: &str) -> Rc<str> {
-        self.get_or_insert(word, || Rc::from(word))
     }
 }
 
@@ -85,8 +65,5 @@ mod tests {
         assert_eq!(*d.share(vec!["x".to_string()]), vec!["x".to_string()]);
         assert!(Rc::ptr_eq(&a, &d.share(vec!["x".to_string()])));
         drop(kept);
-        let mut words: Dedup<str> = Dedup::default();
-        let (a, b) = (words.word("Running"), words.word("Running"));
-        assert!(Rc::ptr_eq(&a, &b));
     }
 }

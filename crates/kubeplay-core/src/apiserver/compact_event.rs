@@ -70,21 +70,55 @@ impl Uuid {
         if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
             return None;
         }
-        let mut out = [0u8; 16];
-        let mut digits = b.iter().filter(|&&c| c != b'-').map(|&c| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        });
-        for byte in &mut out {
-            *byte = (digits.next()?? << 4) | digits.next()??;
+        // With the four dashes where they belong, the other 32 bytes are the digits.
+        let mut digits = [0u8; 32];
+        for (d, &c) in digits.iter_mut().zip(b.iter().filter(|&&c| c != b'-')) {
+            *d = c;
         }
-        Some(Uuid(out))
+        let mut out = [0u8; 16];
+        (b.iter().filter(|&&c| c == b'-').count() == 4 && hex::decode(&digits, &mut out)).then_some(Uuid(out))
     }
 
     fn format(self) -> String {
-        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+        let mut s = String::with_capacity(36);
+        for (i, part) in [&self.0[0..4], &self.0[4..6], &self.0[6..8], &self.0[8..10], &self.0[10..16]].into_iter().enumerate() {
+            if i > 0 {
+                s.push('-');
+            }
+            hex::push(&mut s, part);
+        }
+        s
+    }
+}
+
+/// Lowercase hexadecimal, as uids and container IDs are written.
+pub(super) mod hex {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+    /// Fills `out` from exactly twice as many lowercase hex digits; `false` if they are not.
+    pub fn decode(digits: &[u8], out: &mut [u8]) -> bool {
+        let value = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        if digits.len() != 2 * out.len() {
+            return false;
+        }
+        for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+            match (value(pair[0]), value(pair[1])) {
+                (Some(high), Some(low)) => *byte = (high << 4) | low,
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    pub fn push(s: &mut String, bytes: &[u8]) {
+        for b in bytes {
+            s.push(char::from(DIGITS[usize::from(b >> 4)]));
+            s.push(char::from(DIGITS[usize::from(b & 15)]));
+        }
     }
 }
 
@@ -383,11 +417,12 @@ mod tests {
     #[test]
     fn keeps_whole_what_it_cannot_hold_exactly() {
         let mut words = Interner::default();
-        let cases: [fn(&mut Event); 8] = [
+        let cases: [fn(&mut Event); 9] = [
             |e| e.action = Some("Binding".into()),
             |e| e.metadata.labels = Some([("a".to_string(), "b".to_string())].into()),
             |e| e.metadata.uid = Some("not-a-uuid".into()),
             |e| e.metadata.uid = Some("0B7C2A8E-1F2D-4C3B-9A8E-7D6C5B4A3F2E".into()),
+            |e| e.metadata.uid = Some("0b7c2a8e-1f2d-4c3b-9a8e-7d6c5b4a-f2e".into()),
             |e| e.metadata.resource_version = Some("042".into()),
             |e| e.involved_object.resource_version = Some("x".into()),
             |e| e.involved_object.uid = Some("user-chosen".into()),

@@ -102,13 +102,11 @@ impl<'a> PodView<'a> {
         }
     }
 
-    /// Each container status's `image`, in order.
-    pub fn container_status_images(self) -> Vec<&'a str> {
+    /// The `image` of the `i`th container status.
+    pub fn container_status_image(self, i: usize) -> Option<&'a str> {
         match self {
-            PodView::Whole(pod) => {
-                pod.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.image.as_str()).collect()
-            }
-            PodView::Compact(pod) => pod.status.as_ref().map(Status::container_images).unwrap_or_default(),
+            PodView::Whole(pod) => pod.status.as_ref()?.container_statuses.as_ref()?.get(i).map(|c| c.image.as_str()),
+            PodView::Compact(pod) => pod.status.as_ref()?.container_image(i),
         }
     }
 

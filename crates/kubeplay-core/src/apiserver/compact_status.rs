@@ -14,6 +14,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::compact_event::hex;
 use crate::dedup::Dedup;
 
 /// A compact Pod's status: compact, or whole when it sets something the compact form does
@@ -113,37 +114,19 @@ const CONTAINERD: &str = "containerd://";
 
 impl ContainerId {
     fn new(id: String) -> ContainerId {
-        let hex = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        let parse = |digits: &[u8]| -> Option<[u8; 32]> {
-            let mut out = [0u8; 32];
-            if digits.len() != 64 {
-                return None;
-            }
-            for (byte, pair) in out.iter_mut().zip(digits.chunks(2)) {
-                *byte = (hex(pair[0])? << 4) | hex(pair[1])?;
-            }
-            Some(out)
-        };
-        match id.strip_prefix(CONTAINERD).and_then(|d| parse(d.as_bytes())) {
-            Some(bytes) => ContainerId::Containerd(bytes),
-            None => ContainerId::Other(id.into_boxed_str()),
+        let mut bytes = [0u8; 32];
+        match id.strip_prefix(CONTAINERD) {
+            Some(digits) if hex::decode(digits.as_bytes(), &mut bytes) => ContainerId::Containerd(bytes),
+            _ => ContainerId::Other(id.into_boxed_str()),
         }
     }
 
     fn text(&self) -> String {
         match self {
             ContainerId::Containerd(bytes) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
                 let mut s = String::with_capacity(CONTAINERD.len() + 64);
                 s.push_str(CONTAINERD);
-                for b in bytes {
-                    s.push(char::from(HEX[usize::from(b >> 4)]));
-                    s.push(char::from(HEX[usize::from(b & 15)]));
-                }
+                hex::push(&mut s, bytes);
                 s
             }
             ContainerId::Other(id) => id.to_string(),
@@ -182,11 +165,11 @@ impl Status {
         }
     }
 
-    /// Each container status's `image`, in order.
-    pub fn container_images(&self) -> Vec<&str> {
+    /// The `image` of the `i`th container status.
+    pub fn container_image(&self, i: usize) -> Option<&str> {
         match self {
-            Status::Whole(status) => status.container_statuses.iter().flatten().map(|c| c.image.as_str()).collect(),
-            Status::Compact(status) => status.containers.iter().flatten().map(|c| c.shape.image.as_str()).collect(),
+            Status::Whole(status) => status.container_statuses.as_ref()?.get(i).map(|c| c.image.as_str()),
+            Status::Compact(status) => status.containers.as_ref()?.get(i).map(|c| c.shape.image.as_str()),
         }
     }
 }
@@ -433,7 +416,10 @@ mod tests {
         assert!(Rc::ptr_eq(&x.conditions.as_ref().expect("conditions")[1].shape, &y.conditions.as_ref().expect("conditions")[1].shape));
         assert!(matches!(x.containers.as_ref().expect("containers")[0].container_id, Some(ContainerId::Containerd(_))));
         assert_eq!((ca.expand(), cb.expand()), (a, b));
-        assert_eq!((ca.phase(), ca.container_images()), (Some("Running"), vec!["docker.io/library/nginx:1.27"]));
+        assert_eq!(
+            (ca.phase(), ca.container_image(0), ca.container_image(1)),
+            (Some("Running"), Some("docker.io/library/nginx:1.27"), None)
+        );
         // Waiting and terminated states, unset IPs and lists.
         let mut c = running("10.244.1.4", ID);
         let status = &mut c.container_statuses.as_mut().expect("containers")[0];

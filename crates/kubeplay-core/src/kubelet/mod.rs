@@ -239,7 +239,8 @@ struct Work<'a> {
 
 /// A running or started container whose spec now names another image.
 fn image_changed(pod: PodView<'_>) -> bool {
-    pod.container_images().zip(pod.container_status_images()).any(|(image, status)| qualified_image(image.unwrap_or("")) != status)
+    let status_image = |i| pod.container_status_image(i);
+    pod.container_images().enumerate().any(|(i, image)| status_image(i).is_some_and(|s| qualified_image(image.unwrap_or("")) != s))
 }
 
 fn node_of(pod: &Pod) -> String {
