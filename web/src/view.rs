@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use kubeplay_core::api::pod_util;
 use kubeplay_core::time::{from_time, SimTime};
 use kubeplay_core::Cluster;
 
@@ -108,18 +107,23 @@ pub fn build(cluster: &Cluster, previous: &View) -> View {
         previous.nodes.iter().flat_map(|n| n.pods.iter()).chain(previous.unscheduled.iter()).map(|p| (p.uid.as_str(), p)).collect();
     let mut by_node: BTreeMap<String, Vec<Rc<PodView>>> = BTreeMap::new();
     let mut unscheduled = Vec::new();
-    for o in store.list("Pod", None) {
-        let Some(p) = o.as_pod() else { continue };
-        let uid = p.metadata.uid.clone().unwrap_or_default();
+    // Read through the store's views: a Pod kept compact (past the recently used, in big
+    // clusters) is not expanded for it on every frame.
+    for p in store.pods(None) {
+        use kubeplay_core::kubectl::columns;
+        let deleting = p.deletion_timestamp().is_some();
+        let (status, ready, restarts) = p.with_containers(|spec, status| {
+            (columns::pod_status_of(deleting, spec, status), columns::pod_ready_of(spec, status), columns::pod_restarts_of(spec, status))
+        });
         let view = PodView {
-            name: o.name().to_string(),
-            namespace: o.namespace().to_string(),
-            phase: pod_util::phase(p).to_string(),
-            status: kubeplay_core::kubectl::columns::pod_status(p),
-            node: pod_util::node_name(p).map(str::to_string),
-            ready: kubeplay_core::kubectl::columns::pod_ready(p),
-            restarts: kubeplay_core::kubectl::columns::pod_restarts(p),
-            uid,
+            name: p.name().unwrap_or_default().to_string(),
+            namespace: p.namespace().unwrap_or_default().to_string(),
+            phase: p.phase().to_string(),
+            status,
+            node: p.node_name().map(str::to_string),
+            ready,
+            restarts,
+            uid: p.uid().unwrap_or_default().to_string(),
         };
         let view = reuse(old_pods.get(view.uid.as_str()).copied(), view);
         match &view.node {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
 use super::compact_status::{Shapes, Status};
@@ -107,6 +107,17 @@ impl<'a> PodView<'a> {
         match self {
             PodView::Whole(pod) => pod.status.as_ref()?.container_statuses.as_ref()?.get(i).map(|c| c.image.as_str()),
             PodView::Compact(pod) => pod.status.as_ref()?.container_image(i),
+        }
+    }
+
+    /// Calls `f` with the Pod's containers and status, expanding only a compact Pod's status
+    /// (far less than expanding the Pod, whose spec is most of it): what `kubectl get pods`' STATUS, READY and
+    /// RESTARTS columns read. A compact Pod's spec is the one its template's Pods share, so
+    /// `nodeName` is unset there and the token volume has its placeholder name.
+    pub fn with_containers<R>(self, f: impl FnOnce(Option<&PodSpec>, Option<&PodStatus>) -> R) -> R {
+        match self {
+            PodView::Whole(pod) => f(pod.spec.as_ref(), pod.status.as_ref()),
+            PodView::Compact(pod) => f(Some(&pod.spec), pod.status.as_ref().map(Status::expand).as_ref()),
         }
     }
 

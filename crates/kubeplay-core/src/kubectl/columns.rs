@@ -1,7 +1,7 @@
 //! The columns of `kubectl get`: the server-side table printers' columns for the kinds we model
 //! (`pkg/printers/internalversion/printers.go`), plus `-o wide|yaml|json|name`.
 
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
 
 use super::printers;
@@ -604,10 +604,16 @@ fn service_row(s: &Service, name: String, created: String, wide: bool) -> Vec<St
 /// The STATUS column of `kubectl get pods` (`printPod`): the phase, overridden by the first
 /// container's waiting or terminated reason, or `Terminating`.
 pub fn pod_status(p: &Pod) -> String {
-    let status = p.status.clone().unwrap_or_default();
+    pod_status_of(p.metadata.deletion_timestamp.is_some(), p.spec.as_ref(), p.status.as_ref())
+}
+
+/// [`pod_status`] from the parts it reads: whether the Pod is being deleted, its containers
+/// (`spec`) and its status — what a `PodView` gives without expanding a compact Pod.
+pub fn pod_status_of(deleting: bool, spec: Option<&PodSpec>, status: Option<&PodStatus>) -> String {
+    let status = status.cloned().unwrap_or_default();
     let statuses = status.container_statuses.clone().unwrap_or_default();
     let mut reason = status.reason.clone().or(status.phase.clone()).unwrap_or_else(|| "Pending".into());
-    let inits = p.spec.as_ref().and_then(|s| s.init_containers.clone()).unwrap_or_default();
+    let inits = spec.and_then(|s| s.init_containers.clone()).unwrap_or_default();
     let mut initializing = false;
     for (i, c) in status.init_container_statuses.iter().flatten().enumerate() {
         let restartable = inits.iter().find(|s| s.name == c.name).is_some_and(|s| s.restart_policy.as_deref() == Some("Always"));
@@ -632,7 +638,7 @@ pub fn pod_status(p: &Pod) -> String {
     }
     let initialized = status.conditions.iter().flatten().any(|c| c.type_ == "Initialized" && c.status == "True");
     if initializing && !initialized {
-        return if p.metadata.deletion_timestamp.is_some() { "Terminating".into() } else { reason };
+        return if deleting { "Terminating".into() } else { reason };
     }
     // App containers from last to first: the first one that is not running decides.
     for c in statuses.iter().rev() {
@@ -652,39 +658,47 @@ pub fn pod_status(p: &Pod) -> String {
         let ready = status.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
         reason = if ready { "Running".into() } else { "NotReady".into() };
     }
-    if p.metadata.deletion_timestamp.is_some() && !matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
+    if deleting && !matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
         reason = if status.reason.as_deref() == Some("NodeLost") { "Unknown".into() } else { "Terminating".into() };
     }
     reason
 }
 
 /// Init containers with `restartPolicy: Always` (sidecars) count with the app containers.
-fn is_sidecar(p: &Pod, name: &str) -> bool {
-    p.spec.iter().flat_map(|s| s.init_containers.iter().flatten()).any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"))
+fn is_sidecar(spec: Option<&PodSpec>, name: &str) -> bool {
+    spec.iter().flat_map(|s| s.init_containers.iter().flatten()).any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"))
 }
 
 /// The READY column: containers running and ready, of all; sidecars count once started (`1/2`).
 pub fn pod_ready(p: &Pod) -> String {
+    pod_ready_of(p.spec.as_ref(), p.status.as_ref())
+}
+
+/// [`pod_ready`] from the Pod's containers (`spec`) and status.
+pub fn pod_ready_of(spec: Option<&PodSpec>, status: Option<&PodStatus>) -> String {
     let sidecars =
-        p.spec.iter().flat_map(|s| s.init_containers.iter().flatten()).filter(|c| c.restart_policy.as_deref() == Some("Always")).count();
-    let total = p.spec.as_ref().map_or(0, |s| s.containers.len()) + sidecars;
-    let status = p.status.as_ref();
+        spec.iter().flat_map(|s| s.init_containers.iter().flatten()).filter(|c| c.restart_policy.as_deref() == Some("Always")).count();
+    let total = spec.map_or(0, |s| s.containers.len()) + sidecars;
     let apps = status.into_iter().flat_map(|s| s.container_statuses.iter().flatten());
     let mut ready = apps.filter(|c| c.ready && c.state.as_ref().is_some_and(|s| s.running.is_some())).count();
     let inits = status.into_iter().flat_map(|s| s.init_container_statuses.iter().flatten());
-    ready += inits.filter(|c| is_sidecar(p, &c.name) && c.started == Some(true) && c.ready).count();
+    ready += inits.filter(|c| is_sidecar(spec, &c.name) && c.started == Some(true) && c.ready).count();
     format!("{ready}/{total}")
 }
 
 /// The RESTARTS column's count: app containers and sidecars, and init containers while the Pod
 /// is still initializing.
 pub fn pod_restarts(p: &Pod) -> i32 {
-    let status = p.status.as_ref();
+    pod_restarts_of(p.spec.as_ref(), p.status.as_ref())
+}
+
+/// [`pod_restarts`] from the Pod's containers (`spec`) and status.
+pub fn pod_restarts_of(spec: Option<&PodSpec>, status: Option<&PodStatus>) -> i32 {
     let initialized =
         status.into_iter().flat_map(|s| s.conditions.iter().flatten()).any(|c| c.type_ == "Initialized" && c.status == "True");
     let apps: i32 = status.into_iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).sum();
     let inits = status.into_iter().flat_map(|s| s.init_container_statuses.iter().flatten());
-    let inits: i32 = inits.filter(|c| !initialized || is_sidecar(p, &c.name)).map(|c| c.restart_count).sum();
+    let inits: i32 = inits.filter(|c| !initialized || is_sidecar(spec, &c.name)).map(|c| c.restart_count).sum();
     apps + inits
 }
 
@@ -765,5 +779,36 @@ mod tests {
         let mut deleting = pod("Running", vec![(running(), true)]);
         deleting.metadata.deletion_timestamp = Some(crate::time::to_time(crate::time::SimTime(0)));
         assert_eq!(pod_status(&deleting), "Terminating");
+    }
+
+    #[test]
+    fn columns_read_the_same_from_a_compact_pod() {
+        let mut api = crate::apiserver::ApiServer::new(1);
+        api.set_hot_pod_uses(0);
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  nodeName: n1\n  initContainers: [{name: log, image: busybox, restartPolicy: Always}]\n  containers: [{name: c0, image: nginx}, {name: c1, image: nginx}]\n";
+        let key = api.create(crate::manifest::parse("p.yaml", yaml).objects[0].object.clone()).expect("pod").key();
+        let mixed = pod("Running", vec![(terminated(0, Some("Completed")), false), (running(), true)]);
+        let crashing = pod("Running", vec![(waiting("CrashLoopBackOff"), false), (terminated(1, Some("Error")), false)]);
+        for status in [mixed.status, crashing.status] {
+            let Some(Object::Pod(mut p)) = api.get(&key).cloned() else { panic!("a Pod") };
+            p.status = status;
+            if let Some(s) = p.status.as_mut() {
+                s.init_container_statuses = Some(vec![ContainerStatus {
+                    name: "log".into(),
+                    started: Some(true),
+                    ready: true,
+                    restart_count: 2,
+                    ..Default::default()
+                }]);
+            }
+            api.update(Object::Pod(p));
+            let view = api.store().pod_view(&key).expect("stored");
+            assert!(matches!(view, crate::apiserver::PodView::Compact(_)), "kept compact");
+            let from_view = view.with_containers(|spec, status| {
+                (pod_status_of(false, spec, status), pod_ready_of(spec, status), pod_restarts_of(spec, status))
+            });
+            let whole = api.get(&key).and_then(Object::as_pod).expect("a Pod");
+            assert_eq!(from_view, (pod_status(whole), pod_ready(whole), pod_restarts(whole)));
+        }
     }
 }
