@@ -42,7 +42,8 @@ fn resolve(v: Option<&IntOrString>, replicas: i32, up: bool) -> i32 {
 fn pods_of(cluster: &Cluster, owners: &[String]) -> Vec<String> {
     let mut pods: Vec<String> = owners
         .iter()
-        .flat_map(|uid| cluster.store().dependents(uid).filter(|o| o.info().kind == "Pod").filter_map(|o| o.meta().uid.clone()))
+        .flat_map(|uid| cluster.store().dependent_keys(uid).filter(|k| k.kind == "Pod"))
+        .filter_map(|k| cluster.store().pod_view(k)?.uid().map(str::to_string))
         .collect();
     pods.sort();
     pods

@@ -323,6 +323,12 @@ impl Store {
         self.dependents.get(owner_uid).into_iter().flatten().filter_map(|k| self.get(k))
     }
 
+    /// The keys of the objects whose ownerReferences name `owner_uid` (reading them as keys, or
+    /// Pods through [`Store::pod_view`], expands nothing).
+    pub fn dependent_keys<'a>(&'a self, owner_uid: &str) -> impl Iterator<Item = &'a ObjectKey> + 'a {
+        self.dependents.get(owner_uid).into_iter().flatten()
+    }
+
     /// Pods bound to `node`, in key order.
     pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Object> + 'a {
         self.pods_by_node.get(node).into_iter().flatten().filter_map(|k| self.get(k))
@@ -629,6 +635,7 @@ mod tests {
         }
         s.put(p.clone());
         assert_eq!(s.dependents("rs-uid").count(), 1);
+        assert_eq!(s.dependent_keys("rs-uid").collect::<Vec<_>>(), [&p.key()]);
         assert_eq!(s.pods_on("n1").count(), 1);
         if let Object::Pod(pod) = &mut p {
             pod.spec = Some(k8s_openapi::api::core::v1::PodSpec { node_name: Some("n2".into()), ..Default::default() });
@@ -638,6 +645,7 @@ mod tests {
         assert_eq!(s.pods_on("n2").count(), 1);
         s.remove(&p.key());
         assert_eq!(s.dependents("rs-uid").count(), 0);
+        assert_eq!(s.dependent_keys("rs-uid").count(), 0);
         assert_eq!(s.pods_on("n2").count(), 0);
     }
 
