@@ -610,21 +610,24 @@ pub fn pod_status(p: &Pod) -> String {
 /// [`pod_status`] from the parts it reads: whether the Pod is being deleted, its containers
 /// (`spec`) and its status — what a `PodView` gives without expanding a compact Pod.
 pub fn pod_status_of(deleting: bool, spec: Option<&PodSpec>, status: Option<&PodStatus>) -> String {
-    let status = status.cloned().unwrap_or_default();
-    let statuses = status.container_statuses.clone().unwrap_or_default();
+    // Read in place: the playground computes this for every Pod when it rebuilds its view.
+    let default = PodStatus::default();
+    let status = status.unwrap_or(&default);
+    let statuses = status.container_statuses.as_deref().unwrap_or_default();
     let mut reason = status.reason.clone().or(status.phase.clone()).unwrap_or_else(|| "Pending".into());
-    let inits = spec.and_then(|s| s.init_containers.clone()).unwrap_or_default();
+    let inits = spec.and_then(|s| s.init_containers.as_deref()).unwrap_or_default();
     let mut initializing = false;
     for (i, c) in status.init_container_statuses.iter().flatten().enumerate() {
         let restartable = inits.iter().find(|s| s.name == c.name).is_some_and(|s| s.restart_policy.as_deref() == Some("Always"));
         if restartable {
             continue;
         }
-        let state = c.state.clone().unwrap_or_default();
-        match (state.terminated, state.waiting.and_then(|w| w.reason).filter(|r| !r.is_empty() && r != "PodInitializing")) {
+        let state = c.state.as_ref();
+        let waiting = state.and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref());
+        match (state.and_then(|s| s.terminated.as_ref()), waiting.filter(|r| !r.is_empty() && *r != "PodInitializing")) {
             (Some(t), _) if t.exit_code == 0 => continue,
             (Some(t), _) => {
-                reason = match t.reason.filter(|r| !r.is_empty()) {
+                reason = match t.reason.as_deref().filter(|r| !r.is_empty()) {
                     Some(r) => format!("Init:{r}"),
                     None if t.signal.unwrap_or(0) != 0 => format!("Init:Signal:{}", t.signal.unwrap_or(0)),
                     None => format!("Init:ExitCode:{}", t.exit_code),
@@ -642,12 +645,12 @@ pub fn pod_status_of(deleting: bool, spec: Option<&PodSpec>, status: Option<&Pod
     }
     // App containers from last to first: the first one that is not running decides.
     for c in statuses.iter().rev() {
-        let state = c.state.clone().unwrap_or_default();
-        if let Some(r) = state.waiting.and_then(|w| w.reason).filter(|r| !r.is_empty()) {
-            reason = r;
-        } else if let Some(t) = state.terminated {
-            reason = match t.reason {
-                Some(r) if !r.is_empty() => r,
+        let state = c.state.as_ref();
+        if let Some(r) = state.and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref()).filter(|r| !r.is_empty()) {
+            reason = r.to_string();
+        } else if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+            reason = match t.reason.as_deref() {
+                Some(r) if !r.is_empty() => r.to_string(),
                 _ if t.signal.unwrap_or(0) != 0 => format!("Signal:{}", t.signal.unwrap_or(0)),
                 _ => format!("ExitCode:{}", t.exit_code),
             };
