@@ -3,7 +3,7 @@
 //! higher `count` (the EventCorrelator's aggregation), and removed an hour after their last
 //! write, as kube-apiserver's `--event-ttl=1h` lease does.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -57,7 +57,7 @@ pub struct Recorder {
     /// the envelope writes nearly a million.
     expiry: BTreeMap<Slot, (EventName, CorrelationKey)>,
     /// Namespaces, each held once for all the Events in it.
-    namespaces: BTreeSet<Rc<str>>,
+    namespaces: crate::dedup::Dedup<str>,
     writes: u64,
 }
 
@@ -159,17 +159,7 @@ impl Recorder {
         let renewed = self.by_correlation.get(&correlation).filter(|slot| self.expiry.get(slot).is_some_and(|(n, _)| n.is(&key)));
         let name = match renewed.copied().and_then(|slot| self.expiry.remove(&slot)) {
             Some((name, _)) => name,
-            None => {
-                let namespace = match self.namespaces.get(key.namespace.as_str()) {
-                    Some(ns) => Rc::clone(ns),
-                    None => {
-                        let ns: Rc<str> = Rc::from(key.namespace.as_str());
-                        self.namespaces.insert(Rc::clone(&ns));
-                        ns
-                    }
-                };
-                EventName { namespace, name: key.name.into_boxed_str() }
-            }
+            None => EventName { namespace: self.namespaces.word(&key.namespace), name: key.name.into_boxed_str() },
         };
         self.writes += 1;
         let slot = (now.plus(EVENT_TTL), self.writes);
