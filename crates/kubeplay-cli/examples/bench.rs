@@ -2,7 +2,7 @@
 //! outside the core). Figures, not pass/fail: tests assert behaviour, this prints numbers.
 //! `bench [quick] [growth|basic|envelope]`: `quick` runs a tenth of each shape (for a smoke
 //! run); `growth` only the growth pair, `basic` only SchedulingBasic, `envelope` only the
-//! envelope (for profiling).
+//! envelope, `small`/`large` one side of the growth pair (for profiling).
 
 use std::time::Instant;
 
@@ -105,6 +105,15 @@ fn main() {
     let growth_only = std::env::args().any(|a| a == "growth");
     if std::env::args().any(|a| a == "envelope") {
         deployments("envelope", 5000, 1500, 100);
+        return;
+    }
+    // `small` / `large`: one side of the growth pair alone (for profiling).
+    if std::env::args().any(|a| a == "small") {
+        deployments("growth, small", 500 / scale, 50 / scale, 100);
+        return;
+    }
+    if std::env::args().any(|a| a == "large") {
+        deployments("growth, large (10x)", 5000 / scale, 500 / scale, 100);
         return;
     }
     if std::env::args().any(|a| a == "basic") {

@@ -74,11 +74,23 @@ impl SimRng {
     pub fn uuid(&mut self) -> String {
         let a = self.next_u64();
         let b = self.next_u64();
-        let hex = format!("{a:016x}{b:016x}");
-        let h = hex.as_bytes();
-        let s = |r: std::ops::Range<usize>| String::from_utf8_lossy(&h[r]).into_owned();
-        let variant = ["8", "9", "a", "b"][(b >> 62) as usize];
-        format!("{}-{}-4{}-{}{}-{}", s(0..8), s(8..12), s(13..16), variant, s(17..20), s(20..32))
+        // Version 4, variant 10: digit 12 is `4`, digit 16 one of `89ab` (from b's top bits).
+        let digit = |i: usize| {
+            let word = if i < 16 { a } else { b };
+            char::from_digit(((word >> (4 * (15 - i % 16))) & 0xf) as u32, 16).unwrap_or('0')
+        };
+        let mut uuid = String::with_capacity(36);
+        for i in 0..32 {
+            if matches!(i, 8 | 12 | 16 | 20) {
+                uuid.push('-');
+            }
+            uuid.push(match i {
+                12 => '4',
+                16 => ['8', '9', 'a', 'b'][(b >> 62) as usize],
+                _ => digit(i),
+            });
+        }
+        uuid
     }
 }
 

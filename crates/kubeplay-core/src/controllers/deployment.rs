@@ -3,6 +3,7 @@
 //! (or Recreate) arithmetic, with status and conditions as kubectl reads them.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
@@ -76,13 +77,13 @@ fn deployment_of_deleted_pod(api: &ApiServer, change: &Change, out: &mut Vec<Obj
 }
 
 fn reconcile(ctx: &mut Ctx<'_>, key: &ObjectKey) -> Option<SimDuration> {
-    let d = ctx.api.get(key)?.as_deployment()?.clone();
-    if d.metadata.deletion_timestamp.is_some() {
+    let object = ctx.api.get_rc(key)?;
+    if object.as_deployment()?.metadata.deletion_timestamp.is_some() {
         return None;
     }
-    let mut sync = DeploymentSync { d, key: key.clone() };
+    let mut sync = DeploymentSync { object, key: key.clone() };
     let (new_rs, old) = sync.replica_sets(ctx.api);
-    if sync.d.spec.paused != Some(true) {
+    if sync.d().spec.paused != Some(true) {
         let recreate = sync.strategy_type() == "Recreate";
         let new_rs = match new_rs {
             // A template that returns (a rollback, an undone edit) brings its old ReplicaSet
@@ -108,23 +109,35 @@ fn reconcile(ctx: &mut Ctx<'_>, key: &ObjectKey) -> Option<SimDuration> {
 
 /// One sync of one Deployment (`syncDeployment`).
 struct DeploymentSync {
-    d: Deployment,
+    /// The Deployment as stored (shared, not copied: a sync runs for every change of its
+    /// ReplicaSets' status).
+    object: Rc<Object>,
     key: ObjectKey,
 }
 
 impl DeploymentSync {
+    fn d(&self) -> &Deployment {
+        // `reconcile` builds a sync only for a stored Deployment.
+        static NONE: std::sync::LazyLock<Deployment> = std::sync::LazyLock::new(Deployment::default);
+        self.object.as_deployment().unwrap_or(&NONE)
+    }
+
+    /// Reads the Deployment again after writing `d`.
+    fn reload(&mut self, ctx: &Ctx<'_>, d: Deployment) {
+        self.object = ctx.api.get_rc(&self.key).filter(|o| o.as_deployment().is_some()).unwrap_or_else(|| Rc::new(Object::from(d)));
+    }
     fn replicas(&self) -> i64 {
-        i64::from(self.d.spec.replicas.unwrap_or(1))
+        i64::from(self.d().spec.replicas.unwrap_or(1))
     }
 
     fn strategy_type(&self) -> &str {
-        self.d.spec.strategy.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("RollingUpdate")
+        self.d().spec.strategy.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("RollingUpdate")
     }
 
     /// (maxSurge, maxUnavailable) resolved against replicas: surge rounds up, unavailable
     /// down, and both 0 forces unavailable to 1 (`ResolveFenceposts`).
     fn fenceposts(&self) -> (i64, i64) {
-        let ru = self.d.spec.strategy.as_ref().and_then(|s| s.rolling_update.as_ref());
+        let ru = self.d().spec.strategy.as_ref().and_then(|s| s.rolling_update.as_ref());
         let replicas = self.replicas();
         let surge = scaled(ru.and_then(|r| r.max_surge.as_ref()), replicas, true);
         let unavailable = scaled(ru.and_then(|r| r.max_unavailable.as_ref()), replicas, false);
@@ -138,7 +151,7 @@ impl DeploymentSync {
     /// The new ReplicaSet (template equal to ours, ignoring the hash label) and the old ones,
     /// oldest first.
     fn replica_sets(&self, api: &ApiServer) -> (Option<OwnedRs>, Vec<OwnedRs>) {
-        let uid = self.d.metadata.uid.clone().unwrap_or_default();
+        let uid = self.d().metadata.uid.clone().unwrap_or_default();
         let mut owned: Vec<OwnedRs> = api
             .store()
             .dependents(&uid)
@@ -146,7 +159,7 @@ impl DeploymentSync {
             .filter_map(|o| api.get_rc(&o.key()).map(OwnedRs))
             .collect();
         owned.sort_by_key(|rs| (rs.metadata.creation_timestamp.as_ref().map(from_time), rs.metadata.name.clone()));
-        let position = owned.iter().position(|rs| same_template(rs, &self.d.spec.template));
+        let position = owned.iter().position(|rs| same_template(rs, &self.d().spec.template));
         let new_rs = position.map(|i| owned.remove(i));
         (new_rs, owned)
     }
@@ -164,16 +177,16 @@ impl DeploymentSync {
     }
 
     fn create_new_rs(&mut self, ctx: &mut Ctx<'_>, old: &[OwnedRs], replicas: i64) -> OwnedRs {
-        let collision = self.d.status.as_ref().and_then(|s| s.collision_count);
-        let hash = pod_template_hash(&self.d.spec.template, collision);
-        let mut template = self.d.spec.template.clone();
+        let collision = self.d().status.as_ref().and_then(|s| s.collision_count);
+        let hash = pod_template_hash(&self.d().spec.template, collision);
+        let mut template = self.d().spec.template.clone();
         let template_meta = template.metadata.get_or_insert_with(ObjectMeta::default);
         template_meta.labels.get_or_insert_with(BTreeMap::new).insert(HASH_LABEL.into(), hash.clone());
-        let mut selector = self.d.spec.selector.clone();
+        let mut selector = self.d().spec.selector.clone();
         selector.match_labels.get_or_insert_with(BTreeMap::new).insert(HASH_LABEL.into(), hash.clone());
         let revision = old.iter().filter_map(|rs| revision(rs)).max().unwrap_or(0) + 1;
         let (surge, _) = self.fenceposts();
-        let mut annotations = self.d.metadata.annotations.clone().unwrap_or_default();
+        let mut annotations = self.d().metadata.annotations.clone().unwrap_or_default();
         annotations.retain(|k, _| !SKIP_COPY.contains(&k.as_str()));
         annotations.insert(DESIRED.into(), self.replicas().to_string());
         annotations.insert(MAX_REPLICAS.into(), (self.replicas() + surge).to_string());
@@ -185,12 +198,12 @@ impl DeploymentSync {
                 namespace: Some(self.key.namespace.clone()),
                 labels: template.metadata.as_ref().and_then(|m| m.labels.clone()),
                 annotations: Some(annotations),
-                owner_references: Some(vec![controller_ref(&Object::from(self.d.clone()))]),
+                owner_references: Some(vec![controller_ref(&Object::clone(&self.object))]),
                 ..Default::default()
             },
             spec: ReplicaSetSpec {
                 replicas: Some(int32(replicas)),
-                min_ready_seconds: self.d.spec.min_ready_seconds,
+                min_ready_seconds: self.d().spec.min_ready_seconds,
                 selector,
                 template: Some(template),
             },
@@ -201,10 +214,10 @@ impl DeploymentSync {
         if replicas > 0 {
             self.event(ctx, format!("Scaled up replica set {name} from 0 to {replicas}"));
         }
-        let mut d = self.d.clone();
+        let mut d = self.d().clone();
         d.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(REVISION.into(), revision.to_string());
         ctx.api.update(Object::from(d.clone()));
-        self.d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
+        self.reload(ctx, d);
         OwnedRs(created)
     }
 
@@ -254,7 +267,7 @@ impl DeploymentSync {
         let annotated = |rs: &ReplicaSet| {
             rs.metadata.annotations.as_ref().and_then(|a| a.get(MAX_REPLICAS)).and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 0)
         };
-        let status_replicas = i64::from(self.d.status.as_ref().and_then(|s| s.replicas).unwrap_or(0)).max(1);
+        let status_replicas = i64::from(self.d().status.as_ref().and_then(|s| s.replicas).unwrap_or(0)).max(1);
         let mut added = 0;
         let mut sizes: Vec<i64> = Vec::new();
         for rs in &active {
@@ -295,17 +308,29 @@ impl DeploymentSync {
     /// its ReplicaSet the revision after the newest old one, remembering its earlier numbers
     /// in `deployment.kubernetes.io/revision-history`.
     fn sync_new_rs_annotations(&mut self, ctx: &mut Ctx<'_>, rs: OwnedRs, old: &[OwnedRs]) -> OwnedRs {
+        // Most syncs change nothing here: look before copying the ReplicaSet.
+        let current = rs.metadata.annotations.as_ref();
+        let copies = self
+            .d()
+            .metadata
+            .annotations
+            .iter()
+            .flatten()
+            .any(|(k, v)| !SKIP_COPY.contains(&k.as_str()) && current.and_then(|a| a.get(k)) != Some(v));
+        let newest_old = old.iter().filter_map(|o| revision(o)).max().unwrap_or(0);
+        if !copies && revision(&rs).is_none_or(|r| r >= newest_old) {
+            return rs;
+        }
         let mut updated = ReplicaSet::clone(&rs);
         let annotations = updated.metadata.annotations.get_or_insert_with(BTreeMap::new);
         let mut changed = false;
-        for (k, v) in self.d.metadata.annotations.iter().flatten() {
+        for (k, v) in self.d().metadata.annotations.iter().flatten() {
             if SKIP_COPY.contains(&k.as_str()) || annotations.get(k) == Some(v) {
                 continue;
             }
             annotations.insert(k.clone(), v.clone());
             changed = true;
         }
-        let newest_old = old.iter().filter_map(|o| revision(o)).max().unwrap_or(0);
         let bumped = revision(&rs).filter(|r| *r < newest_old).map(|current| {
             let history = match annotations.get(REVISION_HISTORY) {
                 Some(h) if !h.is_empty() => format!("{h},{current}"),
@@ -320,10 +345,10 @@ impl DeploymentSync {
         }
         let written = ctx.api.update(Object::from(updated));
         if let Some(next) = bumped {
-            let mut d = self.d.clone();
+            let mut d = self.d().clone();
             d.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(REVISION.into(), next.to_string());
             ctx.api.update(Object::from(d.clone()));
-            self.d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned().unwrap_or(d);
+            self.reload(ctx, d);
         }
         OwnedRs(written)
     }
@@ -435,7 +460,7 @@ impl DeploymentSync {
 
     /// Deletes old, empty ReplicaSets beyond `revisionHistoryLimit`, oldest first.
     fn cleanup(&self, ctx: &mut Ctx<'_>, old: &[OwnedRs]) {
-        let limit = self.d.spec.revision_history_limit.unwrap_or(10).max(0) as usize;
+        let limit = self.d().spec.revision_history_limit.unwrap_or(10).max(0) as usize;
         let empty: Vec<&ReplicaSet> =
             old.iter().filter(|rs| rs_replicas(rs) == 0 && rs.status.as_ref().is_none_or(|s| s.replicas == 0)).map(|rs| &**rs).collect();
         if empty.len() > limit {
@@ -447,7 +472,8 @@ impl DeploymentSync {
 
     /// Writes the status; returns when to look again for the progress deadline.
     fn status(&self, ctx: &mut Ctx<'_>) -> Option<SimDuration> {
-        let mut d = ctx.api.get(&self.key).and_then(Object::as_deployment).cloned()?;
+        let current = ctx.api.get_rc(&self.key)?;
+        let d = current.as_deployment()?;
         let (new_rs, old) = self.replica_sets(ctx.api);
         let all: Vec<&ReplicaSet> = new_rs.iter().chain(old.iter()).map(|rs| &**rs).collect();
         let sum = |f: &dyn Fn(&ReplicaSet) -> i64| all.iter().map(|rs| f(rs)).sum::<i64>();
@@ -557,7 +583,7 @@ impl DeploymentSync {
             conditions.push(kept.cloned().unwrap_or(failure));
         }
         let unavailable = (desired - available_total).max(0);
-        d.status = Some(DeploymentStatus {
+        let status = Some(DeploymentStatus {
             observed_generation: d.metadata.generation,
             replicas: Some(int32(replicas)).filter(|r| *r > 0),
             updated_replicas: Some(int32(updated)).filter(|r| *r > 0),
@@ -570,8 +596,7 @@ impl DeploymentSync {
         });
         let requeue = match (deadline, complete || paused || timed_out) {
             (Some(dl), false) => {
-                let since = d
-                    .status
+                let since = status
                     .as_ref()
                     .and_then(|s| condition(s, "Progressing"))
                     .and_then(|c| c.last_update_time.as_ref())
@@ -580,14 +605,17 @@ impl DeploymentSync {
             }
             _ => None,
         };
-        if ctx.api.get(&self.key).and_then(Object::as_deployment).and_then(|live| live.status.as_ref()) != d.status.as_ref() {
+        // Copy the Deployment (template and all) only when its status really changes.
+        if d.status != status {
+            let mut d = d.clone();
+            d.status = status;
             ctx.api.update(Object::from(d));
         }
         requeue
     }
 
     fn event(&self, ctx: &mut Ctx<'_>, message: String) {
-        let d = Object::from(self.d.clone());
+        let d = Object::clone(&self.object);
         ctx.api.record(NewEvent::normal("deployment-controller", &d, "ScalingReplicaSet", message));
     }
 }
@@ -648,8 +676,42 @@ pub fn same_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
         (Some(a), Some(b)) => a.iter().filter(|(k, _)| k.as_str() != HASH_LABEL).eq(b.iter()),
         _ => false,
     };
-    let without_labels = |m: &ObjectMeta| ObjectMeta { labels: None, ..m.clone() };
-    labels_match && without_labels(a) == without_labels(b)
+    labels_match && equal_but_labels(a, b)
+}
+
+/// Every field but `labels` equal (named one by one, so a new field is not missed).
+fn equal_but_labels(a: &ObjectMeta, b: &ObjectMeta) -> bool {
+    let ObjectMeta {
+        annotations,
+        creation_timestamp,
+        deletion_grace_period_seconds,
+        deletion_timestamp,
+        finalizers,
+        generate_name,
+        generation,
+        labels: _,
+        managed_fields,
+        name,
+        namespace,
+        owner_references,
+        resource_version,
+        self_link,
+        uid,
+    } = a;
+    *annotations == b.annotations
+        && *creation_timestamp == b.creation_timestamp
+        && *deletion_grace_period_seconds == b.deletion_grace_period_seconds
+        && *deletion_timestamp == b.deletion_timestamp
+        && *finalizers == b.finalizers
+        && *generate_name == b.generate_name
+        && *generation == b.generation
+        && *managed_fields == b.managed_fields
+        && *name == b.name
+        && *namespace == b.namespace
+        && *owner_references == b.owner_references
+        && *resource_version == b.resource_version
+        && *self_link == b.self_link
+        && *uid == b.uid
 }
 
 /// A count computed in i64 (no overflow near `replicas: 2147483647`) written back to an int32 field.

@@ -199,23 +199,29 @@ impl ReplicaSetController {
     /// reference is added); Pods it controls whose labels no longer match are released.
     /// True when it changed an owner reference.
     fn adopt_and_release(&mut self, ctx: &mut Ctx<'_>, rs: &ReplicaSet) -> bool {
-        let Ok(selector) = Selector::from_label_selector(&rs.spec.selector) else { return false };
-        let namespace = rs.metadata.namespace.clone().unwrap_or_default();
+        let namespace = rs.metadata.namespace.as_deref().unwrap_or_default();
         let uid = rs.metadata.uid.clone().unwrap_or_default();
+        // Most syncs have nothing to adopt or release: no selector or copy for them.
+        if ctx.api.store().orphan_pods(namespace).next().is_none() && !self.relabelled.contains(&uid) {
+            return false;
+        }
+        let Ok(selector) = Selector::from_label_selector(&rs.spec.selector) else { return false };
         // Only Pods no controller owns can be adopted; the store indexes them.
         let orphans: Vec<Pod> = ctx
             .api
             .store()
-            .orphan_pods(&namespace)
+            .orphan_pods(namespace)
             .filter_map(Object::as_pod)
             .filter(|p| is_active(p) && p.metadata.deletion_timestamp.is_none() && selector.matches(p.metadata.labels.as_ref()))
             .cloned()
             .collect();
         let changed = !orphans.is_empty();
-        let owner = Object::from(rs.clone());
-        for mut pod in orphans {
-            pod.metadata.owner_references.get_or_insert_with(Vec::new).push(controller_ref(&owner));
-            ctx.api.update(Object::from(pod));
+        if changed {
+            let owner = Object::from(rs.clone());
+            for mut pod in orphans {
+                pod.metadata.owner_references.get_or_insert_with(Vec::new).push(controller_ref(&owner));
+                ctx.api.update(Object::from(pod));
+            }
         }
         if !self.relabelled.remove(&uid) {
             return changed;

@@ -280,23 +280,38 @@ impl State {
         if soft.is_empty() {
             return vec![0; feasible.len()];
         }
-        // Each node's value for each constraint's key, looked up once: `None` for a node that
-        // lacks one of the keys (it is not scored).
-        let values: Vec<Option<Vec<u64>>> =
-            feasible.iter().map(|n| soft.iter().map(|c| n.label_value_hash(c.key_hash)).collect()).collect();
+        // Each node's value for each constraint's key, looked up once, in one flat list
+        // (`soft.len()` values a node); `None` for a node that lacks one of the keys (it is
+        // not scored). One allocation a cycle rather than one a node: this runs for every
+        // feasible node of every Pod.
+        let width = soft.len();
+        let mut values: Vec<u64> = Vec::with_capacity(feasible.len() * width);
+        let mut scored: Vec<bool> = Vec::with_capacity(feasible.len());
+        for node in feasible {
+            let start = values.len();
+            values.extend(soft.iter().map_while(|c| node.label_value_hash(c.key_hash)));
+            let complete = values.len() - start == width;
+            if !complete {
+                values.truncate(start);
+                values.extend(std::iter::repeat_n(0, width));
+            }
+            scored.push(complete);
+        }
+        let rows = || values.chunks_exact(width).zip(&scored).filter(|(_, s)| **s).map(|(v, _)| v);
         // Domains among the feasible nodes, per constraint, and the weight log(domains + 2).
-        let weights: Vec<f64> = (0..soft.len())
+        let weights: Vec<f64> = (0..width)
             .map(|i| {
-                let mut domains: Vec<u64> = values.iter().flatten().map(|v| v[i]).collect();
+                let mut domains: Vec<u64> = rows().map(|v| v[i]).collect();
                 domains.sort_unstable();
                 domains.dedup();
                 ((domains.len() + 2) as f64).ln()
             })
             .collect();
         let raw: Vec<Option<i64>> = values
-            .iter()
-            .map(|node| {
-                node.as_ref().map(|node| {
+            .chunks_exact(width)
+            .zip(&scored)
+            .map(|(node, scored)| {
+                scored.then(|| {
                     let mut score = 0.0;
                     for (((c, counts), weight), value) in soft.iter().zip(&self.soft).zip(&weights).zip(node) {
                         let count = counts.get(value).copied().unwrap_or(0);
