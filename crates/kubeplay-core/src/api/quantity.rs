@@ -62,8 +62,8 @@ fn decimal(text: &str) -> Option<(i128, i128)> {
     if !int_part.chars().chain(frac_part.chars()).all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let all: String = format!("{int_part}{frac_part}");
-    let num: i128 = all.parse().ok()?;
+    // The digits as one integer, without building a string (quantities are parsed often).
+    let num = int_part.bytes().chain(frac_part.bytes()).try_fold(0i128, |n, d| n.checked_mul(10)?.checked_add(i128::from(d - b'0')))?;
     let den = 10i128.checked_pow(frac_part.len() as u32)?;
     Some((sign * num, den))
 }

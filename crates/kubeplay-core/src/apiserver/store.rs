@@ -6,6 +6,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Bound;
 use std::rc::Rc;
 
 use super::compact_event::{CompactEvent, Interner};
@@ -246,9 +247,10 @@ impl Store {
         self.objects
             .get(kind)
             .into_iter()
+            // One namespace or all as the same iterator type: no allocation for a listing.
             .flat_map(move |by_namespace| match namespace {
-                Some(ns) => Box::new(by_namespace.get_key_value(ns).into_iter()) as Box<dyn Iterator<Item = _>>,
-                None => Box::new(by_namespace.iter()),
+                Some(ns) => by_namespace.range::<str, _>((Bound::Included(ns), Bound::Included(ns))),
+                None => by_namespace.range::<str, _>(..),
             })
             .flat_map(|(ns, names)| names.iter().map(move |(name, e)| (ns.as_str(), name.as_str(), e)))
     }

@@ -15,9 +15,9 @@ pub struct DisruptionController;
 
 /// The budgets in a Pod's namespace whose selector matches it.
 fn budgets_of_pod(api: &ApiServer, change: &Change, out: &mut Vec<ObjectKey>) {
-    let labels = change.object.meta().labels.clone();
+    let labels = change.object.meta().labels.as_ref();
     for pdb in api.store().list("PodDisruptionBudget", Some(&change.key.namespace)) {
-        if crate::api::disruption::selector(pdb).is_some_and(|s| s.matches(labels.as_ref())) {
+        if crate::api::disruption::selector(pdb).is_some_and(|s| s.matches(labels)) {
             out.push(pdb.key());
         }
     }

@@ -264,7 +264,7 @@ impl Scheduler {
         info.spread_state = topology_spread::State::new(ctx.api, &self.cache, pod, &info);
         let n = self.cache.len();
         let to_find = Scheduler::nodes_to_find(n, config.percentage_of_nodes_to_score);
-        let mut feasible: Vec<&NodeInfo> = Vec::new();
+        let mut feasible: Vec<&NodeInfo> = Vec::with_capacity(to_find.min(n));
         let mut rejected: Vec<Rejection> = Vec::new();
         let mut resolvable: Vec<&NodeInfo> = Vec::new();
         let mut processed = 0;
