@@ -277,9 +277,14 @@ pub fn resource_score(strategy: &Strategy, requested: i64, capacity: i64) -> Opt
     if capacity == 0 {
         return None; // A resource the node does not have is left out of the average.
     }
-    // In i128: quantities saturate at i64::MAX (a node or a Pod may claim 1e30 CPUs).
-    let (requested, capacity) = (i128::from(requested.max(0)), i128::from(capacity));
-    let percent = |n: i128| (n * 100 / capacity) as i64;
+    // Quantities saturate at i64::MAX (a node or a Pod may claim 1e30 CPUs): `n × 100` is
+    // taken in i128 when it does not fit in i64 (i128 division is slow, and this runs for
+    // every feasible node of every Pod).
+    let requested = requested.max(0);
+    let percent = |n: i64| match n.checked_mul(100) {
+        Some(hundredfold) => hundredfold / capacity,
+        None => (i128::from(n) * 100 / i128::from(capacity)) as i64,
+    };
     Some(match strategy {
         Strategy::LeastAllocated => {
             if requested > capacity {

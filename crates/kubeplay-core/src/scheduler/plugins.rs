@@ -351,22 +351,10 @@ pub fn requests(pod: &Pod, non_zero: bool) -> Resources {
     total
 }
 
-/// The normalised scores (0–100) of TaintToleration (weight 3), NodeResourcesFit's
-/// LeastAllocated (weight 1) and NodeResourcesBalancedAllocation (weight 1).
-pub fn score_parts(pod: &PodInfo, node: &NodeInfo, max_taint_raw: i64) -> [i64; 3] {
+/// The normalised scores (0–100) of TaintToleration and NodeResourcesBalancedAllocation
+/// (NodeResourcesFit's is `fit_score`, under the profile's strategy).
+pub fn score_parts(pod: &PodInfo, node: &NodeInfo, max_taint_raw: i64) -> [i64; 2] {
     let alloc = node.allocatable;
-    let least = |req: i64, cap: i64| {
-        if cap == 0 || req > cap {
-            0
-        } else {
-            (cap - req) * 100 / cap
-        }
-    };
-    let used_nz = node.non_zero_requested;
-    let want_nz = pod.non_zero_requests;
-    let least_allocated = (least(used_nz.milli_cpu.saturating_add(want_nz.milli_cpu), alloc.milli_cpu)
-        + least(used_nz.memory.saturating_add(want_nz.memory), alloc.memory))
-        / 2;
     let balanced = if pod.best_effort() {
         0 // BestEffort pods skip BalancedAllocation.
     } else {
@@ -384,7 +372,7 @@ pub fn score_parts(pod: &PodInfo, node: &NodeInfo, max_taint_raw: i64) -> [i64; 
         ((1.0 - (f_cpu - f_mem).abs() / 2.0) * 100.0) as i64
     };
     let taint_score = if max_taint_raw == 0 { 100 } else { 100 - untolerated_prefer_no_schedule(pod, node) * 100 / max_taint_raw };
-    [taint_score, least_allocated, balanced]
+    [taint_score, balanced]
 }
 
 /// TaintToleration's raw score: `PreferNoSchedule` taints the Pod does not tolerate.

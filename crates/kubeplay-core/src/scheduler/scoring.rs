@@ -43,7 +43,7 @@ pub fn score_nodes(info: &PodInfo, cache: &Cache, feasible: &[&NodeInfo], profil
         .iter()
         .enumerate()
         .map(|(i, node)| {
-            let [taint, _, balanced] = score_parts(info, node, max_taint_raw);
+            let [taint, balanced] = score_parts(info, node, max_taint_raw);
             let (used, want) = (node.non_zero_requested, info.non_zero_requests);
             let fit = fit_score(
                 profile,
