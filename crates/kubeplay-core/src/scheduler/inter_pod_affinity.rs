@@ -177,9 +177,14 @@ impl State {
     }
 
     /// Filter: the reason a node fails, and whether removing Pods (preemption) could help.
+    /// No terms either way: the filter passes every node.
+    pub fn passes_all(&self, terms: &PodAffinity) -> bool {
+        terms.required.is_empty() && terms.required_anti.is_empty() && self.existing_anti.is_empty()
+    }
+
     pub fn filter(&self, terms: &PodAffinity, labels: &BTreeMap<String, String>) -> Result<(), (&'static str, bool)> {
-        // The common case, cheaply: no terms either way.
-        if terms.required.is_empty() && terms.required_anti.is_empty() && self.existing_anti.is_empty() {
+        // The common case, cheaply.
+        if self.passes_all(terms) {
             return Ok(());
         }
         let count = |map: &BTreeMap<Pair, i64>, key: &str| {

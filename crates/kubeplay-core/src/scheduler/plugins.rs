@@ -170,11 +170,29 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Rejection> {
         Plugin::PodTopologySpread,
         Plugin::InterPodAffinity,
     ] {
-        if !pod.skip_filters.contains(&plugin) {
+        if !passes_on_sight(plugin, pod, node) && !pod.skip_filters.contains(&plugin) {
             run_filter(plugin, pod, node)?;
         }
     }
     Ok(())
+}
+
+/// A plugin with nothing to check for this Pod on this node (no cordon, no taints, no node
+/// name, selector, affinity, host ports, hard spread constraints or inter-pod terms): the
+/// common case, decided without calling the plugin. This runs for every node a Pod is
+/// filtered on.
+#[inline]
+fn passes_on_sight(plugin: Plugin, pod: &PodInfo, node: &NodeInfo) -> bool {
+    match plugin {
+        Plugin::NodeUnschedulable => !node.unschedulable,
+        Plugin::NodeName => pod.node_name.is_none(),
+        Plugin::TaintToleration => node.taints.is_empty(),
+        Plugin::NodeAffinity => pod.node_selector.is_empty() && pod.required_affinity.is_none(),
+        Plugin::NodePorts => pod.host_ports.is_empty(),
+        Plugin::NodeResourcesFit => false,
+        Plugin::PodTopologySpread => pod.spread.hard.is_empty(),
+        Plugin::InterPodAffinity => pod.inter_pod.passes_all(&pod.affinity),
+    }
 }
 
 impl Plugin {
