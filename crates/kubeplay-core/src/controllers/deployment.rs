@@ -126,6 +126,7 @@ impl DeploymentSync {
     fn reload(&mut self, ctx: &Ctx<'_>, d: Deployment) {
         self.object = ctx.api.get_rc(&self.key).filter(|o| o.as_deployment().is_some()).unwrap_or_else(|| Rc::new(Object::from(d)));
     }
+
     fn replicas(&self) -> i64 {
         i64::from(self.d().spec.replicas.unwrap_or(1))
     }

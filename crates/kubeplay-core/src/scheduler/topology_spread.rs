@@ -281,8 +281,8 @@ impl State {
             return vec![0; feasible.len()];
         }
         // Each node's value for each constraint's key, looked up once, in one flat list
-        // (`soft.len()` values a node); `None` for a node that lacks one of the keys (it is
-        // not scored). One allocation a cycle rather than one a node: this runs for every
+        // (`soft.len()` values a node); a node that lacks one of the keys is not scored (its
+        // values are zeros). One allocation a cycle rather than one a node: this runs for every
         // feasible node of every Pod.
         let width = soft.len();
         let mut values: Vec<u64> = Vec::with_capacity(feasible.len() * width);
