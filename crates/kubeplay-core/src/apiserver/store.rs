@@ -595,31 +595,6 @@ fn sorted_lookup<'a, V>(map: &'a BTreeMap<String, V>, names: &'a BTreeSet<String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sorted_lookup_finds_exactly_the_names_present() {
-        // Neighbours, gaps longer than the walk, names before, between and after the map's.
-        let map: BTreeMap<String, usize> = (0..200).filter(|i| i % 7 != 3).map(|i| (format!("pod-{i:03}"), i)).collect();
-        let sets: Vec<BTreeSet<String>> = vec![
-            (0..200).map(|i| format!("pod-{i:03}")).collect(),
-            (0..200).step_by(11).map(|i| format!("pod-{i:03}")).collect(),
-            // Every gap length around the walk's few steps.
-            (1..200)
-                .scan(0, |at, gap| {
-                    *at += gap % 9;
-                    Some(format!("pod-{:03}", *at))
-                })
-                .take_while(|n| n.as_str() < "pod-200")
-                .collect(),
-            ["a", "pod-001", "pod-0015", "pod-002", "pod-150", "pod-199", "zzz"].iter().map(|s| s.to_string()).collect(),
-            ["pod-003", "pod-010"].iter().map(|s| s.to_string()).collect(),
-            BTreeSet::new(),
-        ];
-        for names in &sets {
-            let expected: Vec<(&str, &usize)> = names.iter().filter_map(|n| Some((n.as_str(), map.get(n)?))).collect();
-            assert_eq!(sorted_lookup(&map, names), expected);
-        }
-    }
     use k8s_openapi::api::core::v1::Pod;
 
     fn pod(ns: &str, name: &str) -> Object {
@@ -835,5 +810,30 @@ mod tests {
         let names: Vec<&str> = s.list("Pod", Some("a")).map(Object::name).collect();
         assert_eq!(names, vec!["x", "y"]);
         assert_eq!(s.list("Node", None).count(), 0);
+    }
+
+    #[test]
+    fn sorted_lookup_finds_exactly_the_names_present() {
+        // Neighbours, gaps longer than the walk, names before, between and after the map's.
+        let map: BTreeMap<String, usize> = (0..200).filter(|i| i % 7 != 3).map(|i| (format!("pod-{i:03}"), i)).collect();
+        let sets: Vec<BTreeSet<String>> = vec![
+            (0..200).map(|i| format!("pod-{i:03}")).collect(),
+            (0..200).step_by(11).map(|i| format!("pod-{i:03}")).collect(),
+            // Every gap length around the walk's few steps.
+            (1..200)
+                .scan(0, |at, gap| {
+                    *at += gap % 9;
+                    Some(format!("pod-{:03}", *at))
+                })
+                .take_while(|n| n.as_str() < "pod-200")
+                .collect(),
+            ["a", "pod-001", "pod-0015", "pod-002", "pod-150", "pod-199", "zzz"].iter().map(|s| s.to_string()).collect(),
+            ["pod-003", "pod-010"].iter().map(|s| s.to_string()).collect(),
+            BTreeSet::new(),
+        ];
+        for names in &sets {
+            let expected: Vec<(&str, &usize)> = names.iter().filter_map(|n| Some((n.as_str(), map.get(n)?))).collect();
+            assert_eq!(sorted_lookup(&map, names), expected);
+        }
     }
 }
