@@ -219,18 +219,20 @@ impl State {
                 }
             }
         }
-        // The system defaults' two constraints share one selector: look its Pods up once.
-        let mut found: Option<(&Selector, Vec<PodView>)> = None;
+        // The system defaults' two constraints share one selector: find the Pods it counts,
+        // and their nodes, once (whether a Pod counts depends on the selector alone).
+        let mut found: Option<(&Selector, Vec<&NodeInfo>)> = None;
         for (constraint, counts) in c.soft.iter().zip(state.soft.iter_mut()) {
             if found.as_ref().is_none_or(|(s, _)| *s != &constraint.selector) {
-                found = Some((&constraint.selector, constraint.candidates(api, &state.namespace)));
+                let nodes = constraint
+                    .candidates(api, &state.namespace)
+                    .into_iter()
+                    .filter(|p| !p.is_terminal() && p.name() != pod.metadata.name.as_deref() && constraint.counts(*p, &state.namespace))
+                    .filter_map(|p| p.node_name().and_then(|n| cache.node(n)))
+                    .collect();
+                found = Some((&constraint.selector, nodes));
             }
-            let candidates = found.as_ref().map(|(_, c)| c.as_slice()).unwrap_or_default();
-            for &p in candidates {
-                if p.is_terminal() || p.name() == pod.metadata.name.as_deref() || !constraint.counts(p, &state.namespace) {
-                    continue;
-                }
-                let Some(node) = p.node_name().and_then(|n| cache.node(n)) else { continue };
+            for &node in found.as_ref().map(|(_, n)| n.as_slice()).unwrap_or_default() {
                 if has_all_keys(&c.soft, node) && constraint.admits(info, node) {
                     let value = node.label_value_hash(constraint.key_hash).unwrap_or_default();
                     *counts.entry(value).or_default() += 1;
