@@ -448,6 +448,52 @@ mod tests {
     }
 
     #[test]
+    fn a_plugin_passed_on_sight_would_have_passed() {
+        let plain = NodeInfo {
+            name: "n".into(),
+            allocatable: Resources { milli_cpu: 4000, memory: 8 << 30 },
+            allowed_pods: 110,
+            ..Default::default()
+        };
+        let taint = Taint { key: "k".into(), effect: "NoSchedule".into(), ..Default::default() };
+        let nodes = [
+            plain.clone(),
+            NodeInfo { unschedulable: true, ..plain.clone() },
+            NodeInfo { taints: vec![taint], ..plain.clone() },
+            NodeInfo { used_ports: BTreeMap::from([(("TCP".to_string(), "0.0.0.0".to_string(), 80), 1)]), ..plain.clone() },
+        ];
+        let pods = [
+            PodInfo::default(),
+            PodInfo { node_name: Some("elsewhere".into()), ..Default::default() },
+            PodInfo { node_selector: BTreeMap::from([("a".to_string(), "b".to_string())]), ..Default::default() },
+            PodInfo { host_ports: vec![("TCP".into(), "0.0.0.0".into(), 80)], ..Default::default() },
+        ];
+        let mut skipped = 0;
+        for node in &nodes {
+            for pod in &pods {
+                for plugin in [
+                    Plugin::NodeUnschedulable,
+                    Plugin::NodeName,
+                    Plugin::TaintToleration,
+                    Plugin::NodeAffinity,
+                    Plugin::NodePorts,
+                    Plugin::NodeResourcesFit,
+                    Plugin::PodTopologySpread,
+                    Plugin::InterPodAffinity,
+                ] {
+                    let verdict = run_filter(plugin, pod, node);
+                    if passes_on_sight(plugin, pod, node) {
+                        skipped += 1;
+                        assert!(verdict.is_ok(), "{plugin:?} passed on sight but rejects");
+                    }
+                }
+            }
+        }
+        // Every case but the rejecting ones is decided on sight (so this checks something).
+        assert!(skipped > 80, "{skipped}");
+    }
+
+    #[test]
     fn toleration_matching() {
         let taint = Taint { key: "k".into(), value: Some("v".into()), effect: "NoSchedule".into(), ..Default::default() };
         let t = |key: Option<&str>, op: Option<&str>, value: Option<&str>, effect: Option<&str>| Toleration {
