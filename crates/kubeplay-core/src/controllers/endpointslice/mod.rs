@@ -208,10 +208,43 @@ fn pod_uid(e: &Endpoint) -> Option<&str> {
     e.target_ref.as_ref()?.uid.as_deref()
 }
 
+/// One port group's desired endpoints, in order, taken out by Pod uid as the existing slices
+/// keep theirs: a lookup each rather than a scan of the group, as a Service of 1,000 Pods is
+/// synced on every change of one of them.
+#[derive(Default)]
+struct Wanted {
+    endpoints: Vec<Option<Endpoint>>,
+    /// Pod uid → the places of its endpoints not yet taken, the last first.
+    by_uid: BTreeMap<Option<String>, Vec<usize>>,
+}
+
+impl Wanted {
+    fn new(endpoints: Vec<Endpoint>) -> Wanted {
+        let mut by_uid: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+        for (i, e) in endpoints.iter().enumerate().rev() {
+            by_uid.entry(pod_uid(e).map(str::to_string)).or_default().push(i);
+        }
+        Wanted { endpoints: endpoints.into_iter().map(Some).collect(), by_uid }
+    }
+
+    /// The first endpoint not yet taken for the Pod `uid`.
+    fn take(&mut self, uid: Option<&str>) -> Option<Endpoint> {
+        let places = self.by_uid.get_mut(&uid.map(str::to_string))?;
+        let i = places.pop()?;
+        self.endpoints.get_mut(i)?.take()
+    }
+
+    /// The endpoints no slice kept, in order.
+    fn rest(self) -> Vec<Endpoint> {
+        self.endpoints.into_iter().flatten().collect()
+    }
+}
+
 /// The writes that turn `existing` into `desired`: endpoints stay in their slice while they
 /// last (updated in place); new ones fill slices with room, then new slices.
-fn plan(service: &Service, mut desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>>, existing: Vec<EndpointSlice>, trigger: &str) -> Vec<Write> {
+fn plan(service: &Service, desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>>, existing: Vec<EndpointSlice>, trigger: &str) -> Vec<Write> {
     let total: usize = desired.values().map(Vec::len).sum();
+    let mut desired: BTreeMap<Vec<PortKey>, Wanted> = desired.into_iter().map(|(ports, e)| (ports, Wanted::new(e))).collect();
     let mut writes = Vec::new();
     // Slices that keep endpoints, with whether they changed.
     let mut slices: Vec<(EndpointSlice, bool)> = Vec::new();
@@ -229,16 +262,7 @@ fn plan(service: &Service, mut desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>>, e
         let ports: Vec<PortKey> = slice.ports.iter().flatten().map(PortKey::of).collect();
         let before = slice.clone();
         let wanted = desired.entry(ports).or_default();
-        let kept: Vec<Endpoint> = slice
-            .endpoints
-            .take()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|e| {
-                let i = wanted.iter().position(|w| pod_uid(w) == pod_uid(e))?;
-                Some(wanted.remove(i))
-            })
-            .collect();
+        let kept: Vec<Endpoint> = slice.endpoints.take().unwrap_or_default().iter().filter_map(|e| wanted.take(pod_uid(e))).collect();
         if kept.is_empty() {
             writes.push(Write::Delete(name));
             continue;
@@ -248,7 +272,8 @@ fn plan(service: &Service, mut desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>>, e
         let changed = slice != before;
         slices.push((slice, changed));
     }
-    for (ports, mut rest) in desired {
+    for (ports, wanted) in desired {
+        let mut rest = wanted.rest();
         for (slice, changed) in slices.iter_mut() {
             let endpoints = slice.endpoints.get_or_insert_with(Vec::new);
             let room = MAX_ENDPOINTS_PER_SLICE.saturating_sub(endpoints.len());
@@ -352,6 +377,16 @@ mod tests {
 
     fn created(writes: &[Write]) -> Vec<usize> {
         writes.iter().filter_map(|w| if let Write::Create(s) = w { Some(s.endpoints.as_ref().map_or(0, Vec::len)) } else { None }).collect()
+    }
+
+    #[test]
+    fn wanted_endpoints_are_taken_by_pod_and_the_rest_keep_their_order() {
+        let mut wanted = Wanted::new(vec![ep(3), ep(1), ep(2), ep(1)]);
+        assert_eq!(wanted.take(Some("uid-1")).map(|e| e.addresses), Some(ep(1).addresses));
+        assert!(wanted.take(Some("uid-9")).is_none());
+        assert!(wanted.take(Some("uid-2")).is_some());
+        let rest: Vec<Option<String>> = wanted.rest().iter().map(|e| pod_uid(e).map(str::to_string)).collect();
+        assert_eq!(rest, [Some("uid-3".to_string()), Some("uid-1".to_string())], "the second endpoint of uid-1 stays");
     }
 
     #[test]
