@@ -129,7 +129,10 @@ fn secret_names(cluster: &Cluster, namespace: &str, c: &k8s_openapi::api::core::
 }
 
 pub fn build(cluster: &Cluster, uid: &str) -> Option<PodDetail> {
-    let object = cluster.store().list("Pod", None).find(|o| o.as_pod().is_some_and(|p| p.metadata.uid.as_deref() == Some(uid)))?;
+    // Found through views: only the Pod shown is expanded from its compact form.
+    let store = cluster.store();
+    let view = store.pods(None).find(|p| p.uid() == Some(uid))?;
+    let object = store.get(&ObjectKey::new("Pod", view.namespace().unwrap_or_default(), view.name()?))?;
     let pod = object.as_pod()?;
     let mut containers = Vec::new();
     for k in 0..slots::len(pod) {
