@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Service};
+use k8s_openapi::api::core::v1::{EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::endpoints::{self, pod_ip};
 use crate::api::{pod_util, Object, ObjectKey};
@@ -86,15 +87,9 @@ fn subsets(api: &ApiServer, service: &Service) -> Vec<EndpointSubset> {
     let mut groups: BTreeMap<Ports, Addresses> = BTreeMap::new();
     let namespace = service.metadata.namespace.as_deref().unwrap_or("default");
     let selector = service.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
-    for o in api.store().pods_matching(namespace, &selector) {
-        let Some(pod) = o.as_pod() else { continue };
-        if !endpoints::selects(service, pod) || !endpoints::should_be_endpoint(pod, false) {
-            continue;
-        }
-        let ports: Ports = service
-            .spec
-            .iter()
-            .flat_map(|s| s.ports.iter().flatten())
+    let service_ports = || service.spec.iter().flat_map(|s| s.ports.iter().flatten());
+    let resolve = |pod: &Pod| -> Ports {
+        service_ports()
             .filter_map(|p| {
                 Some((
                     p.name.clone().unwrap_or_default(),
@@ -102,7 +97,18 @@ fn subsets(api: &ApiServer, service: &Service) -> Vec<EndpointSubset> {
                     p.protocol.clone().unwrap_or_else(|| "TCP".into()),
                 ))
             })
-            .collect();
+            .collect()
+    };
+    // Without a named targetPort every Pod resolves the same ports: resolved once.
+    let by_number = service_ports().all(|p| !matches!(p.target_port, Some(IntOrString::String(_))));
+    if by_number {
+        groups.insert(resolve(&Pod::default()), Addresses::default());
+    }
+    for o in api.store().pods_matching(namespace, &selector) {
+        let Some(pod) = o.as_pod() else { continue };
+        if !endpoints::selects(service, pod) || !endpoints::should_be_endpoint(pod, false) {
+            continue;
+        }
         let address = EndpointAddress {
             ip: pod_ip(pod).to_string(),
             node_name: pod_util::node_name(pod).map(str::to_string),
@@ -116,7 +122,10 @@ fn subsets(api: &ApiServer, service: &Service) -> Vec<EndpointSubset> {
             ..Default::default()
         };
         let (ready, _, _) = endpoints::conditions(service, pod);
-        let group = groups.entry(ports).or_default();
+        let group = match groups.first_entry().filter(|_| by_number) {
+            Some(only) => only.into_mut(),
+            None => groups.entry(resolve(pod)).or_default(),
+        };
         if ready {
             group.0.push(address);
         } else {
@@ -125,6 +134,7 @@ fn subsets(api: &ApiServer, service: &Service) -> Vec<EndpointSubset> {
     }
     groups
         .into_iter()
+        .filter(|(_, (ready, not_ready))| !ready.is_empty() || !not_ready.is_empty())
         .map(|(ports, (mut ready, mut not_ready))| {
             ready.sort_by(|a, b| a.ip.cmp(&b.ip));
             not_ready.sort_by(|a, b| a.ip.cmp(&b.ip));

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{ObjectReference, Pod, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::endpoints::{self, pod_ip};
 use crate::api::{pod_util, Object, ObjectKey};
@@ -117,15 +118,9 @@ fn desired_endpoints(api: &ApiServer, service: &Service) -> BTreeMap<Vec<PortKey
     let mut groups: BTreeMap<Vec<PortKey>, Vec<Endpoint>> = BTreeMap::new();
     let namespace = service.metadata.namespace.as_deref().unwrap_or("default");
     let selector = service.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
-    for o in api.store().pods_matching(namespace, &selector) {
-        let Some(pod) = o.as_pod() else { continue };
-        if !endpoints::selects(service, pod) || !endpoints::should_be_endpoint(pod, true) {
-            continue;
-        }
-        let ports: Vec<PortKey> = service
-            .spec
-            .iter()
-            .flat_map(|s| s.ports.iter().flatten())
+    let service_ports = || service.spec.iter().flat_map(|s| s.ports.iter().flatten());
+    let resolve = |pod: &Pod| -> Vec<PortKey> {
+        service_ports()
             .filter_map(|p| {
                 let number = endpoints::find_port(pod, p)?;
                 Some(PortKey {
@@ -135,10 +130,36 @@ fn desired_endpoints(api: &ApiServer, service: &Service) -> BTreeMap<Vec<PortKey
                     app_protocol: p.app_protocol.clone(),
                 })
             })
-            .collect();
-        groups.entry(ports).or_default().push(endpoint(api, service, pod));
+            .collect()
+    };
+    // Without a named targetPort every Pod resolves the same ports: one group, resolved once.
+    let by_number = service_ports().all(|p| !matches!(p.target_port, Some(IntOrString::String(_))));
+    let mut same_for_all: Option<Vec<Endpoint>> = None;
+    // Each node's zone, looked up once a sync rather than once an endpoint.
+    let mut zones: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    let pods = api.store().pods_matching(namespace, &selector);
+    for pod in pods.iter().filter_map(|o| o.as_pod()) {
+        if !endpoints::selects(service, pod) || !endpoints::should_be_endpoint(pod, true) {
+            continue;
+        }
+        let zone = pod_util::node_name(pod).and_then(|n| zones.entry(n).or_insert_with(|| zone_of(api, n)).clone());
+        let endpoint = endpoint(service, pod, zone);
+        if by_number {
+            same_for_all.get_or_insert_with(Vec::new).push(endpoint);
+        } else {
+            groups.entry(resolve(pod)).or_default().push(endpoint);
+        }
+    }
+    if let Some(endpoints) = same_for_all {
+        groups.insert(resolve(&Pod::default()), endpoints);
     }
     groups
+}
+
+/// The `topology.kubernetes.io/zone` label of node `name`.
+fn zone_of(api: &ApiServer, name: &str) -> Option<String> {
+    let node = api.get(&ObjectKey::new("Node", "", name)).and_then(Object::as_node)?;
+    node.metadata.labels.as_ref()?.get("topology.kubernetes.io/zone").cloned()
 }
 
 /// One resolved port of a slice (its identity for grouping).
@@ -170,13 +191,9 @@ impl PortKey {
     }
 }
 
-fn endpoint(api: &ApiServer, service: &Service, pod: &Pod) -> Endpoint {
+fn endpoint(service: &Service, pod: &Pod, zone: Option<String>) -> Endpoint {
     let (ready, serving, terminating) = endpoints::conditions(service, pod);
     let node = pod_util::node_name(pod).map(str::to_string);
-    let zone = node.as_deref().and_then(|n| {
-        let node = api.get(&ObjectKey::new("Node", "", n)).and_then(Object::as_node)?;
-        node.metadata.labels.as_ref()?.get("topology.kubernetes.io/zone").cloned()
-    });
     let spec = pod.spec.as_ref();
     let service_name = service.metadata.name.as_deref();
     // A Pod with a hostname in a subdomain named after the Service gets a DNS name of its own.
