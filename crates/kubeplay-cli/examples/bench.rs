@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: simulation speed figures (wall time and memory are measured here,
 //! outside the core). Figures, not pass/fail: tests assert behaviour, this prints numbers.
-//! `bench [quick] [growth|basic|envelope]`: `quick` runs a tenth of each shape (for a smoke
-//! run); `growth` only the growth pair, `basic` only SchedulingBasic, `envelope` only the
-//! envelope, `small`/`large` one side of the growth pair (for profiling).
+//! `bench [quick] [growth|basic|envelope|everyday]`: `quick` runs a tenth of each shape (for a
+//! smoke run); `growth` only the growth pair, `basic` only SchedulingBasic, `envelope` only the
+//! envelope, `everyday` only the playground's sizes, `small`/`large` one side of the growth
+//! pair (for profiling).
 
 use std::time::Instant;
 
@@ -55,10 +56,18 @@ fn deployments(label: &str, nodes: usize, count: usize, replicas: usize) -> f64 
     ms(wall)
 }
 
-/// The playground's everyday sizes: the default example for an hour, and scale cycles.
+/// The playground's everyday sizes: the default example for an hour, scale cycles, and the
+/// largest size the playground draws (1,000 Pods) behind a Service through a rollout.
 fn everyday() {
+    let service =
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: app-0000\nspec:\n  selector:\n    app: app-0000\n  ports:\n  - port: 80\n";
     for (label, files, script) in [
         ("default example, 1h virtual", vec![("web.yaml", bench::deployments_manifest(1, 3))], "sleep 1h"),
+        (
+            "1 deployment x 1000 behind a Service, rollout restart, 5m virtual",
+            vec![("nodes.yaml", bench::nodes_manifest(12)), ("app.yaml", format!("{}{service}", bench::deployments_manifest(1, 1000)))],
+            "sleep 2m; kubectl rollout restart deployment app-0000; sleep 3m",
+        ),
         (
             "3 deployments x 30, scale cycles",
             vec![("apps.yaml", bench::deployments_manifest(3, 30))],
@@ -66,13 +75,14 @@ fn everyday() {
         ),
     ] {
         let started = Instant::now();
-        let mut session = Session::new(Cluster::new(1));
+        let mut session = Session::new(Cluster::for_manifests(1, files.iter().map(|(n, t)| (*n, t.as_str()))));
         for (name, text) in &files {
             session.files.insert((*name).to_string(), text.clone());
             session.exec(&format!("kubectl apply -f {name}"));
         }
         session.run_script(script);
-        println!("{label}: {:.1} ms wall, {} work items", ms(started.elapsed()), session.cluster.processed());
+        let running = session.cluster.store().pods(None).filter(|p| p.phase() == "Running").count();
+        println!("{label}: {:.1} ms wall, {} work items, {running} Pods Running", ms(started.elapsed()), session.cluster.processed());
     }
     traffic();
 }
@@ -114,6 +124,10 @@ fn main() {
     }
     if std::env::args().any(|a| a == "large") {
         deployments("growth, large (10x)", 5000 / scale, 500 / scale, 100);
+        return;
+    }
+    if std::env::args().any(|a| a == "everyday") {
+        everyday();
         return;
     }
     if std::env::args().any(|a| a == "basic") {
