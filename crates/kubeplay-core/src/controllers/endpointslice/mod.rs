@@ -231,23 +231,28 @@ fn pod_uid(e: &Endpoint) -> Option<&str> {
 #[derive(Default)]
 struct Wanted {
     endpoints: Vec<Option<Endpoint>>,
-    /// Pod uid → the places of its endpoints not yet taken, the last first.
-    by_uid: BTreeMap<Option<String>, Vec<usize>>,
+    /// (hash of the Pod uid, place), sorted: a uid's places in order, without a copy of it.
+    by_uid: Vec<(u64, usize)>,
+}
+
+fn uid_hash(uid: Option<&str>) -> u64 {
+    uid.map_or(0, |u| crate::rng::fnv1a64(u.as_bytes()))
 }
 
 impl Wanted {
     fn new(endpoints: Vec<Endpoint>) -> Wanted {
-        let mut by_uid: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
-        for (i, e) in endpoints.iter().enumerate().rev() {
-            by_uid.entry(pod_uid(e).map(str::to_string)).or_default().push(i);
-        }
+        let mut by_uid: Vec<(u64, usize)> = endpoints.iter().enumerate().map(|(i, e)| (uid_hash(pod_uid(e)), i)).collect();
+        by_uid.sort_unstable();
         Wanted { endpoints: endpoints.into_iter().map(Some).collect(), by_uid }
     }
 
-    /// The first endpoint not yet taken for the Pod `uid`.
+    /// The first endpoint not yet taken for the Pod `uid` (a hash collision is told apart by
+    /// the endpoint's own uid).
     fn take(&mut self, uid: Option<&str>) -> Option<Endpoint> {
-        let places = self.by_uid.get_mut(&uid.map(str::to_string))?;
-        let i = places.pop()?;
+        let h = uid_hash(uid);
+        let from = self.by_uid.partition_point(|(k, _)| *k < h);
+        let mut places = self.by_uid[from..].iter().take_while(|(k, _)| *k == h).map(|(_, i)| *i);
+        let i = places.find(|i| self.endpoints.get(*i).is_some_and(|e| e.as_ref().is_some_and(|e| pod_uid(e) == uid)))?;
         self.endpoints.get_mut(i)?.take()
     }
 
