@@ -71,16 +71,16 @@ impl Component for EndpointSliceController {
             }
             _ => {}
         }
-        let existing: Vec<EndpointSlice> = ctx
+        let trigger = ctx.api.now().rfc3339();
+        let existing: Vec<&EndpointSlice> = ctx
             .api
             .store()
             .list("EndpointSlice", Some(&key.namespace))
             .filter_map(Object::as_endpoint_slice)
             .filter(|s| label(s, SERVICE_NAME_LABEL) == Some(&key.name) && label(s, MANAGED_BY_LABEL) == Some(MANAGED_BY))
-            .cloned()
             .collect();
-        let trigger = ctx.api.now().rfc3339();
-        for slice in plan(&service, desired, existing, &trigger) {
+        let writes = plan(&service, desired, existing, &trigger);
+        for slice in writes {
             match slice {
                 Write::Create(s) => {
                     let _ = ctx.api.create(Object::from(s));
@@ -264,16 +264,17 @@ impl Wanted {
 
 /// The writes that turn `existing` into `desired`: endpoints stay in their slice while they
 /// last (updated in place); new ones fill slices with room, then new slices.
-fn plan(service: &Service, desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>>, existing: Vec<EndpointSlice>, trigger: &str) -> Vec<Write> {
+fn plan(service: &Service, desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>>, existing: Vec<&EndpointSlice>, trigger: &str) -> Vec<Write> {
     let total: usize = desired.values().map(Vec::len).sum();
     let mut desired: BTreeMap<Vec<PortKey>, Wanted> = desired.into_iter().map(|(ports, e)| (ports, Wanted::new(e))).collect();
     let mut writes = Vec::new();
     // Slices that keep endpoints, with whether they changed.
     let mut slices: Vec<(EndpointSlice, bool)> = Vec::new();
     let mut placeholder = None;
-    for mut slice in existing {
-        let name = slice.metadata.name.clone().unwrap_or_default();
-        if slice.ports.is_none() && slice.endpoints.as_ref().is_none_or(Vec::is_empty) {
+    for before in existing {
+        let EndpointSlice { metadata, address_type, endpoints, ports } = before;
+        let name = metadata.name.clone().unwrap_or_default();
+        if ports.is_none() && endpoints.as_ref().is_none_or(Vec::is_empty) {
             if total == 0 && placeholder.is_none() {
                 placeholder = Some(name); // One placeholder stays while nothing is selected.
             } else {
@@ -281,17 +282,17 @@ fn plan(service: &Service, desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>>, exist
             }
             continue;
         }
-        let ports: Vec<PortKey> = slice.ports.iter().flatten().map(PortKey::of).collect();
-        let before = slice.clone();
-        let wanted = desired.entry(ports).or_default();
-        let kept: Vec<Endpoint> = slice.endpoints.take().unwrap_or_default().iter().filter_map(|e| wanted.take(pod_uid(e))).collect();
+        let wanted = desired.entry(ports.iter().flatten().map(PortKey::of).collect()).or_default();
+        let kept: Vec<Endpoint> = endpoints.iter().flatten().filter_map(|e| wanted.take(pod_uid(e))).collect();
         if kept.is_empty() {
             writes.push(Write::Delete(name));
             continue;
         }
-        slice.endpoints = Some(kept);
+        // Its endpoints are not copied, only what they are compared with.
+        let mut slice =
+            EndpointSlice { metadata: metadata.clone(), address_type: address_type.clone(), endpoints: Some(kept), ports: ports.clone() };
         set_meta(&mut slice, service);
-        let changed = slice != before;
+        let changed = slice != *before;
         slices.push((slice, changed));
     }
     for (ports, wanted) in desired {
@@ -432,7 +433,7 @@ mod tests {
             .collect();
         let mut next: Vec<Endpoint> = (1..252).map(ep).collect();
         next.retain(|e| pod_uid(e) != Some("uid-0"));
-        let writes = plan(&svc, BTreeMap::from([(port(), next)]), slices.clone(), "t2");
+        let writes = plan(&svc, BTreeMap::from([(port(), next)]), slices.iter().collect(), "t2");
         let updated: Vec<(String, usize)> = writes
             .iter()
             .filter_map(|w| {
@@ -449,7 +450,7 @@ mod tests {
         assert!(created(&writes).is_empty());
         // Nothing selected: every slice goes and one placeholder is created.
         slices.truncate(1);
-        let writes = plan(&svc, BTreeMap::new(), slices, "t3");
+        let writes = plan(&svc, BTreeMap::new(), slices.iter().collect(), "t3");
         assert!(matches!(writes.as_slice(), [Write::Delete(_), Write::Create(p)] if p.ports.is_none() && p.endpoints.is_none()));
     }
 }
