@@ -252,7 +252,7 @@ impl Wanted {
         let h = uid_hash(uid);
         let from = self.by_uid.partition_point(|(k, _)| *k < h);
         let mut places = self.by_uid[from..].iter().take_while(|(k, _)| *k == h).map(|(_, i)| *i);
-        let i = places.find(|i| self.endpoints.get(*i).is_some_and(|e| e.as_ref().is_some_and(|e| pod_uid(e) == uid)))?;
+        let i = places.find(|i| matches!(self.endpoints.get(*i), Some(Some(e)) if pod_uid(e) == uid))?;
         self.endpoints.get_mut(i)?.take()
     }
 
