@@ -158,18 +158,21 @@ impl PodInfo {
     }
 }
 
+/// The filter plugins, in the order the default profile runs them.
+const FILTERS: [Plugin; 8] = [
+    Plugin::NodeUnschedulable,
+    Plugin::NodeName,
+    Plugin::TaintToleration,
+    Plugin::NodeAffinity,
+    Plugin::NodePorts,
+    Plugin::NodeResourcesFit,
+    Plugin::PodTopologySpread,
+    Plugin::InterPodAffinity,
+];
+
 /// Runs the filter plugins in order; the first that fails decides.
 pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Rejection> {
-    for plugin in [
-        Plugin::NodeUnschedulable,
-        Plugin::NodeName,
-        Plugin::TaintToleration,
-        Plugin::NodeAffinity,
-        Plugin::NodePorts,
-        Plugin::NodeResourcesFit,
-        Plugin::PodTopologySpread,
-        Plugin::InterPodAffinity,
-    ] {
+    for plugin in FILTERS {
         if !passes_on_sight(plugin, pod, node) && !pod.skip_filters.contains(&plugin) {
             run_filter(plugin, pod, node)?;
         }
@@ -471,16 +474,7 @@ mod tests {
         let mut skipped = 0;
         for node in &nodes {
             for pod in &pods {
-                for plugin in [
-                    Plugin::NodeUnschedulable,
-                    Plugin::NodeName,
-                    Plugin::TaintToleration,
-                    Plugin::NodeAffinity,
-                    Plugin::NodePorts,
-                    Plugin::NodeResourcesFit,
-                    Plugin::PodTopologySpread,
-                    Plugin::InterPodAffinity,
-                ] {
+                for plugin in FILTERS {
                     let verdict = run_filter(plugin, pod, node);
                     if passes_on_sight(plugin, pod, node) {
                         skipped += 1;
