@@ -450,14 +450,14 @@ mod tests {
         );
     }
 
+    /// An empty node of 4 CPU, 8 GiB and 110 Pods.
+    fn small_node() -> NodeInfo {
+        NodeInfo { name: "n".into(), allocatable: Resources { milli_cpu: 4000, memory: 8 << 30 }, allowed_pods: 110, ..Default::default() }
+    }
+
     #[test]
     fn a_plugin_passed_on_sight_would_have_passed() {
-        let plain = NodeInfo {
-            name: "n".into(),
-            allocatable: Resources { milli_cpu: 4000, memory: 8 << 30 },
-            allowed_pods: 110,
-            ..Default::default()
-        };
+        let plain = small_node();
         let taint = Taint { key: "k".into(), effect: "NoSchedule".into(), ..Default::default() };
         let nodes = [
             plain.clone(),
@@ -506,12 +506,7 @@ mod tests {
 
     #[test]
     fn huge_requests_saturate_instead_of_fitting() {
-        let node = NodeInfo {
-            name: "n".into(),
-            allocatable: Resources { milli_cpu: 4000, memory: 8 << 30 },
-            allowed_pods: 110,
-            ..Default::default()
-        };
+        let node = small_node();
         let pod = PodInfo { requests: Resources { milli_cpu: i64::MAX, memory: 0 }, ..Default::default() };
         let rejection = filter(&pod, &node).expect_err("does not fit");
         assert_eq!(rejection.reasons, vec!["Insufficient cpu".to_string()]);
